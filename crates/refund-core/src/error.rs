@@ -1,0 +1,371 @@
+//! One error type for every provider, keeping transport, HTTP, decoding, signatures and business
+//! answers apart, because each needs a different reaction (retry, fix config, alert, give up).
+
+use std::fmt;
+
+use crate::Provider;
+
+/// A boxed error kept as a `#[source]`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What went wrong at the transport level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be made (refused, DNS, unreachable).
+    Connect,
+    /// No complete answer in time (connect, attempt or overall deadline).
+    Timeout,
+    /// The TLS handshake or certificate check failed.
+    Tls,
+    /// The connection broke while the body was being read (truncated, reset).
+    Body,
+    /// Anything else reqwest reported.
+    Other,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportErrorKind::Connect => "connect",
+            TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::Tls => "TLS",
+            TransportErrorKind::Body => "body read",
+            TransportErrorKind::Other => "transport",
+        })
+    }
+}
+
+/// Whether we failed to sign a request or a response failed verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureStage {
+    /// Signing the outgoing request failed.
+    Sign,
+    /// The provider's response (or callback) did not carry a valid signature.
+    Verify,
+}
+
+impl fmt::Display for SignatureStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignatureStage::Sign => "could not sign the request",
+            SignatureStage::Verify => "response failed signature verification",
+        })
+    }
+}
+
+/// Every way a refund query can fail.
+///
+/// ```
+/// use refund_core::{Error, Provider};
+/// let e = Error::NotFound { provider: Provider::Cpos, code: "REFUNDNOTEXIST".into(), message: "no such refund".into() };
+/// assert_eq!(e.kind(), "not_found");
+/// assert!(!e.is_retryable());
+/// assert_eq!(e.to_string(), "cpos: refund not found (REFUNDNOTEXIST: no such refund)");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request was rejected before anything was sent.
+    #[error("invalid request: `{field}` {reason}")]
+    InvalidRequest {
+        /// The offending field or lookup.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// A client could not be built (bad key, bad URL, missing setting).
+    #[error("configuration error: {what}: {reason}")]
+    Config {
+        /// The setting (`merchant_private_key`, `base_url`...).
+        what: String,
+        /// Why; never contains key material.
+        reason: String,
+    },
+    /// The request did not get a complete HTTP answer.
+    #[error("{provider}: {kind} error: {message}")]
+    Transport {
+        /// Which provider.
+        provider: Provider,
+        /// Connect, timeout, TLS, body...
+        kind: TransportErrorKind,
+        /// What happened, briefly.
+        message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The provider answered with a non-success HTTP status.
+    #[error("{provider}: HTTP {status}: {body_excerpt}")]
+    HttpStatus {
+        /// Which provider.
+        provider: Provider,
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the body, escaped and bounded (see [`excerpt`]).
+        body_excerpt: String,
+    },
+    /// The response body exceeded the configured limit and was cut off.
+    #[error("{provider}: response body exceeds the {limit}-byte limit")]
+    BodyTooLarge {
+        /// Which provider.
+        provider: Provider,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The response could not be decoded or a field had an impossible value.
+    #[error("{provider}: cannot decode `{field}` ({value}): {reason}")]
+    Decode {
+        /// Which provider.
+        provider: Provider,
+        /// The field path (`data[0].refundAmount`), or `body` for the document itself.
+        field: String,
+        /// The raw value, escaped and bounded.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+        /// The underlying parse error, when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// Signing failed, or a response did not verify. Never retried.
+    #[error("{provider}: {stage}: {reason}")]
+    Signature {
+        /// Which provider.
+        provider: Provider,
+        /// Sign or verify.
+        stage: SignatureStage,
+        /// Why.
+        reason: String,
+    },
+    /// The provider answered, verifiably, with a business error code.
+    #[error("{provider}: provider error {code}: {message}{}", meaning.as_ref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    Business {
+        /// Which provider.
+        provider: Provider,
+        /// The provider's code, as text.
+        code: String,
+        /// The provider's message.
+        message: String,
+        /// What the code means, from the provider's catalogue, when we know it.
+        meaning: Option<String>,
+    },
+    /// The provider says no such refund exists.
+    #[error("{provider}: refund not found ({code}: {message})")]
+    NotFound {
+        /// Which provider.
+        provider: Provider,
+        /// The provider's not-found code.
+        code: String,
+        /// The provider's message.
+        message: String,
+    },
+}
+
+impl Error {
+    /// True for failures that may go away if the same read-only query is sent again:
+    /// connect errors, timeouts, broken bodies, HTTP 429 and 5xx. Never for business errors,
+    /// signature failures, decode errors or 4xx.
+    ///
+    /// ```
+    /// use refund_core::{Error, Provider};
+    /// let e = Error::HttpStatus { provider: Provider::Edgeros, status: 503, body_excerpt: String::new() };
+    /// assert!(e.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { kind, .. } => matches!(
+                kind,
+                TransportErrorKind::Connect
+                    | TransportErrorKind::Timeout
+                    | TransportErrorKind::Body
+            ),
+            Error::HttpStatus { status, .. } => *status == 429 || (500..=599).contains(status),
+            _ => false,
+        }
+    }
+
+    /// A stable snake-case name for the kind of error, as the CLI prints it.
+    ///
+    /// ```
+    /// let e = refund_core::Error::Config { what: "base_url".into(), reason: "empty".into() };
+    /// assert_eq!(e.kind(), "config");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest { .. } => "invalid_request",
+            Error::Config { .. } => "config",
+            Error::Transport {
+                kind: TransportErrorKind::Timeout,
+                ..
+            } => "timeout",
+            Error::Transport { .. } => "transport",
+            Error::HttpStatus { .. } => "http_status",
+            Error::BodyTooLarge { .. } => "body_too_large",
+            Error::Decode { .. } => "decode",
+            Error::Signature { .. } => "signature",
+            Error::Business { .. } => "provider",
+            Error::NotFound { .. } => "not_found",
+        }
+    }
+
+    /// The provider involved, if any.
+    ///
+    /// ```
+    /// let e = refund_core::Error::InvalidRequest { field: "refund_id".into(), reason: "empty".into() };
+    /// assert!(e.provider().is_none());
+    /// ```
+    pub fn provider(&self) -> Option<Provider> {
+        match self {
+            Error::InvalidRequest { .. } | Error::Config { .. } => None,
+            Error::Transport { provider, .. }
+            | Error::HttpStatus { provider, .. }
+            | Error::BodyTooLarge { provider, .. }
+            | Error::Decode { provider, .. }
+            | Error::Signature { provider, .. }
+            | Error::Business { provider, .. }
+            | Error::NotFound { provider, .. } => Some(*provider),
+        }
+    }
+
+    /// The provider's code for business and not-found errors, or the HTTP status.
+    ///
+    /// ```
+    /// let e = refund_core::Error::NotFound { provider: refund_core::Provider::OpenApi, code: "21006".into(), message: String::new() };
+    /// assert_eq!(e.code().as_deref(), Some("21006"));
+    /// ```
+    pub fn code(&self) -> Option<String> {
+        match self {
+            Error::Business { code, .. } | Error::NotFound { code, .. } => Some(code.clone()),
+            Error::HttpStatus { status, .. } => Some(status.to_string()),
+            _ => None,
+        }
+    }
+
+    /// True when the provider said the refund does not exist.
+    ///
+    /// ```
+    /// let e = refund_core::Error::Config { what: "x".into(), reason: "y".into() };
+    /// assert!(!e.is_not_found());
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// A decode error for `field` holding `value`.
+    ///
+    /// ```
+    /// let e = refund_core::Error::decode(refund_core::Provider::Cpos, "refund_amount", "abc", "not a decimal");
+    /// assert_eq!(e.to_string(), "cpos: cannot decode `refund_amount` (\"abc\"): not a decimal");
+    /// ```
+    pub fn decode(
+        provider: Provider,
+        field: impl Into<String>,
+        value: impl AsRef<str>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Decode {
+            provider,
+            field: field.into(),
+            value: excerpt(value.as_ref().as_bytes()),
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// A verification failure of a response or callback.
+    ///
+    /// ```
+    /// let e = refund_core::Error::verify(refund_core::Provider::Edgeros, "signature mismatch");
+    /// assert_eq!(e.kind(), "signature");
+    /// ```
+    pub fn verify(provider: Provider, reason: impl Into<String>) -> Self {
+        Error::Signature {
+            provider,
+            stage: SignatureStage::Verify,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The longest excerpt of a body kept in an error, in characters.
+pub const EXCERPT_CHARS: usize = 160;
+
+/// A short, printable, quoted excerpt of untrusted bytes: invalid UTF-8 replaced, control
+/// characters escaped, cut at [`EXCERPT_CHARS`] characters with `…` appended.
+///
+/// ```
+/// assert_eq!(refund_core::error::excerpt(b"<html>\n<h1>502</h1>"), "\"<html>\\n<h1>502</h1>\"");
+/// assert!(refund_core::error::excerpt(&[b'a'; 1000]).ends_with("…"));
+/// ```
+pub fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(EXCERPT_CHARS + 8);
+    out.push('"');
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(EXCERPT_CHARS) {
+        out.extend(c.escape_debug());
+    }
+    out.push('"');
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_only_where_safe() {
+        let t = |kind| Error::Transport {
+            provider: Provider::Cpos,
+            kind,
+            message: String::new(),
+            source: None,
+        };
+        assert!(t(TransportErrorKind::Connect).is_retryable());
+        assert!(t(TransportErrorKind::Timeout).is_retryable());
+        assert!(t(TransportErrorKind::Body).is_retryable());
+        assert!(!t(TransportErrorKind::Tls).is_retryable());
+        let h = |status| Error::HttpStatus {
+            provider: Provider::Cpos,
+            status,
+            body_excerpt: String::new(),
+        };
+        assert!(h(429).is_retryable());
+        assert!(h(500).is_retryable());
+        assert!(h(599).is_retryable());
+        assert!(!h(404).is_retryable());
+        assert!(!h(400).is_retryable());
+        assert!(!Error::verify(Provider::Cpos, "x").is_retryable());
+        assert!(
+            !Error::Business {
+                provider: Provider::Cpos,
+                code: "21000".into(),
+                message: "server error".into(),
+                meaning: None
+            }
+            .is_retryable()
+        );
+    }
+
+    #[test]
+    fn messages() {
+        let e = Error::Business {
+            provider: Provider::OpenApi,
+            code: "21009".into(),
+            message: "Timestamp expired".into(),
+            meaning: Some("timestamp expired: check this machine's clock".into()),
+        };
+        insta::assert_snapshot!(e.to_string(), @"openapi: provider error 21009: Timestamp expired (timestamp expired: check this machine's clock)");
+        let e = Error::HttpStatus {
+            provider: Provider::Edgeros,
+            status: 500,
+            body_excerpt: excerpt(b"<html><body>Internal \x1b Error</body></html>"),
+        };
+        insta::assert_snapshot!(e.to_string(), @r#"edgeros: HTTP 500: "<html><body>Internal \u{1b} Error</body></html>""#);
+    }
+}

@@ -1,0 +1,529 @@
+//! The shared HTTP transport: one reqwest client (rustls), deadlines, retries, a body limit.
+//!
+//! Every provider client owns one [`HttpTransport`], built once; a query hands it a
+//! [`PreparedRequest`] and gets back the body of a 2xx answer, or a typed [`Error`].
+//! Retries are decided by the pure [`RetryPolicy::decide`], so the policy is unit-tested without
+//! a network or a clock.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::error::excerpt;
+use crate::{Error, Method, PreparedRequest, Provider, TransportErrorKind};
+
+/// Timeouts, retries and limits of a transport.
+///
+/// ```
+/// use std::time::Duration;
+/// let cfg = refund_core::http::HttpConfig::default().with_overall_timeout(Duration::from_secs(5));
+/// assert_eq!(cfg.max_body_bytes, 1024 * 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpConfig {
+    /// Time allowed to open a connection (default 5 s).
+    pub connect_timeout: Duration,
+    /// Time allowed for one attempt, headers and body (default 10 s).
+    pub attempt_timeout: Duration,
+    /// Time allowed for the whole query, retries and back-off included (default 30 s).
+    pub overall_timeout: Duration,
+    /// Largest body read; a larger one is cut off and reported (default 1 MiB).
+    pub max_body_bytes: usize,
+    /// When and how long to wait before trying again.
+    pub retry: RetryPolicy,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(10),
+            overall_timeout: Duration::from_secs(30),
+            max_body_bytes: 1024 * 1024,
+            retry: RetryPolicy::default(),
+            user_agent: concat!("refunds-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl HttpConfig {
+    /// Sets the connect timeout.
+    ///
+    /// ```
+    /// let c = refund_core::http::HttpConfig::default().with_connect_timeout(std::time::Duration::from_secs(1));
+    /// ```
+    pub fn with_connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Sets the per-attempt timeout.
+    ///
+    /// ```
+    /// let c = refund_core::http::HttpConfig::default().with_attempt_timeout(std::time::Duration::from_secs(2));
+    /// ```
+    pub fn with_attempt_timeout(mut self, t: Duration) -> Self {
+        self.attempt_timeout = t;
+        self
+    }
+
+    /// Sets the overall deadline of a query.
+    ///
+    /// ```
+    /// let c = refund_core::http::HttpConfig::default().with_overall_timeout(std::time::Duration::from_secs(3));
+    /// ```
+    pub fn with_overall_timeout(mut self, t: Duration) -> Self {
+        self.overall_timeout = t;
+        self
+    }
+
+    /// Sets the body size limit.
+    ///
+    /// ```
+    /// let c = refund_core::http::HttpConfig::default().with_max_body_bytes(4096);
+    /// ```
+    pub fn with_max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Sets the retry policy.
+    ///
+    /// ```
+    /// let c = refund_core::http::HttpConfig::default().with_retry(refund_core::http::RetryPolicy::none());
+    /// ```
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+}
+
+/// Exponential back-off with full jitter, for retryable errors only
+/// ([`Error::is_retryable`]: connect, timeout, broken body, 429, 5xx).
+///
+/// ```
+/// use std::time::Duration;
+/// use refund_core::http::{RetryDecision, RetryPolicy};
+/// let p = RetryPolicy::default();
+/// let e = refund_core::Error::HttpStatus { provider: refund_core::Provider::Cpos, status: 503, body_excerpt: String::new() };
+/// // After the first attempt, with 10 s left and a jitter draw of 0.5:
+/// assert_eq!(p.decide(1, &e, Duration::from_secs(10), 0.5), RetryDecision::RetryAfter(Duration::from_millis(100)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (default 3: one try and two retries).
+    pub max_attempts: u32,
+    /// The back-off ceiling after the first attempt; it doubles each time (default 200 ms).
+    pub base_delay: Duration,
+    /// The largest back-off ceiling (default 5 s).
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Wait this long, then send the same request again.
+    RetryAfter(Duration),
+    /// Give up and return the error.
+    GiveUp,
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    ///
+    /// ```
+    /// assert_eq!(refund_core::http::RetryPolicy::none().max_attempts, 1);
+    /// ```
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// `retries` retries after the first attempt, default delays.
+    ///
+    /// ```
+    /// assert_eq!(refund_core::http::RetryPolicy::with_retries(2).max_attempts, 3);
+    /// ```
+    pub fn with_retries(retries: u32) -> Self {
+        RetryPolicy {
+            max_attempts: retries.saturating_add(1),
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Decides, after `attempts_made` attempts ended in `error`, whether to try again.
+    ///
+    /// Pure: `remaining` is the time left before the overall deadline (the caller's clock) and
+    /// `jitter` a uniform draw in `[0, 1)` (the caller's random source). The delay is
+    /// `jitter × min(max_delay, base_delay × 2^(attempts_made-1))` ("full jitter"); a retry whose
+    /// delay would not leave time before the deadline is not made.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use refund_core::http::{RetryDecision, RetryPolicy};
+    /// let e = refund_core::Error::verify(refund_core::Provider::Edgeros, "bad");
+    /// assert_eq!(RetryPolicy::default().decide(1, &e, Duration::from_secs(10), 0.0), RetryDecision::GiveUp);
+    /// ```
+    pub fn decide(
+        &self,
+        attempts_made: u32,
+        error: &Error,
+        remaining: Duration,
+        jitter: f64,
+    ) -> RetryDecision {
+        if !error.is_retryable() || attempts_made >= self.max_attempts {
+            return RetryDecision::GiveUp;
+        }
+        let exp = attempts_made.saturating_sub(1).min(30);
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1_u32 << exp)
+            .min(self.max_delay);
+        let jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let delay = ceiling.mul_f64(jitter);
+        if delay >= remaining {
+            return RetryDecision::GiveUp;
+        }
+        RetryDecision::RetryAfter(delay)
+    }
+}
+
+/// A 2xx answer: status and the body, bounded by [`HttpConfig::max_body_bytes`].
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The complete body.
+    pub body: Bytes,
+    /// How many attempts it took.
+    pub attempts: u32,
+}
+
+/// One reqwest client with the configured deadlines, retries and body limit.
+///
+/// Built once per provider client; cheap to share (`reqwest::Client` is a pooled handle).
+///
+/// ```
+/// use refund_core::http::{HttpConfig, HttpTransport};
+/// let t = HttpTransport::new(refund_core::Provider::Cpos, HttpConfig::default()).unwrap();
+/// assert_eq!(t.config().max_body_bytes, 1 << 20);
+/// ```
+#[derive(Debug)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    config: HttpConfig,
+    provider: Provider,
+    rng: Mutex<u64>,
+}
+
+impl HttpTransport {
+    /// Builds the client (rustls, connection pooling, no redirects: a redirected refund query
+    /// would carry a signature to a host nobody configured).
+    ///
+    /// ```
+    /// let t = refund_core::http::HttpTransport::new(refund_core::Provider::OpenApi, Default::default());
+    /// assert!(t.is_ok());
+    /// ```
+    pub fn new(provider: Provider, config: HttpConfig) -> Result<Self, Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.attempt_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(config.user_agent.clone())
+            .pool_max_idle_per_host(256)
+            .build()
+            .map_err(|e| Error::Config {
+                what: "http client".to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(HttpTransport {
+            client,
+            config,
+            provider,
+            rng: Mutex::new(seed()),
+        })
+    }
+
+    /// The configuration in force.
+    ///
+    /// ```
+    /// # let t = refund_core::http::HttpTransport::new(refund_core::Provider::OpenApi, Default::default()).unwrap();
+    /// assert_eq!(t.config().retry.max_attempts, 3);
+    /// ```
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Sends `request`, retrying where safe, and returns the 2xx body.
+    ///
+    /// Non-2xx answers are [`Error::HttpStatus`] with a short escaped excerpt of the body; bodies
+    /// over the limit are [`Error::BodyTooLarge`]; nothing outlives the overall deadline.
+    ///
+    /// ```no_run
+    /// # async fn f(t: refund_core::http::HttpTransport, r: refund_core::PreparedRequest) {
+    /// let response = t.execute(&r).await;
+    /// # }
+    /// ```
+    pub async fn execute(&self, request: &PreparedRequest) -> Result<HttpResponse, Error> {
+        let started = Instant::now();
+        let deadline = started + self.config.overall_timeout;
+        let mut attempts = 0_u32;
+        loop {
+            attempts += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let budget = remaining.min(self.config.attempt_timeout);
+            let outcome = match tokio::time::timeout(budget, self.attempt(request)).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(self.timeout_error(budget, attempts)),
+            };
+            let error = match outcome {
+                Ok((status, body)) => {
+                    return Ok(HttpResponse {
+                        status,
+                        body,
+                        attempts,
+                    });
+                }
+                Err(error) => error,
+            };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self
+                .config
+                .retry
+                .decide(attempts, &error, remaining, self.next_jitter())
+            {
+                RetryDecision::GiveUp => {
+                    if remaining.is_zero() && error.is_retryable() {
+                        tracing::debug!(provider = %self.provider, attempts, "overall deadline reached");
+                    }
+                    return Err(error);
+                }
+                RetryDecision::RetryAfter(delay) => {
+                    tracing::debug!(provider = %self.provider, attempts, ?delay, error = %error, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    fn timeout_error(&self, budget: Duration, attempt: u32) -> Error {
+        Error::Transport {
+            provider: self.provider,
+            kind: TransportErrorKind::Timeout,
+            message: format!("no complete answer within {budget:?} (attempt {attempt})"),
+            source: None,
+        }
+    }
+
+    async fn attempt(&self, request: &PreparedRequest) -> Result<(u16, Bytes), Error> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let mut builder = self.client.request(method, &request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let mut response = builder.send().await.map_err(|e| self.reqwest_error(e))?;
+        let status = response.status().as_u16();
+        let limit = self.config.max_body_bytes;
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
+            return Err(Error::BodyTooLarge {
+                provider: self.provider,
+                limit,
+            });
+        }
+        let mut body = Vec::with_capacity(response.content_length().map_or(1024, |l| l as usize));
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.reqwest_error(e))? {
+            if body.len() + chunk.len() > limit {
+                return Err(Error::BodyTooLarge {
+                    provider: self.provider,
+                    limit,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !(200..300).contains(&status) {
+            return Err(Error::HttpStatus {
+                provider: self.provider,
+                status,
+                body_excerpt: excerpt(&body),
+            });
+        }
+        Ok((status, Bytes::from(body)))
+    }
+
+    fn reqwest_error(&self, e: reqwest::Error) -> Error {
+        let kind = if e.is_timeout() {
+            TransportErrorKind::Timeout
+        } else if e.is_connect() {
+            if source_chain_mentions(&e, "certificate") || source_chain_mentions(&e, "tls") {
+                TransportErrorKind::Tls
+            } else {
+                TransportErrorKind::Connect
+            }
+        } else if e.is_body() || e.is_decode() || e.is_request() {
+            TransportErrorKind::Body
+        } else {
+            TransportErrorKind::Other
+        };
+        let e = e.without_url();
+        Error::Transport {
+            provider: self.provider,
+            kind,
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+
+    fn next_jitter(&self) -> f64 {
+        let mut state = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        // splitmix64: jitter needs spread, not secrecy.
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1_u64 << 53) as f64
+    }
+}
+
+fn source_chain_mentions(e: &(dyn std::error::Error + 'static), needle: &str) -> bool {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if err.to_string().to_ascii_lowercase().contains(needle) {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(status: u16) -> Error {
+        Error::HttpStatus {
+            provider: Provider::Cpos,
+            status,
+            body_excerpt: String::new(),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_under_a_ceiling() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+        };
+        let left = Duration::from_secs(60);
+        let delays: Vec<_> = (1..=5)
+            .map(|n| p.decide(n, &http(500), left, 0.999_999))
+            .collect();
+        let ms = |d: &RetryDecision| match d {
+            RetryDecision::RetryAfter(d) => d.as_millis(),
+            RetryDecision::GiveUp => 0,
+        };
+        assert_eq!(
+            delays.iter().map(ms).collect::<Vec<_>>(),
+            vec![99, 199, 399, 499, 499]
+        );
+        assert_eq!(
+            p.decide(1, &http(500), left, 0.0),
+            RetryDecision::RetryAfter(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn never_retries_what_is_unsafe_or_final() {
+        let p = RetryPolicy::default();
+        let left = Duration::from_secs(60);
+        for e in [
+            http(400),
+            http(404),
+            Error::verify(Provider::Cpos, "x"),
+            Error::decode(Provider::Cpos, "f", "v", "r"),
+            Error::BodyTooLarge {
+                provider: Provider::Cpos,
+                limit: 1,
+            },
+        ] {
+            assert_eq!(p.decide(1, &e, left, 0.5), RetryDecision::GiveUp, "{e}");
+        }
+        assert!(matches!(
+            p.decide(1, &http(429), left, 0.5),
+            RetryDecision::RetryAfter(_)
+        ));
+    }
+
+    #[test]
+    fn respects_attempt_count_and_deadline() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.decide(3, &http(503), Duration::from_secs(60), 0.5),
+            RetryDecision::GiveUp
+        );
+        assert_eq!(
+            p.decide(1, &http(503), Duration::from_millis(50), 0.9),
+            RetryDecision::GiveUp
+        );
+        assert_eq!(
+            p.decide(1, &http(503), Duration::ZERO, 0.0),
+            RetryDecision::GiveUp
+        );
+        assert_eq!(
+            RetryPolicy::none().decide(1, &http(503), Duration::from_secs(60), 0.1),
+            RetryDecision::GiveUp
+        );
+    }
+
+    #[test]
+    fn jitter_is_uniformish_and_in_range() {
+        let t = HttpTransport::new(Provider::Cpos, HttpConfig::default()).unwrap();
+        let draws: Vec<f64> = (0..1000).map(|_| t.next_jitter()).collect();
+        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((0.4..0.6).contains(&mean), "{mean}");
+    }
+}

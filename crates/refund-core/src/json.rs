@@ -1,0 +1,215 @@
+//! Strict JSON: duplicate keys rejected at every depth.
+//!
+//! A signature verified over a canonical form rebuilt from a parse is only as good as the parse:
+//! with duplicate keys, one copy can be verified while another is used (a forged amount rides
+//! along a valid signature). Every provider response goes through [`parse_strict`].
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+use crate::{Error, Provider};
+
+/// Parses JSON into a [`Value`], rejecting any object that repeats a key.
+///
+/// ```
+/// assert!(refund_core::json::parse_strict(br#"{"a":1,"b":{"c":2}}"#).is_ok());
+/// let err = refund_core::json::parse_strict(br#"{"a":1,"b":{"c":2,"c":3}}"#).unwrap_err();
+/// assert!(err.to_string().contains("duplicate key \"c\""));
+/// ```
+pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let StrictValue(value) = StrictValue::deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Parses a provider body strictly into a typed wire model: a [`Error::Decode`] names the field
+/// path (`data[0].refundAmount`) and the value excerpt when the document does not fit.
+///
+/// Returns the strict [`Value`] too, for signature rules that rebuild a canonical form from it.
+///
+/// ```
+/// #[derive(serde::Deserialize, Debug)]
+/// struct Wire { code: i64 }
+/// let (_, wire): (_, Wire) = refund_core::json::decode_strict(refund_core::Provider::Cpos, br#"{"code":10000}"#).unwrap();
+/// assert_eq!(wire.code, 10000);
+/// let err = refund_core::json::decode_strict::<Wire>(refund_core::Provider::Cpos, br#"{"code":"x"}"#).unwrap_err();
+/// assert!(err.to_string().contains("`code`"));
+/// ```
+pub fn decode_strict<T: DeserializeOwned>(
+    provider: Provider,
+    bytes: &[u8],
+) -> Result<(Value, T), Error> {
+    let value = parse_strict(bytes).map_err(|e| Error::Decode {
+        provider,
+        field: "body".to_owned(),
+        value: crate::error::excerpt(bytes),
+        reason: format!("not a valid JSON document: {e}"),
+        source: Some(Box::new(e)),
+    })?;
+    let typed = decode_value(provider, &value)?;
+    Ok((value, typed))
+}
+
+/// Deserialises an already-parsed value into `T`, naming the failing field path.
+///
+/// ```
+/// let v = serde_json::json!({"n": "x"});
+/// #[derive(serde::Deserialize, Debug)]
+/// struct W { n: u8 }
+/// assert!(refund_core::json::decode_value::<W>(refund_core::Provider::OpenApi, &v).is_err());
+/// ```
+pub fn decode_value<T: DeserializeOwned>(provider: Provider, value: &Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let raw = pointer_for(value, e.path())
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let inner = e.into_inner();
+        Error::Decode {
+            provider,
+            field: if path == "." { "body".to_owned() } else { path },
+            value: crate::error::excerpt(raw.as_bytes()),
+            reason: inner.to_string(),
+            source: Some(Box::new(inner)),
+        }
+    })
+}
+
+fn pointer_for<'v>(value: &'v Value, path: &serde_path_to_error::Path) -> Option<&'v Value> {
+    use serde_path_to_error::Segment;
+    let mut current = value;
+    for segment in path.iter() {
+        current = match segment {
+            Segment::Seq { index } => current.get(*index)?,
+            Segment::Map { key } => current.get(key.as_str())?,
+            Segment::Enum { .. } | Segment::Unknown => return Some(current),
+        };
+    }
+    Some(current)
+}
+
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = StrictValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::Number(v.into())))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::Number(v.into())))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<StrictValue, E> {
+        Number::from_f64(v)
+            .map(|n| StrictValue(Value::Number(n)))
+            .ok_or_else(|| E::custom("non-finite number"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::String(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::String(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrictValue, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(StrictValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(StrictValue(Value::Array(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrictValue, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+            }
+            let StrictValue(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(StrictValue(Value::Object(object)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_duplicates_at_any_depth() {
+        for bad in [
+            r#"{"a":1,"a":1}"#,
+            r#"{"data":{"refund_amount":"0.01","refund_amount":"100.00"}}"#,
+            r#"[{"x":[{"y":1,"y":2}]}]"#,
+        ] {
+            let err = parse_strict(bad.as_bytes()).unwrap_err();
+            assert!(err.to_string().contains("duplicate key"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn escaped_duplicates_are_duplicates() {
+        // "\u0061" is "a": the same key written differently.
+        assert!(parse_strict(br#"{"a":1,"\u0061":2}"#).is_err());
+    }
+
+    #[test]
+    fn trailing_garbage_rejected() {
+        assert!(parse_strict(br#"{"a":1} x"#).is_err());
+        assert!(parse_strict(b"<html>").is_err());
+        assert!(parse_strict(b"").is_err());
+    }
+
+    #[test]
+    fn decode_error_names_path() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Item {
+            amount: i64,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Doc {
+            data: Vec<Item>,
+        }
+        let err = decode_strict::<Doc>(
+            Provider::OpenApi,
+            br#"{"data":[{"amount":1},{"amount":"x"}]}"#,
+        )
+        .unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @r#"openapi: cannot decode `data[1].amount` ("\"x\""): invalid type: string "x", expected i64"#);
+    }
+}

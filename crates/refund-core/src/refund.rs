@@ -1,0 +1,140 @@
+//! The normalised refund record.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Money, RefundStatus};
+
+/// Which provider an answer came from.
+///
+/// ```
+/// use refund_core::Provider;
+/// assert_eq!(Provider::Cpos.as_str(), "cpos");
+/// assert_eq!("edgeros".parse::<Provider>().unwrap(), Provider::Edgeros);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Provider {
+    /// The merchant "Open API" gateway template (`POST {domain}/open-api/refund/payments`).
+    OpenApi,
+    /// EdgerOS Pay (`GET /pay/v1/transactions/refund`).
+    Edgeros,
+    /// The CPOS WeChat aggregator (`POST /api/v1/pay/wx/refundquery`).
+    Cpos,
+}
+
+impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 3] = [Provider::OpenApi, Provider::Edgeros, Provider::Cpos];
+
+    /// The short lower-case name used by the CLI and in serde.
+    ///
+    /// ```
+    /// assert_eq!(refund_core::Provider::OpenApi.as_str(), "openapi");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Provider::OpenApi => "openapi",
+            Provider::Edgeros => "edgeros",
+            Provider::Cpos => "cpos",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Provider {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown provider {s:?}: expected openapi, edgeros or cpos"))
+    }
+}
+
+/// One refund as a provider reported it, normalised.
+///
+/// Fields a provider does not send are `None`: never a made-up default. Build one with
+/// [`Refund::new`] and set the optional fields (the struct is `#[non_exhaustive]` so fields can
+/// be added without breaking users).
+///
+/// ```
+/// use refund_core::{Currency, Money, Provider, Refund, RefundStatus};
+/// let mut r = Refund::new(Provider::Cpos, Money::from_minor(50, Currency::Cny), RefundStatus::Succeeded);
+/// r.refund_id = Some("WX200324161500830790814539".into());
+/// assert_eq!(r.amount.to_string(), "0.50 CNY");
+/// assert!(r.completed_at.is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Refund {
+    /// Which provider answered.
+    pub provider: Provider,
+    /// The provider's own refund id (`refundTransactionId`, `refund_no`).
+    pub refund_id: Option<String>,
+    /// The merchant's refund id (`mchRefundOrderId`, `mch_refund_no`, `out_refund_no`).
+    pub merchant_refund_id: Option<String>,
+    /// The provider's id of the original payment (`originalTransactionId`, `transaction_no`).
+    pub original_transaction_id: Option<String>,
+    /// The merchant's id of the original order, where the provider sends it.
+    pub merchant_order_id: Option<String>,
+    /// The refunded amount, positive (see each provider's docs for sign conventions).
+    pub amount: Money,
+    /// The fee the provider gave back, where reported.
+    pub fee_refunded: Option<Money>,
+    /// The normalised status.
+    pub status: RefundStatus,
+    /// The provider's raw status text, exactly as received (`"COMPLETED"`, `"1"`).
+    pub provider_status: Option<String>,
+    /// The provider's failure code, as text (`"-10010"`).
+    pub failure_code: Option<String>,
+    /// The provider's failure message.
+    pub failure_message: Option<String>,
+    /// When the refund was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the provider finished processing it (succeeded, failed or cancelled).
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The refund channel, raw (`"WECHAT_PAY"`, `"ORIGINAL"`).
+    pub channel: Option<String>,
+    /// The refund reason or the provider's description.
+    pub reason: Option<String>,
+}
+
+impl Refund {
+    /// A refund with the three facts every provider must send; everything else `None`.
+    ///
+    /// ```
+    /// use refund_core::{Currency, Money, Provider, Refund, RefundStatus};
+    /// let r = Refund::new(Provider::OpenApi, Money::zero(Currency::Cny), RefundStatus::Processing);
+    /// assert!(r.refund_id.is_none());
+    /// ```
+    pub fn new(provider: Provider, amount: Money, status: RefundStatus) -> Self {
+        Refund {
+            provider,
+            refund_id: None,
+            merchant_refund_id: None,
+            original_transaction_id: None,
+            merchant_order_id: None,
+            amount,
+            fee_refunded: None,
+            status,
+            provider_status: None,
+            failure_code: None,
+            failure_message: None,
+            created_at: None,
+            completed_at: None,
+            channel: None,
+            reason: None,
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! A built, signed HTTP request that has not been sent: the seam between pure signing and I/O.
+
+use serde::Serialize;
+
+/// The HTTP method of a [`PreparedRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`
+    #[serde(rename = "GET")]
+    Get,
+    /// `POST`
+    #[serde(rename = "POST")]
+    Post,
+}
+
+/// Everything that goes on the wire for one query, built by a provider's pure signing code and
+/// sent by the transport. Snapshot tests compare it byte for byte; retries resend it unchanged.
+///
+/// ```
+/// use refund_core::{Method, PreparedRequest};
+/// let r = PreparedRequest {
+///     method: Method::Post,
+///     url: "http://127.0.0.1:8080/api/v1/pay/wx/refundquery".into(),
+///     headers: vec![("content-type".into(), "application/json".into())],
+///     body: Some(b"{}".to_vec()),
+/// };
+/// assert_eq!(r.body_text(), Some("{}"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreparedRequest {
+    /// The method.
+    pub method: Method,
+    /// The full URL including the query string.
+    pub url: String,
+    /// Headers in the order they are sent (names lower case).
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes, if any.
+    #[serde(serialize_with = "body_as_text")]
+    pub body: Option<Vec<u8>>,
+}
+
+impl PreparedRequest {
+    /// The body as UTF-8 text, when it is text.
+    ///
+    /// ```
+    /// let r = refund_core::PreparedRequest { method: refund_core::Method::Get, url: String::new(), headers: vec![], body: None };
+    /// assert!(r.body_text().is_none());
+    /// ```
+    pub fn body_text(&self) -> Option<&str> {
+        self.body
+            .as_deref()
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// The value of the first header named `name` (case-insensitive).
+    ///
+    /// ```
+    /// let r = refund_core::PreparedRequest { method: refund_core::Method::Get, url: String::new(), headers: vec![("x-a".into(), "1".into())], body: None };
+    /// assert_eq!(r.header("X-A"), Some("1"));
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn body_as_text<S: serde::Serializer>(body: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match body {
+        None => s.serialize_none(),
+        Some(bytes) => s.serialize_str(&String::from_utf8_lossy(bytes)),
+    }
+}
+
+/// Joins a configured base URL and a path without doubling or dropping the `/`.
+///
+/// ```
+/// assert_eq!(refund_core::request::join_url("http://h:1/", "/a/b"), "http://h:1/a/b");
+/// assert_eq!(refund_core::request::join_url("http://h:1/pre", "a"), "http://h:1/pre/a");
+/// ```
+pub fn join_url(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+/// Checks a configured base URL: `http` or `https`, a host, no query or fragment.
+///
+/// ```
+/// assert!(refund_core::request::validate_base_url("https://api.edgeros.com").is_ok());
+/// assert!(refund_core::request::validate_base_url("ftp://x").is_err());
+/// assert!(refund_core::request::validate_base_url("").is_err());
+/// ```
+pub fn validate_base_url(base: &str) -> Result<(), crate::Error> {
+    let err = |reason: &str| crate::Error::Config {
+        what: "base_url".to_owned(),
+        reason: format!("{base:?} {reason}"),
+    };
+    let rest = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"))
+        .ok_or_else(|| err("must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(err("has no host"));
+    }
+    if base.contains(['?', '#']) || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(err("must not contain a query, a fragment or spaces"));
+    }
+    Ok(())
+}

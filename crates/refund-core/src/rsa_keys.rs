@@ -1,0 +1,406 @@
+//! RSA keys for SHA256withRSA (RSASSA-PKCS1-v1_5 with SHA-256), shared by the RSA providers.
+//!
+//! Keys are parsed once, when a client is built. Signing is always blinded (a random blinding
+//! factor per signature) to blunt the timing side channel of RUSTSEC-2023-0071; PKCS#1 v1.5 stays
+//! deterministic, so the signature bytes are the same as an unblinded signer's.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
+use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
+use rsa::traits::PublicKeyParts;
+use sha2::Sha256;
+
+use crate::Secret;
+
+/// A key could not be read. Never contains key material.
+///
+/// ```
+/// let err = refund_core::rsa_keys::RsaPrivateKey::from_text("not a key").unwrap_err();
+/// assert!(err.to_string().contains("private key"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read RSA {what}: {reason}")]
+pub struct KeyError {
+    /// `private key` or `public key`.
+    pub what: &'static str,
+    /// Why, without any of the key's bytes.
+    pub reason: String,
+}
+
+impl From<KeyError> for crate::Error {
+    fn from(e: KeyError) -> Self {
+        crate::Error::Config {
+            what: e.what.to_owned(),
+            reason: e.reason,
+        }
+    }
+}
+
+/// Smallest modulus accepted: anything below 2048 bits is forgeable today.
+pub const MIN_BITS: usize = 2048;
+
+/// Decodes text that is either PEM (any label) or bare base64 DER, returning the PEM label.
+fn pem_or_der(text: &str, what: &'static str) -> Result<(Option<String>, Vec<u8>), KeyError> {
+    let text = text.trim();
+    let err = |reason: String| KeyError { what, reason };
+    if text.starts_with("-----BEGIN") {
+        let body: String = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+            .collect();
+        let label = text
+            .lines()
+            .next()
+            .and_then(|l| l.trim().strip_prefix("-----BEGIN "))
+            .and_then(|l| l.strip_suffix("-----"))
+            .map(str::to_owned);
+        let der = BASE64
+            .decode(body)
+            .map_err(|e| err(format!("PEM body is not valid base64 ({e})")))?;
+        return Ok((label, der));
+    }
+    let compact: String = text.split_whitespace().collect();
+    if compact.is_empty() {
+        return Err(err("the key text is empty".to_owned()));
+    }
+    let der = BASE64
+        .decode(compact)
+        .map_err(|e| err(format!("neither PEM nor bare base64 DER ({e})")))?;
+    Ok((None, der))
+}
+
+fn check_bits(bits: usize, what: &'static str) -> Result<(), KeyError> {
+    if bits < MIN_BITS {
+        return Err(KeyError {
+            what,
+            reason: format!("{bits}-bit modulus is too small; at least {MIN_BITS} bits required"),
+        });
+    }
+    Ok(())
+}
+
+/// A merchant's (or, in the sandbox, a platform's) RSA private key, ready to sign.
+///
+/// Accepts PEM PKCS#8 (`BEGIN PRIVATE KEY`), PEM PKCS#1 (`BEGIN RSA PRIVATE KEY`) and bare
+/// base64 DER of either, as vendors hand them out. `Debug` shows only the size; the key is
+/// zeroised on drop by the `rsa` crate.
+///
+/// ```
+/// use refund_core::rsa_keys::RsaPrivateKey;
+/// # let pem = include_str!("../../../fixtures/keys/openapi_merchant_2048.pem");
+/// let key = RsaPrivateKey::from_text(pem).unwrap();
+/// let sig = key.sign_base64(b"hello").unwrap();
+/// assert!(key.public_key().verify_base64(b"hello", &sig).is_ok());
+/// assert_eq!(format!("{key:?}"), "RsaPrivateKey { bits: 2048, .. }");
+/// ```
+#[derive(Clone)]
+pub struct RsaPrivateKey {
+    signing: SigningKey<Sha256>,
+    public: RsaPublicKey,
+}
+
+impl RsaPrivateKey {
+    /// Reads a private key from PEM (PKCS#8 or PKCS#1) or bare base64 DER (PKCS#8 or PKCS#1).
+    ///
+    /// ```
+    /// assert!(refund_core::rsa_keys::RsaPrivateKey::from_text("").is_err());
+    /// ```
+    pub fn from_text(text: &str) -> Result<Self, KeyError> {
+        const WHAT: &str = "private key";
+        let (label, der) = pem_or_der(text, WHAT)?;
+        let key = match label.as_deref() {
+            Some("RSA PRIVATE KEY") => {
+                rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| e.to_string())
+            }
+            Some("PRIVATE KEY") => {
+                rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| e.to_string())
+            }
+            Some(other) => Err(format!(
+                "PEM label {other:?} is not a private key (expected PRIVATE KEY or RSA PRIVATE KEY)"
+            )),
+            None => rsa::RsaPrivateKey::from_pkcs8_der(&der)
+                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(&der))
+                .map_err(|_| "bare DER is neither PKCS#8 nor PKCS#1 RSA".to_owned()),
+        }
+        .map_err(|reason| KeyError { what: WHAT, reason })?;
+        Self::from_key(key)
+    }
+
+    fn from_key(key: rsa::RsaPrivateKey) -> Result<Self, KeyError> {
+        const WHAT: &str = "private key";
+        check_bits(key.size() * 8, WHAT)?;
+        key.validate().map_err(|e| KeyError {
+            what: WHAT,
+            reason: format!("inconsistent key ({e})"),
+        })?;
+        let public = RsaPublicKey::from_key(key.to_public_key())?;
+        Ok(RsaPrivateKey {
+            signing: SigningKey::<Sha256>::new(key),
+            public,
+        })
+    }
+
+    /// Generates a fresh key (the sandbox and tests use this; real keys come from the provider).
+    ///
+    /// ```no_run
+    /// let key = refund_core::rsa_keys::RsaPrivateKey::generate(2048).unwrap();
+    /// ```
+    pub fn generate(bits: usize) -> Result<Self, KeyError> {
+        let key =
+            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits).map_err(|e| KeyError {
+                what: "private key",
+                reason: format!("generation failed ({e})"),
+            })?;
+        Self::from_key(key)
+    }
+
+    /// SHA256withRSA signature of exactly `message`, blinded.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert_eq!(key.sign(b"x").unwrap().len(), 256);
+    /// ```
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rsa::signature::Error> {
+        let signature: Signature = self
+            .signing
+            .try_sign_with_rng(&mut rsa::rand_core::OsRng, message)?;
+        Ok(signature.to_vec())
+    }
+
+    /// [`RsaPrivateKey::sign`], base64 (standard alphabet, padded) as every provider sends it.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert_eq!(key.sign_base64(b"x").unwrap().len(), 344);
+    /// ```
+    pub fn sign_base64(&self, message: &[u8]) -> Result<String, rsa::signature::Error> {
+        self.sign(message).map(|s| BASE64.encode(s))
+    }
+
+    /// The matching public key.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert_eq!(key.public_key().bits(), 2048);
+    /// ```
+    pub fn public_key(&self) -> &RsaPublicKey {
+        &self.public
+    }
+
+    /// Modulus size in bits.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert_eq!(key.bits(), 2048);
+    /// ```
+    pub fn bits(&self) -> usize {
+        self.public.bits()
+    }
+
+    /// The key as PKCS#8 PEM, wrapped in a [`Secret`] (for the sandbox to hand out credentials).
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert!(key.to_pkcs8_pem().unwrap().expose().starts_with("-----BEGIN PRIVATE KEY-----"));
+    /// ```
+    pub fn to_pkcs8_pem(&self) -> Result<Secret, KeyError> {
+        let key: &rsa::RsaPrivateKey = self.signing.as_ref();
+        key.to_pkcs8_pem(LineEnding::LF)
+            .map(|pem| Secret::new(pem.as_str()))
+            .map_err(|e| KeyError {
+                what: "private key",
+                reason: format!("cannot encode ({e})"),
+            })
+    }
+}
+
+impl fmt::Debug for RsaPrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RsaPrivateKey {{ bits: {}, .. }}", self.bits())
+    }
+}
+
+/// An RSA public key used to verify SHA256withRSA signatures.
+///
+/// Accepts PEM SubjectPublicKeyInfo (`BEGIN PUBLIC KEY`), PEM PKCS#1 (`BEGIN RSA PUBLIC KEY`)
+/// and bare base64 DER of either.
+///
+/// ```
+/// # let pem = include_str!("../../../fixtures/keys/openapi_merchant_2048.pub.pem");
+/// let key = refund_core::rsa_keys::RsaPublicKey::from_text(pem).unwrap();
+/// assert!(key.verify_base64(b"x", "AAAA").is_err());
+/// ```
+#[derive(Clone)]
+pub struct RsaPublicKey {
+    verifying: VerifyingKey<Sha256>,
+    bits: usize,
+}
+
+/// Why a signature did not verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The signature text is not base64.
+    #[error("signature is not valid base64")]
+    NotBase64,
+    /// The signature does not match the message and key.
+    #[error("signature does not match")]
+    Mismatch,
+}
+
+impl RsaPublicKey {
+    /// Reads a public key from PEM (SPKI or PKCS#1) or bare base64 DER.
+    ///
+    /// ```
+    /// assert!(refund_core::rsa_keys::RsaPublicKey::from_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+    /// ```
+    pub fn from_text(text: &str) -> Result<Self, KeyError> {
+        const WHAT: &str = "public key";
+        let (label, der) = pem_or_der(text, WHAT)?;
+        let key = match label.as_deref() {
+            Some("RSA PUBLIC KEY") => {
+                rsa::RsaPublicKey::from_pkcs1_der(&der).map_err(|e| e.to_string())
+            }
+            Some("PUBLIC KEY") => {
+                rsa::RsaPublicKey::from_public_key_der(&der).map_err(|e| e.to_string())
+            }
+            Some(other) => Err(format!(
+                "PEM label {other:?} is not a public key (expected PUBLIC KEY or RSA PUBLIC KEY)"
+            )),
+            None => rsa::RsaPublicKey::from_public_key_der(&der)
+                .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(&der))
+                .map_err(|_| "bare DER is neither SubjectPublicKeyInfo nor PKCS#1 RSA".to_owned()),
+        }
+        .map_err(|reason| KeyError { what: WHAT, reason })?;
+        Self::from_key(key)
+    }
+
+    fn from_key(key: rsa::RsaPublicKey) -> Result<Self, KeyError> {
+        let bits = key.size() * 8;
+        check_bits(bits, "public key")?;
+        Ok(RsaPublicKey {
+            verifying: VerifyingKey::<Sha256>::new(key),
+            bits,
+        })
+    }
+
+    /// Checks a raw SHA256withRSA signature over exactly `message`.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// let sig = key.sign(b"m").unwrap();
+    /// assert!(key.public_key().verify(b"m", &sig).is_ok());
+    /// assert!(key.public_key().verify(b"n", &sig).is_err());
+    /// ```
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+        let signature = Signature::try_from(signature).map_err(|_| VerifyError::Mismatch)?;
+        self.verifying
+            .verify(message, &signature)
+            .map_err(|_| VerifyError::Mismatch)
+    }
+
+    /// Checks a base64 SHA256withRSA signature over exactly `message`.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert_eq!(key.public_key().verify_base64(b"m", "%%%"), Err(refund_core::rsa_keys::VerifyError::NotBase64));
+    /// ```
+    pub fn verify_base64(&self, message: &[u8], signature_b64: &str) -> Result<(), VerifyError> {
+        let raw = BASE64
+            .decode(signature_b64.trim())
+            .map_err(|_| VerifyError::NotBase64)?;
+        self.verify(message, &raw)
+    }
+
+    /// Modulus size in bits.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert_eq!(key.public_key().bits(), 2048);
+    /// ```
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// The key as SubjectPublicKeyInfo PEM.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert!(key.public_key().to_spki_pem().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+    /// ```
+    pub fn to_spki_pem(&self) -> Result<String, KeyError> {
+        let key: &rsa::RsaPublicKey = self.verifying.as_ref();
+        key.to_public_key_pem(LineEnding::LF).map_err(|e| KeyError {
+            what: "public key",
+            reason: format!("cannot encode ({e})"),
+        })
+    }
+}
+
+impl fmt::Debug for RsaPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RsaPublicKey {{ bits: {} }}", self.bits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PKCS8_PEM: &str = include_str!("../../../fixtures/keys/openapi_merchant_2048.pem");
+    const PUB_PEM: &str = include_str!("../../../fixtures/keys/openapi_merchant_2048.pub.pem");
+    const PKCS1_PEM: &str = include_str!("../../../fixtures/keys/openapi_merchant_2048.pkcs1.pem");
+
+    fn bare(pem: &str) -> String {
+        pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    #[test]
+    fn all_private_key_forms_give_the_same_signature() {
+        let forms = [
+            PKCS8_PEM.to_owned(),
+            PKCS1_PEM.to_owned(),
+            bare(PKCS8_PEM),
+            bare(PKCS1_PEM),
+        ];
+        let sigs: Vec<String> = forms
+            .iter()
+            .map(|f| {
+                RsaPrivateKey::from_text(f)
+                    .unwrap()
+                    .sign_base64(b"param")
+                    .unwrap()
+            })
+            .collect();
+        assert!(sigs.windows(2).all(|w| w[0] == w[1]));
+        let public = RsaPublicKey::from_text(&bare(PUB_PEM)).unwrap();
+        assert!(public.verify_base64(b"param", &sigs[0]).is_ok());
+    }
+
+    #[test]
+    fn rejects_wrong_material_without_echoing_it() {
+        let err = RsaPrivateKey::from_text(PUB_PEM).unwrap_err();
+        assert!(err.reason.contains("not a private key"));
+        let err = RsaPrivateKey::from_text("c2VjcmV0LXRleHQ=").unwrap_err();
+        assert!(!err.to_string().contains("c2VjcmV0"));
+        assert!(RsaPublicKey::from_text(PKCS8_PEM).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let key = RsaPrivateKey::from_text(PKCS8_PEM).unwrap();
+        let shown = format!("{key:?} {:?}", key.public_key());
+        assert_eq!(
+            shown,
+            "RsaPrivateKey { bits: 2048, .. } RsaPublicKey { bits: 2048 }"
+        );
+    }
+}
