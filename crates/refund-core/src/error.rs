@@ -289,6 +289,28 @@ impl Error {
     }
 }
 
+/// Serialised as `{"kind", "message", "provider", "code"}`: the shape the CLI prints and
+/// snapshot tests record. `provider` and `code` are `null` where they do not apply.
+///
+/// ```
+/// let e = refund_core::Error::NotFound { provider: refund_core::Provider::OpenApi, code: "21006".into(), message: "Merchant transaction not found".into() };
+/// let v = serde_json::to_value(&e).unwrap();
+/// assert_eq!(v["kind"], "not_found");
+/// assert_eq!(v["provider"], "openapi");
+/// assert_eq!(v["code"], "21006");
+/// ```
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Error", 4)?;
+        s.serialize_field("kind", self.kind())?;
+        s.serialize_field("message", &self.to_string())?;
+        s.serialize_field("provider", &self.provider())?;
+        s.serialize_field("code", &self.code())?;
+        s.end()
+    }
+}
+
 /// The longest excerpt of a body kept in an error, in characters.
 pub const EXCERPT_CHARS: usize = 160;
 

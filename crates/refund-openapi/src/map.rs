@@ -1,0 +1,231 @@
+//! Gateway answers → core types (pure). Every documented status and code is matched here.
+
+use refund_core::{Currency, Error, Money, Provider, Refund, RefundStatus, time};
+
+use crate::wire::{QueryResponse, RefundRecord};
+
+/// The success code.
+pub const CODE_SUCCESS: i64 = 10000;
+/// "Merchant transaction not found": mapped to [`Error::NotFound`].
+pub const CODE_NOT_FOUND: i64 = 21006;
+
+/// The refund status as the gateway names it. `COMPLETE` (the vendor's enum page) and
+/// `COMPLETED` (the seed's example) both mean succeeded.
+///
+/// ```
+/// use refund_openapi::map::WireStatus;
+/// assert_eq!(WireStatus::parse("PROCESS"), WireStatus::Process);
+/// assert_eq!(WireStatus::parse("REVIEW"), WireStatus::Other("REVIEW".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireStatus {
+    /// `PENDING`: accepted, not started.
+    Pending,
+    /// `PROCESS`: in progress.
+    Process,
+    /// `COMPLETE`.
+    Complete,
+    /// `COMPLETED`.
+    Completed,
+    /// `FAILED`.
+    Failed,
+    /// `CANCEL`.
+    Cancel,
+    /// Anything else, raw.
+    Other(String),
+}
+
+impl WireStatus {
+    /// Reads the raw text (exact, case-sensitive: an unexpected spelling is unrecognised).
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "PENDING" => WireStatus::Pending,
+            "PROCESS" => WireStatus::Process,
+            "COMPLETE" => WireStatus::Complete,
+            "COMPLETED" => WireStatus::Completed,
+            "FAILED" => WireStatus::Failed,
+            "CANCEL" => WireStatus::Cancel,
+            other => WireStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// The core status (exhaustive: a new wire variant forces a decision here).
+    ///
+    /// ```
+    /// use refund_openapi::map::WireStatus;
+    /// assert_eq!(WireStatus::Completed.to_core(), refund_core::RefundStatus::Succeeded);
+    /// ```
+    pub fn to_core(&self) -> RefundStatus {
+        match self {
+            WireStatus::Pending | WireStatus::Process => RefundStatus::Processing,
+            WireStatus::Complete | WireStatus::Completed => RefundStatus::Succeeded,
+            WireStatus::Failed => RefundStatus::Failed,
+            WireStatus::Cancel => RefundStatus::Cancelled,
+            WireStatus::Other(raw) => RefundStatus::Unrecognized(raw.clone()),
+        }
+    }
+}
+
+/// What a gateway response code means, from the vendor's catalogue.
+///
+/// ```
+/// assert_eq!(refund_openapi::map::code_meaning(21006), Some("merchant transaction not found"));
+/// assert!(refund_openapi::map::code_meaning(21009).unwrap().contains("clock"));
+/// assert_eq!(refund_openapi::map::code_meaning(21555), Some("general error"));
+/// ```
+pub fn code_meaning(code: i64) -> Option<&'static str> {
+    Some(match code {
+        10000 => "success",
+        21000 => "server error at the gateway",
+        21001 => {
+            "the gateway rejected our request signature: check the merchant key registered with the gateway"
+        }
+        21002 => "parameter error",
+        21003 => "appId error: check app_id",
+        21004 => "merchant unavailable",
+        21005 => "channel unavailable",
+        21006 => "merchant transaction not found",
+        21007 => "duplicate merchant order id",
+        21008 => {
+            "timestamp rejected: check this machine's clock and the timestamp unit (milliseconds or seconds)"
+        }
+        21009 => {
+            "timestamp expired: check this machine's clock and the timestamp unit (milliseconds or seconds)"
+        }
+        21010 => "amount exceeds limit",
+        21011 => "network error at the gateway",
+        21012 => "bank code error",
+        21013 => "wallet code error",
+        21014 => "balance insufficient",
+        21015 => "duplicate idempotencyId",
+        21016 => "merchant IP forbidden: the gateway does not allow this machine's IP address",
+        21401 => "refund processing",
+        21402 => "refund not allowed",
+        21403 => "transaction older than 60 days",
+        21404 => "channel does not support full refund",
+        21405 => "channel does not support partial refund",
+        21406 => "refund amount invalid",
+        21407 => "duplicate MchRefundOrderId",
+        21408 => "original transaction not completed",
+        21409 => "a pending refund exists",
+        21500..=21599 => "general error",
+        _ => return None,
+    })
+}
+
+/// Maps a decoded gateway answer to refunds (code 10000) or the matching error.
+///
+/// `data: []` is "no refunds" (an empty `Vec`); a success without `data` is a decode error, since
+/// guessing "none" could hide a refund.
+///
+/// ```
+/// let body = br#"{"code":10000,"message":"Success","data":[]}"#;
+/// assert!(refund_openapi::map::map_response_body(body, refund_core::Currency::Cny).unwrap().is_empty());
+/// let err = refund_openapi::map::map_response_body(br#"{"code":21006,"message":"not found"}"#, refund_core::Currency::Cny).unwrap_err();
+/// assert!(err.is_not_found());
+/// ```
+pub fn map_response_body(body: &[u8], currency: Currency) -> Result<Vec<Refund>, Error> {
+    let (_, response) = refund_core::json::decode_strict::<QueryResponse>(Provider::OpenApi, body)?;
+    map_response(&response, currency)
+}
+
+/// Maps an already-decoded [`QueryResponse`].
+///
+/// ```
+/// let r: refund_openapi::wire::QueryResponse = serde_json::from_str(r#"{"code":21016,"message":"Merchant ip forbidden"}"#).unwrap();
+/// let err = refund_openapi::map::map_response(&r, refund_core::Currency::Cny).unwrap_err();
+/// assert_eq!(err.kind(), "provider");
+/// ```
+pub fn map_response(response: &QueryResponse, currency: Currency) -> Result<Vec<Refund>, Error> {
+    let message = response.message.clone().unwrap_or_default();
+    match response.code {
+        CODE_SUCCESS => {
+            let data = response.data.as_ref().ok_or_else(|| {
+                Error::decode(
+                    Provider::OpenApi,
+                    "data",
+                    "null",
+                    "success answer without a `data` array",
+                )
+            })?;
+            data.iter()
+                .enumerate()
+                .map(|(i, record)| map_record(record, currency, &format!("data[{i}]")))
+                .collect()
+        }
+        CODE_NOT_FOUND => Err(Error::NotFound {
+            provider: Provider::OpenApi,
+            code: CODE_NOT_FOUND.to_string(),
+            message,
+        }),
+        code => Err(Error::Business {
+            provider: Provider::OpenApi,
+            code: code.to_string(),
+            message,
+            meaning: code_meaning(code).map(str::to_owned),
+        }),
+    }
+}
+
+/// Maps one refund record; `path` prefixes field names in errors (`data[1]`).
+///
+/// An empty-string time is treated as absent; a missing `refundStatus` or `refundAmount` is an
+/// error (never "pending", never zero).
+///
+/// ```
+/// let rec: refund_openapi::wire::RefundRecord = serde_json::from_str(r#"{"refundAmount":100,"refundStatus":"PENDING"}"#).unwrap();
+/// let r = refund_openapi::map::map_record(&rec, refund_core::Currency::Cny, "data[0]").unwrap();
+/// assert_eq!(r.status, refund_core::RefundStatus::Processing);
+/// ```
+pub fn map_record(record: &RefundRecord, currency: Currency, path: &str) -> Result<Refund, Error> {
+    let field = |name: &str| format!("{path}.{name}");
+    let raw_status = record.refund_status.as_deref().ok_or_else(|| {
+        Error::decode(
+            Provider::OpenApi,
+            field("refundStatus"),
+            "null",
+            "missing refund status",
+        )
+    })?;
+    let minor = record.refund_amount.ok_or_else(|| {
+        Error::decode(
+            Provider::OpenApi,
+            field("refundAmount"),
+            "null",
+            "missing refund amount",
+        )
+    })?;
+    let time = |name: &str, value: &Option<String>| -> Result<_, Error> {
+        match value.as_deref() {
+            None | Some("") => Ok(None),
+            Some(text) => time::parse_china_local(&field(name), text)
+                .map(Some)
+                .map_err(|e| {
+                    Error::decode(
+                        Provider::OpenApi,
+                        field(name),
+                        text,
+                        format!("not a valid {} timestamp", e.expected),
+                    )
+                }),
+        }
+    };
+    let mut refund = Refund::new(
+        Provider::OpenApi,
+        Money::from_minor(minor, currency),
+        WireStatus::parse(raw_status).to_core(),
+    );
+    refund.provider_status = Some(raw_status.to_owned());
+    refund.refund_id = record.refund_transaction_id.clone();
+    refund.merchant_refund_id = record.mch_refund_order_id.clone();
+    refund.original_transaction_id = record.original_transaction_id.clone();
+    refund.fee_refunded = record
+        .fee_refunded
+        .map(|fee| Money::from_minor(fee, currency));
+    refund.failure_code = record.failed_code.map(|c| c.to_string());
+    refund.failure_message = record.failed_message.clone();
+    refund.created_at = time("refundCreateTime", &record.refund_create_time)?;
+    refund.completed_at = time("refundReturnTime", &record.refund_return_time)?;
+    Ok(refund)
+}

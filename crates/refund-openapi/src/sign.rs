@@ -1,0 +1,125 @@
+//! Building and signing the `param` text (pure; no I/O).
+//!
+//! **The rule**: `param` is a JSON object (`originalTransactionId` or `refundTransactionId`, then
+//! `timestamp`) serialised once; the signature is RSASSA-PKCS1-v1_5 with SHA-256 over the UTF-8
+//! bytes of exactly that text, base64-encoded; the same text is sent as the `param` string.
+//! The vendor confirms "sign `param` with the merchant RSA private key"; SHA-256 is inferred from
+//! third-party integrations. If a gateway turns out to differ, [`sign_param`] is the one place
+//! to change.
+
+use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
+use refund_core::{
+    Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, SignatureStage,
+};
+
+use crate::wire::{QueryParam, QueryRequestBody};
+
+/// The request path under the configured domain.
+pub const QUERY_PATH: &str = "/open-api/refund/payments";
+
+/// Longest id the gateway accepts (characters).
+pub const MAX_ID_CHARS: usize = 32;
+
+/// The lookups the gateway supports.
+pub const SUPPORTED_LOOKUPS: &[LookupKind] =
+    &[LookupKind::RefundId, LookupKind::OriginalTransactionId];
+
+/// Builds the exact `param` text for `lookup` at `timestamp`, after validating the lookup.
+///
+/// ```
+/// use refund_core::RefundLookup;
+/// let param = refund_openapi::sign::build_param(&RefundLookup::original_transaction_id("CU518563189147832320"), 1722416882).unwrap();
+/// assert_eq!(param, r#"{"originalTransactionId":"CU518563189147832320","timestamp":1722416882}"#);
+/// ```
+pub fn build_param(lookup: &RefundLookup, timestamp: i64) -> Result<String, Error> {
+    lookup.require_kind(SUPPORTED_LOOKUPS)?;
+    lookup.validate(MAX_ID_CHARS)?;
+    let id = Some(lookup.id());
+    let param = match lookup.kind() {
+        LookupKind::OriginalTransactionId => QueryParam {
+            original_transaction_id: id,
+            refund_transaction_id: None,
+            timestamp,
+        },
+        _ => QueryParam {
+            original_transaction_id: None,
+            refund_transaction_id: id,
+            timestamp,
+        },
+    };
+    serde_json::to_string(&param).map_err(|e| Error::InvalidRequest {
+        field: "param".to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Signs exactly the bytes of `param`: base64 SHA256withRSA.
+///
+/// ```
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+/// let sign = refund_openapi::sign::sign_param(&key, "{}").unwrap();
+/// assert_eq!(sign.len(), 344);
+/// ```
+pub fn sign_param(key: &RsaPrivateKey, param: &str) -> Result<String, Error> {
+    key.sign_base64(param.as_bytes())
+        .map_err(|e| Error::Signature {
+            provider: Provider::OpenApi,
+            stage: SignatureStage::Sign,
+            reason: e.to_string(),
+        })
+}
+
+/// Verifies a gateway signature over exactly the bytes of `param` (refund callbacks).
+///
+/// ```
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_platform_2048.pem")).unwrap();
+/// let sign = refund_openapi::sign::sign_param(&key, "{}").unwrap();
+/// assert!(refund_openapi::sign::verify_param(key.public_key(), "{}", &sign).is_ok());
+/// assert!(refund_openapi::sign::verify_param(key.public_key(), "{ }", &sign).is_err());
+/// ```
+pub fn verify_param(key: &RsaPublicKey, param: &str, sign: &str) -> Result<(), Error> {
+    key.verify_base64(param.as_bytes(), sign).map_err(|e| {
+        Error::verify(
+            Provider::OpenApi,
+            format!("callback `sign` over `param`: {e}"),
+        )
+    })
+}
+
+/// Builds the complete signed request: `POST {base}/open-api/refund/payments` with the JSON
+/// body `{appId, param, sign}`.
+///
+/// ```
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+/// use refund_core::RefundLookup;
+/// let req = refund_openapi::sign::build_request("https://gw.example", "app", &key, &RefundLookup::refund_id("R1"), 1).unwrap();
+/// assert_eq!(req.url, "https://gw.example/open-api/refund/payments");
+/// ```
+pub fn build_request(
+    base_url: &str,
+    app_id: &str,
+    key: &RsaPrivateKey,
+    lookup: &RefundLookup,
+    timestamp: i64,
+) -> Result<PreparedRequest, Error> {
+    let param = build_param(lookup, timestamp)?;
+    let sign = sign_param(key, &param)?;
+    let body = serde_json::to_vec(&QueryRequestBody {
+        app_id,
+        param: &param,
+        sign: &sign,
+    })
+    .map_err(|e| Error::InvalidRequest {
+        field: "body".to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(PreparedRequest {
+        method: Method::Post,
+        url: refund_core::request::join_url(base_url, QUERY_PATH),
+        headers: vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("accept".to_owned(), "application/json".to_owned()),
+        ],
+        body: Some(body),
+    })
+}

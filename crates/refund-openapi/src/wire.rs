@@ -1,0 +1,107 @@
+//! The Open API gateway's JSON exactly as it travels, nothing more.
+
+use serde::{Deserialize, Serialize};
+
+/// The request body: `{"appId": ..., "param": "<JSON text>", "sign": "<base64>"}`.
+///
+/// ```
+/// let body = refund_openapi::wire::QueryRequestBody { app_id: "a", param: "{}", sign: "s" };
+/// assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"appId":"a","param":"{}","sign":"s"}"#);
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryRequestBody<'a> {
+    /// The merchant's application id (not signed).
+    #[serde(rename = "appId")]
+    pub app_id: &'a str,
+    /// The business parameters, serialised once to JSON text; the signature covers these bytes.
+    pub param: &'a str,
+    /// Base64 SHA256withRSA signature of `param`.
+    pub sign: &'a str,
+}
+
+/// The object serialised into `param`.
+///
+/// ```
+/// let p = refund_openapi::wire::QueryParam { original_transaction_id: Some("CU1"), refund_transaction_id: None, timestamp: 1722416882 };
+/// assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"originalTransactionId":"CU1","timestamp":1722416882}"#);
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryParam<'a> {
+    /// The original payment's transaction id.
+    #[serde(
+        rename = "originalTransactionId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub original_transaction_id: Option<&'a str>,
+    /// The refund's transaction id.
+    #[serde(
+        rename = "refundTransactionId",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub refund_transaction_id: Option<&'a str>,
+    /// Current time, milliseconds (default) or seconds since the epoch.
+    pub timestamp: i64,
+}
+
+/// The answer: `{code, message, data}`; `data` is an array of refunds on success.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct QueryResponse {
+    /// 10000 on success, otherwise an error code from the catalogue.
+    pub code: i64,
+    /// The gateway's message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The refunds (one original transaction can have several).
+    #[serde(default)]
+    pub data: Option<Vec<RefundRecord>>,
+}
+
+/// One refund as the gateway sends it. Every field is optional on the wire; the mapping decides
+/// which absences are errors.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundRecord {
+    /// The merchant's refund order id.
+    pub mch_refund_order_id: Option<String>,
+    /// The original payment's transaction id.
+    pub original_transaction_id: Option<String>,
+    /// The gateway's refund transaction id.
+    pub refund_transaction_id: Option<String>,
+    /// Refunded amount, minor units (fen).
+    pub refund_amount: Option<i64>,
+    /// Fee given back, minor units.
+    pub fee_refunded: Option<i64>,
+    /// `PENDING`, `PROCESS`, `COMPLETE`/`COMPLETED`, `FAILED`, `CANCEL`.
+    pub refund_status: Option<String>,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC+08:00.
+    pub refund_create_time: Option<String>,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC+08:00.
+    pub refund_return_time: Option<String>,
+    /// Failure code (`-10010`).
+    pub failed_code: Option<i64>,
+    /// Failure message.
+    pub failed_message: Option<String>,
+}
+
+/// A refund callback body: `{"param": "<JSON text>", "sign": "<base64>"}`, signed by the gateway.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct NotificationBody {
+    /// The event, as JSON text; the signature covers exactly these bytes.
+    pub param: String,
+    /// Base64 SHA256withRSA signature of `param` by the gateway's key.
+    pub sign: String,
+}
+
+/// The object inside a callback's `param`: the event name and the refund's fields.
+///
+/// **Assumption**: the vendor documents the event names but not the payload's other fields; we
+/// read the same field names as the query answer ([`RefundRecord`]) beside `eventName`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationParam {
+    /// `payment.refund.success`, `payment.refund.failed` or `payment.refund.cancel`.
+    pub event_name: Option<String>,
+    /// The refund.
+    #[serde(flatten)]
+    pub refund: RefundRecord,
+}

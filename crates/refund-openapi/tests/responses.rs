@@ -1,0 +1,157 @@
+//! Every response fixture mapped, and the outcome (refunds or typed error) snapshot-tested.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::Path;
+
+use refund_core::rsa_keys::RsaPrivateKey;
+use refund_core::{Currency, RefundStatus};
+use refund_openapi::{map, notify, sign};
+
+fn outcome<T: serde::Serialize>(result: Result<T, refund_core::Error>) -> serde_json::Value {
+    match result {
+        Ok(v) => serde_json::json!({ "ok": v }),
+        Err(e) => serde_json::json!({ "error": e }),
+    }
+}
+
+#[test]
+fn every_response_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/openapi/responses");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30);
+    for file in files {
+        let name = file.file_stem().unwrap().to_string_lossy().to_string();
+        let body = std::fs::read(&file).unwrap();
+        let result = map::map_response_body(&body, Currency::Cny);
+        insta::assert_json_snapshot!(name.clone(), outcome(result));
+    }
+}
+
+#[test]
+fn seed_example_maps_exactly() {
+    let body = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/openapi/responses/seed_success.json"),
+    )
+    .unwrap();
+    let refunds = map::map_response_body(&body, Currency::Cny).unwrap();
+    assert_eq!(refunds.len(), 2);
+    assert_eq!(refunds[0].status, RefundStatus::Failed);
+    assert_eq!(refunds[0].failure_code.as_deref(), Some("-10010"));
+    assert_eq!(refunds[0].amount.to_major_string(), "100.00");
+    assert_eq!(refunds[0].fee_refunded.unwrap().minor(), 1000);
+    assert_eq!(
+        refund_core::time::format_utc(&refunds[0].created_at.unwrap()),
+        "2024-07-31T08:26:46Z"
+    );
+    assert_eq!(refunds[1].status, RefundStatus::Succeeded);
+    assert_eq!(refunds[1].provider_status.as_deref(), Some("COMPLETED"));
+}
+
+#[test]
+fn currency_is_configurable() {
+    let body = br#"{"code":10000,"data":[{"refundAmount":12345,"refundStatus":"COMPLETE"}]}"#;
+    let r = map::map_response_body(body, Currency::Vnd).unwrap();
+    assert_eq!(r[0].amount.to_string(), "12345 VND");
+}
+
+fn platform() -> RsaPrivateKey {
+    RsaPrivateKey::from_text(include_str!(
+        "../../../fixtures/keys/openapi_platform_2048.pem"
+    ))
+    .unwrap()
+}
+
+fn callback(param: &str, key: &RsaPrivateKey) -> Vec<u8> {
+    let sign = sign::sign_param(key, param).unwrap();
+    serde_json::to_vec(&serde_json::json!({ "param": param, "sign": sign })).unwrap()
+}
+
+const FAILED_PARAM: &str = r#"{"eventName":"payment.refund.failed","mchRefundOrderId":"refund7806664227088","originalTransactionId":"CU51856318914782320","refundTransactionId":"1818563941756964864","refundAmount":10000,"feeRefunded":1000,"refundStatus":"FAILED","refundCreateTime":"2024-07-31 16:26:46","refundReturnTime":"2024-07-31 16:26:48","failedCode":-10010,"failedMessage":"Channel Refund Failed"}"#;
+
+#[test]
+fn callbacks_verify_then_decode() {
+    let key = platform();
+    let events = [
+        ("payment.refund.success", "COMPLETED"),
+        ("payment.refund.failed", "FAILED"),
+        ("payment.refund.cancel", "CANCEL"),
+        ("payment.refund.later", "PROCESS"),
+    ];
+    let mut seen = Vec::new();
+    for (event, status) in events {
+        let param = format!(
+            r#"{{"eventName":"{event}","refundTransactionId":"R1","refundAmount":5,"refundStatus":"{status}"}}"#
+        );
+        let n =
+            notify::verify_notification(&callback(&param, &key), key.public_key(), Currency::Cny)
+                .unwrap();
+        seen.push(format!("{:?} {}", n.event, n.refund.status));
+    }
+    insta::assert_debug_snapshot!(seen, @r#"
+    [
+        "Succeeded succeeded",
+        "Failed failed",
+        "Cancelled cancelled",
+        "Unrecognized(\"payment.refund.later\") processing",
+    ]
+    "#);
+    let n = notify::verify_notification(
+        &callback(FAILED_PARAM, &key),
+        key.public_key(),
+        Currency::Cny,
+    )
+    .unwrap();
+    insta::assert_json_snapshot!("callback_failed_refund", n.refund);
+    assert_eq!(
+        notify::SUCCESS_REPLY,
+        r#"{"code":10000,"message":"Success"}"#
+    );
+}
+
+#[test]
+fn callbacks_with_bad_signatures_are_rejected_before_reading() {
+    let key = platform();
+    let merchant = RsaPrivateKey::from_text(include_str!(
+        "../../../fixtures/keys/openapi_merchant_2048.pem"
+    ))
+    .unwrap();
+    // Signed by the wrong key.
+    let err = notify::verify_notification(
+        &callback(FAILED_PARAM, &merchant),
+        key.public_key(),
+        Currency::Cny,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), "signature");
+    // Param altered after signing (the amount).
+    let good = callback(FAILED_PARAM, &key);
+    let tampered = String::from_utf8(good).unwrap().replace("10000", "99999");
+    let err = notify::verify_notification(tampered.as_bytes(), key.public_key(), Currency::Cny)
+        .unwrap_err();
+    assert_eq!(err.kind(), "signature");
+    // A param that is not even JSON, but is badly signed: the signature error wins.
+    let body = serde_json::json!({"param": "not json", "sign": "AAAA"}).to_string();
+    let err =
+        notify::verify_notification(body.as_bytes(), key.public_key(), Currency::Cny).unwrap_err();
+    assert_eq!(err.kind(), "signature");
+    // A duplicated `param` key in the envelope.
+    let sign = sign::sign_param(&key, FAILED_PARAM).unwrap();
+    let dup = format!(
+        r#"{{"param":{},"param":"{{}}","sign":"{sign}"}}"#,
+        serde_json::to_string(FAILED_PARAM).unwrap()
+    );
+    let err =
+        notify::verify_notification(dup.as_bytes(), key.public_key(), Currency::Cny).unwrap_err();
+    assert_eq!(err.kind(), "decode");
+    assert!(err.to_string().contains("duplicate key"));
+}
