@@ -77,6 +77,13 @@ fn pem_or_der(text: &str, what: &'static str) -> Result<(Option<String>, Vec<u8>
     Ok((None, der))
 }
 
+fn read_key_file(path: &std::path::Path, what: &'static str) -> Result<String, KeyError> {
+    std::fs::read_to_string(path).map_err(|e| KeyError {
+        what,
+        reason: format!("cannot read {}: {e}", path.display()),
+    })
+}
+
 fn check_bits(bits: usize, what: &'static str) -> Result<(), KeyError> {
     if bits < MIN_BITS {
         return Err(KeyError {
@@ -132,6 +139,16 @@ impl RsaPrivateKey {
         }
         .map_err(|reason| KeyError { what: WHAT, reason })?;
         Self::from_key(key)
+    }
+
+    /// Reads a private key file (any form [`RsaPrivateKey::from_text`] accepts).
+    ///
+    /// ```
+    /// let err = refund_core::rsa_keys::RsaPrivateKey::from_file("/nonexistent.pem").unwrap_err();
+    /// assert!(err.reason.contains("/nonexistent.pem"));
+    /// ```
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, KeyError> {
+        Self::from_text(&read_key_file(path.as_ref(), "private key")?)
     }
 
     fn from_key(key: rsa::RsaPrivateKey) -> Result<Self, KeyError> {
@@ -283,6 +300,15 @@ impl RsaPublicKey {
         Self::from_key(key)
     }
 
+    /// Reads a public key file (any form [`RsaPublicKey::from_text`] accepts).
+    ///
+    /// ```
+    /// assert!(refund_core::rsa_keys::RsaPublicKey::from_file("/nonexistent.pem").is_err());
+    /// ```
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, KeyError> {
+        Self::from_text(&read_key_file(path.as_ref(), "public key")?)
+    }
+
     fn from_key(key: rsa::RsaPublicKey) -> Result<Self, KeyError> {
         let bits = key.size() * 8;
         check_bits(bits, "public key")?;
@@ -349,6 +375,35 @@ impl fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RsaPublicKey {{ bits: {} }}", self.bits)
     }
+}
+
+/// A random token of `len` characters from `[0-9A-Za-z]`, drawn from the OS random source
+/// without modulo bias (signature nonces).
+///
+/// ```
+/// let n = refund_core::rsa_keys::random_token(32);
+/// assert_eq!(n.len(), 32);
+/// assert!(n.bytes().all(|b| b.is_ascii_alphanumeric()));
+/// ```
+pub fn random_token(len: usize) -> String {
+    use rsa::rand_core::RngCore;
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = String::with_capacity(len);
+    let mut rng = rsa::rand_core::OsRng;
+    while out.len() < len {
+        let mut buf = [0_u8; 64];
+        rng.fill_bytes(&mut buf);
+        // 248 = 4 × 62: bytes at or above it are dropped so every character is equally likely.
+        for b in buf.into_iter().filter(|b| *b < 248) {
+            if out.len() == len {
+                break;
+            }
+            if let Some(c) = ALPHABET.get(usize::from(b % 62)) {
+                out.push(char::from(*c));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -121,13 +121,9 @@ impl OpenApiClientBuilder {
 
     /// Reads the merchant's private key from a file (any form [`Self::merchant_private_key_pem`]
     /// accepts).
-    pub fn merchant_private_key_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
-            what: "merchant private key file".to_owned(),
-            reason: format!("{}: {e}", path.display()),
-        })?;
-        self.merchant_private_key_pem(&text)
+    pub fn merchant_private_key_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        self.key = Some(RsaPrivateKey::from_file(path)?);
+        Ok(self)
     }
 
     /// An already-parsed merchant key.

@@ -1,0 +1,394 @@
+//! Request signing and response verification, byte-exact with the vendor's Java SDK (pure).
+//!
+//! **Canonical JSON** (as the SDK's Gson writes it): keys sorted by byte order at every level,
+//! no spaces, nulls dropped, empty strings kept, `"` and `\` escaped, `\t \n \r \b \f` as short
+//! escapes, other U+0000–U+001F as `\u00xx`, U+2028/U+2029 as `\u2028`/`\u2029`, everything else
+//! raw UTF-8 (no HTML escaping).
+//!
+//! **Request**: `{mch_no, mch_refund_no?, nonce, refund_no?, sign_type}` → SHA256withRSA with the
+//! merchant key → `x-acopay-sign`. **Response**: `{"data": data − sign, "fieldErrors", "message",
+//! "status"}` rebuilt from a strict parse → verified with the platform key.
+
+use std::collections::BTreeMap;
+
+use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
+use refund_core::{Error, Method, PreparedRequest, Provider, SignatureStage};
+use serde_json::Value;
+
+/// The only signature type EdgerOS uses.
+pub const SIGN_TYPE: &str = "SHA256withRSA";
+/// The request path.
+pub const QUERY_PATH: &str = "/pay/v1/transactions/refund";
+/// Sent as `aco_pay_sdk` (never signed): the official SDK version whose rules we follow.
+pub const ACO_PAY_SDK: &str = "2.0.0";
+/// Sent as `version` (never signed).
+pub const API_VERSION: &str = "1.0";
+/// Longest refund number accepted (characters).
+pub const MAX_ID_CHARS: usize = 50;
+
+/// A value in canonical JSON: a string, an integer or an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Canonical {
+    /// A JSON string.
+    Str(String),
+    /// A JSON integer (`status`).
+    Int(i64),
+    /// An object; keys are written in byte order.
+    Obj(BTreeMap<String, Canonical>),
+}
+
+/// Writes `s` as a JSON string the way the official SDK (Gson, HTML escaping off) does.
+///
+/// ```
+/// let mut out = String::new();
+/// refund_edgeros::sign::write_json_string(&mut out, "a\"b\\c\u{2028}<&>退\u{1}");
+/// assert_eq!(out, "\"a\\\"b\\\\c\\u2028<&>退\\u0001\"");
+/// ```
+pub fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Serialises a canonical value as compact JSON with sorted keys.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use refund_edgeros::sign::{Canonical, to_canonical_json};
+/// let mut m = BTreeMap::new();
+/// m.insert("b".to_owned(), Canonical::Int(200));
+/// m.insert("a".to_owned(), Canonical::Str("x".into()));
+/// assert_eq!(to_canonical_json(&Canonical::Obj(m)), r#"{"a":"x","b":200}"#);
+/// ```
+pub fn to_canonical_json(value: &Canonical) -> String {
+    let mut out = String::with_capacity(256);
+    write_canonical(&mut out, value);
+    out
+}
+
+fn write_canonical(out: &mut String, value: &Canonical) {
+    match value {
+        Canonical::Str(s) => write_json_string(out, s),
+        Canonical::Int(i) => out.push_str(&i.to_string()),
+        Canonical::Obj(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(out, k);
+                out.push(':');
+                write_canonical(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Which refund to ask for: at least one of the two numbers; `refund_no` wins when both are given.
+///
+/// ```
+/// let q = refund_edgeros::sign::RefundQuery::refund_no("AR2021");
+/// assert!(q.mch_refund_no.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefundQuery {
+    /// The merchant's refund number.
+    pub mch_refund_no: Option<String>,
+    /// EdgerOS's refund number.
+    pub refund_no: Option<String>,
+}
+
+impl RefundQuery {
+    /// By EdgerOS's refund number.
+    pub fn refund_no(id: impl Into<String>) -> Self {
+        RefundQuery {
+            mch_refund_no: None,
+            refund_no: Some(id.into()),
+        }
+    }
+
+    /// By the merchant's refund number.
+    pub fn mch_refund_no(id: impl Into<String>) -> Self {
+        RefundQuery {
+            mch_refund_no: Some(id.into()),
+            refund_no: None,
+        }
+    }
+}
+
+/// The exact text the merchant signs for a query: nulls dropped, empty strings kept,
+/// `mch_no`, `nonce` and `sign_type` added, keys sorted. `aco_pay_sdk` and `version` are sent
+/// but never signed.
+///
+/// ```
+/// use refund_edgeros::sign::{request_canonical, RefundQuery};
+/// let text = request_canonical("MCH1000000", "n", &RefundQuery::refund_no("AR1"));
+/// assert_eq!(text, r#"{"mch_no":"MCH1000000","nonce":"n","refund_no":"AR1","sign_type":"SHA256withRSA"}"#);
+/// ```
+pub fn request_canonical(mch_no: &str, nonce: &str, query: &RefundQuery) -> String {
+    let mut map = BTreeMap::new();
+    map.insert("mch_no".to_owned(), Canonical::Str(mch_no.to_owned()));
+    map.insert("nonce".to_owned(), Canonical::Str(nonce.to_owned()));
+    map.insert("sign_type".to_owned(), Canonical::Str(SIGN_TYPE.to_owned()));
+    if let Some(v) = &query.mch_refund_no {
+        map.insert("mch_refund_no".to_owned(), Canonical::Str(v.clone()));
+    }
+    if let Some(v) = &query.refund_no {
+        map.insert("refund_no".to_owned(), Canonical::Str(v.clone()));
+    }
+    to_canonical_json(&Canonical::Obj(map))
+}
+
+/// Signs a canonical text with the merchant key: base64 SHA256withRSA.
+///
+/// ```
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap();
+/// assert_eq!(refund_edgeros::sign::sign_canonical(&key, "{}").unwrap().len(), 344);
+/// ```
+pub fn sign_canonical(key: &RsaPrivateKey, canonical: &str) -> Result<String, Error> {
+    key.sign_base64(canonical.as_bytes())
+        .map_err(|e| Error::Signature {
+            provider: Provider::Edgeros,
+            stage: SignatureStage::Sign,
+            reason: e.to_string(),
+        })
+}
+
+/// Percent-encodes a query-string component (RFC 3986 unreserved characters kept).
+///
+/// ```
+/// assert_eq!(refund_edgeros::sign::percent_encode("a b&退"), "a%20b%26%E9%80%80");
+/// ```
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Builds the signed `GET` request: ids, `aco_pay_sdk` and `version` in the query string, the
+/// signature in `x-acopay-*` headers.
+///
+/// ```
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap();
+/// use refund_edgeros::sign::{build_request, RefundQuery};
+/// let req = build_request("https://api.edgeros.com", "MCH1000000", &key, "0123456789abcdefABCDEF0123456789", &RefundQuery::refund_no("AR1")).unwrap();
+/// assert_eq!(req.url, "https://api.edgeros.com/pay/v1/transactions/refund?refund_no=AR1&aco_pay_sdk=2.0.0&version=1.0");
+/// assert_eq!(req.header("x-acopay-nonce"), Some("0123456789abcdefABCDEF0123456789"));
+/// ```
+pub fn build_request(
+    base_url: &str,
+    mch_no: &str,
+    key: &RsaPrivateKey,
+    nonce: &str,
+    query: &RefundQuery,
+) -> Result<PreparedRequest, Error> {
+    let canonical = request_canonical(mch_no, nonce, query);
+    let sign = sign_canonical(key, &canonical)?;
+    let mut url = refund_core::request::join_url(base_url, QUERY_PATH);
+    url.push('?');
+    for (name, value) in [
+        ("mch_refund_no", &query.mch_refund_no),
+        ("refund_no", &query.refund_no),
+    ] {
+        if let Some(value) = value {
+            url.push_str(name);
+            url.push('=');
+            url.push_str(&percent_encode(value));
+            url.push('&');
+        }
+    }
+    url.push_str("aco_pay_sdk=");
+    url.push_str(ACO_PAY_SDK);
+    url.push_str("&version=");
+    url.push_str(API_VERSION);
+    Ok(PreparedRequest {
+        method: Method::Get,
+        url,
+        headers: vec![
+            ("accept".to_owned(), "application/json".to_owned()),
+            ("x-acopay-mch-no".to_owned(), mch_no.to_owned()),
+            ("x-acopay-nonce".to_owned(), nonce.to_owned()),
+            ("x-acopay-sign-type".to_owned(), SIGN_TYPE.to_owned()),
+            ("x-acopay-sign".to_owned(), sign),
+        ],
+        body: None,
+    })
+}
+
+/// What a response says about its own signature, read from a strict parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedParts {
+    /// The `status` field, as a number.
+    pub status: i64,
+    /// `data.sign`, if present.
+    pub sign: Option<String>,
+    /// `data.sign_type`, if present.
+    pub sign_type: Option<String>,
+    /// The canonical text the platform signed, rebuilt from the parse.
+    pub canonical: String,
+}
+
+impl SignedParts {
+    /// The SDK's rule: a response must verify when `status` is 200 or `data.sign` is present.
+    pub fn must_verify(&self) -> bool {
+        self.status == 200 || self.sign.is_some()
+    }
+}
+
+fn scalar_text(path: &str, value: &Value) -> Result<Option<String>, Error> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        other => Err(Error::decode(
+            Provider::Edgeros,
+            path,
+            other.to_string(),
+            "expected a string or an integer (the signed model has only text fields)",
+        )),
+    }
+}
+
+/// Rebuilds the canonical text of a response from its strict parse, as the official SDK does
+/// from its typed model: `status` as a number, every `data` field as a string (unknown fields
+/// included), `sign` left out, nulls dropped, keys sorted.
+///
+/// Unknown `data` fields make the official SDK fail to parse; we keep them in the canonical text
+/// (so a platform that adds a field and signs it still verifies) and ignore them in the mapping.
+///
+/// ```
+/// let v = refund_core::json::parse_strict(br#"{"status":"200","message":"SUCCESS","fieldErrors":null,"data":{"sign":"s","refund_amount":100,"x":null}}"#).unwrap();
+/// let parts = refund_edgeros::sign::response_canonical(&v).unwrap();
+/// assert_eq!(parts.canonical, r#"{"data":{"refund_amount":"100"},"message":"SUCCESS","status":200}"#);
+/// assert!(parts.must_verify());
+/// ```
+pub fn response_canonical(response: &Value) -> Result<SignedParts, Error> {
+    let object = response.as_object().ok_or_else(|| {
+        Error::decode(
+            Provider::Edgeros,
+            "body",
+            response.to_string(),
+            "expected a JSON object",
+        )
+    })?;
+    let status_value = object.get("status").unwrap_or(&Value::Null);
+    let status = scalar_text("status", status_value)?
+        .and_then(|s| s.parse::<i64>().ok())
+        .ok_or_else(|| {
+            Error::decode(
+                Provider::Edgeros,
+                "status",
+                status_value.to_string(),
+                "expected an integer status",
+            )
+        })?;
+    let mut top = BTreeMap::new();
+    top.insert("status".to_owned(), Canonical::Int(status));
+    for name in ["message", "fieldErrors"] {
+        if let Some(text) = scalar_text(name, object.get(name).unwrap_or(&Value::Null))? {
+            top.insert(name.to_owned(), Canonical::Str(text));
+        }
+    }
+    let mut sign = None;
+    let mut sign_type = None;
+    match object.get("data").unwrap_or(&Value::Null) {
+        Value::Null => {}
+        Value::Object(data) => {
+            let mut fields = BTreeMap::new();
+            for (key, value) in data {
+                let Some(text) = scalar_text(&format!("data.{key}"), value)? else {
+                    continue;
+                };
+                match key.as_str() {
+                    "sign" => sign = Some(text),
+                    "sign_type" => {
+                        sign_type = Some(text.clone());
+                        fields.insert(key.clone(), Canonical::Str(text));
+                    }
+                    _ => {
+                        fields.insert(key.clone(), Canonical::Str(text));
+                    }
+                }
+            }
+            top.insert("data".to_owned(), Canonical::Obj(fields));
+        }
+        other => {
+            return Err(Error::decode(
+                Provider::Edgeros,
+                "data",
+                other.to_string(),
+                "expected an object",
+            ));
+        }
+    }
+    Ok(SignedParts {
+        status,
+        sign,
+        sign_type,
+        canonical: to_canonical_json(&Canonical::Obj(top)),
+    })
+}
+
+/// Verifies a parsed response with the platform key when the SDK's rule requires it
+/// (`status` 200 or `data.sign` present). Returns whether a signature was checked.
+///
+/// A response that must be signed but is not, a `sign_type` other than `SHA256withRSA`, or a
+/// signature that does not match is an [`Error::Signature`]. There is no way to skip this.
+///
+/// ```
+/// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/edgeros_platform.pem")).unwrap();
+/// let v = refund_core::json::parse_strict(br#"{"status":500,"message":"err","data":null}"#).unwrap();
+/// assert_eq!(refund_edgeros::sign::verify_response(platform.public_key(), &v).unwrap(), false);
+/// let v = refund_core::json::parse_strict(br#"{"status":200,"message":"SUCCESS","data":{"code":"SUCCESS"}}"#).unwrap();
+/// assert!(refund_edgeros::sign::verify_response(platform.public_key(), &v).is_err());
+/// ```
+pub fn verify_response(platform_key: &RsaPublicKey, response: &Value) -> Result<bool, Error> {
+    let parts = response_canonical(response)?;
+    if !parts.must_verify() {
+        return Ok(false);
+    }
+    let sign = parts.sign.as_deref().ok_or_else(|| {
+        Error::verify(
+            Provider::Edgeros,
+            format!("status {} response carries no data.sign", parts.status),
+        )
+    })?;
+    match parts.sign_type.as_deref() {
+        Some(SIGN_TYPE) => {}
+        other => {
+            return Err(Error::verify(
+                Provider::Edgeros,
+                format!(
+                    "data.sign_type is {}; only {SIGN_TYPE:?} is accepted",
+                    other.map_or("missing".to_owned(), |t| format!("{t:?}"))
+                ),
+            ));
+        }
+    }
+    platform_key
+        .verify_base64(parts.canonical.as_bytes(), sign)
+        .map_err(|e| Error::verify(Provider::Edgeros, format!("data.sign: {e}")))?;
+    Ok(true)
+}
