@@ -272,6 +272,35 @@ impl Money {
         Ok(Money { minor, currency })
     }
 
+    /// Parses a minor-unit integer string such as WeChat's fen fields (`"100"`, `"-5"`).
+    ///
+    /// Only an optional `-` and ASCII digits are accepted; anything else (decimals, spaces, `+`)
+    /// is a [`MoneyError`], as is a value outside `i64`.
+    ///
+    /// ```
+    /// use refund_core::{Currency, Money};
+    /// assert_eq!(Money::from_minor_str("100", Currency::Cny).unwrap().to_major_string(), "1.00");
+    /// assert!(Money::from_minor_str("1.00", Currency::Cny).is_err());
+    /// ```
+    pub fn from_minor_str(input: &str, currency: Currency) -> Result<Self, MoneyError> {
+        let err = |kind| MoneyError {
+            input: input.to_owned(),
+            currency,
+            kind,
+        };
+        if input.is_empty() {
+            return Err(err(MoneyErrorKind::Empty));
+        }
+        let digits = input.strip_prefix('-').unwrap_or(input);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err(MoneyErrorKind::NotADecimal));
+        }
+        input
+            .parse::<i64>()
+            .map(|minor| Money { minor, currency })
+            .map_err(|_| err(MoneyErrorKind::Overflow))
+    }
+
     /// The signed number of minor units.
     ///
     /// ```
@@ -473,6 +502,11 @@ mod tests {
                 // Whatever parses formats back to the same value.
                 prop_assert_eq!(Money::from_major_str(&m.to_major_string(), currency), Ok(m));
             }
+        }
+
+        #[test]
+        fn minor_str_round_trip(minor in any::<i64>()) {
+            prop_assert_eq!(Money::from_minor_str(&minor.to_string(), Currency::Cny).map(|m| m.minor()), Ok(minor));
         }
 
         #[test]

@@ -1,0 +1,226 @@
+//! The MD5 rule (pure). **Assumption**: no public documentation of CPOS's rule exists and no
+//! guessed key reproduces the seed's signatures; we use WeChat Pay v2's rule, which the platform
+//! wraps. [`canonical_string`] is the one function to change if the platform's rule differs.
+//!
+//! Rule: every field except `sign` whose value is neither null nor empty, sorted by key in ASCII
+//! order, joined as `key=value` with `&` (raw values, numbers in decimal), then `&key=<secret>`;
+//! MD5 of the UTF-8 bytes; upper-case hex. Responses: the same over the top-level scalar fields
+//! (nested objects such as `attach` are left out).
+
+use md5::{Digest, Md5};
+use refund_core::{Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, Secret};
+use serde_json::Value;
+
+use crate::wire::QueryRequestBody;
+
+/// The request path.
+pub const QUERY_PATH: &str = "/api/v1/pay/wx/refundquery";
+/// Longest id accepted (characters); the docs give none, WeChat's limit is 64.
+pub const MAX_ID_CHARS: usize = 64;
+/// The lookups CPOS supports.
+pub const SUPPORTED_LOOKUPS: &[LookupKind] = &[
+    LookupKind::RefundId,
+    LookupKind::MerchantRefundId,
+    LookupKind::ChannelTradeNo,
+];
+
+/// The text that is hashed: sorted non-empty `key=value` pairs (except `sign`) and the secret.
+///
+/// This is the place to change if the platform's real rule differs.
+///
+/// ```
+/// // The official WeChat Pay v2 example.
+/// let s = refund_cpos::sign::canonical_string(
+///     [("mch_id", "10000100"), ("appid", "wxd930ea5d5a258f4f"), ("device_info", "1000"), ("body", "test"), ("nonce_str", "ibuaiVcKdpRxkhJA"), ("sign", "x"), ("empty", "")],
+///     "192006250b4c09247ec02edce69f6a2d",
+/// );
+/// assert_eq!(s, "appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d");
+/// ```
+pub fn canonical_string<'a>(
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    secret: &str,
+) -> String {
+    let mut pairs: Vec<(&str, &str)> = fields
+        .into_iter()
+        .filter(|(k, v)| *k != "sign" && !v.is_empty())
+        .collect();
+    pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut out = String::with_capacity(
+        pairs
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum::<usize>()
+            + secret.len()
+            + 5,
+    );
+    for (k, v) in pairs {
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+        out.push('&');
+    }
+    out.push_str("key=");
+    out.push_str(secret);
+    out
+}
+
+/// MD5 of the text, upper-case hex.
+///
+/// ```
+/// assert_eq!(refund_cpos::sign::md5_upper_hex("appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d"), "9A0A8659F005D6984697E2CA0A9CF3B7");
+/// ```
+pub fn md5_upper_hex(text: &str) -> String {
+    let digest = Md5::digest(text.as_bytes());
+    let mut out = String::with_capacity(32);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+const HEX: [u8; 16] = *b"0123456789ABCDEF";
+
+/// Signs fields with the shared secret.
+///
+/// ```
+/// let s = refund_cpos::sign::sign_fields([("accessid", "cpostest")], &refund_core::Secret::new("k"));
+/// assert_eq!(s.len(), 32);
+/// ```
+pub fn sign_fields<'a>(
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    secret: &Secret,
+) -> String {
+    md5_upper_hex(&canonical_string(fields, secret.expose()))
+}
+
+/// Compares two signatures in constant time (ASCII case-insensitive, for hex).
+///
+/// ```
+/// assert!(refund_cpos::sign::signatures_equal("ab12", "AB12"));
+/// assert!(!refund_cpos::sign::signatures_equal("AB12", "AB13"));
+/// ```
+pub fn signatures_equal(a: &str, b: &str) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.bytes().zip(b.bytes()).fold(0_u8, |acc, (x, y)| {
+        acc | (x.to_ascii_uppercase() ^ y.to_ascii_uppercase())
+    }) == 0
+}
+
+/// The signed fields of a response: top-level scalars as text (strings raw, numbers in decimal,
+/// booleans as `true`/`false`); nulls, objects and arrays left out.
+///
+/// ```
+/// let v = serde_json::json!({"refund_status": 1, "refund_amount": "-0.50", "attach": {"x": 1}, "sign": "S"});
+/// let fields = refund_cpos::sign::response_fields(&v);
+/// assert_eq!(fields, vec![("refund_amount".to_owned(), "-0.50".to_owned()), ("refund_status".to_owned(), "1".to_owned()), ("sign".to_owned(), "S".to_owned())]);
+/// ```
+pub fn response_fields(response: &Value) -> Vec<(String, String)> {
+    let Some(object) = response.as_object() else {
+        return Vec::new();
+    };
+    object
+        .iter()
+        .filter_map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Null | Value::Array(_) | Value::Object(_) => return None,
+            };
+            Some((k.clone(), text))
+        })
+        .collect()
+}
+
+/// Why a response signature was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseSignatureProblem {
+    /// No `sign` field.
+    Missing,
+    /// `sign` does not match.
+    Mismatch,
+}
+
+/// Checks a response's `sign` over its top-level scalar fields.
+///
+/// ```
+/// let secret = refund_core::Secret::new("k");
+/// let sign = refund_cpos::sign::sign_fields([("return_code", "10000")], &secret);
+/// let v = serde_json::json!({"return_code": 10000, "sign": sign});
+/// assert!(refund_cpos::sign::check_response(&v, &secret).is_ok());
+/// ```
+pub fn check_response(response: &Value, secret: &Secret) -> Result<(), ResponseSignatureProblem> {
+    let fields = response_fields(response);
+    let received = fields
+        .iter()
+        .find(|(k, _)| k == "sign")
+        .map(|(_, v)| v.as_str())
+        .filter(|s| !s.is_empty())
+        .ok_or(ResponseSignatureProblem::Missing)?;
+    let expected = sign_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())), secret);
+    if signatures_equal(&expected, received) {
+        Ok(())
+    } else {
+        Err(ResponseSignatureProblem::Mismatch)
+    }
+}
+
+/// Builds the signed request: `POST {base}/api/v1/pay/wx/refundquery` with `accessid`, exactly one
+/// id field and `sign`.
+///
+/// ```
+/// let req = refund_cpos::sign::build_request("http://127.0.0.1:1", "cpostest", &refund_core::Secret::new("k"), &refund_core::RefundLookup::merchant_refund_id("200324847290000004766")).unwrap();
+/// assert!(req.body_text().unwrap().starts_with(r#"{"accessid":"cpostest","out_refund_no":"200324847290000004766","sign":""#));
+/// ```
+pub fn build_request(
+    base_url: &str,
+    access_id: &str,
+    secret: &Secret,
+    lookup: &RefundLookup,
+) -> Result<PreparedRequest, Error> {
+    lookup.require_kind(SUPPORTED_LOOKUPS)?;
+    lookup.validate(MAX_ID_CHARS)?;
+    let id_field = match lookup.kind() {
+        LookupKind::MerchantRefundId => "out_refund_no",
+        LookupKind::ChannelTradeNo => "channel_trade_no",
+        _ => "refund_no",
+    };
+    let sign = sign_fields([("accessid", access_id), (id_field, lookup.id())], secret);
+    let id = Some(lookup.id());
+    let body = QueryRequestBody {
+        accessid: access_id,
+        refund_no: id.filter(|_| id_field == "refund_no"),
+        out_refund_no: id.filter(|_| id_field == "out_refund_no"),
+        channel_trade_no: id.filter(|_| id_field == "channel_trade_no"),
+        sign: &sign,
+    };
+    let body = serde_json::to_vec(&body).map_err(|e| Error::InvalidRequest {
+        field: "body".to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(PreparedRequest {
+        method: Method::Post,
+        url: refund_core::request::join_url(base_url, QUERY_PATH),
+        headers: vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            ("accept".to_owned(), "application/json".to_owned()),
+        ],
+        body: Some(body),
+    })
+}
+
+/// An error for a response signature that was required and not valid.
+pub(crate) fn signature_error(problem: ResponseSignatureProblem) -> Error {
+    Error::verify(
+        Provider::Cpos,
+        match problem {
+            ResponseSignatureProblem::Missing => "response carries no `sign`",
+            ResponseSignatureProblem::Mismatch => {
+                "response `sign` does not match (MD5 rule, shared secret)"
+            }
+        },
+    )
+}
