@@ -1,0 +1,273 @@
+//! `refund.toml`: one optional section per provider. Key file paths are relative to the file.
+
+use std::path::{Path, PathBuf};
+
+use refund_core::http::HttpConfig;
+use refund_core::rsa_keys::RsaPrivateKey;
+use refund_core::{Currency, Provider, RefundProvider, Secret};
+use serde::Deserialize;
+
+use crate::CliError;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    #[serde(default)]
+    pub(crate) openapi: Option<OpenApiSection>,
+    #[serde(default)]
+    pub(crate) edgeros: Option<EdgerosSection>,
+    #[serde(default)]
+    pub(crate) cpos: Option<CposSection>,
+    /// The folder relative paths are resolved against.
+    #[serde(skip)]
+    pub(crate) dir: PathBuf,
+    /// Where the file was read from, for messages.
+    #[serde(skip)]
+    pub(crate) source: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OpenApiSection {
+    base_url: Option<String>,
+    app_id: Option<String>,
+    private_key_file: Option<PathBuf>,
+    private_key: Option<String>,
+    timestamp_unit: Option<String>,
+    currency: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EdgerosSection {
+    base_url: Option<String>,
+    mch_no: Option<String>,
+    private_key_file: Option<PathBuf>,
+    private_key: Option<String>,
+    platform_public_key_file: Option<PathBuf>,
+    platform_public_key: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CposSection {
+    base_url: Option<String>,
+    access_id: Option<String>,
+    secret: Option<String>,
+    secret_file: Option<PathBuf>,
+    response_signature: Option<String>,
+}
+
+/// The environment variable that supplies (and overrides) the CPOS secret.
+pub(crate) const CPOS_SECRET_ENV: &str = "REFUND_CPOS_SECRET";
+
+impl Config {
+    /// `--config FILE` (must exist), else `./refund.toml`, else the user's config folder, else
+    /// an empty configuration.
+    pub(crate) fn load(explicit: Option<&Path>) -> Result<Config, CliError> {
+        let candidates: Vec<PathBuf> = match explicit {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(CliError::config(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                vec![path.to_owned()]
+            }
+            None => {
+                let mut c = vec![PathBuf::from("refund.toml")];
+                if let Some(dir) = user_config_dir() {
+                    c.push(dir.join("refund").join("refund.toml"));
+                }
+                c
+            }
+        };
+        let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CliError::config(format!("cannot read config {}: {e}", path.display())))?;
+        let mut config: Config = toml::from_str(&text)
+            .map_err(|e| CliError::config(format!("invalid config {}: {e}", path.display())))?;
+        config.dir = path.parent().map(Path::to_owned).unwrap_or_default();
+        config.source = Some(path);
+        Ok(config)
+    }
+
+    fn where_(&self) -> String {
+        match &self.source {
+            Some(p) => format!("config file: {}", p.display()),
+            None => "no config file found (--config FILE, ./refund.toml or ~/.config/refund/refund.toml)".to_owned(),
+        }
+    }
+
+    fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_owned()
+        } else {
+            self.dir.join(path)
+        }
+    }
+
+    fn not_configured(&self, provider: Provider, missing: &[&str]) -> CliError {
+        CliError::config(format!(
+            "provider {provider} is not configured: missing {} in [{provider}]; {}",
+            missing.join(", "),
+            self.where_()
+        ))
+    }
+
+    fn read_text(&self, provider: Provider, key: &str, path: &Path) -> Result<String, CliError> {
+        let path = self.resolve(path);
+        std::fs::read_to_string(&path).map_err(|e| {
+            CliError::config(format!(
+                "[{provider}] {key}: cannot read {}: {e}",
+                path.display()
+            ))
+        })
+    }
+
+    /// Builds the client for `provider`, or says exactly which keys are missing.
+    pub(crate) fn client(
+        &self,
+        provider: Provider,
+        http: HttpConfig,
+    ) -> Result<Box<dyn RefundProvider>, CliError> {
+        match provider {
+            Provider::OpenApi => self
+                .openapi(http)
+                .map(|c| Box::new(c) as Box<dyn RefundProvider>),
+            Provider::Edgeros => self
+                .edgeros(http)
+                .map(|c| Box::new(c) as Box<dyn RefundProvider>),
+            _ => self
+                .cpos(http)
+                .map(|c| Box::new(c) as Box<dyn RefundProvider>),
+        }
+    }
+
+    fn openapi(&self, http: HttpConfig) -> Result<refund_openapi::OpenApiClient, CliError> {
+        let p = Provider::OpenApi;
+        let s = self.openapi.as_ref();
+        let mut missing = Vec::new();
+        if s.and_then(|s| s.base_url.as_ref()).is_none() {
+            missing.push("base_url");
+        }
+        if s.and_then(|s| s.app_id.as_ref()).is_none() {
+            missing.push("app_id");
+        }
+        if s.is_none_or(|s| s.private_key_file.is_none() && s.private_key.is_none()) {
+            missing.push("private_key_file");
+        }
+        let Some(s) = s.filter(|_| missing.is_empty()) else {
+            return Err(self.not_configured(p, &missing));
+        };
+        let key_text = match (&s.private_key, &s.private_key_file) {
+            (Some(inline), _) => inline.clone(),
+            (None, Some(path)) => self.read_text(p, "private_key_file", path)?,
+            (None, None) => return Err(self.not_configured(p, &["private_key_file"])),
+        };
+        let key = RsaPrivateKey::from_text(&key_text)
+            .map_err(|e| CliError::config(format!("[openapi] private key: {e}")))?;
+        let mut builder = refund_openapi::OpenApiClient::builder()
+            .base_url(s.base_url.clone().unwrap_or_default())
+            .app_id(s.app_id.clone().unwrap_or_default())
+            .merchant_private_key(key)
+            .http_config(http);
+        if let Some(unit) = &s.timestamp_unit {
+            builder = builder.timestamp_unit(unit.parse().map_err(CliError::from)?);
+        }
+        if let Some(code) = &s.currency {
+            let currency: Currency = code
+                .parse()
+                .map_err(|e| CliError::config(format!("[openapi] currency: {e}")))?;
+            builder = builder.currency(currency);
+        }
+        builder.build().map_err(CliError::from)
+    }
+
+    fn edgeros(&self, http: HttpConfig) -> Result<refund_edgeros::EdgerosClient, CliError> {
+        let p = Provider::Edgeros;
+        let s = self.edgeros.as_ref();
+        let mut missing = Vec::new();
+        if s.and_then(|s| s.mch_no.as_ref()).is_none() {
+            missing.push("mch_no");
+        }
+        if s.is_none_or(|s| s.private_key_file.is_none() && s.private_key.is_none()) {
+            missing.push("private_key_file");
+        }
+        if s.is_none_or(|s| s.platform_public_key_file.is_none() && s.platform_public_key.is_none())
+        {
+            missing.push("platform_public_key_file");
+        }
+        let Some(s) = s.filter(|_| missing.is_empty()) else {
+            return Err(self.not_configured(p, &missing));
+        };
+        let key_text = match (&s.private_key, &s.private_key_file) {
+            (Some(inline), _) => inline.clone(),
+            (None, Some(path)) => self.read_text(p, "private_key_file", path)?,
+            (None, None) => return Err(self.not_configured(p, &["private_key_file"])),
+        };
+        let platform_text = match (&s.platform_public_key, &s.platform_public_key_file) {
+            (Some(inline), _) => inline.clone(),
+            (None, Some(path)) => self.read_text(p, "platform_public_key_file", path)?,
+            (None, None) => return Err(self.not_configured(p, &["platform_public_key_file"])),
+        };
+        let mut builder = refund_edgeros::EdgerosClient::builder()
+            .mch_no(s.mch_no.clone().unwrap_or_default())
+            .merchant_private_key_pem(&key_text)
+            .map_err(|e| CliError::config(format!("[edgeros] private key: {e}")))?
+            .platform_public_key_pem(&platform_text)
+            .map_err(|e| CliError::config(format!("[edgeros] platform public key: {e}")))?
+            .http_config(http);
+        if let Some(url) = &s.base_url {
+            builder = builder.base_url(url.clone());
+        }
+        builder.build().map_err(CliError::from)
+    }
+
+    fn cpos(&self, http: HttpConfig) -> Result<refund_cpos::CposClient, CliError> {
+        let p = Provider::Cpos;
+        let s = self.cpos.as_ref();
+        let env_secret = std::env::var(CPOS_SECRET_ENV)
+            .ok()
+            .filter(|v| !v.is_empty());
+        let mut missing = Vec::new();
+        if s.and_then(|s| s.base_url.as_ref()).is_none() {
+            missing.push("base_url");
+        }
+        if s.and_then(|s| s.access_id.as_ref()).is_none() {
+            missing.push("access_id");
+        }
+        if env_secret.is_none() && s.is_none_or(|s| s.secret.is_none() && s.secret_file.is_none()) {
+            missing.push("secret (or REFUND_CPOS_SECRET)");
+        }
+        let Some(s) = s.filter(|_| missing.is_empty()) else {
+            return Err(self.not_configured(p, &missing));
+        };
+        let secret = match (env_secret, &s.secret, &s.secret_file) {
+            (Some(v), _, _) => Secret::new(v),
+            (None, Some(v), _) => Secret::new(v.clone()),
+            (None, None, Some(path)) => Secret::new(self.read_text(p, "secret_file", path)?.trim()),
+            (None, None, None) => return Err(self.not_configured(p, &["secret"])),
+        };
+        let mut builder = refund_cpos::CposClient::builder()
+            .base_url(s.base_url.clone().unwrap_or_default())
+            .access_id(s.access_id.clone().unwrap_or_default())
+            .secret(secret)
+            .http_config(http);
+        if let Some(policy) = &s.response_signature {
+            builder = builder.response_signature(policy.parse().map_err(CliError::from)?);
+        }
+        builder.build().map_err(CliError::from)
+    }
+}
+
+fn user_config_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+}

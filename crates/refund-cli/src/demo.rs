@@ -1,0 +1,192 @@
+//! `refund sandbox` and `refund demo`: the built-in emulator, for a first look and for testing
+//! your own services.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use refund_core::{LookupKind, Provider, RefundLookup, RefundProvider};
+use refund_sandbox::{Credentials, Sandbox, Scenario};
+
+use crate::output::{Format, Record, write_records};
+use crate::{CliError, exit};
+
+/// The scenario `refund demo` and (by default) `refund sandbox` serve.
+const BUILT_IN_SCENARIO: &str = include_str!("../../../fixtures/sandbox/scenario.toml");
+
+/// `refund sandbox` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    /// Port on 127.0.0.1 (default: a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Where to write the credentials and a ready refund.toml.
+    #[arg(long, default_value = "refund-sandbox")]
+    dir: PathBuf,
+    /// A scenario file (.toml or .json) instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Generate fresh keys instead of the repository's public test keys.
+    #[arg(long)]
+    generate_keys: bool,
+}
+
+fn scenario_error(e: impl std::fmt::Display) -> CliError {
+    CliError::usage(format!("sandbox: {e}"))
+}
+
+pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
+    let scenario = match &args.scenario {
+        Some(path) => Scenario::from_file(path).map_err(scenario_error)?,
+        None => Scenario::from_toml(BUILT_IN_SCENARIO).map_err(scenario_error)?,
+    };
+    let credentials = if args.generate_keys {
+        Credentials::generate()
+    } else {
+        Credentials::test_keys()
+    }
+    .map_err(scenario_error)?;
+    let handle = Sandbox::builder()
+        .port(args.port)
+        .scenario(scenario)
+        .credentials(credentials)
+        .start()
+        .await
+        .map_err(scenario_error)?;
+    handle
+        .write_credentials(&args.dir)
+        .map_err(|e| CliError::Io(format!("cannot write {}: {e}", args.dir.display())))?;
+    let base = handle.base_url();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "refund sandbox listening on {base}");
+    let _ = writeln!(
+        out,
+        "  openapi: POST {base}{}",
+        refund_openapi::sign::QUERY_PATH
+    );
+    let _ = writeln!(
+        out,
+        "  edgeros: GET  {base}{}",
+        refund_edgeros::sign::QUERY_PATH
+    );
+    let _ = writeln!(
+        out,
+        "  cpos:    POST {base}{}",
+        refund_cpos::sign::QUERY_PATH
+    );
+    let _ = writeln!(
+        out,
+        "credentials and config: {}/refund.toml",
+        args.dir.display()
+    );
+    let _ = writeln!(
+        out,
+        "try: refund --config {}/refund.toml query cpos --refund-id WX200324161500830790814539",
+        args.dir.display()
+    );
+    let _ = writeln!(out, "press Ctrl-C to stop");
+    let _ = out.flush();
+    drop(out);
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| CliError::Io(e.to_string()))?;
+    handle.shutdown().await;
+    Ok(exit::OK)
+}
+
+pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
+    let scenario = Scenario::from_toml(BUILT_IN_SCENARIO).map_err(scenario_error)?;
+    let handle = Sandbox::builder()
+        .scenario(scenario)
+        .start()
+        .await
+        .map_err(scenario_error)?;
+    let clients: Vec<Box<dyn RefundProvider>> = vec![
+        Box::new(handle.openapi_client().build()?),
+        Box::new(handle.edgeros_client()?.build()?),
+        Box::new(handle.cpos_client().build()?),
+    ];
+    let queries = [
+        (
+            Provider::OpenApi,
+            RefundLookup::original_transaction_id("CU51856318914782320"),
+        ),
+        (
+            Provider::Edgeros,
+            RefundLookup::refund_id("AR202112151405438637829842922855012187"),
+        ),
+        (
+            Provider::Cpos,
+            RefundLookup::merchant_refund_id("200324847290000004766"),
+        ),
+    ];
+    let table = format == Format::Table;
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| CliError::Io(e.to_string());
+    if table {
+        writeln!(out, "refund demo: an embedded sandbox on {} speaks all three providers' real protocols\n(signed requests, verified responses; no account, no network).\n", handle.base_url()).map_err(io)?;
+    }
+    for (provider, lookup) in &queries {
+        let client = clients
+            .iter()
+            .find(|c| c.provider() == *provider)
+            .ok_or_else(|| CliError::Io("missing client".into()))?;
+        if table {
+            writeln!(
+                out,
+                "$ refund query {provider} --{} {}",
+                lookup.kind().as_str().replace('_', "-"),
+                lookup.id()
+            )
+            .map_err(io)?;
+        }
+        let refunds = client.query_refunds(lookup).await?;
+        let records: Vec<Record> = refunds.iter().map(Record::from_refund).collect();
+        write_records(&mut out, format, &records).map_err(io)?;
+        if table {
+            writeln!(out).map_err(io)?;
+        }
+    }
+    // A small batch: several ids, statuses and one that does not exist.
+    let batch = [
+        "WX200324161500830790814539",
+        "WX-FAILED-1",
+        "WX-UNKNOWN-1",
+        "WX-CLOSED-1",
+        "WX-CHANGE-1",
+        "WX-DOES-NOT-EXIST",
+    ];
+    if table {
+        writeln!(
+            out,
+            "$ refund batch cpos --input ids.csv   ({} lookups)",
+            batch.len()
+        )
+        .map_err(io)?;
+    }
+    let cpos = clients
+        .iter()
+        .find(|c| c.provider() == Provider::Cpos)
+        .ok_or_else(|| CliError::Io("missing client".into()))?;
+    let mut records = Vec::new();
+    let mut failures = Vec::new();
+    for id in batch {
+        match cpos
+            .query_refunds(&RefundLookup::new(LookupKind::RefundId, id))
+            .await
+        {
+            Ok(refunds) => records.extend(refunds.iter().map(Record::from_refund)),
+            Err(e) => failures.push(format!("{id}: {e}")),
+        }
+    }
+    write_records(&mut out, format, &records).map_err(io)?;
+    for f in &failures {
+        eprintln!("refund: {f}");
+    }
+    if table {
+        writeln!(out, "\n{} found, {} failed. Next: `refund sandbox --dir ./sandbox` to point your own code at it.", records.len(), failures.len()).map_err(io)?;
+    }
+    drop(out);
+    handle.shutdown().await;
+    Ok(exit::OK)
+}

@@ -1,0 +1,404 @@
+//! `refund`: ask payment providers what happened to your refunds.
+//!
+//! See `docs/cli.md` for the full contract (flags, config keys, output fields, exit codes).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
+
+mod batch;
+mod config;
+mod demo;
+mod output;
+mod watch;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use refund_core::http::{HttpConfig, RetryPolicy};
+use refund_core::{Error, LookupKind, Provider, RefundLookup};
+
+use crate::config::Config;
+use crate::output::{Format, Record};
+
+/// Exit codes: the CLI's stable contract.
+pub(crate) mod exit {
+    /// Found.
+    pub(crate) const OK: u8 = 0;
+    /// Anything else (decode errors, an oversized body, I/O).
+    pub(crate) const OTHER: u8 = 1;
+    /// Usage or configuration.
+    pub(crate) const USAGE: u8 = 2;
+    /// The provider says the refund does not exist.
+    pub(crate) const NOT_FOUND: u8 = 3;
+    /// The provider answered with a business error.
+    pub(crate) const BUSINESS: u8 = 4;
+    /// A response failed signature verification.
+    pub(crate) const SIGNATURE: u8 = 5;
+    /// Transport failure, timeout, or an HTTP error status that survived the retries.
+    pub(crate) const TRANSPORT: u8 = 6;
+}
+
+/// A failure of the CLI: an SDK error, or a usage/configuration problem of the CLI itself.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    Sdk(Error),
+    Usage(String),
+    Config(String),
+    Io(String),
+}
+
+impl CliError {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        CliError::Usage(message.into())
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        CliError::Config(message.into())
+    }
+
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Config(_) => exit::USAGE,
+            CliError::Io(_) => exit::OTHER,
+            CliError::Sdk(e) => error_exit_code(e),
+        }
+    }
+
+    fn kind(&self) -> &str {
+        match self {
+            CliError::Usage(_) => "usage",
+            CliError::Config(_) => "config",
+            CliError::Io(_) => "io",
+            CliError::Sdk(e) => e.kind(),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            CliError::Usage(m) | CliError::Config(m) | CliError::Io(m) => m.clone(),
+            CliError::Sdk(e) => e.to_string(),
+        }
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::Sdk(e)
+    }
+}
+
+pub(crate) fn error_exit_code(e: &Error) -> u8 {
+    match e {
+        Error::InvalidRequest { .. } | Error::Config { .. } => exit::USAGE,
+        Error::NotFound { .. } => exit::NOT_FOUND,
+        Error::Business { .. } => exit::BUSINESS,
+        Error::Signature { .. } => exit::SIGNATURE,
+        Error::Transport { .. } | Error::HttpStatus { .. } => exit::TRANSPORT,
+        _ => exit::OTHER,
+    }
+}
+
+/// Ask payment providers what happened to your refunds.
+#[derive(Debug, Parser)]
+#[command(name = "refund", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+struct Global {
+    /// Configuration file (default ./refund.toml, then ~/.config/refund/refund.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Deadline for a whole query, retries included (e.g. 500ms, 2s, 10m).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Retries after the first attempt (transport errors, 429 and 5xx only).
+    #[arg(long, global = true, value_name = "N", default_value_t = 2)]
+    retries: u32,
+    /// Output format (default: table on a terminal, ndjson otherwise).
+    #[arg(long, global = true, value_enum)]
+    format: Option<Format>,
+    /// Tracing on stderr (-v info, -vv debug, -vvv trace). Secrets are never printed.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+impl Global {
+    fn format(&self) -> Format {
+        self.format.unwrap_or(if std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Ndjson
+        })
+    }
+
+    fn http(&self) -> HttpConfig {
+        HttpConfig::default()
+            .with_overall_timeout(self.timeout)
+            .with_attempt_timeout(self.timeout.min(Duration::from_secs(10)))
+            .with_connect_timeout(self.timeout.min(Duration::from_secs(5)))
+            .with_retry(RetryPolicy::with_retries(self.retries))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ProviderArg {
+    Openapi,
+    Edgeros,
+    Cpos,
+}
+
+impl From<ProviderArg> for Provider {
+    fn from(p: ProviderArg) -> Provider {
+        match p {
+            ProviderArg::Openapi => Provider::OpenApi,
+            ProviderArg::Edgeros => Provider::Edgeros,
+            ProviderArg::Cpos => Provider::Cpos,
+        }
+    }
+}
+
+/// Exactly one lookup flag.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+struct LookupArgs {
+    /// The provider's refund id.
+    #[arg(long, value_name = "ID")]
+    refund_id: Option<String>,
+    /// The merchant's refund id.
+    #[arg(long, value_name = "ID")]
+    merchant_refund_id: Option<String>,
+    /// The original transaction id (may match several refunds).
+    #[arg(long, value_name = "ID")]
+    original_transaction_id: Option<String>,
+    /// The channel trade number.
+    #[arg(long, value_name = "ID")]
+    channel_trade_no: Option<String>,
+}
+
+impl LookupArgs {
+    fn lookup(&self) -> RefundLookup {
+        let pairs = [
+            (LookupKind::RefundId, &self.refund_id),
+            (LookupKind::MerchantRefundId, &self.merchant_refund_id),
+            (
+                LookupKind::OriginalTransactionId,
+                &self.original_transaction_id,
+            ),
+            (LookupKind::ChannelTradeNo, &self.channel_trade_no),
+        ];
+        pairs
+            .into_iter()
+            .find_map(|(kind, id)| id.as_ref().map(|id| RefundLookup::new(kind, id.clone())))
+            .unwrap_or_else(|| RefundLookup::refund_id(""))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Query one refund (or every refund of an original transaction).
+    Query {
+        /// openapi, edgeros or cpos.
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        #[command(flatten)]
+        lookup: LookupArgs,
+    },
+    /// Query many refunds from a CSV or NDJSON file, streaming results as they come.
+    Batch(batch::BatchArgs),
+    /// Poll until every refund found is final, printing each change.
+    Watch {
+        /// openapi, edgeros or cpos.
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        #[command(flatten)]
+        lookup: LookupArgs,
+        /// Time between polls at first (it backs off while nothing changes).
+        #[arg(long, default_value = "5s", value_parser = parse_duration)]
+        interval: Duration,
+        /// Give up after this long (exit 1).
+        #[arg(long, default_value = "10m", value_parser = parse_duration)]
+        max_wait: Duration,
+    },
+    /// Run the sandbox (all three providers) in the foreground.
+    Sandbox(demo::SandboxArgs),
+    /// Start the built-in sandbox and show a query through each provider and a small batch.
+    Demo,
+}
+
+/// Parses `500ms`, `2s`, `10m`, `1h` (a bare number is seconds).
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms, 2s or 10m"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {unit:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    if d.is_zero() {
+        return Err("a duration must be more than zero".to_owned());
+    }
+    Ok(d)
+}
+
+fn init_tracing(verbose: u8) {
+    if verbose == 0 {
+        return;
+    }
+    let level = match verbose {
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},hyper=info,h2=info,rustls=info"))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// Prints an error: one line on stderr, and in json/ndjson also a JSON object on stdout.
+pub(crate) fn report(error: &CliError, format: Format) {
+    eprintln!("refund: error: {}", error.message());
+    if matches!(format, Format::Json | Format::Ndjson) {
+        let sdk = match error {
+            CliError::Sdk(e) => Some(e),
+            _ => None,
+        };
+        println!(
+            "{}",
+            output::error_json(error.kind(), &error.message(), sdk)
+        );
+    }
+}
+
+fn supported_check(
+    client: &dyn refund_core::RefundProvider,
+    lookup: &RefundLookup,
+) -> Result<(), CliError> {
+    lookup
+        .require_kind(client.supported_lookups())
+        .map_err(|_| {
+            let names: Vec<String> = client
+                .supported_lookups()
+                .iter()
+                .map(|k| format!("--{}", k.as_str().replace('_', "-")))
+                .collect();
+            CliError::usage(format!(
+                "{} does not support lookup by --{}; use one of: {}",
+                client.provider(),
+                lookup.kind().as_str().replace('_', "-"),
+                names.join(", ")
+            ))
+        })
+}
+
+async fn query(global: &Global, provider: Provider, lookup: &RefundLookup) -> Result<u8, CliError> {
+    let config = Config::load(global.config.as_deref())?;
+    let client = config.client(provider, global.http())?;
+    supported_check(client.as_ref(), lookup)?;
+    let refunds = client.query_refunds(lookup).await?;
+    let records: Vec<Record> = refunds.iter().map(Record::from_refund).collect();
+    let mut stdout = std::io::stdout().lock();
+    if records.is_empty() {
+        let e = Error::NotFound {
+            provider,
+            code: "none".to_owned(),
+            message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
+        };
+        return Err(CliError::Sdk(e));
+    }
+    output::write_records(&mut stdout, global.format(), &records)
+        .map_err(|e| CliError::Io(e.to_string()))?;
+    Ok(exit::OK)
+}
+
+async fn run(cli: Cli) -> Result<u8, CliError> {
+    let global = cli.global;
+    match cli.command {
+        Command::Query { provider, lookup } => {
+            query(&global, provider.into(), &lookup.lookup()).await
+        }
+        Command::Batch(args) => {
+            let config = Config::load(global.config.as_deref())?;
+            batch::run(&config, &global.http(), global.format, args).await
+        }
+        Command::Watch {
+            provider,
+            lookup,
+            interval,
+            max_wait,
+        } => {
+            let config = Config::load(global.config.as_deref())?;
+            let client = config.client(provider.into(), global.http())?;
+            let lookup = lookup.lookup();
+            supported_check(client.as_ref(), &lookup)?;
+            watch::run(
+                client.as_ref(),
+                &lookup,
+                interval,
+                max_wait,
+                global.format(),
+            )
+            .await
+        }
+        Command::Sandbox(args) => demo::sandbox(args).await,
+        Command::Demo => demo::demo(global.format()).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.global.verbose);
+    let format = cli.global.format();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("refund: error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::OTHER);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            report(&error, format);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `refund watch`: poll with back-off until every refund found is final.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use refund_core::{RefundLookup, RefundProvider, RefundStatus};
+
+use crate::output::{Format, Record, write_records};
+use crate::{CliError, exit};
+
+/// The next wait: ×1.5 while nothing changes, back to `interval` on a change, at most 8×.
+fn next_wait(current: Duration, interval: Duration, changed: bool) -> Duration {
+    if changed {
+        interval
+    } else {
+        current.mul_f64(1.5).min(interval.saturating_mul(8))
+    }
+}
+
+pub(crate) async fn run(
+    client: &dyn RefundProvider,
+    lookup: &RefundLookup,
+    interval: Duration,
+    max_wait: Duration,
+    format: Format,
+) -> Result<u8, CliError> {
+    let deadline = Instant::now() + max_wait;
+    let mut last: HashMap<String, String> = HashMap::new();
+    let mut wait = interval;
+    loop {
+        let outcome = client.query_refunds(lookup).await;
+        let mut changed = false;
+        match outcome {
+            Ok(refunds) if !refunds.is_empty() => {
+                let changes: Vec<Record> = refunds
+                    .iter()
+                    .filter(|r| {
+                        let key = r
+                            .refund_id
+                            .clone()
+                            .or_else(|| r.merchant_refund_id.clone())
+                            .unwrap_or_default();
+                        let now = r.status.as_str().to_owned()
+                            + "/"
+                            + r.provider_status.as_deref().unwrap_or("");
+                        last.insert(key, now.clone()).as_ref() != Some(&now)
+                    })
+                    .map(Record::from_refund)
+                    .collect();
+                if !changes.is_empty() {
+                    changed = true;
+                    let fmt = if format == Format::Json {
+                        Format::Ndjson
+                    } else {
+                        format
+                    };
+                    let mut out = std::io::stdout().lock();
+                    write_records(&mut out, fmt, &changes)
+                        .map_err(|e| CliError::Io(e.to_string()))?;
+                }
+                if refunds.iter().all(|r| r.status.is_terminal()) {
+                    let all_succeeded = refunds.iter().all(|r| r.status == RefundStatus::Succeeded);
+                    return Ok(if all_succeeded { exit::OK } else { exit::OTHER });
+                }
+            }
+            Ok(_) => {
+                return Err(CliError::Sdk(refund_core::Error::NotFound {
+                    provider: client.provider(),
+                    code: "none".to_owned(),
+                    message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
+                }));
+            }
+            // Passing trouble: keep polling until the deadline.
+            Err(e) if e.is_retryable() => {
+                tracing::warn!(error = %e, "poll failed; will try again");
+            }
+            Err(e) => return Err(CliError::Sdk(e)),
+        }
+        wait = next_wait(wait, interval, changed);
+        let now = Instant::now();
+        if now + wait > deadline {
+            eprintln!("refund: gave up after {max_wait:?}: not every refund is final yet");
+            return Ok(exit::OTHER);
+        }
+        tokio::time::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backs_off_and_resets() {
+        let i = Duration::from_secs(2);
+        assert_eq!(next_wait(i, i, false), Duration::from_secs(3));
+        assert_eq!(
+            next_wait(Duration::from_secs(15), i, false),
+            Duration::from_secs(16)
+        );
+        assert_eq!(next_wait(Duration::from_secs(16), i, true), i);
+    }
+}
