@@ -70,16 +70,15 @@ pub fn canonical_string<'a>(
 /// assert_eq!(refund_cpos::sign::md5_upper_hex("appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d"), "9A0A8659F005D6984697E2CA0A9CF3B7");
 /// ```
 pub fn md5_upper_hex(text: &str) -> String {
+    use std::fmt::Write as _;
     let digest = Md5::digest(text.as_bytes());
     let mut out = String::with_capacity(32);
     for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02X}");
     }
     out
 }
-
-const HEX: [u8; 16] = *b"0123456789ABCDEF";
 
 /// Signs fields with the shared secret.
 ///
