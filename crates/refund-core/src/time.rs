@@ -86,7 +86,15 @@ pub fn parse_china_local(field: &str, input: &str) -> Result<DateTime<Utc>, Time
         .and_local_timezone(CHINA_STANDARD_TIME)
         .single()
         .map(|t| t.with_timezone(&Utc))
+        .filter(in_rfc3339_range)
         .ok_or_else(err)
+}
+
+/// RFC 3339 covers years 0001 to 9999. An instant outside (`0000-01-01 06:00:00+08:00` is in
+/// year −1 UTC) could not be written back as RFC 3339, and is garbage from a provider anyway.
+fn in_rfc3339_range(t: &DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    (1..=9999).contains(&t.year())
 }
 
 /// Parses an RFC 3339 timestamp with any offset into UTC.
@@ -97,8 +105,10 @@ pub fn parse_china_local(field: &str, input: &str) -> Result<DateTime<Utc>, Time
 /// ```
 pub fn parse_rfc3339(field: &str, input: &str) -> Result<DateTime<Utc>, TimeError> {
     DateTime::parse_from_rfc3339(input)
+        .ok()
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| TimeError {
+        .filter(in_rfc3339_range)
+        .ok_or_else(|| TimeError {
             field: field.to_owned(),
             input: input.to_owned(),
             expected: TimeFormat::Rfc3339,
@@ -171,6 +181,17 @@ mod tests {
         ] {
             assert!(parse_rfc3339("success_time", bad).is_err(), "{bad}");
         }
+    }
+
+    /// Regression: found by the `time` fuzz target (fuzz/artifacts/time/crash-b9ed1de5...).
+    #[test]
+    fn instants_before_year_one_are_rejected() {
+        assert!(parse_rfc3339("f", "0000-01-01 06:12:00+08:00").is_err());
+        assert!(parse_rfc3339("f", "0000-01-01T06:12:00+08:00").is_err());
+        assert!(parse_china_local("f", "0000-01-01 06:12:00").is_err());
+        assert!(parse_rfc3339("f", "0001-01-01T00:00:00Z").is_ok());
+        assert!(parse_rfc3339("f", "9999-12-31T23:59:59Z").is_ok());
+        assert!(parse_rfc3339("f", "9999-12-31T23:59:59-01:00").is_err());
     }
 
     #[test]

@@ -1,0 +1,23 @@
+#![no_main]
+//! Open API refund callbacks: nothing verifies without the gateway key, and nothing panics.
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use refund_core::rsa_keys::RsaPublicKey;
+
+fn key() -> &'static RsaPublicKey {
+    static KEY: OnceLock<RsaPublicKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        RsaPublicKey::from_text(include_str!(
+            "../../fixtures/keys/openapi_platform_2048.pub.pem"
+        ))
+        .expect("test key")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let result =
+        refund_openapi::notify::verify_notification(data, key(), refund_core::Currency::Cny);
+    // Random bytes can never carry a valid gateway signature.
+    assert!(result.is_err());
+});
