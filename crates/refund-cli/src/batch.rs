@@ -5,11 +5,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use futures_util::StreamExt;
 use refund_core::http::HttpConfig;
 use refund_core::{Error, LookupKind, Provider, RefundLookup, RefundProvider};
 use serde_json::{Map, Value};
@@ -449,30 +448,59 @@ pub(crate) async fn run(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let limiter = args.rps.filter(|r| *r > 0.0).map(|r| RateLimiter {
-        gap: Duration::from_secs_f64(1.0 / r),
-        next: Mutex::new(Instant::now()),
-    });
+    let limiter = args
+        .rps
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .map(|r| RateLimiter {
+            gap: Duration::from_secs_f64(1.0 / r),
+            next: Mutex::new(Instant::now()),
+        });
     let mut summary = Summary::default();
     let started = Instant::now();
-    let client = client.as_ref();
-    let limiter = limiter.as_ref();
-    let mut results = futures_util::stream::iter(inputs.filter(|(n, _)| {
-        let skip = done.contains(n);
-        if skip {
-            progress.inc(1);
+    // Workers are spawned tasks, so signing (RSA providers) runs on every core; bounded channels
+    // keep memory flat: at most `concurrency` inputs queued and `concurrency` results waiting.
+    let client: Arc<dyn RefundProvider> = Arc::from(client);
+    let limiter = limiter.map(Arc::new);
+    let workers = usize::from(args.concurrency);
+    let (input_tx, input_rx) = tokio::sync::mpsc::channel::<Input>(workers);
+    let input_rx = Arc::new(tokio::sync::Mutex::new(input_rx));
+    let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
+    let skip_bar = progress.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        for (n, input) in inputs {
+            if done.contains(&n) {
+                skip_bar.inc(1);
+                continue;
+            }
+            if input_tx.blocking_send((n, input)).is_err() {
+                break;
+            }
         }
-        !skip
-    }))
-    .map(|(line, input)| async move {
-        if let Some(l) = limiter {
-            l.wait().await;
-        }
-        let result = query_one(client, &input).await;
-        (line, input, result)
-    })
-    .buffer_unordered(usize::from(args.concurrency));
-    while let Some((line, input, result)) = results.next().await {
+        done.len()
+    });
+    for _ in 0..workers {
+        let (client, limiter, input_rx, result_tx) = (
+            Arc::clone(&client),
+            limiter.clone(),
+            Arc::clone(&input_rx),
+            result_tx.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                let next = input_rx.lock().await.recv().await;
+                let Some((line, input)) = next else { break };
+                if let Some(l) = &limiter {
+                    l.wait().await;
+                }
+                let result = query_one(client.as_ref(), &input).await;
+                if result_tx.send((line, input, result)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(result_tx);
+    while let Some((line, input, result)) = results.recv().await {
         let text = render(line, &input, &result, provider, csv);
         sink.write_all(text.as_bytes())
             .and_then(|()| sink.flush())
@@ -503,7 +531,7 @@ pub(crate) async fn run(
         progress.inc(1);
     }
     progress.finish_and_clear();
-    summary.skipped = done.len() as u64;
+    summary.skipped = reader.await.map_err(|e| CliError::Io(e.to_string()))? as u64;
     summary.print(started.elapsed());
     Ok(exit::OK)
 }

@@ -249,7 +249,6 @@ impl HttpTransport {
     pub fn new(provider: Provider, config: HttpConfig) -> Result<Self, Error> {
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .timeout(config.attempt_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(config.user_agent.clone())
             .pool_max_idle_per_host(256)
@@ -294,10 +293,7 @@ impl HttpTransport {
             attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let budget = remaining.min(self.config.attempt_timeout);
-            let outcome = match tokio::time::timeout(budget, self.attempt(request)).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(self.timeout_error(budget, attempts)),
-            };
+            let outcome = self.attempt(request, budget, attempts).await;
             let error = match outcome {
                 Ok((status, body)) => {
                     return Ok(HttpResponse {
@@ -337,19 +333,33 @@ impl HttpTransport {
         }
     }
 
-    async fn attempt(&self, request: &PreparedRequest) -> Result<(u16, Bytes), Error> {
+    /// One attempt within `budget`: reqwest's per-request timeout covers connecting, headers and
+    /// the whole body, so one timer serves (no second `tokio::time::timeout`).
+    async fn attempt(
+        &self,
+        request: &PreparedRequest,
+        budget: Duration,
+        attempt: u32,
+    ) -> Result<(u16, Bytes), Error> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
         };
-        let mut builder = self.client.request(method, &request.url);
+        let mut builder = self.client.request(method, &request.url).timeout(budget);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let mut response = builder.send().await.map_err(|e| self.reqwest_error(e))?;
+        let timed_out = |e: reqwest::Error| {
+            if e.is_timeout() {
+                self.timeout_error(budget, attempt)
+            } else {
+                self.reqwest_error(e)
+            }
+        };
+        let mut response = builder.send().await.map_err(timed_out)?;
         let status = response.status().as_u16();
         let limit = self.config.max_body_bytes;
         if response
@@ -362,7 +372,7 @@ impl HttpTransport {
             });
         }
         let mut body = Vec::with_capacity(response.content_length().map_or(1024, |l| l as usize));
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.reqwest_error(e))? {
+        while let Some(chunk) = response.chunk().await.map_err(timed_out)? {
             if body.len() + chunk.len() > limit {
                 return Err(Error::BodyTooLarge {
                     provider: self.provider,

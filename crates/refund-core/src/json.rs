@@ -63,6 +63,10 @@ pub fn decode_strict<T: DeserializeOwned>(
 /// assert!(refund_core::json::decode_value::<W>(refund_core::Provider::OpenApi, &v).is_err());
 /// ```
 pub fn decode_value<T: DeserializeOwned>(provider: Provider, value: &Value) -> Result<T, Error> {
+    // The fast path; only a failure pays for path tracking (run again to name the field).
+    if let Ok(typed) = T::deserialize(value) {
+        return Ok(typed);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let raw = pointer_for(value, e.path())

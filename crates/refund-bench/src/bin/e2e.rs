@@ -1,0 +1,389 @@
+//! End-to-end throughput and memory, against the sandbox running in a separate process.
+//!
+//! `cargo run --release -p refund-bench --bin e2e -- [--queries N] [--in-flight N] [--rss REFUND_BINARY]`
+//!
+//! For each provider: the SDK (sign, send, verify, parse, map) with N queries, 64 in flight,
+//! beside a baseline that sends the same pre-signed requests through a bare reqwest client and
+//! does no parsing: the upper bound. With `--rss`, the peak RSS of `refund batch` over 10,000 and
+//! 1,000,000 lookups. `e2e serve` is the sandbox process it starts.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use refund_core::rsa_keys::RsaPrivateKey;
+use refund_core::{PreparedRequest, Provider, RefundLookup, RefundProvider};
+use refund_sandbox::{Credentials, Sandbox, Scenario};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("serve") {
+        return serve().await;
+    }
+    let queries: usize = arg("--queries").map_or(20_000, |q| q.parse().unwrap());
+    let in_flight: usize = arg("--in-flight").map_or(64, |q| q.parse().unwrap());
+    let dir = std::env::temp_dir().join(format!("refund-e2e-{}", std::process::id()));
+    let mut server = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["serve", &dir.display().to_string()])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap());
+    let mut first = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut first)
+        .await
+        .unwrap();
+    let base = first.trim().to_owned();
+    println!(
+        "refund-bench e2e: {queries} queries per run, {in_flight} in flight, sandbox in a separate process at {base}"
+    );
+    println!(
+        "machine: {} cores; RSA back-end: {}; date: {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        refund_bench::BACKEND,
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    let creds = Credentials::test_keys().unwrap();
+    let crypto = crypto_costs(&creds);
+    println!(
+        "\n| provider | SDK q/s | bare reqwest q/s (one task) | ratio | bare reqwest q/s (spawned workers, as the SDK run) | ratio | crypto-bound q/s (2 cores) | SDK / crypto bound |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for provider in [Provider::Cpos, Provider::OpenApi, Provider::Edgeros] {
+        let client = client(provider, &base, &creds);
+        let ids: Vec<RefundLookup> = (0..queries)
+            .map(|i| RefundLookup::refund_id(format!("auto-{i}")))
+            .collect();
+        // Warm up connections and caches.
+        run_sdk(&client, &ids[..1000.min(queries)], in_flight).await;
+        let requests = prepare_all(provider, &base, &creds, &ids);
+        let bare = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()
+            .unwrap();
+        let baseline = run_bare(&bare, &requests, in_flight).await;
+        let spawned = run_bare_spawned(&bare, &requests, in_flight).await;
+        let sdk = run_sdk(&client, &ids, in_flight).await;
+        // RSA work per query on the shared two cores: Open API answers are unsigned (client
+        // signs, sandbox verifies); EdgerOS signs and verifies both ways.
+        let (sign, verify) = (crypto.0.as_secs_f64(), crypto.1.as_secs_f64());
+        let bound = match provider {
+            Provider::OpenApi => Some(2.0 / (sign + verify)),
+            Provider::Edgeros => Some(2.0 / (2.0 * (sign + verify))),
+            _ => None,
+        };
+        println!(
+            "| {provider} | {sdk:.0} | {baseline:.0} | {:.2} | {spawned:.0} | {:.2} | {} | {} |",
+            sdk / baseline,
+            sdk / spawned,
+            bound.map_or("-".into(), |b| format!("{b:.0}")),
+            bound.map_or("-".into(), |b| format!("{:.2}", sdk / b)),
+        );
+    }
+    if let Some(refund) = arg("--rss") {
+        println!("\n| `refund batch cpos` lookups | peak RSS (KiB) | wall time |");
+        println!("|---|---|---|");
+        for n in [10_000_usize, 1_000_000] {
+            let (rss, took) = batch_rss(Path::new(&refund), &dir, n);
+            println!("| {n} | {rss} | {:.1}s |", took.as_secs_f64());
+        }
+    }
+    let _ = server.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Median time of one sign and one verify with the back-end in this build.
+fn crypto_costs(creds: &Credentials) -> (Duration, Duration) {
+    let key: &RsaPrivateKey = &creds.openapi_merchant_key;
+    let msg = b"{\"originalTransactionId\":\"CU518563189147832320\",\"timestamp\":1722416882000}";
+    let sig = key.sign(msg).unwrap();
+    let time = |f: &dyn Fn()| {
+        let mut samples: Vec<Duration> = (0..200)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect();
+        samples.sort();
+        samples[samples.len() / 2]
+    };
+    let sign = time(&|| {
+        key.sign(msg).unwrap();
+    });
+    let verify = time(&|| key.public_key().verify(msg, &sig).unwrap());
+    println!(
+        "RSA-2048 ({}): sign {:.1} µs, verify {:.1} µs (medians of 200)",
+        refund_bench::BACKEND,
+        sign.as_secs_f64() * 1e6,
+        verify.as_secs_f64() * 1e6
+    );
+    (sign, verify)
+}
+
+fn client(provider: Provider, base: &str, creds: &Credentials) -> Arc<dyn RefundProvider> {
+    match provider {
+        Provider::OpenApi => Arc::new(
+            refund_openapi::OpenApiClient::builder()
+                .base_url(base)
+                .app_id(creds.openapi_app_id.clone())
+                .merchant_private_key(creds.openapi_merchant_key.clone())
+                .build()
+                .unwrap(),
+        ),
+        Provider::Edgeros => Arc::new(
+            refund_edgeros::EdgerosClient::builder()
+                .base_url(base)
+                .mch_no(creds.edgeros_mch_no.clone())
+                .merchant_private_key_pem(
+                    creds.edgeros_merchant_key.to_pkcs8_pem().unwrap().expose(),
+                )
+                .unwrap()
+                .platform_public_key_pem(
+                    &creds
+                        .edgeros_platform_key
+                        .public_key()
+                        .to_spki_pem()
+                        .unwrap(),
+                )
+                .unwrap()
+                .build()
+                .unwrap(),
+        ),
+        _ => Arc::new(
+            refund_cpos::CposClient::builder()
+                .base_url(base)
+                .access_id(creds.cpos_access_id.clone())
+                .secret(creds.cpos_secret.clone())
+                .build()
+                .unwrap(),
+        ),
+    }
+}
+
+/// The same signed requests the SDK would send, built by a concrete client outside the timed run.
+fn prepare_all(
+    provider: Provider,
+    base: &str,
+    creds: &Credentials,
+    ids: &[RefundLookup],
+) -> Vec<PreparedRequest> {
+    match provider {
+        Provider::OpenApi => {
+            let c = refund_openapi::OpenApiClient::builder()
+                .base_url(base)
+                .app_id(creds.openapi_app_id.clone())
+                .merchant_private_key(creds.openapi_merchant_key.clone())
+                .build()
+                .unwrap();
+            ids.iter().map(|l| c.prepare(l).unwrap()).collect()
+        }
+        Provider::Edgeros => {
+            let c = refund_edgeros::EdgerosClient::builder()
+                .base_url(base)
+                .mch_no(creds.edgeros_mch_no.clone())
+                .merchant_private_key_pem(
+                    creds.edgeros_merchant_key.to_pkcs8_pem().unwrap().expose(),
+                )
+                .unwrap()
+                .platform_public_key_pem(
+                    &creds
+                        .edgeros_platform_key
+                        .public_key()
+                        .to_spki_pem()
+                        .unwrap(),
+                )
+                .unwrap()
+                .build()
+                .unwrap();
+            ids.iter().map(|l| c.prepare(l).unwrap()).collect()
+        }
+        _ => {
+            let c = refund_cpos::CposClient::builder()
+                .base_url(base)
+                .access_id(creds.cpos_access_id.clone())
+                .secret(creds.cpos_secret.clone())
+                .build()
+                .unwrap();
+            ids.iter().map(|l| c.prepare(l).unwrap()).collect()
+        }
+    }
+}
+
+async fn run_sdk(client: &Arc<dyn RefundProvider>, ids: &[RefundLookup], in_flight: usize) -> f64 {
+    // Spawned workers, as `refund batch` does, so signing runs on every core.
+    let ids: Arc<Vec<RefundLookup>> = Arc::new(ids.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..in_flight {
+        let (client, ids, next) = (Arc::clone(client), Arc::clone(&ids), Arc::clone(&next));
+        workers.push(tokio::spawn(async move {
+            let mut ok = 0;
+            while let Some(lookup) = ids.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if client
+                    .query_refunds(lookup)
+                    .await
+                    .is_ok_and(|v| v.len() == 1)
+                {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut ok = 0;
+    for w in workers {
+        ok += w.await.unwrap();
+    }
+    assert_eq!(ok, ids.len(), "every SDK query must succeed");
+    ids.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn run_bare(client: &reqwest::Client, requests: &[PreparedRequest], in_flight: usize) -> f64 {
+    let started = Instant::now();
+    let ok = futures_util::stream::iter(requests)
+        .map(|r| async move {
+            let mut b = match r.method {
+                refund_core::Method::Get => client.get(&r.url),
+                _ => client.post(&r.url),
+            };
+            for (k, v) in &r.headers {
+                b = b.header(k, v);
+            }
+            if let Some(body) = &r.body {
+                b = b.body(body.clone());
+            }
+            b.send().await.ok()?.bytes().await.ok()
+        })
+        .buffer_unordered(in_flight)
+        .filter(|r| std::future::ready(r.is_some()))
+        .count()
+        .await;
+    assert_eq!(ok, requests.len());
+    requests.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The baseline with the same structure as `run_sdk`: 64 spawned workers.
+async fn run_bare_spawned(
+    client: &reqwest::Client,
+    requests: &[PreparedRequest],
+    in_flight: usize,
+) -> f64 {
+    let requests: Arc<Vec<PreparedRequest>> = Arc::new(requests.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..in_flight {
+        let (client, requests, next) = (client.clone(), Arc::clone(&requests), Arc::clone(&next));
+        workers.push(tokio::spawn(async move {
+            let mut ok = 0;
+            while let Some(r) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let mut b = match r.method {
+                    refund_core::Method::Get => client.get(&r.url),
+                    _ => client.post(&r.url),
+                };
+                for (k, v) in &r.headers {
+                    b = b.header(k, v);
+                }
+                if let Some(body) = &r.body {
+                    b = b.body(body.clone());
+                }
+                if let Ok(resp) = b.send().await {
+                    if resp.bytes().await.is_ok() {
+                        ok += 1;
+                    }
+                }
+            }
+            ok
+        }));
+    }
+    let mut ok = 0;
+    for w in workers {
+        ok += w.await.unwrap();
+    }
+    assert_eq!(ok, requests.len());
+    requests.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Peak RSS of `refund batch cpos` over `n` synthetic lookups (polling /proc VmHWM).
+fn batch_rss(refund: &Path, dir: &Path, n: usize) -> (u64, Duration) {
+    let input = dir.join(format!("ids-{n}.csv"));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+    writeln!(f, "lookup,id").unwrap();
+    for i in 0..n {
+        writeln!(f, "refund_id,auto-{i}").unwrap();
+    }
+    drop(f);
+    let output = dir.join(format!("out-{n}.ndjson"));
+    let started = Instant::now();
+    let mut child = std::process::Command::new(refund)
+        .args([
+            "--config",
+            &dir.join("refund.toml").display().to_string(),
+            "batch",
+            "cpos",
+            "--input",
+            &input.display().to_string(),
+            "--output",
+            &output.display().to_string(),
+            "--concurrency",
+            "64",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_path = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let mut peak = 0_u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path) {
+            for line in text.lines() {
+                if let Some(v) = line.strip_prefix("VmHWM:") {
+                    peak = peak.max(v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0));
+                }
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let took = started.elapsed();
+    let lines = std::io::BufReader::new(std::fs::File::open(&output).unwrap())
+        .lines()
+        .count();
+    assert_eq!(lines, n, "every lookup answered");
+    let _ = std::fs::remove_file(&input);
+    let _ = std::fs::remove_file(&output);
+    (peak, took)
+}
+
+async fn serve() {
+    let dir = PathBuf::from(std::env::args().nth(2).unwrap());
+    let mut scenario = Scenario::default();
+    scenario.synthetic_prefix = Some("auto-".into());
+    let sandbox = Sandbox::builder().scenario(scenario).start().await.unwrap();
+    sandbox.write_credentials(&dir).unwrap();
+    println!("{}", sandbox.base_url());
+    let _ = std::io::stdout().flush();
+    // Run until the parent kills us.
+    std::future::pending::<()>().await;
+}

@@ -1,0 +1,24 @@
+//! Shared pieces of the refunds-rs benchmarks: sandbox-backed clients with fixed inputs.
+//!
+//! Run `cargo bench -p refund-bench` (and `--features aws-lc`) for the SDK's own cost, and
+//! `cargo run --release -p refund-bench --bin e2e` for end-to-end throughput and memory; see
+//! `docs/benchmarks.md`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
+
+/// The RSA back-end this build measures.
+pub const BACKEND: &str = refund_core::rsa_keys::BACKEND;
+
+/// Reads a file under the repository's `fixtures/`.
+///
+/// ```
+/// assert!(refund_bench::fixture("keys/cpos_secret.txt").len() > 10);
+/// ```
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/../../fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| {
+        eprintln!("cannot read {full}: {e}");
+        Vec::new()
+    })
+}
