@@ -96,6 +96,75 @@ fn pointer_for<'v>(value: &'v Value, path: &serde_path_to_error::Path) -> Option
     Some(current)
 }
 
+/// A scalar a provider sends sometimes as a string and sometimes as an integer (`refund_status`
+/// `"1"` or `1`; EdgerOS `status` `"200"` or `200`), kept as its text: strings as they are,
+/// integers in decimal. Floats, objects and arrays are rejected.
+///
+/// ```
+/// let t: refund_core::json::Text = serde_json::from_str("100").unwrap();
+/// assert_eq!(t.0, "100");
+/// let t: refund_core::json::Text = serde_json::from_str("\"0.01\"").unwrap();
+/// assert_eq!(t.as_str(), "0.01");
+/// assert!(serde_json::from_str::<refund_core::json::Text>("1.5").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Text(pub String);
+
+impl Text {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            I(i64),
+            U(u64),
+        }
+        Ok(Text(match Raw::deserialize(d)? {
+            Raw::S(s) => s,
+            Raw::I(i) => i.to_string(),
+            Raw::U(u) => u.to_string(),
+        }))
+    }
+}
+
+/// Deserialises `T` from either the JSON value itself or a JSON string holding it (WeChat's
+/// `attach` arrives both ways); the inner text is parsed strictly. An empty string is `None`.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Outer { #[serde(default, deserialize_with = "refund_core::json::value_or_json_text")] inner: Option<Vec<u8>> }
+/// let a: Outer = serde_json::from_str(r#"{"inner":[1,2]}"#).unwrap();
+/// let b: Outer = serde_json::from_str(r#"{"inner":"[1,2]"}"#).unwrap();
+/// assert_eq!(a.inner, b.inner);
+/// ```
+pub fn value_or_json_text<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if text.is_empty() => Ok(None),
+        Some(Value::String(text)) => {
+            let value = parse_strict(text.as_bytes()).map_err(de::Error::custom)?;
+            serde_json::from_value(value)
+                .map(Some)
+                .map_err(de::Error::custom)
+        }
+        Some(value) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(de::Error::custom),
+    }
+}
+
 struct StrictValue(Value);
 
 impl<'de> Deserialize<'de> for StrictValue {

@@ -41,6 +41,24 @@ pub struct PreparedRequest {
 }
 
 impl PreparedRequest {
+    /// A `POST` of a JSON body, with `content-type` and `accept` set to `application/json`.
+    ///
+    /// ```
+    /// let r = refund_core::PreparedRequest::json_post("http://h/x".into(), b"{}".to_vec());
+    /// assert_eq!(r.header("content-type"), Some("application/json"));
+    /// ```
+    pub fn json_post(url: String, body: Vec<u8>) -> Self {
+        PreparedRequest {
+            method: Method::Post,
+            url,
+            headers: vec![
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("accept".to_owned(), "application/json".to_owned()),
+            ],
+            body: Some(body),
+        }
+    }
+
     /// The body as UTF-8 text, when it is text.
     ///
     /// ```

@@ -8,7 +8,7 @@
 //! (nested objects such as `attach` are left out).
 
 use md5::{Digest, Md5};
-use refund_core::{Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, Secret};
+use refund_core::{Error, LookupKind, PreparedRequest, Provider, RefundLookup, Secret};
 use serde_json::Value;
 
 use crate::wire::QueryRequestBody;
@@ -200,15 +200,10 @@ pub fn build_request(
         field: "body".to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(PreparedRequest {
-        method: Method::Post,
-        url: refund_core::request::join_url(base_url, QUERY_PATH),
-        headers: vec![
-            ("content-type".to_owned(), "application/json".to_owned()),
-            ("accept".to_owned(), "application/json".to_owned()),
-        ],
-        body: Some(body),
-    })
+    Ok(PreparedRequest::json_post(
+        refund_core::request::join_url(base_url, QUERY_PATH),
+        body,
+    ))
 }
 
 /// An error for a response signature that was required and not valid.

@@ -1,29 +1,8 @@
 //! CPOS JSON exactly as it travels.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-/// A scalar sent sometimes as a string, sometimes as a number (`refund_status`: documented as a
-/// string, sent as `1` in the example). Kept as its text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Text(pub String);
-
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            S(String),
-            I(i64),
-            U(u64),
-        }
-        Ok(Text(match Raw::deserialize(d)? {
-            Raw::S(s) => s,
-            Raw::I(i) => i.to_string(),
-            Raw::U(u) => u.to_string(),
-        }))
-    }
-}
+pub use refund_core::json::Text;
 
 /// The request body.
 ///
@@ -88,31 +67,10 @@ pub struct QueryResponse {
     /// Fee subsidy actually refunded this time, yuan.
     pub real_fee_subsidy_amount: Option<String>,
     /// WeChat's native answer (an object, or JSON text holding one).
-    #[serde(default, deserialize_with = "attach_object_or_text")]
+    #[serde(default, deserialize_with = "refund_core::json::value_or_json_text")]
     pub attach: Option<Attach>,
     /// MD5 signature, upper-case hex.
     pub sign: Option<String>,
-}
-
-fn attach_object_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Attach>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Object(Box<Attach>),
-        Text(String),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Object(a)) => Ok(Some(*a)),
-        Some(Raw::Text(t)) if t.is_empty() => Ok(None),
-        Some(Raw::Text(t)) => {
-            let value =
-                refund_core::json::parse_strict(t.as_bytes()).map_err(serde::de::Error::custom)?;
-            serde_json::from_value(value)
-                .map(Some)
-                .map_err(serde::de::Error::custom)
-        }
-    }
 }
 
 /// WeChat Pay's native refund-query fields (fen strings). The `_0` suffixed names of WeChat's
@@ -150,7 +108,7 @@ pub struct Attach {
     #[serde(alias = "coupon_refund_fee_0")]
     pub coupon_refund_fee: Option<Text>,
     /// Coupon details (an array, or JSON text holding one).
-    #[serde(default, deserialize_with = "coupons_array_or_text")]
+    #[serde(default, deserialize_with = "refund_core::json::value_or_json_text")]
     pub refund_detail: Option<Vec<Coupon>>,
     /// `SUCCESS`, `REFUNDCLOSE`, `PROCESSING`, `CHANGE`.
     #[serde(alias = "refund_status_0")]
@@ -161,27 +119,6 @@ pub struct Attach {
     /// `YYYY-MM-DD HH:MM:SS`, China time.
     #[serde(alias = "refund_success_time_0")]
     pub refund_success_time: Option<String>,
-}
-
-fn coupons_array_or_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Coupon>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Array(Vec<Coupon>),
-        Text(String),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Array(a)) => Ok(Some(a)),
-        Some(Raw::Text(t)) if t.is_empty() => Ok(None),
-        Some(Raw::Text(t)) => {
-            let value =
-                refund_core::json::parse_strict(t.as_bytes()).map_err(serde::de::Error::custom)?;
-            serde_json::from_value(value)
-                .map(Some)
-                .map_err(serde::de::Error::custom)
-        }
-    }
 }
 
 /// One coupon in `refund_detail` (amounts in fen).

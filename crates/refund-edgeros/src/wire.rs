@@ -2,28 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// A scalar the SDK's typed model reads as a string: JSON strings as they are, integers as their
-/// decimal text (`100` → `"100"`), as Jackson coerces them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Text(pub String);
-
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            S(String),
-            I(i64),
-            U(u64),
-        }
-        Ok(Text(match Raw::deserialize(d)? {
-            Raw::S(s) => s,
-            Raw::I(i) => i.to_string(),
-            Raw::U(u) => u.to_string(),
-        }))
-    }
-}
+pub use refund_core::json::Text;
 
 /// The HTTP `status` field: a JSON number, or a numeric string (`"200"`) that the SDK coerces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,9 +8,7 @@
 //! to change.
 
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
-use refund_core::{
-    Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, SignatureStage,
-};
+use refund_core::{Error, LookupKind, PreparedRequest, Provider, RefundLookup, SignatureStage};
 
 use crate::wire::{QueryParam, QueryRequestBody};
 
@@ -113,13 +111,8 @@ pub fn build_request(
         field: "body".to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(PreparedRequest {
-        method: Method::Post,
-        url: refund_core::request::join_url(base_url, QUERY_PATH),
-        headers: vec![
-            ("content-type".to_owned(), "application/json".to_owned()),
-            ("accept".to_owned(), "application/json".to_owned()),
-        ],
-        body: Some(body),
-    })
+    Ok(PreparedRequest::json_post(
+        refund_core::request::join_url(base_url, QUERY_PATH),
+        body,
+    ))
 }

@@ -67,7 +67,11 @@ async fn main() {
         "\n| provider | SDK q/s | bare reqwest q/s (one task) | ratio | bare reqwest q/s (spawned workers, as the SDK run) | ratio | crypto-bound q/s (2 cores) | SDK / crypto bound |"
     );
     println!("|---|---|---|---|---|---|---|---|");
+    let only = arg("--only");
     for provider in [Provider::Cpos, Provider::OpenApi, Provider::Edgeros] {
+        if only.as_deref().is_some_and(|o| o != provider.as_str()) {
+            continue;
+        }
         let client = client(provider, &base, &creds);
         let ids: Vec<RefundLookup> = (0..queries)
             .map(|i| RefundLookup::refund_id(format!("auto-{i}")))
@@ -81,6 +85,8 @@ async fn main() {
             .unwrap();
         let baseline = run_bare(&bare, &requests, in_flight).await;
         let spawned = run_bare_spawned(&bare, &requests, in_flight).await;
+        let transport = run_transport(provider, &requests, in_flight).await;
+        eprintln!("{provider}: our transport alone (pre-signed, no parsing): {transport:.0} q/s");
         let sdk = run_sdk(&client, &ids, in_flight).await;
         // RSA work per query on the shared two cores: Open API answers are unsigned (client
         // signs, sandbox verifies); EdgerOS signs and verifies both ways.
@@ -311,6 +317,40 @@ async fn run_bare_spawned(
                     if resp.bytes().await.is_ok() {
                         ok += 1;
                     }
+                }
+            }
+            ok
+        }));
+    }
+    let mut ok = 0;
+    for w in workers {
+        ok += w.await.unwrap();
+    }
+    assert_eq!(ok, requests.len());
+    requests.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Our transport alone (pre-signed requests, no parsing), with the same worker structure.
+async fn run_transport(provider: Provider, requests: &[PreparedRequest], in_flight: usize) -> f64 {
+    let transport = Arc::new(
+        refund_core::http::HttpTransport::new(provider, refund_core::http::HttpConfig::default())
+            .unwrap(),
+    );
+    let requests: Arc<Vec<PreparedRequest>> = Arc::new(requests.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..in_flight {
+        let (transport, requests, next) = (
+            Arc::clone(&transport),
+            Arc::clone(&requests),
+            Arc::clone(&next),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut ok = 0;
+            while let Some(r) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if transport.execute(r).await.is_ok() {
+                    ok += 1;
                 }
             }
             ok
