@@ -281,7 +281,13 @@ fn init_tracing(verbose: u8) {
 
 /// Prints an error: one line on stderr, and in json/ndjson also a JSON object on stdout.
 pub(crate) fn report(error: &CliError, format: Format) {
-    eprintln!("refund: error: {}", error.message());
+    // One line, whatever the provider put in its message.
+    let one_line: String = error
+        .message()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    eprintln!("refund: error: {one_line}");
     if matches!(format, Format::Json | Format::Ndjson) {
         let sdk = match error {
             CliError::Sdk(e) => Some(e),
