@@ -111,16 +111,35 @@ pub struct CposClient {
 
 impl CposClient {
     /// Starts building a client.
+    ///
+    /// ```
+    /// let builder = refund_cpos::CposClient::builder();
+    /// assert!(builder.build().is_err()); // required settings are missing
+    /// ```
     pub fn builder() -> CposClientBuilder {
         CposClientBuilder::default()
     }
 
     /// Builds the signed request for `lookup` without sending it (sans-IO).
+    ///
+    /// ```
+    /// # let client = refund_cpos::CposClient::builder().base_url("http://127.0.0.1:8080").access_id("cpostest")
+    /// #     .secret(refund_core::Secret::new(include_str!("../../../fixtures/keys/cpos_secret.txt").trim())).build().unwrap();
+    /// let request = client.prepare(&refund_cpos::RefundLookup::refund_id("WX200324161500830790814539")).unwrap();
+    /// assert!(request.url.starts_with("http"));
+    /// ```
     pub fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
         sign::build_request(&self.base_url, &self.access_id, &self.secret, lookup)
     }
 
     /// Checks and maps a response body (sans-IO).
+    ///
+    /// ```
+    /// # let client = refund_cpos::CposClient::builder().base_url("http://127.0.0.1:8080").access_id("cpostest")
+    /// #     .secret(refund_core::Secret::new(include_str!("../../../fixtures/keys/cpos_secret.txt").trim())).build().unwrap();
+    /// let refund = client.parse_response(include_bytes!("../../../fixtures/cpos/responses/seed_resigned.json")).unwrap();
+    /// assert_eq!(refund.refund.amount.to_major_string(), "0.50");
+    /// ```
     pub fn parse_response(&self, body: &[u8]) -> Result<CposRefund, Error> {
         map::map_response_body(body, &self.secret, self.response_signature)
     }

@@ -174,11 +174,24 @@ impl fmt::Debug for EdgerosClient {
 
 impl EdgerosClient {
     /// Starts building a client.
+    ///
+    /// ```
+    /// let builder = refund_edgeros::EdgerosClient::builder();
+    /// assert!(builder.build().is_err()); // required settings are missing
+    /// ```
     pub fn builder() -> EdgerosClientBuilder {
         EdgerosClientBuilder::default()
     }
 
     /// Builds the signed request for `lookup` without sending it (sans-IO).
+    ///
+    /// ```
+    /// # let client = refund_edgeros::EdgerosClient::builder().mch_no("MCH1000000")
+    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap()
+    /// #     .platform_public_key_pem(include_str!("../../../fixtures/keys/edgeros_platform.pub.pem")).unwrap().build().unwrap();
+    /// let request = client.prepare(&refund_edgeros::RefundLookup::refund_id("AR202112151405438637829842922855012187")).unwrap();
+    /// assert!(request.url.starts_with("http"));
+    /// ```
     pub fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
         lookup.require_kind(SUPPORTED_LOOKUPS)?;
         lookup.validate(sign::MAX_ID_CHARS)?;
@@ -196,6 +209,14 @@ impl EdgerosClient {
     }
 
     /// Verifies and maps a response body (sans-IO).
+    ///
+    /// ```
+    /// # let client = refund_edgeros::EdgerosClient::builder().mch_no("MCH1000000")
+    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap()
+    /// #     .platform_public_key_pem(include_str!("../../../fixtures/keys/edgeros_platform.pub.pem")).unwrap().build().unwrap();
+    /// let refunds = client.parse_response(include_bytes!("../../../fixtures/edgeros/responses/seed_success_resigned.json")).unwrap();
+    /// assert_eq!(refunds.len(), 1);
+    /// ```
     pub fn parse_response(&self, body: &[u8]) -> Result<Vec<Refund>, Error> {
         map::map_response_body(body, &self.platform_key)
     }

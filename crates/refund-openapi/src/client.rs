@@ -221,11 +221,23 @@ impl fmt::Debug for OpenApiClient {
 
 impl OpenApiClient {
     /// Starts building a client.
+    ///
+    /// ```
+    /// let builder = refund_openapi::OpenApiClient::builder();
+    /// assert!(builder.build().is_err()); // required settings are missing
+    /// ```
     pub fn builder() -> OpenApiClientBuilder {
         OpenApiClientBuilder::default()
     }
 
     /// Builds the signed request for `lookup` without sending it (sans-IO; the timestamp comes
+    ///
+    /// ```
+    /// # let client = refund_openapi::OpenApiClient::builder().base_url("https://gw.example").app_id("app")
+    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap().build().unwrap();
+    /// let request = client.prepare(&refund_openapi::RefundLookup::refund_id("1818566685947465728")).unwrap();
+    /// assert!(request.url.starts_with("http"));
+    /// ```
     /// from the client's clock).
     pub fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
         let timestamp = self.timestamp_unit.of((self.clock)());
@@ -233,6 +245,13 @@ impl OpenApiClient {
     }
 
     /// Maps a response body received for a query (sans-IO).
+    ///
+    /// ```
+    /// # let client = refund_openapi::OpenApiClient::builder().base_url("https://gw.example").app_id("app")
+    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap().build().unwrap();
+    /// let refunds = client.parse_response(include_bytes!("../../../fixtures/openapi/responses/seed_success.json")).unwrap();
+    /// assert_eq!(refunds.len(), 2);
+    /// ```
     pub fn parse_response(&self, body: &[u8]) -> Result<Vec<Refund>, Error> {
         map::map_response_body(body, self.currency)
     }
