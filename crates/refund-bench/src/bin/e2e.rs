@@ -234,100 +234,96 @@ fn prepare_all(
     }
 }
 
-async fn run_sdk(client: &Arc<dyn RefundProvider>, ids: &[RefundLookup], in_flight: usize) -> f64 {
-    // Spawned workers, as `refund batch` does, so signing runs on every core.
-    let ids: Arc<Vec<RefundLookup>> = Arc::new(ids.to_vec());
+/// Runs `job(0..n)` on `in_flight` spawned workers (as `refund batch` does, so work spreads over
+/// every core), asserts every job succeeded, and returns jobs per second.
+async fn run_workers<F, Fut>(n: usize, in_flight: usize, job: F) -> f64
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let job = Arc::new(job);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..in_flight {
-        let (client, ids, next) = (Arc::clone(client), Arc::clone(&ids), Arc::clone(&next));
+        let (job, next) = (Arc::clone(&job), Arc::clone(&next));
         workers.push(tokio::spawn(async move {
             let mut ok = 0;
-            while let Some(lookup) = ids.get(next.fetch_add(1, Ordering::Relaxed)) {
-                if client
-                    .query_refunds(lookup)
-                    .await
-                    .is_ok_and(|v| v.len() == 1)
-                {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break ok;
+                }
+                if job(i).await {
                     ok += 1;
                 }
             }
-            ok
         }));
     }
     let mut ok = 0;
     for w in workers {
         ok += w.await.unwrap();
     }
-    assert_eq!(ok, ids.len(), "every SDK query must succeed");
-    ids.len() as f64 / started.elapsed().as_secs_f64()
+    assert_eq!(ok, n, "every job must succeed");
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn run_sdk(client: &Arc<dyn RefundProvider>, ids: &[RefundLookup], in_flight: usize) -> f64 {
+    let (client, ids) = (Arc::clone(client), Arc::new(ids.to_vec()));
+    run_workers(ids.len(), in_flight, move |i| {
+        let (client, ids) = (Arc::clone(&client), Arc::clone(&ids));
+        async move {
+            client
+                .query_refunds(&ids[i])
+                .await
+                .is_ok_and(|v| v.len() == 1)
+        }
+    })
+    .await
 }
 
 async fn run_bare(client: &reqwest::Client, requests: &[PreparedRequest], in_flight: usize) -> f64 {
     let started = Instant::now();
     let ok = futures_util::stream::iter(requests)
-        .map(|r| async move {
-            let mut b = match r.method {
-                refund_core::Method::Get => client.get(&r.url),
-                _ => client.post(&r.url),
-            };
-            for (k, v) in &r.headers {
-                b = b.header(k, v);
-            }
-            if let Some(body) = &r.body {
-                b = b.body(body.clone());
-            }
-            b.send().await.ok()?.bytes().await.ok()
-        })
+        .map(|r| send_bare(client, r))
         .buffer_unordered(in_flight)
-        .filter(|r| std::future::ready(r.is_some()))
+        .filter(|ok| std::future::ready(*ok))
         .count()
         .await;
     assert_eq!(ok, requests.len());
     requests.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-/// The baseline with the same structure as `run_sdk`: 64 spawned workers.
+/// Sends one pre-signed request with a bare reqwest client and reads the body (no parsing).
+async fn send_bare(client: &reqwest::Client, r: &PreparedRequest) -> bool {
+    let mut b = match r.method {
+        refund_core::Method::Get => client.get(&r.url),
+        _ => client.post(&r.url),
+    };
+    for (k, v) in &r.headers {
+        b = b.header(k, v);
+    }
+    if let Some(body) = &r.body {
+        b = b.body(body.clone());
+    }
+    match b.send().await {
+        Ok(response) => response.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The baseline with the same structure as `run_sdk`: spawned workers.
 async fn run_bare_spawned(
     client: &reqwest::Client,
     requests: &[PreparedRequest],
     in_flight: usize,
 ) -> f64 {
-    let requests: Arc<Vec<PreparedRequest>> = Arc::new(requests.to_vec());
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..in_flight {
-        let (client, requests, next) = (client.clone(), Arc::clone(&requests), Arc::clone(&next));
-        workers.push(tokio::spawn(async move {
-            let mut ok = 0;
-            while let Some(r) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
-                let mut b = match r.method {
-                    refund_core::Method::Get => client.get(&r.url),
-                    _ => client.post(&r.url),
-                };
-                for (k, v) in &r.headers {
-                    b = b.header(k, v);
-                }
-                if let Some(body) = &r.body {
-                    b = b.body(body.clone());
-                }
-                if let Ok(resp) = b.send().await {
-                    if resp.bytes().await.is_ok() {
-                        ok += 1;
-                    }
-                }
-            }
-            ok
-        }));
-    }
-    let mut ok = 0;
-    for w in workers {
-        ok += w.await.unwrap();
-    }
-    assert_eq!(ok, requests.len());
-    requests.len() as f64 / started.elapsed().as_secs_f64()
+    let (client, requests) = (client.clone(), Arc::new(requests.to_vec()));
+    run_workers(requests.len(), in_flight, move |i| {
+        let (client, requests) = (client.clone(), Arc::clone(&requests));
+        async move { send_bare(&client, &requests[i]).await }
+    })
+    .await
 }
 
 /// Our transport alone (pre-signed requests, no parsing), with the same worker structure.
@@ -336,32 +332,12 @@ async fn run_transport(provider: Provider, requests: &[PreparedRequest], in_flig
         refund_core::http::HttpTransport::new(provider, refund_core::http::HttpConfig::default())
             .unwrap(),
     );
-    let requests: Arc<Vec<PreparedRequest>> = Arc::new(requests.to_vec());
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..in_flight {
-        let (transport, requests, next) = (
-            Arc::clone(&transport),
-            Arc::clone(&requests),
-            Arc::clone(&next),
-        );
-        workers.push(tokio::spawn(async move {
-            let mut ok = 0;
-            while let Some(r) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
-                if transport.execute(r).await.is_ok() {
-                    ok += 1;
-                }
-            }
-            ok
-        }));
-    }
-    let mut ok = 0;
-    for w in workers {
-        ok += w.await.unwrap();
-    }
-    assert_eq!(ok, requests.len());
-    requests.len() as f64 / started.elapsed().as_secs_f64()
+    let requests = Arc::new(requests.to_vec());
+    run_workers(requests.len(), in_flight, move |i| {
+        let (transport, requests) = (Arc::clone(&transport), Arc::clone(&requests));
+        async move { transport.execute(&requests[i]).await.is_ok() }
+    })
+    .await
 }
 
 /// Peak RSS of `refund batch cpos` over `n` synthetic lookups (polling /proc VmHWM).
