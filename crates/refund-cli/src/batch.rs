@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use refund_core::http::HttpConfig;
-use refund_core::{Error, LookupKind, Provider, RefundLookup, RefundProvider};
+use refund_core::{LookupKind, Provider, RefundLookup, RefundProvider};
 use serde_json::{Map, Value};
 
 use crate::config::Config;
@@ -308,7 +308,7 @@ fn render(
                 CliError::Sdk(e) => Some(e),
                 _ => None,
             };
-            let error = crate::output::error_json(e_kind(e), &e_message(e), sdk);
+            let error = crate::output::error_json(e_kind(e), &e.message(), sdk);
             map.insert(
                 "error".to_owned(),
                 error.get("error").cloned().unwrap_or(Value::Null),
@@ -348,19 +348,11 @@ fn render(
     out
 }
 
+/// The error kind of a batch line: an unusable input line is `invalid_input`.
 fn e_kind(e: &CliError) -> &'static str {
     match e {
-        CliError::Sdk(e) => e.kind(),
         CliError::Usage(_) => "invalid_input",
-        CliError::Config(_) => "config",
-        CliError::Io(_) => "io",
-    }
-}
-
-fn e_message(e: &CliError) -> String {
-    match e {
-        CliError::Sdk(e) => e.to_string(),
-        CliError::Usage(m) | CliError::Config(m) | CliError::Io(m) => m.clone(),
+        other => other.kind(),
     }
 }
 
@@ -376,14 +368,7 @@ async fn query_one(
     input: &Result<RefundLookup, String>,
 ) -> Result<Vec<Record>, CliError> {
     let lookup = input.as_ref().map_err(|e| CliError::usage(e.clone()))?;
-    let refunds = client.query_refunds(lookup).await?;
-    if refunds.is_empty() {
-        return Err(CliError::Sdk(Error::NotFound {
-            provider: client.provider(),
-            code: "none".to_owned(),
-            message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
-        }));
-    }
+    let refunds = crate::query_found(client, lookup).await?;
     Ok(refunds.iter().map(Record::from_refund).collect())
 }
 

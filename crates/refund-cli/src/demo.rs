@@ -103,7 +103,7 @@ pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
         .map_err(scenario_error)?;
     let clients: Vec<Box<dyn RefundProvider>> = vec![
         Box::new(handle.openapi_client().build()?),
-        Box::new(handle.edgeros_client()?.build()?),
+        Box::new(handle.edgeros_client().build()?),
         Box::new(handle.cpos_client().build()?),
     ];
     let queries = [

@@ -67,7 +67,7 @@ impl CliError {
         }
     }
 
-    fn kind(&self) -> &str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             CliError::Usage(_) => "usage",
             CliError::Config(_) => "config",
@@ -76,7 +76,7 @@ impl CliError {
         }
     }
 
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             CliError::Usage(m) | CliError::Config(m) | CliError::Io(m) => m.clone(),
             CliError::Sdk(e) => e.to_string(),
@@ -321,21 +321,30 @@ fn supported_check(
         })
 }
 
+/// Queries, treating an empty answer (the Open API's `data: []`) as not found (code `"none"`):
+/// the one rule `query`, `batch` and `watch` share.
+pub(crate) async fn query_found(
+    client: &dyn refund_core::RefundProvider,
+    lookup: &RefundLookup,
+) -> Result<Vec<refund_core::Refund>, Error> {
+    let refunds = client.query_refunds(lookup).await?;
+    if refunds.is_empty() {
+        return Err(Error::NotFound {
+            provider: client.provider(),
+            code: "none".to_owned(),
+            message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
+        });
+    }
+    Ok(refunds)
+}
+
 async fn query(global: &Global, provider: Provider, lookup: &RefundLookup) -> Result<u8, CliError> {
     let config = Config::load(global.config.as_deref())?;
     let client = config.client(provider, global.http())?;
     supported_check(client.as_ref(), lookup)?;
-    let refunds = client.query_refunds(lookup).await?;
+    let refunds = query_found(client.as_ref(), lookup).await?;
     let records: Vec<Record> = refunds.iter().map(Record::from_refund).collect();
     let mut stdout = std::io::stdout().lock();
-    if records.is_empty() {
-        let e = Error::NotFound {
-            provider,
-            code: "none".to_owned(),
-            message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
-        };
-        return Err(CliError::Sdk(e));
-    }
     output::write_records(&mut stdout, global.format(), &records)
         .map_err(|e| CliError::Io(e.to_string()))?;
     Ok(exit::OK)

@@ -28,10 +28,10 @@ pub(crate) async fn run(
     let mut last: HashMap<String, String> = HashMap::new();
     let mut wait = interval;
     loop {
-        let outcome = client.query_refunds(lookup).await;
+        let outcome = crate::query_found(client, lookup).await;
         let mut changed = false;
         match outcome {
-            Ok(refunds) if !refunds.is_empty() => {
+            Ok(refunds) => {
                 let changes: Vec<Record> = refunds
                     .iter()
                     .filter(|r| {
@@ -62,13 +62,6 @@ pub(crate) async fn run(
                     let all_succeeded = refunds.iter().all(|r| r.status == RefundStatus::Succeeded);
                     return Ok(if all_succeeded { exit::OK } else { exit::OTHER });
                 }
-            }
-            Ok(_) => {
-                return Err(CliError::Sdk(refund_core::Error::NotFound {
-                    provider: client.provider(),
-                    code: "none".to_owned(),
-                    message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
-                }));
             }
             // Passing trouble: keep polling until the deadline.
             Err(e) if e.is_retryable() => {

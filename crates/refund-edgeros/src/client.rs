@@ -83,6 +83,18 @@ impl EdgerosClientBuilder {
         Ok(self)
     }
 
+    /// An already-parsed merchant key.
+    pub fn merchant_private_key(mut self, key: RsaPrivateKey) -> Self {
+        self.merchant_key = Some(key);
+        self
+    }
+
+    /// An already-parsed platform public key.
+    pub fn platform_public_key(mut self, key: RsaPublicKey) -> Self {
+        self.platform_key = Some(key);
+        self
+    }
+
     /// The platform's public key (SubjectPublicKeyInfo PEM or bare base64 DER), used to verify
     /// every signed response.
     pub fn platform_public_key_pem(mut self, text: &str) -> Result<Self, Error> {

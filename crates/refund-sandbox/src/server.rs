@@ -175,11 +175,6 @@ impl SandboxHandle {
         format!("http://{}", self.addr)
     }
 
-    /// The base URL for a provider (the same server for all three).
-    pub fn provider_base_url(&self, _provider: Provider) -> String {
-        self.base_url()
-    }
-
     /// The credentials clients must use.
     pub fn credentials(&self) -> &Credentials {
         &self.shared.credentials
@@ -214,25 +209,12 @@ impl SandboxHandle {
     }
 
     /// An EdgerOS client builder already pointed at the sandbox with its credentials.
-    pub fn edgeros_client(
-        &self,
-    ) -> Result<refund_edgeros::EdgerosClientBuilder, refund_core::Error> {
-        let platform = self
-            .credentials()
-            .edgeros_platform_key
-            .public_key()
-            .to_spki_pem()
-            .map_err(refund_core::Error::from)?;
-        let merchant = self
-            .credentials()
-            .edgeros_merchant_key
-            .to_pkcs8_pem()
-            .map_err(refund_core::Error::from)?;
+    pub fn edgeros_client(&self) -> refund_edgeros::EdgerosClientBuilder {
         refund_edgeros::EdgerosClient::builder()
             .base_url(self.base_url())
             .mch_no(self.credentials().edgeros_mch_no.clone())
-            .merchant_private_key_pem(merchant.expose())?
-            .platform_public_key_pem(&platform)
+            .merchant_private_key(self.credentials().edgeros_merchant_key.clone())
+            .platform_public_key(self.credentials().edgeros_platform_key.public_key().clone())
     }
 
     /// A CPOS client builder already pointed at the sandbox with its credentials.

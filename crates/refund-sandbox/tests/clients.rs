@@ -112,7 +112,6 @@ async fn edgeros_statuses_and_errors() {
     let sandbox = common::start().await;
     let client = sandbox
         .edgeros_client()
-        .unwrap()
         .http_config(common::fast_http())
         .build()
         .unwrap();
@@ -136,7 +135,6 @@ async fn edgeros_wrong_keys_are_caught_both_ways() {
     // The sandbox rejects a request signed with a key it does not know...
     let client = sandbox
         .edgeros_client()
-        .unwrap()
         .merchant_private_key_pem(include_str!(
             "../../../fixtures/keys/openapi_merchant_2048.pem"
         ))
@@ -154,7 +152,6 @@ async fn edgeros_wrong_keys_are_caught_both_ways() {
     // ...and the client rejects answers signed by a platform key it was not given.
     let client = sandbox
         .edgeros_client()
-        .unwrap()
         .platform_public_key_pem(include_str!(
             "../../../fixtures/keys/edgeros_merchant.pub.pem"
         ))

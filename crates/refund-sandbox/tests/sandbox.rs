@@ -156,7 +156,7 @@ async fn signed_error_answers_verify() {
     // The sandbox's EdgerOS errors are signed like the seed's error example, so our client
     // verifies them before reporting "not found".
     let sandbox = common::start().await;
-    let client = sandbox.edgeros_client().unwrap().build().unwrap();
+    let client = sandbox.edgeros_client().build().unwrap();
     let err = client
         .query(&RefundLookup::refund_id("nope"))
         .await

@@ -70,7 +70,7 @@ async fn no_secret_in_debug_display_errors_or_traces() {
     let openapi_builder = sandbox.openapi_client();
     shown += &format!("{openapi_builder:?}\n");
     let openapi = openapi_builder.build().unwrap();
-    let edgeros_builder = sandbox.edgeros_client().unwrap();
+    let edgeros_builder = sandbox.edgeros_client();
     shown += &format!("{edgeros_builder:?}\n");
     let edgeros = edgeros_builder.build().unwrap();
     let cpos_builder = sandbox

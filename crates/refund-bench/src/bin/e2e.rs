@@ -72,13 +72,12 @@ async fn main() {
         if only.as_deref().is_some_and(|o| o != provider.as_str()) {
             continue;
         }
-        let client = client(provider, &base, &creds);
         let ids: Vec<RefundLookup> = (0..queries)
             .map(|i| RefundLookup::refund_id(format!("auto-{i}")))
             .collect();
+        let (client, requests) = client_and_requests(provider, &base, &creds, &ids);
         // Warm up connections and caches.
         run_sdk(&client, &ids[..1000.min(queries)], in_flight).await;
-        let requests = prepare_all(provider, &base, &creds, &ids);
         let bare = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()
@@ -145,91 +144,57 @@ fn crypto_costs(creds: &Credentials) -> (Duration, Duration) {
     (sign, verify)
 }
 
-fn client(provider: Provider, base: &str, creds: &Credentials) -> Arc<dyn RefundProvider> {
-    match provider {
-        Provider::OpenApi => Arc::new(
-            refund_openapi::OpenApiClient::builder()
-                .base_url(base)
-                .app_id(creds.openapi_app_id.clone())
-                .merchant_private_key(creds.openapi_merchant_key.clone())
-                .build()
-                .unwrap(),
-        ),
-        Provider::Edgeros => Arc::new(
-            refund_edgeros::EdgerosClient::builder()
-                .base_url(base)
-                .mch_no(creds.edgeros_mch_no.clone())
-                .merchant_private_key_pem(
-                    creds.edgeros_merchant_key.to_pkcs8_pem().unwrap().expose(),
-                )
-                .unwrap()
-                .platform_public_key_pem(
-                    &creds
-                        .edgeros_platform_key
-                        .public_key()
-                        .to_spki_pem()
-                        .unwrap(),
-                )
-                .unwrap()
-                .build()
-                .unwrap(),
-        ),
-        _ => Arc::new(
-            refund_cpos::CposClient::builder()
-                .base_url(base)
-                .access_id(creds.cpos_access_id.clone())
-                .secret(creds.cpos_secret.clone())
-                .build()
-                .unwrap(),
-        ),
-    }
+fn openapi(base: &str, creds: &Credentials) -> refund_openapi::OpenApiClient {
+    refund_openapi::OpenApiClient::builder()
+        .base_url(base)
+        .app_id(creds.openapi_app_id.clone())
+        .merchant_private_key(creds.openapi_merchant_key.clone())
+        .build()
+        .unwrap()
 }
 
-/// The same signed requests the SDK would send, built by a concrete client outside the timed run.
-fn prepare_all(
+fn edgeros(base: &str, creds: &Credentials) -> refund_edgeros::EdgerosClient {
+    refund_edgeros::EdgerosClient::builder()
+        .base_url(base)
+        .mch_no(creds.edgeros_mch_no.clone())
+        .merchant_private_key(creds.edgeros_merchant_key.clone())
+        .platform_public_key(creds.edgeros_platform_key.public_key().clone())
+        .build()
+        .unwrap()
+}
+
+fn cpos(base: &str, creds: &Credentials) -> refund_cpos::CposClient {
+    refund_cpos::CposClient::builder()
+        .base_url(base)
+        .access_id(creds.cpos_access_id.clone())
+        .secret(creds.cpos_secret.clone())
+        .build()
+        .unwrap()
+}
+
+/// The client for the SDK run, and the same signed requests it sends, built once outside the
+/// timed runs for the baselines.
+fn client_and_requests(
     provider: Provider,
     base: &str,
     creds: &Credentials,
     ids: &[RefundLookup],
-) -> Vec<PreparedRequest> {
+) -> (Arc<dyn RefundProvider>, Vec<PreparedRequest>) {
     match provider {
         Provider::OpenApi => {
-            let c = refund_openapi::OpenApiClient::builder()
-                .base_url(base)
-                .app_id(creds.openapi_app_id.clone())
-                .merchant_private_key(creds.openapi_merchant_key.clone())
-                .build()
-                .unwrap();
-            ids.iter().map(|l| c.prepare(l).unwrap()).collect()
+            let c = openapi(base, creds);
+            let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
+            (Arc::new(c), requests)
         }
         Provider::Edgeros => {
-            let c = refund_edgeros::EdgerosClient::builder()
-                .base_url(base)
-                .mch_no(creds.edgeros_mch_no.clone())
-                .merchant_private_key_pem(
-                    creds.edgeros_merchant_key.to_pkcs8_pem().unwrap().expose(),
-                )
-                .unwrap()
-                .platform_public_key_pem(
-                    &creds
-                        .edgeros_platform_key
-                        .public_key()
-                        .to_spki_pem()
-                        .unwrap(),
-                )
-                .unwrap()
-                .build()
-                .unwrap();
-            ids.iter().map(|l| c.prepare(l).unwrap()).collect()
+            let c = edgeros(base, creds);
+            let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
+            (Arc::new(c), requests)
         }
         _ => {
-            let c = refund_cpos::CposClient::builder()
-                .base_url(base)
-                .access_id(creds.cpos_access_id.clone())
-                .secret(creds.cpos_secret.clone())
-                .build()
-                .unwrap();
-            ids.iter().map(|l| c.prepare(l).unwrap()).collect()
+            let c = cpos(base, creds);
+            let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
+            (Arc::new(c), requests)
         }
     }
 }

@@ -43,14 +43,9 @@ pub fn client(
         refund_core::Provider::OpenApi => {
             Box::new(sandbox.openapi_client().http_config(http).build().unwrap())
         }
-        refund_core::Provider::Edgeros => Box::new(
-            sandbox
-                .edgeros_client()
-                .unwrap()
-                .http_config(http)
-                .build()
-                .unwrap(),
-        ),
+        refund_core::Provider::Edgeros => {
+            Box::new(sandbox.edgeros_client().http_config(http).build().unwrap())
+        }
         _ => Box::new(sandbox.cpos_client().http_config(http).build().unwrap()),
     }
 }
