@@ -50,6 +50,27 @@ fn rsa_ops(c: &mut Criterion) {
     g.finish();
 }
 
+/// One provider's three figures: build + sign, verify + parse + map, and both (the whole query
+/// with a transport that answers from memory).
+fn provider_group<R, P>(
+    c: &mut Criterion,
+    group: String,
+    parse_label: &str,
+    prepare: impl Fn() -> R,
+    parse: impl Fn() -> P,
+) {
+    let mut g = c.benchmark_group(group);
+    g.bench_function("build_sign", |b| b.iter(|| black_box(prepare())));
+    g.bench_function(parse_label, |b| b.iter(|| black_box(parse())));
+    g.bench_function("query_minus_network", |b| {
+        b.iter(|| {
+            black_box(prepare());
+            black_box(parse())
+        })
+    });
+    g.finish();
+}
+
 fn openapi(c: &mut Criterion) {
     let client = refund_openapi::OpenApiClient::builder()
         .base_url("http://127.0.0.1:1")
@@ -61,21 +82,13 @@ fn openapi(c: &mut Criterion) {
         .unwrap();
     let lookup = RefundLookup::original_transaction_id("CU518563189147832320");
     let body = fixture("openapi/responses/seed_success.json");
-    let mut g = c.benchmark_group(format!("openapi/{BACKEND}"));
-    g.bench_function("build_sign", |b| {
-        b.iter(|| client.prepare(black_box(&lookup)).unwrap())
-    });
-    g.bench_function("parse_map", |b| {
-        b.iter(|| client.parse_response(black_box(&body)).unwrap())
-    });
-    g.bench_function("query_minus_network", |b| {
-        b.iter(|| {
-            let request = client.prepare(black_box(&lookup)).unwrap();
-            black_box(request);
-            client.parse_response(black_box(&body)).unwrap()
-        })
-    });
-    g.finish();
+    provider_group(
+        c,
+        format!("openapi/{BACKEND}"),
+        "parse_map",
+        || client.prepare(black_box(&lookup)).unwrap(),
+        || client.parse_response(black_box(&body)).unwrap(),
+    );
 }
 
 fn edgeros(c: &mut Criterion) {
@@ -91,20 +104,13 @@ fn edgeros(c: &mut Criterion) {
         .unwrap();
     let lookup = RefundLookup::refund_id("AR202112151405438637829842922855012187");
     let body = fixture("edgeros/responses/seed_success_resigned.json");
-    let mut g = c.benchmark_group(format!("edgeros/{BACKEND}"));
-    g.bench_function("build_sign", |b| {
-        b.iter(|| client.prepare(black_box(&lookup)).unwrap())
-    });
-    g.bench_function("verify_parse_map", |b| {
-        b.iter(|| client.parse_response(black_box(&body)).unwrap())
-    });
-    g.bench_function("query_minus_network", |b| {
-        b.iter(|| {
-            black_box(client.prepare(black_box(&lookup)).unwrap());
-            client.parse_response(black_box(&body)).unwrap()
-        })
-    });
-    g.finish();
+    provider_group(
+        c,
+        format!("edgeros/{BACKEND}"),
+        "verify_parse_map",
+        || client.prepare(black_box(&lookup)).unwrap(),
+        || client.parse_response(black_box(&body)).unwrap(),
+    );
 }
 
 fn cpos(c: &mut Criterion) {
@@ -116,20 +122,13 @@ fn cpos(c: &mut Criterion) {
         .unwrap();
     let lookup = RefundLookup::refund_id("WX200324161500830790814539");
     let body = fixture("cpos/responses/seed_resigned.json");
-    let mut g = c.benchmark_group("cpos/md5");
-    g.bench_function("build_sign", |b| {
-        b.iter(|| client.prepare(black_box(&lookup)).unwrap())
-    });
-    g.bench_function("verify_parse_map", |b| {
-        b.iter(|| client.parse_response(black_box(&body)).unwrap())
-    });
-    g.bench_function("query_minus_network", |b| {
-        b.iter(|| {
-            black_box(client.prepare(black_box(&lookup)).unwrap());
-            client.parse_response(black_box(&body)).unwrap()
-        })
-    });
-    g.finish();
+    provider_group(
+        c,
+        "cpos/md5".to_owned(),
+        "verify_parse_map",
+        || client.prepare(black_box(&lookup)).unwrap(),
+        || client.parse_response(black_box(&body)).unwrap(),
+    );
 }
 
 fn config() -> Criterion {

@@ -19,17 +19,18 @@ async fn openapi_statuses_and_errors() {
         .http_config(common::fast_http())
         .build()
         .unwrap();
-    let mut outcomes = Vec::new();
-    for lookup in [
-        RefundLookup::original_transaction_id("CU51856318914782320"),
-        RefundLookup::refund_id("OA-PENDING-1"),
-        RefundLookup::refund_id("OA-CANCEL-1"),
-        RefundLookup::refund_id("OA-REVIEW-1"),
-        RefundLookup::refund_id("does-not-exist"),
-        RefundLookup::merchant_refund_id("refund7806664227088"),
-    ] {
-        outcomes.push((lookup.clone(), common::outcome(client.query(&lookup).await)));
-    }
+    let outcomes = common::outcomes(
+        &client,
+        vec![
+            RefundLookup::original_transaction_id("CU51856318914782320"),
+            RefundLookup::refund_id("OA-PENDING-1"),
+            RefundLookup::refund_id("OA-CANCEL-1"),
+            RefundLookup::refund_id("OA-REVIEW-1"),
+            RefundLookup::refund_id("does-not-exist"),
+            RefundLookup::merchant_refund_id("refund7806664227088"),
+        ],
+    )
+    .await;
     insta::assert_json_snapshot!("openapi_outcomes", outcomes);
     let two = client
         .query(&RefundLookup::original_transaction_id(
@@ -115,17 +116,18 @@ async fn edgeros_statuses_and_errors() {
         .http_config(common::fast_http())
         .build()
         .unwrap();
-    let mut outcomes = Vec::new();
-    for lookup in [
-        RefundLookup::refund_id("AR202112151405438637829842922855012187"),
-        RefundLookup::merchant_refund_id("dx202104021606341385640107521832"),
-        RefundLookup::merchant_refund_id("mch-processing-1"),
-        RefundLookup::refund_id("AR-NOPE"),
-        RefundLookup::original_transaction_id("b2dec937881541afb127c0f4e2b12313"),
-        RefundLookup::refund_id("x".repeat(51)),
-    ] {
-        outcomes.push((lookup.clone(), common::outcome(client.query(&lookup).await)));
-    }
+    let outcomes = common::outcomes(
+        &client,
+        vec![
+            RefundLookup::refund_id("AR202112151405438637829842922855012187"),
+            RefundLookup::merchant_refund_id("dx202104021606341385640107521832"),
+            RefundLookup::merchant_refund_id("mch-processing-1"),
+            RefundLookup::refund_id("AR-NOPE"),
+            RefundLookup::original_transaction_id("b2dec937881541afb127c0f4e2b12313"),
+            RefundLookup::refund_id("x".repeat(51)),
+        ],
+    )
+    .await;
     insta::assert_json_snapshot!("edgeros_outcomes", outcomes);
 }
 
@@ -173,21 +175,22 @@ async fn cpos_statuses_and_errors() {
         .http_config(common::fast_http())
         .build()
         .unwrap();
-    let mut outcomes = Vec::new();
-    for lookup in [
-        RefundLookup::refund_id("WX200324161500830790814539"),
-        RefundLookup::merchant_refund_id("200324847290000004766"),
-        RefundLookup::channel_trade_no("010820032416151297557MC"),
-        RefundLookup::refund_id("WX-FAILED-1"),
-        RefundLookup::refund_id("WX-UNKNOWN-1"),
-        RefundLookup::refund_id("WX-CLOSED-1"),
-        RefundLookup::refund_id("WX-CHANGE-1"),
-        RefundLookup::refund_id("WX-WECHAT-SUCCESS-1"),
-        RefundLookup::refund_id("WX-NOPE"),
-        RefundLookup::original_transaction_id("x"),
-    ] {
-        outcomes.push((lookup.clone(), common::outcome(client.query(&lookup).await)));
-    }
+    let outcomes = common::outcomes(
+        &client,
+        vec![
+            RefundLookup::refund_id("WX200324161500830790814539"),
+            RefundLookup::merchant_refund_id("200324847290000004766"),
+            RefundLookup::channel_trade_no("010820032416151297557MC"),
+            RefundLookup::refund_id("WX-FAILED-1"),
+            RefundLookup::refund_id("WX-UNKNOWN-1"),
+            RefundLookup::refund_id("WX-CLOSED-1"),
+            RefundLookup::refund_id("WX-CHANGE-1"),
+            RefundLookup::refund_id("WX-WECHAT-SUCCESS-1"),
+            RefundLookup::refund_id("WX-NOPE"),
+            RefundLookup::original_transaction_id("x"),
+        ],
+    )
+    .await;
     insta::assert_json_snapshot!("cpos_outcomes", outcomes);
     let detailed = client
         .query_detailed(&RefundLookup::refund_id("WX200324161500830790814539"))

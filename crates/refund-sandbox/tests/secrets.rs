@@ -64,7 +64,11 @@ async fn no_secret_in_debug_display_errors_or_traces() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let sandbox = common::start().await;
-    let mut shown = String::new();
+    let mut shown = format!(
+        "{:?}\n{:?}\n",
+        common::fast_http(),
+        refund_sandbox::Sandbox::builder().credentials(sandbox.credentials().clone())
+    );
 
     // Every client, builder and config type.
     let openapi_builder = sandbox.openapi_client();

@@ -56,3 +56,16 @@ pub fn outcome<T: serde::Serialize>(result: Result<T, refund_core::Error>) -> se
         Err(e) => serde_json::json!({ "error": e }),
     }
 }
+
+/// Runs each lookup through `client` and pairs it with its outcome (for snapshots).
+pub async fn outcomes(
+    client: &dyn RefundProvider,
+    lookups: Vec<refund_core::RefundLookup>,
+) -> Vec<(refund_core::RefundLookup, serde_json::Value)> {
+    let mut out = Vec::new();
+    for lookup in lookups {
+        let result = client.query_refunds(&lookup).await;
+        out.push((lookup, outcome(result)));
+    }
+    out
+}
