@@ -129,6 +129,21 @@ impl Config {
         })
     }
 
+    /// A key given inline, else read from its `*_file` key (relative to the config file).
+    fn inline_or_file(
+        &self,
+        provider: Provider,
+        file_key: &str,
+        inline: &Option<String>,
+        file: &Option<PathBuf>,
+    ) -> Result<String, CliError> {
+        match (inline, file) {
+            (Some(text), _) => Ok(text.clone()),
+            (None, Some(path)) => self.read_text(provider, file_key, path),
+            (None, None) => Err(self.not_configured(provider, &[file_key])),
+        }
+    }
+
     /// Builds the client for `provider`, or says exactly which keys are missing.
     pub(crate) fn client(
         &self,
@@ -164,11 +179,8 @@ impl Config {
         let Some(s) = s.filter(|_| missing.is_empty()) else {
             return Err(self.not_configured(p, &missing));
         };
-        let key_text = match (&s.private_key, &s.private_key_file) {
-            (Some(inline), _) => inline.clone(),
-            (None, Some(path)) => self.read_text(p, "private_key_file", path)?,
-            (None, None) => return Err(self.not_configured(p, &["private_key_file"])),
-        };
+        let key_text =
+            self.inline_or_file(p, "private_key_file", &s.private_key, &s.private_key_file)?;
         let key = RsaPrivateKey::from_text(&key_text)
             .map_err(|e| CliError::config(format!("[openapi] private key: {e}")))?;
         let mut builder = refund_openapi::OpenApiClient::builder()
@@ -205,16 +217,14 @@ impl Config {
         let Some(s) = s.filter(|_| missing.is_empty()) else {
             return Err(self.not_configured(p, &missing));
         };
-        let key_text = match (&s.private_key, &s.private_key_file) {
-            (Some(inline), _) => inline.clone(),
-            (None, Some(path)) => self.read_text(p, "private_key_file", path)?,
-            (None, None) => return Err(self.not_configured(p, &["private_key_file"])),
-        };
-        let platform_text = match (&s.platform_public_key, &s.platform_public_key_file) {
-            (Some(inline), _) => inline.clone(),
-            (None, Some(path)) => self.read_text(p, "platform_public_key_file", path)?,
-            (None, None) => return Err(self.not_configured(p, &["platform_public_key_file"])),
-        };
+        let key_text =
+            self.inline_or_file(p, "private_key_file", &s.private_key, &s.private_key_file)?;
+        let platform_text = self.inline_or_file(
+            p,
+            "platform_public_key_file",
+            &s.platform_public_key,
+            &s.platform_public_key_file,
+        )?;
         let mut builder = refund_edgeros::EdgerosClient::builder()
             .mch_no(s.mch_no.clone().unwrap_or_default())
             .merchant_private_key_pem(&key_text)
