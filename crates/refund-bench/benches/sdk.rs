@@ -87,7 +87,7 @@ fn openapi(c: &mut Criterion) {
         format!("openapi/{BACKEND}"),
         "parse_map",
         || client.prepare(black_box(&lookup)).unwrap(),
-        || client.parse_response(black_box(&body)).unwrap(),
+        || client.parse_response(&lookup, black_box(&body)).unwrap(),
     );
 }
 
@@ -109,7 +109,7 @@ fn edgeros(c: &mut Criterion) {
         format!("edgeros/{BACKEND}"),
         "verify_parse_map",
         || client.prepare(black_box(&lookup)).unwrap(),
-        || client.parse_response(black_box(&body)).unwrap(),
+        || client.parse_response(&lookup, black_box(&body)).unwrap(),
     );
 }
 
@@ -127,7 +127,7 @@ fn cpos(c: &mut Criterion) {
         "cpos/md5".to_owned(),
         "verify_parse_map",
         || client.prepare(black_box(&lookup)).unwrap(),
-        || client.parse_response(black_box(&body)).unwrap(),
+        || client.parse_response(&lookup, black_box(&body)).unwrap(),
     );
 }
 

@@ -151,6 +151,19 @@ pub enum Error {
         /// What the code means, from the provider's catalogue, when we know it.
         meaning: Option<String>,
     },
+    /// The answer names another refund or another merchant than the question did: a replayed or
+    /// substituted answer (a valid signature proves who answered, not what was asked). Never retried.
+    #[error("{provider}: the answer is not about what was asked: `{field}` is {answered}, asked for {asked}")]
+    Mismatch {
+        /// Which provider.
+        provider: Provider,
+        /// The answer's field that disagrees (`data.refund_no`, `data[1].refundTransactionId`).
+        field: String,
+        /// What was asked (an id or the merchant number, escaped and bounded; never a secret).
+        asked: String,
+        /// What the answer says instead, escaped and bounded.
+        answered: String,
+    },
     /// The provider says no such refund exists.
     #[error("{provider}: refund not found ({code}: {message})")]
     NotFound {
@@ -206,6 +219,7 @@ impl Error {
             Error::Decode { .. } => "decode",
             Error::Signature { .. } => "signature",
             Error::Business { .. } => "provider",
+            Error::Mismatch { .. } => "mismatch",
             Error::NotFound { .. } => "not_found",
         }
     }
@@ -225,6 +239,7 @@ impl Error {
             | Error::Decode { provider, .. }
             | Error::Signature { provider, .. }
             | Error::Business { provider, .. }
+            | Error::Mismatch { provider, .. }
             | Error::NotFound { provider, .. } => Some(*provider),
         }
     }
@@ -271,6 +286,51 @@ impl Error {
             value: excerpt(value.as_ref().as_bytes()),
             reason: reason.into(),
             source: None,
+        }
+    }
+
+    /// A required setting was not given to a client builder.
+    ///
+    /// ```
+    /// let e = refund_core::Error::missing_setting("mch_no");
+    /// assert_eq!(e.to_string(), "configuration error: mch_no: is required");
+    /// ```
+    pub fn missing_setting(what: &str) -> Self {
+        Error::Config {
+            what: what.to_owned(),
+            reason: "is required".to_owned(),
+        }
+    }
+
+    /// A field the answer must carry is absent (or null): a decode error, never a default.
+    ///
+    /// ```
+    /// let e = refund_core::Error::missing_field(refund_core::Provider::Cpos, "refund_status", "missing refund status");
+    /// assert_eq!(e.to_string(), "cpos: cannot decode `refund_status` (null): missing refund status");
+    /// ```
+    pub fn missing_field(provider: Provider, field: impl Into<String>, reason: &str) -> Self {
+        Error::Decode {
+            provider,
+            field: field.into(),
+            value: "null".to_owned(),
+            reason: reason.to_owned(),
+            source: None,
+        }
+    }
+
+    /// An answer that is about something else than what was asked.
+    ///
+    /// ```
+    /// let e = refund_core::Error::mismatch(refund_core::Provider::Edgeros, "data.refund_no", "AR1", "AR2");
+    /// assert_eq!(e.kind(), "mismatch");
+    /// assert_eq!(e.to_string(), "edgeros: the answer is not about what was asked: `data.refund_no` is \"AR2\", asked for \"AR1\"");
+    /// ```
+    pub fn mismatch(provider: Provider, field: impl Into<String>, asked: &str, answered: &str) -> Self {
+        Error::Mismatch {
+            provider,
+            field: field.into(),
+            asked: excerpt(asked.as_bytes()),
+            answered: excerpt(answered.as_bytes()),
         }
     }
 

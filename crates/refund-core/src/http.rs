@@ -1,14 +1,17 @@
 //! The shared HTTP transport: one reqwest client (rustls), deadlines, retries, a body limit.
 //!
-//! Every provider client owns one [`HttpTransport`], built once; a query hands it a
-//! [`PreparedRequest`] and gets back the body of a 2xx answer, or a typed [`Error`].
-//! Retries are decided by the pure [`RetryPolicy::decide`], so the policy is unit-tested without
-//! a network or a clock.
+//! A [`Transport`] sends one attempt of a [`PreparedRequest`] and returns the body of a 2xx
+//! answer, or a typed [`Error`]; [`HttpTransport`] is the default. [`execute`] runs the attempts:
+//! deadlines, a fresh request per attempt, and retries decided by the pure
+//! [`RetryPolicy::decide`], so the policy is unit-tested without a network or a clock.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use bytes::Bytes;
+pub use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::error::excerpt;
@@ -210,32 +213,54 @@ impl RetryPolicy {
     }
 }
 
-/// A 2xx answer: status and the body, bounded by [`HttpConfig::max_body_bytes`].
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    /// The HTTP status (2xx).
-    pub status: u16,
-    /// The complete body.
-    pub body: Bytes,
-    /// How many attempts it took.
-    pub attempts: u32,
+/// The boxed future of one [`Transport::send`].
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Bytes, Error>> + Send + 'a>>;
+
+/// Sends one attempt of a [`PreparedRequest`] and returns the body of a 2xx answer.
+///
+/// The pipeline ([`crate::client::Client`]) owns deadlines and retries and prepares a fresh,
+/// freshly signed request for every attempt; a transport only moves bytes. [`HttpTransport`] is
+/// the default; tests and benchmarks can hand in their own.
+///
+/// ```
+/// use std::time::Duration;
+/// use refund_core::http::{SendFuture, Transport};
+/// use refund_core::{PreparedRequest, Provider};
+///
+/// /// Answers every request with the same body.
+/// #[derive(Debug)]
+/// struct Canned(&'static [u8]);
+/// impl Transport for Canned {
+///     fn send<'a>(&'a self, _: Provider, _: &'a PreparedRequest, _: Duration) -> SendFuture<'a> {
+///         Box::pin(async move { Ok(refund_core::http::Bytes::from_static(self.0)) })
+///     }
+/// }
+/// ```
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// Sends `request` once, within `budget` (connecting, headers and the whole body). Non-2xx
+    /// answers are [`Error::HttpStatus`]; errors name `provider`.
+    fn send<'a>(
+        &'a self,
+        provider: Provider,
+        request: &'a PreparedRequest,
+        budget: Duration,
+    ) -> SendFuture<'a>;
 }
 
-/// One reqwest client with the configured deadlines, retries and body limit.
+/// The default [`Transport`]: one reqwest client (rustls, pooled connections, no redirects)
+/// with the connect timeout and body limit of an [`HttpConfig`].
 ///
-/// Built once per provider client; cheap to share (`reqwest::Client` is a pooled handle).
+/// Built once per client; cheap to share (`reqwest::Client` is a pooled handle).
 ///
 /// ```
 /// use refund_core::http::{HttpConfig, HttpTransport};
-/// let t = HttpTransport::new(refund_core::Provider::Cpos, HttpConfig::default()).unwrap();
-/// assert_eq!(t.config().max_body_bytes, 1 << 20);
+/// let t = HttpTransport::new(&HttpConfig::default()).unwrap();
+/// assert_eq!(t.max_body_bytes(), 1 << 20);
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
-    config: HttpConfig,
-    provider: Provider,
-    rng: Mutex<u64>,
+    max_body_bytes: usize,
 }
 
 impl HttpTransport {
@@ -243,10 +268,10 @@ impl HttpTransport {
     /// would carry a signature to a host nobody configured).
     ///
     /// ```
-    /// let t = refund_core::http::HttpTransport::new(refund_core::Provider::OpenApi, Default::default());
+    /// let t = refund_core::http::HttpTransport::new(&Default::default());
     /// assert!(t.is_ok());
     /// ```
-    pub fn new(provider: Provider, config: HttpConfig) -> Result<Self, Error> {
+    pub fn new(config: &HttpConfig) -> Result<Self, Error> {
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -259,88 +284,28 @@ impl HttpTransport {
             })?;
         Ok(HttpTransport {
             client,
-            config,
-            provider,
-            rng: Mutex::new(seed()),
+            max_body_bytes: config.max_body_bytes,
         })
     }
 
-    /// The configuration in force.
+    /// The largest body read.
     ///
     /// ```
-    /// # let t = refund_core::http::HttpTransport::new(refund_core::Provider::OpenApi, Default::default()).unwrap();
-    /// assert_eq!(t.config().retry.max_attempts, 3);
+    /// let cfg = refund_core::http::HttpConfig::default().with_max_body_bytes(10);
+    /// assert_eq!(refund_core::http::HttpTransport::new(&cfg).unwrap().max_body_bytes(), 10);
     /// ```
-    pub fn config(&self) -> &HttpConfig {
-        &self.config
-    }
-
-    /// Sends `request`, retrying where safe, and returns the 2xx body.
-    ///
-    /// Non-2xx answers are [`Error::HttpStatus`] with a short escaped excerpt of the body; bodies
-    /// over the limit are [`Error::BodyTooLarge`]; nothing outlives the overall deadline.
-    ///
-    /// ```no_run
-    /// # async fn f(t: refund_core::http::HttpTransport, r: refund_core::PreparedRequest) {
-    /// let response = t.execute(&r).await;
-    /// # }
-    /// ```
-    pub async fn execute(&self, request: &PreparedRequest) -> Result<HttpResponse, Error> {
-        let started = Instant::now();
-        let deadline = started + self.config.overall_timeout;
-        let mut attempts = 0_u32;
-        loop {
-            attempts += 1;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let budget = remaining.min(self.config.attempt_timeout);
-            let outcome = self.attempt(request, budget, attempts).await;
-            let error = match outcome {
-                Ok((status, body)) => {
-                    return Ok(HttpResponse {
-                        status,
-                        body,
-                        attempts,
-                    });
-                }
-                Err(error) => error,
-            };
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            match self
-                .config
-                .retry
-                .decide(attempts, &error, remaining, self.next_jitter())
-            {
-                RetryDecision::GiveUp => {
-                    if remaining.is_zero() && error.is_retryable() {
-                        tracing::debug!(provider = %self.provider, attempts, "overall deadline reached");
-                    }
-                    return Err(error);
-                }
-                RetryDecision::RetryAfter(delay) => {
-                    tracing::debug!(provider = %self.provider, attempts, ?delay, error = %error, "retrying");
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
-    }
-
-    fn timeout_error(&self, budget: Duration, attempt: u32) -> Error {
-        Error::Transport {
-            provider: self.provider,
-            kind: TransportErrorKind::Timeout,
-            message: format!("no complete answer within {budget:?} (attempt {attempt})"),
-            source: None,
-        }
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
     }
 
     /// One attempt within `budget`: reqwest's per-request timeout covers connecting, headers and
     /// the whole body, so one timer serves (no second `tokio::time::timeout`).
     async fn attempt(
         &self,
+        provider: Provider,
         request: &PreparedRequest,
         budget: Duration,
-        attempt: u32,
-    ) -> Result<(u16, Bytes), Error> {
+    ) -> Result<Bytes, Error> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -352,71 +317,148 @@ impl HttpTransport {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let timed_out = |e: reqwest::Error| {
-            if e.is_timeout() {
-                self.timeout_error(budget, attempt)
-            } else {
-                self.reqwest_error(e)
-            }
-        };
-        let mut response = builder.send().await.map_err(timed_out)?;
+        let failed = |e: reqwest::Error| reqwest_error(provider, budget, e);
+        let mut response = builder.send().await.map_err(failed)?;
         let status = response.status().as_u16();
-        let limit = self.config.max_body_bytes;
+        let limit = self.max_body_bytes;
+        let too_large = Error::BodyTooLarge { provider, limit };
         if response
             .content_length()
             .is_some_and(|len| len > limit as u64)
         {
-            return Err(Error::BodyTooLarge {
-                provider: self.provider,
-                limit,
-            });
+            return Err(too_large);
         }
         let mut body = Vec::with_capacity(response.content_length().map_or(1024, |l| l as usize));
-        while let Some(chunk) = response.chunk().await.map_err(timed_out)? {
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
             if body.len() + chunk.len() > limit {
-                return Err(Error::BodyTooLarge {
-                    provider: self.provider,
-                    limit,
-                });
+                return Err(too_large);
             }
             body.extend_from_slice(&chunk);
         }
         if !(200..300).contains(&status) {
             return Err(Error::HttpStatus {
-                provider: self.provider,
+                provider,
                 status,
                 body_excerpt: excerpt(&body),
             });
         }
-        Ok((status, Bytes::from(body)))
+        Ok(Bytes::from(body))
     }
+}
 
-    fn reqwest_error(&self, e: reqwest::Error) -> Error {
-        let kind = if e.is_timeout() {
-            TransportErrorKind::Timeout
-        } else if e.is_connect() {
-            if source_chain_mentions(&e, "certificate") || source_chain_mentions(&e, "tls") {
-                TransportErrorKind::Tls
-            } else {
-                TransportErrorKind::Connect
-            }
-        } else if e.is_body() || e.is_decode() || e.is_request() {
-            TransportErrorKind::Body
-        } else {
-            TransportErrorKind::Other
+impl Transport for HttpTransport {
+    fn send<'a>(
+        &'a self,
+        provider: Provider,
+        request: &'a PreparedRequest,
+        budget: Duration,
+    ) -> SendFuture<'a> {
+        Box::pin(self.attempt(provider, request, budget))
+    }
+}
+
+fn reqwest_error(provider: Provider, budget: Duration, e: reqwest::Error) -> Error {
+    let kind = if e.is_timeout() {
+        return Error::Transport {
+            provider,
+            kind: TransportErrorKind::Timeout,
+            message: format!("no complete answer within {budget:?}"),
+            source: None,
         };
-        let e = e.without_url();
-        Error::Transport {
-            provider: self.provider,
-            kind,
-            message: e.to_string(),
-            source: Some(Box::new(e)),
+    } else if e.is_connect() {
+        if source_chain_mentions(&e, "certificate") || source_chain_mentions(&e, "tls") {
+            TransportErrorKind::Tls
+        } else {
+            TransportErrorKind::Connect
+        }
+    } else if e.is_body() || e.is_decode() || e.is_request() {
+        TransportErrorKind::Body
+    } else {
+        TransportErrorKind::Other
+    };
+    let e = e.without_url();
+    Error::Transport {
+        provider,
+        kind,
+        message: e.to_string(),
+        source: Some(Box::new(e)),
+    }
+}
+
+/// Sends a query with the deadlines and retries of `config`: every attempt calls `prepare` for a
+/// fresh request (a new nonce or timestamp, as a provider may reject a replayed one), sends it
+/// within what is left of the attempt and overall budgets, and retries only what
+/// [`RetryPolicy::decide`] allows.
+///
+/// ```no_run
+/// # async fn f(t: &refund_core::http::HttpTransport, r: refund_core::PreparedRequest) -> Result<(), refund_core::Error> {
+/// use refund_core::http::{execute, HttpConfig, Jitter};
+/// let jitter = Jitter::new();
+/// let body = execute(t, &HttpConfig::default(), refund_core::Provider::Cpos, &jitter, || Ok(r.clone())).await?;
+/// # Ok(()) }
+/// ```
+pub async fn execute(
+    transport: &dyn Transport,
+    config: &HttpConfig,
+    provider: Provider,
+    jitter: &Jitter,
+    mut prepare: impl FnMut() -> Result<PreparedRequest, Error>,
+) -> Result<Bytes, Error> {
+    let deadline = Instant::now() + config.overall_timeout;
+    let mut attempts = 0_u32;
+    loop {
+        attempts += 1;
+        let request = prepare()?;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let budget = remaining.min(config.attempt_timeout);
+        let error = match transport.send(provider, &request, budget).await {
+            Ok(body) => return Ok(body),
+            Err(error) => error,
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match config
+            .retry
+            .decide(attempts, &error, remaining, jitter.next())
+        {
+            RetryDecision::GiveUp => {
+                if remaining.is_zero() && error.is_retryable() {
+                    tracing::debug!(%provider, attempts, "overall deadline reached");
+                }
+                return Err(error);
+            }
+            RetryDecision::RetryAfter(delay) => {
+                tracing::debug!(%provider, attempts, ?delay, error = %error, "retrying");
+                tokio::time::sleep(delay).await;
+            }
         }
     }
+}
 
-    fn next_jitter(&self) -> f64 {
-        let mut state = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-        // splitmix64: jitter needs spread, not secrecy.
+/// The jitter source of retries: uniform draws in `[0, 1)`. Jitter needs spread, not secrecy,
+/// so a seeded splitmix64 serves.
+#[derive(Debug)]
+pub struct Jitter(Mutex<u64>);
+
+impl Default for Jitter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Jitter {
+    /// A source seeded from the clock and the process's hash seed.
+    ///
+    /// ```
+    /// let j = refund_core::http::Jitter::new();
+    /// assert!((0.0..1.0).contains(&j.next()));
+    /// ```
+    pub fn new() -> Self {
+        Jitter(Mutex::new(seed()))
+    }
+
+    /// The next draw in `[0, 1)`.
+    pub fn next(&self) -> f64 {
+        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = *state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -530,8 +572,8 @@ mod tests {
 
     #[test]
     fn jitter_is_uniformish_and_in_range() {
-        let t = HttpTransport::new(Provider::Cpos, HttpConfig::default()).unwrap();
-        let draws: Vec<f64> = (0..1000).map(|_| t.next_jitter()).collect();
+        let j = Jitter::new();
+        let draws: Vec<f64> = (0..1000).map(|_| j.next()).collect();
         assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
         let mean = draws.iter().sum::<f64>() / draws.len() as f64;
         assert!((0.4..0.6).contains(&mean), "{mean}");

@@ -43,15 +43,27 @@ pub fn decode_strict<T: DeserializeOwned>(
     provider: Provider,
     bytes: &[u8],
 ) -> Result<(Value, T), Error> {
-    let value = parse_strict(bytes).map_err(|e| Error::Decode {
+    let value = parse_body(provider, bytes)?;
+    let typed = decode_value(provider, &value)?;
+    Ok((value, typed))
+}
+
+/// Parses a provider body strictly; a body that is not one JSON document (an HTML error page,
+/// a truncated answer, a duplicated key) is an [`Error::Decode`] of the field `body`.
+///
+/// ```
+/// let err = refund_core::json::parse_body(refund_core::Provider::Edgeros, b"<html>502</html>").unwrap_err();
+/// assert_eq!(err.kind(), "decode");
+/// assert!(err.to_string().contains("`body`"));
+/// ```
+pub fn parse_body(provider: Provider, bytes: &[u8]) -> Result<Value, Error> {
+    parse_strict(bytes).map_err(|e| Error::Decode {
         provider,
         field: "body".to_owned(),
         value: crate::error::excerpt(bytes),
         reason: format!("not a valid JSON document: {e}"),
         source: Some(Box::new(e)),
-    })?;
-    let typed = decode_value(provider, &value)?;
-    Ok((value, typed))
+    })
 }
 
 /// Deserialises an already-parsed value into `T`, naming the failing field path.

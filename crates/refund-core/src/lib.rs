@@ -10,7 +10,11 @@
 //! - [`RefundStatus`]: an honest status, with [`RefundStatus::Unrecognized`] for values nobody
 //!   documented.
 //! - [`Refund`] and [`RefundLookup`]: the normalised record and what to look it up by.
-//! - [`Error`]: transport, HTTP, decode, signature and business errors kept apart.
+//! - [`Error`]: transport, HTTP, decode, signature, mismatch and business errors kept apart.
+//! - [`Verification`]: how far each answer's signature was checked.
+//! - [`protocol`]: the one pipeline (prepare → verify → decode → bind → map) and the
+//!   [`protocol::Protocol`] trait each provider implements; behind `http`, [`client::Client`]
+//!   runs it over a transport.
 //! - [`RefundProvider`]: the object-safe trait every provider client implements.
 //! - [`Secret`]: a string that prints as `***` and is zeroised on drop.
 //!
@@ -23,7 +27,7 @@
 //! |---|---|---|
 //! | *(none)* | the types above; no HTTP or crypto dependency | everyone |
 //! | `rsa` | [`rsa_keys`]: RSA key loading (PEM PKCS#8/PKCS#1, bare base64 DER), blinded SHA256withRSA | `refund-openapi`, `refund-edgeros` |
-//! | `http` | [`http`]: one reqwest client (rustls), deadlines, retries, body limit | all provider clients |
+//! | `http` | [`http`]: the transport (reqwest, rustls), deadlines, retries, body limit; [`client`]: the generic client | all provider clients |
 //!
 //! ```
 //! use refund_core::{Currency, Money, RefundStatus, time};
@@ -39,17 +43,23 @@
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod decode;
 pub mod error;
 pub mod json;
 mod lookup;
 pub mod money;
+pub mod protocol;
 mod provider;
 mod refund;
 pub mod request;
 mod secret;
+mod source;
 mod status;
 pub mod time;
 
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod client;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
@@ -61,7 +71,8 @@ pub use error::{Error, SignatureStage, TransportErrorKind};
 pub use lookup::{LookupKind, RefundLookup};
 pub use money::{Currency, Money, MoneyError, MoneyErrorKind};
 pub use provider::{QueryFuture, RefundProvider};
-pub use refund::{Provider, Refund};
+pub use refund::{Provider, Refund, Verification};
 pub use request::{Method, PreparedRequest};
 pub use secret::Secret;
+pub use source::Source;
 pub use status::RefundStatus;

@@ -62,6 +62,48 @@ impl FromStr for Provider {
     }
 }
 
+/// How far an answer's signature was checked: every [`Refund`] says so, and the CLI prints it as
+/// the `signature` field.
+///
+/// ```
+/// use refund_core::Verification;
+/// assert_eq!(Verification::Verified.as_str(), "verified");
+/// assert_eq!(serde_json::to_string(&Verification::NotSigned).unwrap(), "\"not_signed\"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Verification {
+    /// The provider's signature was checked and is good: the fields it covers are the provider's.
+    Verified,
+    /// The answer's signature was missing or wrong and a lenient policy accepted it anyway
+    /// (CPOS `response_signature = "optional"`): anyone on the path could have written it.
+    Unverified,
+    /// The protocol has no response signature (the Open API gateway): only TLS vouches for it.
+    NotSigned,
+}
+
+impl Verification {
+    /// The snake-case name: `verified`, `unverified`, `not_signed`.
+    ///
+    /// ```
+    /// assert_eq!(refund_core::Verification::Unverified.as_str(), "unverified");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Verification::Verified => "verified",
+            Verification::Unverified => "unverified",
+            Verification::NotSigned => "not_signed",
+        }
+    }
+}
+
+impl fmt::Display for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One refund as a provider reported it, normalised.
 ///
 /// Fields a provider does not send are `None`: never a made-up default. Build one with
@@ -108,6 +150,9 @@ pub struct Refund {
     pub channel: Option<String>,
     /// The refund reason or the provider's description.
     pub reason: Option<String>,
+    /// How the answer this refund came from was verified. [`Refund::new`] starts at
+    /// [`Verification::Unverified`] (claiming nothing); the pipeline sets what it really checked.
+    pub signature: Verification,
 }
 
 impl Refund {
@@ -117,6 +162,7 @@ impl Refund {
     /// use refund_core::{Currency, Money, Provider, Refund, RefundStatus};
     /// let r = Refund::new(Provider::OpenApi, Money::zero(Currency::Cny), RefundStatus::Processing);
     /// assert!(r.refund_id.is_none());
+    /// assert_eq!(r.signature, refund_core::Verification::Unverified);
     /// ```
     pub fn new(provider: Provider, amount: Money, status: RefundStatus) -> Self {
         Refund {
@@ -135,6 +181,7 @@ impl Refund {
             completed_at: None,
             channel: None,
             reason: None,
+            signature: Verification::Unverified,
         }
     }
 }

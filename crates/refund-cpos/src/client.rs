@@ -1,13 +1,127 @@
-//! The client: the only place in this crate that does I/O.
+//! The builder and the protocol core's pipeline drives (no I/O here: core's client sends).
 
-use refund_core::http::{HttpConfig, HttpTransport};
+use std::future::Future;
+use std::sync::Arc;
+
+use refund_core::client::{Client, ClientOptions};
+use refund_core::http::{HttpConfig, Transport};
+use refund_core::protocol::{self, Binding, Protocol};
 use refund_core::{
-    Error, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup,
-    RefundProvider, Secret,
+    Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Secret, Verification,
 };
+use serde_json::Value;
 
-use crate::map::{self, CposRefund, ResponseSignature};
-use crate::sign;
+use crate::map::{self, CposRefund};
+use crate::sign::{self, ResponseSignature};
+use crate::wire::CposAnswer;
+
+/// A refund-query client for CPOS: core's [`Client`] over [`CposProtocol`]. For CPOS's and
+/// WeChat's extra fields, use [`CposDetail::query_detailed`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), refund_core::Error> {
+/// use refund_cpos::{CposClient, CposDetail, RefundLookup};
+/// use refund_core::Secret;
+/// let client = CposClient::builder()
+///     .base_url("http://47.95.131.62:8080")
+///     .access_id("cpostest")
+///     .secret(Secret::new(std::env::var("REFUND_CPOS_SECRET").unwrap()))
+///     .build()?;
+/// let refunds = client.query(&RefundLookup::merchant_refund_id("200324847290000004766")).await?;
+/// let detailed = client.query_detailed(&RefundLookup::merchant_refund_id("200324847290000004766")).await?;
+/// println!("{:?}", detailed.detail.total_amount);
+/// # Ok(()) }
+/// ```
+pub type CposClient = Client<CposProtocol>;
+
+/// CPOS's protocol: the merchant's settings and secret, the response-signature policy, and the
+/// pure steps core's pipeline runs.
+#[derive(Debug)]
+pub struct CposProtocol {
+    base_url: String,
+    access_id: String,
+    secret: Secret,
+    response_signature: ResponseSignature,
+}
+
+impl Protocol for CposProtocol {
+    type Answer = CposAnswer;
+    type Builder = CposClientBuilder;
+    const PROVIDER: Provider = Provider::Cpos;
+    const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
+    const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;
+
+    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+        sign::build_request(&self.base_url, &self.access_id, &self.secret, lookup)
+    }
+
+    fn verify_response(&self, _body: &[u8], value: &Value) -> Result<Verification, Error> {
+        sign::verify_response(value, &self.secret, self.response_signature)
+    }
+
+    fn decode(&self, value: Value) -> Result<CposAnswer, Error> {
+        CposAnswer::decode(value)
+    }
+
+    /// On an answer that describes a refund, the id field of the lookup's kind (`refund_no`,
+    /// `out_refund_no`, `channel_trade_no`). Error answers carry no refund ids.
+    fn bindings<'a>(&'a self, answer: &'a CposAnswer, lookup: &'a RefundLookup) -> Vec<Binding<'a>> {
+        let response = &answer.response;
+        if !map::describes_refund(response) {
+            return Vec::new();
+        }
+        let field = sign::id_field(lookup.kind());
+        let answered = match field {
+            "out_refund_no" => &response.out_refund_no,
+            "channel_trade_no" => &response.channel_trade_no,
+            _ => &response.refund_no,
+        };
+        vec![Binding::new(field, lookup.id(), answered.as_deref())]
+    }
+
+    fn map(&self, answer: &CposAnswer) -> Result<Vec<Refund>, Error> {
+        map::map_response(&answer.response)
+    }
+}
+
+/// CPOS's detailed answer (rates, fees, subsidies, WeChat's unsigned `attach`): opt-in, so a
+/// plain [`Client::query`] never decodes, or fails on, a detail-only field.
+pub trait CposDetail {
+    /// Verifies, binds and maps a response body with its detail (sans-IO).
+    ///
+    /// ```
+    /// use refund_cpos::{CposDetail, RefundLookup};
+    /// # let client = refund_cpos::CposClient::builder().base_url("http://127.0.0.1:8080").access_id("cpostest")
+    /// #     .secret(refund_core::Secret::new(include_str!("../../../fixtures/keys/cpos_secret.txt").trim())).build().unwrap();
+    /// let lookup = RefundLookup::merchant_refund_id("200324847290000004766");
+    /// let r = client.parse_detailed(&lookup, include_bytes!("../../../fixtures/cpos/responses/seed_resigned.json")).unwrap();
+    /// assert_eq!(r.detail.signed_refund_amount.to_major_string(), "-0.50");
+    /// ```
+    fn parse_detailed(&self, lookup: &RefundLookup, body: &[u8]) -> Result<CposRefund, Error>;
+
+    /// Queries CPOS and returns the refund with CPOS's and WeChat's extra fields.
+    fn query_detailed<'a>(
+        &'a self,
+        lookup: &'a RefundLookup,
+    ) -> impl Future<Output = Result<CposRefund, Error>> + Send + 'a;
+}
+
+impl CposDetail for CposClient {
+    fn parse_detailed(&self, lookup: &RefundLookup, body: &[u8]) -> Result<CposRefund, Error> {
+        let bound = protocol::decode_bound(self.protocol(), lookup, body)?;
+        map::map_detailed(&bound.answer, bound.verification)
+    }
+
+    fn query_detailed<'a>(
+        &'a self,
+        lookup: &'a RefundLookup,
+    ) -> impl Future<Output = Result<CposRefund, Error>> + Send + 'a {
+        async move {
+            let bound = self.query_bound(lookup).await?;
+            map::map_detailed(&bound.answer, bound.verification)
+        }
+    }
+}
 
 /// Builds a [`CposClient`].
 ///
@@ -26,147 +140,93 @@ pub struct CposClientBuilder {
     access_id: Option<String>,
     secret: Option<Secret>,
     response_signature: ResponseSignature,
-    http: HttpConfig,
+    options: ClientOptions,
 }
 
 impl CposClientBuilder {
     /// The platform's base URL (no default: each deployment has its own).
+    ///
+    /// ```
+    /// let b = refund_cpos::CposClient::builder().base_url("http://47.95.131.62:8080");
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
     /// The merchant's `accessid`.
+    ///
+    /// ```
+    /// let b = refund_cpos::CposClient::builder().access_id("cpostest");
+    /// ```
     pub fn access_id(mut self, access_id: impl Into<String>) -> Self {
         self.access_id = Some(access_id.into());
         self
     }
 
     /// The shared MD5 secret.
+    ///
+    /// ```
+    /// let b = refund_cpos::CposClient::builder().secret(refund_core::Secret::new("key"));
+    /// ```
     pub fn secret(mut self, secret: Secret) -> Self {
         self.secret = Some(secret);
         self
     }
 
     /// Whether responses must be signed (default [`ResponseSignature::Required`]).
+    ///
+    /// ```
+    /// let b = refund_cpos::CposClient::builder().response_signature(refund_cpos::ResponseSignature::Optional);
+    /// ```
     pub fn response_signature(mut self, policy: ResponseSignature) -> Self {
         self.response_signature = policy;
         self
     }
 
     /// Timeouts, retries and the body limit.
+    ///
+    /// ```
+    /// let b = refund_cpos::CposClient::builder().http_config(Default::default());
+    /// ```
     pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.http = config;
+        self.options = self.options.with_http_config(config);
+        self
+    }
+
+    /// The transport (default: [`refund_core::http::HttpTransport`]).
+    ///
+    /// ```
+    /// # let t = refund_core::http::HttpTransport::new(&Default::default()).unwrap();
+    /// let b = refund_cpos::CposClient::builder().transport(std::sync::Arc::new(t));
+    /// ```
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.options = self.options.with_transport(transport);
         self
     }
 
     /// Checks the settings and builds the client.
+    ///
+    /// ```
+    /// assert_eq!(refund_cpos::CposClient::builder().build().unwrap_err().kind(), "config");
+    /// ```
     pub fn build(self) -> Result<CposClient, Error> {
-        let missing = |what: &str| Error::Config {
-            what: what.to_owned(),
-            reason: "is required".to_owned(),
-        };
-        let base_url = self.base_url.ok_or_else(|| missing("base_url"))?;
+        let base_url = self
+            .base_url
+            .ok_or_else(|| Error::missing_setting("base_url"))?;
         refund_core::request::validate_base_url(&base_url)?;
-        Ok(CposClient {
+        let protocol = CposProtocol {
             base_url,
             access_id: self
                 .access_id
                 .filter(|a| !a.is_empty())
-                .ok_or_else(|| missing("access_id"))?,
+                .ok_or_else(|| Error::missing_setting("access_id"))?,
             secret: self
                 .secret
                 .filter(|s| !s.expose().is_empty())
-                .ok_or_else(|| missing("secret"))?,
+                .ok_or_else(|| Error::missing_setting("secret"))?,
             response_signature: self.response_signature,
-            transport: HttpTransport::new(Provider::Cpos, self.http)?,
-        })
-    }
-}
-
-/// A refund-query client for CPOS.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), refund_core::Error> {
-/// use refund_cpos::{CposClient, RefundLookup};
-/// use refund_core::Secret;
-/// let client = CposClient::builder()
-///     .base_url("http://47.95.131.62:8080")
-///     .access_id("cpostest")
-///     .secret(Secret::new(std::env::var("REFUND_CPOS_SECRET").unwrap()))
-///     .build()?;
-/// let refunds = client.query(&RefundLookup::merchant_refund_id("200324847290000004766")).await?;
-/// let detailed = client.query_detailed(&RefundLookup::merchant_refund_id("200324847290000004766")).await?;
-/// println!("{:?}", detailed.detail.total_amount);
-/// # Ok(()) }
-/// ```
-#[derive(Debug)]
-pub struct CposClient {
-    base_url: String,
-    access_id: String,
-    secret: Secret,
-    response_signature: ResponseSignature,
-    transport: HttpTransport,
-}
-
-impl CposClient {
-    /// Starts building a client.
-    ///
-    /// ```
-    /// let builder = refund_cpos::CposClient::builder();
-    /// assert!(builder.build().is_err()); // required settings are missing
-    /// ```
-    pub fn builder() -> CposClientBuilder {
-        CposClientBuilder::default()
-    }
-
-    /// Builds the signed request for `lookup` without sending it (sans-IO).
-    ///
-    /// ```
-    /// # let client = refund_cpos::CposClient::builder().base_url("http://127.0.0.1:8080").access_id("cpostest")
-    /// #     .secret(refund_core::Secret::new(include_str!("../../../fixtures/keys/cpos_secret.txt").trim())).build().unwrap();
-    /// let request = client.prepare(&refund_cpos::RefundLookup::refund_id("WX200324161500830790814539")).unwrap();
-    /// assert!(request.url.starts_with("http"));
-    /// ```
-    pub fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-        sign::build_request(&self.base_url, &self.access_id, &self.secret, lookup)
-    }
-
-    /// Checks and maps a response body (sans-IO).
-    ///
-    /// ```
-    /// # let client = refund_cpos::CposClient::builder().base_url("http://127.0.0.1:8080").access_id("cpostest")
-    /// #     .secret(refund_core::Secret::new(include_str!("../../../fixtures/keys/cpos_secret.txt").trim())).build().unwrap();
-    /// let refund = client.parse_response(include_bytes!("../../../fixtures/cpos/responses/seed_resigned.json")).unwrap();
-    /// assert_eq!(refund.refund.amount.to_major_string(), "0.50");
-    /// ```
-    pub fn parse_response(&self, body: &[u8]) -> Result<CposRefund, Error> {
-        map::map_response_body(body, &self.secret, self.response_signature)
-    }
-
-    /// Queries CPOS and returns the refund with CPOS's and WeChat's extra fields.
-    pub async fn query_detailed(&self, lookup: &RefundLookup) -> Result<CposRefund, Error> {
-        let request = self.prepare(lookup)?;
-        let response = self.transport.execute(&request).await?;
-        self.parse_response(&response.body)
-    }
-
-    /// Queries CPOS (the `Vec` holds exactly one refund on success).
-    pub async fn query(&self, lookup: &RefundLookup) -> Result<Vec<Refund>, Error> {
-        self.query_detailed(lookup).await.map(|r| vec![r.refund])
-    }
-}
-
-impl RefundProvider for CposClient {
-    fn provider(&self) -> Provider {
-        Provider::Cpos
-    }
-
-    fn supported_lookups(&self) -> &'static [LookupKind] {
-        sign::SUPPORTED_LOOKUPS
-    }
-
-    fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a> {
-        Box::pin(self.query(lookup))
+        };
+        Client::new(protocol, self.options)
     }
 }

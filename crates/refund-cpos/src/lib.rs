@@ -4,8 +4,11 @@
 //! `POST /api/v1/pay/wx/refundquery` with an MD5-signed JSON body. Amounts are yuan strings
 //! (`refund_amount` is **negative** when money leaves the merchant: [`Refund::amount`] is always
 //! the positive refunded amount, the signed value is kept in
-//! [`map::CposRefundDetail::signed_refund_amount`]). WeChat's native fields (`attach`) are typed
-//! in [`map::WechatDetail`]. This crate compiles no RSA code.
+//! [`map::CposRefundDetail::signed_refund_amount`]). Only fields inside CPOS's signature decide
+//! the [`Refund`]; WeChat's native fields (`attach`, unsigned) are typed in
+//! [`map::UnverifiedWechatDetail`], reported by the opt-in [`CposDetail::query_detailed`]. Every
+//! answer that describes a refund must carry the id that was looked up. This crate compiles no
+//! RSA code.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), refund_core::Error> {
@@ -26,12 +29,14 @@
 //! official test vector. [`sign::canonical_string`] is the one function to change if the
 //! platform differs; [`ResponseSignature::Optional`] keeps queries working meanwhile.
 //!
-//! ## Layout
-//! - [`sign`]: canonical string, MD5, constant-time compare (pure).
-//! - [`wire`]: the JSON as it travels.
-//! - [`map`]: statuses (1 → succeeded, 2 → failed, 3 → processing, refined by WeChat's
-//!   `SUCCESS`/`PROCESSING`/`REFUNDCLOSE`/`CHANGE`), exact amounts, `REFUNDNOTEXIST` → not found.
-//! - [`CposClient`]: the only I/O.
+//! ## Layout (the same rooms in every provider crate)
+//! - [`sign`]: lookups, canonical string, MD5, constant-time compare, response verification and
+//!   its [`ResponseSignature`] policy (pure).
+//! - [`wire`]: the JSON as it travels, [`wire::CposStatus`] and [`wire::WechatRefundStatus`].
+//! - [`map`]: statuses from the signed `refund_status` alone (1 → succeeded, 2 → failed,
+//!   3 → processing), exact amounts, `REFUNDNOTEXIST` → not found; the detail.
+//! - [`CposProtocol`]: the builder and the protocol core's pipeline drives
+//!   (strict parse → verify → decode → bind → map); core's client does the I/O.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
@@ -42,7 +47,8 @@ pub mod map;
 pub mod sign;
 pub mod wire;
 
-pub use client::{CposClient, CposClientBuilder};
-pub use map::{CposRefund, CposRefundDetail, ResponseSignature};
+pub use client::{CposClient, CposClientBuilder, CposDetail, CposProtocol};
+pub use map::{CposRefund, CposRefundDetail, UnverifiedWechatDetail};
 pub use refund_core;
-pub use refund_core::{Error, Refund, RefundLookup, RefundStatus, Secret};
+pub use refund_core::{Error, Refund, RefundLookup, RefundStatus, Secret, Verification};
+pub use sign::{ResponseSignature, SUPPORTED_LOOKUPS};

@@ -8,7 +8,10 @@
 //! (nested objects such as `attach` are left out).
 
 use md5::{Digest, Md5};
-use refund_core::{Error, LookupKind, PreparedRequest, Provider, RefundLookup, Secret};
+use refund_core::{
+    Error, LookupKind, PreparedRequest, Provider, RefundLookup, Secret, Verification,
+};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::wire::QueryRequestBody;
@@ -167,8 +170,24 @@ pub fn check_response(response: &Value, secret: &Secret) -> Result<(), ResponseS
     }
 }
 
+/// The request (and answer) field that carries a lookup's id.
+///
+/// ```
+/// use refund_core::LookupKind;
+/// assert_eq!(refund_cpos::sign::id_field(LookupKind::MerchantRefundId), "out_refund_no");
+/// ```
+pub fn id_field(kind: LookupKind) -> &'static str {
+    match kind {
+        LookupKind::MerchantRefundId => "out_refund_no",
+        LookupKind::ChannelTradeNo => "channel_trade_no",
+        // Other kinds are refused before anything is built (`SUPPORTED_LOOKUPS`).
+        _ => "refund_no",
+    }
+}
+
 /// Builds the signed request: `POST {base}/api/v1/pay/wx/refundquery` with `accessid`, exactly one
-/// id field and `sign`.
+/// id field and `sign` (the pipeline has already checked the lookup against
+/// [`SUPPORTED_LOOKUPS`] and [`MAX_ID_CHARS`]).
 ///
 /// ```
 /// let req = refund_cpos::sign::build_request("http://127.0.0.1:1", "cpostest", &refund_core::Secret::new("k"), &refund_core::RefundLookup::merchant_refund_id("200324847290000004766")).unwrap();
@@ -180,13 +199,7 @@ pub fn build_request(
     secret: &Secret,
     lookup: &RefundLookup,
 ) -> Result<PreparedRequest, Error> {
-    lookup.require_kind(SUPPORTED_LOOKUPS)?;
-    lookup.validate(MAX_ID_CHARS)?;
-    let id_field = match lookup.kind() {
-        LookupKind::MerchantRefundId => "out_refund_no",
-        LookupKind::ChannelTradeNo => "channel_trade_no",
-        _ => "refund_no",
-    };
+    let id_field = id_field(lookup.kind());
     let sign = sign_fields([("accessid", access_id), (id_field, lookup.id())], secret);
     let id = Some(lookup.id());
     let body = QueryRequestBody {
@@ -206,8 +219,105 @@ pub fn build_request(
     ))
 }
 
+/// Whether a response must carry a valid signature.
+///
+/// The signing rule is an assumption (see the module docs), so if the real platform signs
+/// differently, `Optional` lets queries work while the rule is being confirmed: a missing or
+/// non-matching signature is then logged as a warning and the answer accepted, labelled
+/// [`Verification::Unverified`]. `Required` (the default) makes both a signature error.
+///
+/// Under either policy an error answer (`return_code` other than 10000) without any `sign` is
+/// read as an error: a forged error can deny an answer but never fake a refund.
+///
+/// ```
+/// use refund_cpos::ResponseSignature;
+/// assert_eq!("optional".parse::<ResponseSignature>().unwrap(), ResponseSignature::Optional);
+/// let p: ResponseSignature = serde_json::from_str("\"required\"").unwrap();
+/// assert_eq!(p, ResponseSignature::Required);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ResponseSignature {
+    /// Reject responses without a valid signature (default).
+    #[default]
+    Required,
+    /// Accept them, with a warning, labelled unverified.
+    Optional,
+}
+
+impl std::str::FromStr for ResponseSignature {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "required" => Ok(ResponseSignature::Required),
+            "optional" => Ok(ResponseSignature::Optional),
+            other => Err(Error::Config {
+                what: "response_signature".to_owned(),
+                reason: format!("{other:?} is neither \"required\" nor \"optional\""),
+            }),
+        }
+    }
+}
+
+/// The success `return_code`.
+pub const RETURN_CODE_SUCCESS: &str = "10000";
+
+/// Verifies a parsed response's `sign` under `policy`, before any field is trusted.
+///
+/// - a matching signature: [`Verification::Verified`];
+/// - an unsigned error answer (`return_code` other than 10000, no `sign`): read as an error
+///   under either policy ([`Verification::Unverified`]);
+/// - otherwise `Required` is an [`Error::Signature`], `Optional` a warning and
+///   [`Verification::Unverified`].
+///
+/// ```
+/// use refund_core::{Secret, Verification};
+/// use refund_cpos::{sign, ResponseSignature};
+/// let secret = Secret::new("k");
+/// let good = sign::sign_fields([("return_code", "10000")], &secret);
+/// let v = serde_json::json!({"return_code": 10000, "sign": good});
+/// assert_eq!(sign::verify_response(&v, &secret, ResponseSignature::Required).unwrap(), Verification::Verified);
+/// let forged = serde_json::json!({"return_code": 10000, "refund_status": 1});
+/// assert_eq!(sign::verify_response(&forged, &secret, ResponseSignature::Required).unwrap_err().kind(), "signature");
+/// assert_eq!(sign::verify_response(&forged, &secret, ResponseSignature::Optional).unwrap(), Verification::Unverified);
+/// ```
+pub fn verify_response(
+    response: &Value,
+    secret: &Secret,
+    policy: ResponseSignature,
+) -> Result<Verification, Error> {
+    let problem = match check_response(response, secret) {
+        Ok(()) => return Ok(Verification::Verified),
+        Err(problem) => problem,
+    };
+    let is_success = match response.get("return_code") {
+        Some(Value::String(code)) => code == RETURN_CODE_SUCCESS,
+        Some(Value::Number(code)) => code.to_string() == RETURN_CODE_SUCCESS,
+        _ => false,
+    };
+    if problem == ResponseSignatureProblem::Missing && !is_success {
+        return Ok(Verification::Unverified);
+    }
+    match policy {
+        ResponseSignature::Required => Err(signature_error(problem)),
+        ResponseSignature::Optional => {
+            let id = |k: &str| response.get(k).and_then(Value::as_str).unwrap_or("");
+            tracing::warn!(
+                provider = "cpos",
+                refund_no = id("refund_no"),
+                out_refund_no = id("out_refund_no"),
+                ?problem,
+                "response accepted WITHOUT signature verification (response_signature = optional)"
+            );
+            Ok(Verification::Unverified)
+        }
+    }
+}
+
 /// An error for a response signature that was required and not valid.
-pub(crate) fn signature_error(problem: ResponseSignatureProblem) -> Error {
+fn signature_error(problem: ResponseSignatureProblem) -> Error {
     Error::verify(
         Provider::Cpos,
         match problem {

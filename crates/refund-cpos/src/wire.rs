@@ -1,5 +1,6 @@
-//! CPOS JSON exactly as it travels.
+//! CPOS JSON exactly as it travels, and its status vocabularies.
 
+use refund_core::RefundStatus;
 use serde::{Deserialize, Serialize};
 
 pub use refund_core::json::Text;
@@ -27,20 +28,16 @@ pub struct QueryRequestBody<'a> {
     pub sign: &'a str,
 }
 
-/// The answer. Amounts are yuan strings; `refund_amount` can be negative.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// The fields of an answer that decide a plain query: all top-level scalars, inside the
+/// signature. Everything else is in [`QueryResponseDetail`], decoded only when asked for, so a
+/// malformed detail field can never fail a status query.
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct QueryResponse {
     /// 10000 on success.
     pub return_code: Option<Text>,
     /// Refunded amount, yuan (negative: money leaving the merchant).
     pub refund_amount: Option<String>,
-    /// Order total, yuan.
-    pub total_amount: Option<String>,
-    /// Fee rate.
-    pub rate: Option<Text>,
-    /// Fee, yuan.
-    pub fee: Option<String>,
-    /// 1 success (accepted), 2 failed, 3 unknown.
+    /// 1 success (accepted), 2 failed, 3 unknown: see [`CposStatus`].
     pub refund_status: Option<Text>,
     /// The platform's refund number.
     pub refund_no: Option<String>,
@@ -52,6 +49,20 @@ pub struct QueryResponse {
     pub error_code: Option<Text>,
     /// Error message.
     pub error_msg: Option<String>,
+    /// MD5 signature, upper-case hex.
+    pub sign: Option<String>,
+}
+
+/// CPOS's extra fields: amounts and fees (signed top-level scalars) and WeChat's native answer
+/// (`attach`, **outside** the signature).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QueryResponseDetail {
+    /// Order total, yuan.
+    pub total_amount: Option<String>,
+    /// Fee rate.
+    pub rate: Option<Text>,
+    /// Fee, yuan.
+    pub fee: Option<String>,
     /// Already refunded, yuan.
     pub refunded_amount: Option<String>,
     /// Still refundable, yuan.
@@ -66,16 +77,14 @@ pub struct QueryResponse {
     pub remanent_subsidy_amount: Option<String>,
     /// Fee subsidy actually refunded this time, yuan.
     pub real_fee_subsidy_amount: Option<String>,
-    /// WeChat's native answer (an object, or JSON text holding one).
+    /// WeChat's native answer (an object, or JSON text holding one). Not signed by CPOS.
     #[serde(default, deserialize_with = "refund_core::json::value_or_json_text")]
     pub attach: Option<Attach>,
-    /// MD5 signature, upper-case hex.
-    pub sign: Option<String>,
 }
 
 /// WeChat Pay's native refund-query fields (fen strings). The `_0` suffixed names of WeChat's
 /// refund query are accepted as aliases.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Attach {
     /// `SUCCESS` / `FAIL`.
     pub result_code: Option<String>,
@@ -110,7 +119,7 @@ pub struct Attach {
     /// Coupon details (an array, or JSON text holding one).
     #[serde(default, deserialize_with = "refund_core::json::value_or_json_text")]
     pub refund_detail: Option<Vec<Coupon>>,
-    /// `SUCCESS`, `REFUNDCLOSE`, `PROCESSING`, `CHANGE`.
+    /// `SUCCESS`, `REFUNDCLOSE`, `PROCESSING`, `CHANGE`: see [`WechatRefundStatus`].
     #[serde(alias = "refund_status_0")]
     pub refund_status: Option<String>,
     /// `ORIGINAL`, `BALANCE`, `OTHER_BALANCE`, `OTHER_BANKCARD`.
@@ -122,7 +131,7 @@ pub struct Attach {
 }
 
 /// One coupon in `refund_detail` (amounts in fen).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Coupon {
     /// Coupon or discount id.
     pub promotion_id: Option<Text>,
@@ -135,4 +144,137 @@ pub struct Coupon {
     pub amount: Option<Text>,
     /// Refunded, fen.
     pub refund_amount: Option<Text>,
+}
+
+/// CPOS's own `refund_status`: the only status that decides [`refund_core::Refund::status`].
+///
+/// ```
+/// use refund_cpos::wire::CposStatus;
+/// assert_eq!(CposStatus::parse("1"), CposStatus::Accepted);
+/// assert_eq!(CposStatus::parse("9"), CposStatus::Other("9".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum CposStatus {
+    /// `1`: success (the refund request was accepted; arrival time may vary).
+    Accepted,
+    /// `2`: failed (see `error_code` / `error_msg`).
+    Failed,
+    /// `3`: result unknown; query again.
+    Unknown,
+    /// Anything else, raw.
+    Other(String),
+}
+
+impl CposStatus {
+    /// Reads the raw text (a number or a string on the wire).
+    ///
+    /// ```
+    /// assert_eq!(refund_cpos::wire::CposStatus::parse("3"), refund_cpos::wire::CposStatus::Unknown);
+    /// ```
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "1" => CposStatus::Accepted,
+            "2" => CposStatus::Failed,
+            "3" => CposStatus::Unknown,
+            other => CposStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// The core status (exhaustive).
+    ///
+    /// ```
+    /// assert_eq!(refund_cpos::wire::CposStatus::Failed.to_core(), refund_core::RefundStatus::Failed);
+    /// ```
+    pub fn to_core(&self) -> RefundStatus {
+        match self {
+            CposStatus::Accepted => RefundStatus::Succeeded,
+            CposStatus::Failed => RefundStatus::Failed,
+            CposStatus::Unknown => RefundStatus::Processing,
+            CposStatus::Other(raw) => RefundStatus::Unrecognized(raw.clone()),
+        }
+    }
+}
+
+/// WeChat's own refund status, from `attach` (unsigned: reported in the detail, never used to
+/// decide the core status).
+///
+/// ```
+/// use refund_cpos::wire::WechatRefundStatus;
+/// assert_eq!(WechatRefundStatus::parse("CHANGE").to_core(), Some(refund_core::RefundStatus::NeedsAttention));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub enum WechatRefundStatus {
+    /// `SUCCESS`
+    Success,
+    /// `REFUNDCLOSE`: closed.
+    RefundClose,
+    /// `PROCESSING`
+    Processing,
+    /// `CHANGE`: abnormal, needs manual handling.
+    Change,
+    /// Anything else, raw.
+    Other(String),
+}
+
+impl WechatRefundStatus {
+    /// Reads the raw text.
+    ///
+    /// ```
+    /// assert_eq!(refund_cpos::wire::WechatRefundStatus::parse("SUCCESS"), refund_cpos::wire::WechatRefundStatus::Success);
+    /// ```
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "SUCCESS" => WechatRefundStatus::Success,
+            "REFUNDCLOSE" => WechatRefundStatus::RefundClose,
+            "PROCESSING" => WechatRefundStatus::Processing,
+            "CHANGE" => WechatRefundStatus::Change,
+            other => WechatRefundStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// What the status would mean in core terms, or `None` for a value we do not know.
+    ///
+    /// ```
+    /// assert_eq!(refund_cpos::wire::WechatRefundStatus::parse("X").to_core(), None);
+    /// ```
+    pub fn to_core(&self) -> Option<RefundStatus> {
+        match self {
+            WechatRefundStatus::Success => Some(RefundStatus::Succeeded),
+            WechatRefundStatus::RefundClose => Some(RefundStatus::Cancelled),
+            WechatRefundStatus::Processing => Some(RefundStatus::Processing),
+            WechatRefundStatus::Change => Some(RefundStatus::NeedsAttention),
+            WechatRefundStatus::Other(_) => None,
+        }
+    }
+}
+
+/// A decoded answer: the fields a status query needs, and the strict parse kept for
+/// [`CposAnswer::detail`], which only the detailed query pays for.
+#[derive(Debug, Clone)]
+pub struct CposAnswer {
+    /// The deciding fields.
+    pub response: QueryResponse,
+    document: serde_json::Value,
+}
+
+impl CposAnswer {
+    /// Decodes the deciding fields of a strictly parsed (and verified) document.
+    ///
+    /// ```
+    /// let v = serde_json::json!({"return_code": 10000, "refund_status": 1, "total_amount": 5});
+    /// let a = refund_cpos::wire::CposAnswer::decode(v).unwrap();
+    /// assert_eq!(a.response.refund_status.as_ref().map(|s| s.as_str()), Some("1"));
+    /// assert!(a.detail().is_err()); // `total_amount` must be a yuan string: only the detail fails
+    /// ```
+    pub fn decode(document: serde_json::Value) -> Result<Self, refund_core::Error> {
+        let response = refund_core::json::decode_value(refund_core::Provider::Cpos, &document)?;
+        Ok(CposAnswer { response, document })
+    }
+
+    /// Decodes the detail-only fields (amounts, fees, WeChat's `attach`).
+    pub fn detail(&self) -> Result<QueryResponseDetail, refund_core::Error> {
+        refund_core::json::decode_value(refund_core::Provider::Cpos, &self.document)
+    }
 }

@@ -1,27 +1,127 @@
-//! The client: the only place in this crate that does I/O.
+//! The builder and the protocol core's pipeline drives (no I/O here: core's client sends).
 
-use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 
-use refund_core::http::{HttpConfig, HttpTransport};
+use refund_core::client::{Client, ClientOptions};
+use refund_core::http::{HttpConfig, Transport};
+use refund_core::protocol::{Binding, Protocol};
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{
-    Error, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup, RefundProvider,
+    Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source, Verification,
 };
+use serde_json::Value;
 
-use crate::map;
+use crate::map::{self, STATUS_OK};
 use crate::sign::{self, RefundQuery};
+use crate::wire::{QueryResponse, Text};
 
 /// The production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.edgeros.com";
 
-/// The lookups EdgerOS supports: its refund number and the merchant's.
-pub const SUPPORTED_LOOKUPS: &[LookupKind] = &[LookupKind::RefundId, LookupKind::MerchantRefundId];
+/// A refund-query client for EdgerOS Pay: core's [`Client`] over [`EdgerosProtocol`]. Every
+/// signed response is verified with the platform key before any field is read, and must name
+/// the configured merchant and the refund asked for; there is no switch to turn either off.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), refund_core::Error> {
+/// use refund_edgeros::{EdgerosClient, RefundLookup};
+/// let client = EdgerosClient::builder()
+///     .mch_no("MCH1000000")
+///     .merchant_private_key_file("keys/edgeros_merchant.pem")?
+///     .platform_public_key_file("keys/edgeros_platform.pem")?
+///     .build()?;
+/// let refunds = client.query(&RefundLookup::refund_id("AR202112151405438637829842922855012187")).await?;
+/// # Ok(()) }
+/// ```
+pub type EdgerosClient = Client<EdgerosProtocol>;
 
-/// The source of request nonces (32 characters of `[0-9A-Za-z]` by default); injectable so
-/// tests are deterministic.
-pub type NonceSource = Arc<dyn Fn() -> String + Send + Sync>;
+/// EdgerOS's protocol: the merchant's settings and keys (parsed once), the nonce source, and the
+/// pure steps core's pipeline runs.
+#[derive(Debug)]
+pub struct EdgerosProtocol {
+    base_url: String,
+    mch_no: String,
+    merchant_key: RsaPrivateKey,
+    platform_key: RsaPublicKey,
+    nonce: Source<String>,
+}
+
+impl EdgerosProtocol {
+    /// The configured merchant number.
+    ///
+    /// ```
+    /// # let client = refund_edgeros::EdgerosClient::builder().mch_no("MCH1000000")
+    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap()
+    /// #     .platform_public_key_pem(include_str!("../../../fixtures/keys/edgeros_platform.pub.pem")).unwrap().build().unwrap();
+    /// assert_eq!(client.protocol().mch_no(), "MCH1000000");
+    /// ```
+    pub fn mch_no(&self) -> &str {
+        &self.mch_no
+    }
+}
+
+impl Protocol for EdgerosProtocol {
+    type Answer = QueryResponse;
+    type Builder = EdgerosClientBuilder;
+    const PROVIDER: Provider = Provider::Edgeros;
+    const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
+    const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;
+
+    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+        sign::build_request(
+            &self.base_url,
+            &self.mch_no,
+            &self.merchant_key,
+            &self.nonce.get(),
+            &RefundQuery::for_lookup(lookup),
+        )
+    }
+
+    fn verify_response(&self, _body: &[u8], value: &Value) -> Result<Verification, Error> {
+        sign::verify_response(&self.platform_key, value)
+    }
+
+    fn decode(&self, value: Value) -> Result<QueryResponse, Error> {
+        refund_core::json::decode_value(Provider::Edgeros, &value)
+    }
+
+    /// `data.mch_no` on every answer that carries `data` (success and error alike); on a
+    /// success, `data.refund_no` or `data.mch_refund_no` per the lookup's kind.
+    fn bindings<'a>(
+        &'a self,
+        answer: &'a QueryResponse,
+        lookup: &'a RefundLookup,
+    ) -> Vec<Binding<'a>> {
+        let data = answer.data.as_ref();
+        let field = |f: fn(&crate::wire::ResponseData) -> &Option<Text>| {
+            data.and_then(|d| f(d).as_ref()).map(Text::as_str)
+        };
+        let success = answer.status.0 == STATUS_OK;
+        let mut bindings = Vec::with_capacity(2);
+        if data.is_some() || success {
+            bindings.push(Binding::new(
+                "data.mch_no",
+                &self.mch_no,
+                field(|d| &d.mch_no),
+            ));
+        }
+        if success {
+            bindings.push(match lookup.kind() {
+                LookupKind::MerchantRefundId => Binding::new(
+                    "data.mch_refund_no",
+                    lookup.id(),
+                    field(|d| &d.mch_refund_no),
+                ),
+                _ => Binding::new("data.refund_no", lookup.id(), field(|d| &d.refund_no)),
+            });
+        }
+        bindings
+    }
+
+    fn map(&self, answer: &QueryResponse) -> Result<Vec<Refund>, Error> {
+        map::map_response(answer)
+    }
+}
 
 /// Builds an [`EdgerosClient`]. Keys are parsed here, once; the platform key is required
 /// because every signed response is verified.
@@ -36,221 +136,155 @@ pub type NonceSource = Arc<dyn Fn() -> String + Send + Sync>;
 ///     .build()?;
 /// # Ok::<(), refund_core::Error>(())
 /// ```
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct EdgerosClientBuilder {
     base_url: Option<String>,
     mch_no: Option<String>,
     merchant_key: Option<RsaPrivateKey>,
     platform_key: Option<RsaPublicKey>,
-    nonce: Option<NonceSource>,
-    http: HttpConfig,
-}
-
-impl fmt::Debug for EdgerosClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EdgerosClientBuilder")
-            .field("base_url", &self.base_url)
-            .field("mch_no", &self.mch_no)
-            .field("merchant_key", &self.merchant_key)
-            .field("platform_key", &self.platform_key)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
+    nonce: Option<Source<String>>,
+    options: ClientOptions,
 }
 
 impl EdgerosClientBuilder {
     /// The API base URL (default [`DEFAULT_BASE_URL`]); point it at the sandbox in tests.
+    ///
+    /// ```
+    /// let b = refund_edgeros::EdgerosClient::builder().base_url("http://127.0.0.1:8080");
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
-    /// The merchant number (`mch_no`).
+    /// The merchant number (`mch_no`); every answer must name it.
+    ///
+    /// ```
+    /// let b = refund_edgeros::EdgerosClient::builder().mch_no("MCH1000000");
+    /// ```
     pub fn mch_no(mut self, mch_no: impl Into<String>) -> Self {
         self.mch_no = Some(mch_no.into());
         self
     }
 
     /// The merchant's private key: PEM PKCS#8/PKCS#1 or bare base64 DER.
-    pub fn merchant_private_key_pem(mut self, text: &str) -> Result<Self, Error> {
-        self.merchant_key = Some(RsaPrivateKey::from_text(text)?);
-        Ok(self)
+    ///
+    /// ```
+    /// let b = refund_edgeros::EdgerosClient::builder()
+    ///     .merchant_private_key_pem(include_str!("../../../fixtures/keys/edgeros_merchant.pem"))?;
+    /// # Ok::<(), refund_core::Error>(())
+    /// ```
+    pub fn merchant_private_key_pem(self, text: &str) -> Result<Self, Error> {
+        Ok(self.merchant_private_key(RsaPrivateKey::from_text(text)?))
     }
 
     /// Reads the merchant's private key from a file.
-    pub fn merchant_private_key_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
-        self.merchant_key = Some(RsaPrivateKey::from_file(path)?);
-        Ok(self)
+    ///
+    /// ```
+    /// assert!(refund_edgeros::EdgerosClient::builder().merchant_private_key_file("/nonexistent.pem").is_err());
+    /// ```
+    pub fn merchant_private_key_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        Ok(self.merchant_private_key(RsaPrivateKey::from_file(path)?))
     }
 
     /// An already-parsed merchant key.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap();
+    /// let b = refund_edgeros::EdgerosClient::builder().merchant_private_key(key);
+    /// ```
     pub fn merchant_private_key(mut self, key: RsaPrivateKey) -> Self {
         self.merchant_key = Some(key);
         self
     }
 
+    /// The platform's public key (SubjectPublicKeyInfo PEM or bare base64 DER), used to verify
+    /// every signed response.
+    ///
+    /// ```
+    /// let b = refund_edgeros::EdgerosClient::builder()
+    ///     .platform_public_key_pem(include_str!("../../../fixtures/keys/edgeros_platform.pub.pem"))?;
+    /// # Ok::<(), refund_core::Error>(())
+    /// ```
+    pub fn platform_public_key_pem(self, text: &str) -> Result<Self, Error> {
+        Ok(self.platform_public_key(RsaPublicKey::from_text(text)?))
+    }
+
+    /// Reads the platform's public key from a file.
+    ///
+    /// ```
+    /// assert!(refund_edgeros::EdgerosClient::builder().platform_public_key_file("/nonexistent.pem").is_err());
+    /// ```
+    pub fn platform_public_key_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        Ok(self.platform_public_key(RsaPublicKey::from_file(path)?))
+    }
+
     /// An already-parsed platform public key.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPublicKey::from_text(include_str!("../../../fixtures/keys/edgeros_platform.pub.pem")).unwrap();
+    /// let b = refund_edgeros::EdgerosClient::builder().platform_public_key(key);
+    /// ```
     pub fn platform_public_key(mut self, key: RsaPublicKey) -> Self {
         self.platform_key = Some(key);
         self
     }
 
-    /// The platform's public key (SubjectPublicKeyInfo PEM or bare base64 DER), used to verify
-    /// every signed response.
-    pub fn platform_public_key_pem(mut self, text: &str) -> Result<Self, Error> {
-        self.platform_key = Some(RsaPublicKey::from_text(text)?);
-        Ok(self)
-    }
-
-    /// Reads the platform's public key from a file.
-    pub fn platform_public_key_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
-        self.platform_key = Some(RsaPublicKey::from_file(path)?);
-        Ok(self)
-    }
-
-    /// Replaces the nonce source (tests).
+    /// Replaces the nonce source (32 characters of `[0-9A-Za-z]` by default; tests).
+    ///
+    /// ```
+    /// let b = refund_edgeros::EdgerosClient::builder().nonce_source(|| "0123456789abcdefABCDEF0123456789".to_owned());
+    /// ```
     pub fn nonce_source(mut self, nonce: impl Fn() -> String + Send + Sync + 'static) -> Self {
-        self.nonce = Some(Arc::new(nonce));
+        self.nonce = Some(Source::new(nonce));
         self
     }
 
     /// Timeouts, retries and the body limit.
+    ///
+    /// ```
+    /// let b = refund_edgeros::EdgerosClient::builder().http_config(Default::default());
+    /// ```
     pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.http = config;
+        self.options = self.options.with_http_config(config);
+        self
+    }
+
+    /// The transport (default: [`refund_core::http::HttpTransport`]).
+    ///
+    /// ```
+    /// # let t = refund_core::http::HttpTransport::new(&Default::default()).unwrap();
+    /// let b = refund_edgeros::EdgerosClient::builder().transport(std::sync::Arc::new(t));
+    /// ```
+    pub fn transport(mut self, transport: std::sync::Arc<dyn Transport>) -> Self {
+        self.options = self.options.with_transport(transport);
         self
     }
 
     /// Checks the settings and builds the client.
+    ///
+    /// ```
+    /// assert_eq!(refund_edgeros::EdgerosClient::builder().build().unwrap_err().kind(), "config");
+    /// ```
     pub fn build(self) -> Result<EdgerosClient, Error> {
-        let missing = |what: &str| Error::Config {
-            what: what.to_owned(),
-            reason: "is required".to_owned(),
-        };
         let base_url = self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         refund_core::request::validate_base_url(&base_url)?;
-        let mch_no = self
-            .mch_no
-            .filter(|m| !m.is_empty())
-            .ok_or_else(|| missing("mch_no"))?;
-        Ok(EdgerosClient {
+        let protocol = EdgerosProtocol {
             base_url,
-            mch_no,
+            mch_no: self
+                .mch_no
+                .filter(|m| !m.is_empty())
+                .ok_or_else(|| Error::missing_setting("mch_no"))?,
             merchant_key: self
                 .merchant_key
-                .ok_or_else(|| missing("merchant private key"))?,
+                .ok_or_else(|| Error::missing_setting("merchant private key"))?,
             platform_key: self
                 .platform_key
-                .ok_or_else(|| missing("platform public key"))?,
+                .ok_or_else(|| Error::missing_setting("platform public key"))?,
             nonce: self
                 .nonce
-                .unwrap_or_else(|| Arc::new(|| refund_core::rsa_keys::random_token(32))),
-            transport: HttpTransport::new(Provider::Edgeros, self.http)?,
-        })
-    }
-}
-
-/// A refund-query client for EdgerOS Pay. Every signed response is verified with the platform
-/// key before any field is read; there is no switch to turn that off.
-///
-/// ```no_run
-/// # async fn run() -> Result<(), refund_core::Error> {
-/// use refund_edgeros::{EdgerosClient, RefundLookup};
-/// let client = EdgerosClient::builder()
-///     .mch_no("MCH1000000")
-///     .merchant_private_key_file("keys/edgeros_merchant.pem")?
-///     .platform_public_key_file("keys/edgeros_platform.pem")?
-///     .build()?;
-/// let refunds = client.query(&RefundLookup::refund_id("AR202112151405438637829842922855012187")).await?;
-/// # Ok(()) }
-/// ```
-pub struct EdgerosClient {
-    base_url: String,
-    mch_no: String,
-    merchant_key: RsaPrivateKey,
-    platform_key: RsaPublicKey,
-    nonce: NonceSource,
-    transport: HttpTransport,
-}
-
-impl fmt::Debug for EdgerosClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EdgerosClient")
-            .field("base_url", &self.base_url)
-            .field("mch_no", &self.mch_no)
-            .field("merchant_key", &self.merchant_key)
-            .field("platform_key", &self.platform_key)
-            .field("http", self.transport.config())
-            .finish_non_exhaustive()
-    }
-}
-
-impl EdgerosClient {
-    /// Starts building a client.
-    ///
-    /// ```
-    /// let builder = refund_edgeros::EdgerosClient::builder();
-    /// assert!(builder.build().is_err()); // required settings are missing
-    /// ```
-    pub fn builder() -> EdgerosClientBuilder {
-        EdgerosClientBuilder::default()
-    }
-
-    /// Builds the signed request for `lookup` without sending it (sans-IO).
-    ///
-    /// ```
-    /// # let client = refund_edgeros::EdgerosClient::builder().mch_no("MCH1000000")
-    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap()
-    /// #     .platform_public_key_pem(include_str!("../../../fixtures/keys/edgeros_platform.pub.pem")).unwrap().build().unwrap();
-    /// let request = client.prepare(&refund_edgeros::RefundLookup::refund_id("AR202112151405438637829842922855012187")).unwrap();
-    /// assert!(request.url.starts_with("http"));
-    /// ```
-    pub fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-        lookup.require_kind(SUPPORTED_LOOKUPS)?;
-        lookup.validate(sign::MAX_ID_CHARS)?;
-        let query = match lookup.kind() {
-            LookupKind::MerchantRefundId => RefundQuery::mch_refund_no(lookup.id()),
-            _ => RefundQuery::refund_no(lookup.id()),
+                .unwrap_or_else(|| Source::new(|| refund_core::rsa_keys::random_token(32))),
         };
-        sign::build_request(
-            &self.base_url,
-            &self.mch_no,
-            &self.merchant_key,
-            &(self.nonce)(),
-            &query,
-        )
-    }
-
-    /// Verifies and maps a response body (sans-IO).
-    ///
-    /// ```
-    /// # let client = refund_edgeros::EdgerosClient::builder().mch_no("MCH1000000")
-    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap()
-    /// #     .platform_public_key_pem(include_str!("../../../fixtures/keys/edgeros_platform.pub.pem")).unwrap().build().unwrap();
-    /// let refunds = client.parse_response(include_bytes!("../../../fixtures/edgeros/responses/seed_success_resigned.json")).unwrap();
-    /// assert_eq!(refunds.len(), 1);
-    /// ```
-    pub fn parse_response(&self, body: &[u8]) -> Result<Vec<Refund>, Error> {
-        map::map_response_body(body, &self.platform_key)
-    }
-
-    /// Queries EdgerOS for one refund (the `Vec` holds exactly one on success).
-    pub async fn query(&self, lookup: &RefundLookup) -> Result<Vec<Refund>, Error> {
-        let request = self.prepare(lookup)?;
-        let response = self.transport.execute(&request).await?;
-        self.parse_response(&response.body)
-    }
-}
-
-impl RefundProvider for EdgerosClient {
-    fn provider(&self) -> Provider {
-        Provider::Edgeros
-    }
-
-    fn supported_lookups(&self) -> &'static [LookupKind] {
-        SUPPORTED_LOOKUPS
-    }
-
-    fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a> {
-        Box::pin(self.query(lookup))
+        Client::new(protocol, self.options)
     }
 }

@@ -3,7 +3,9 @@
 //! Refund queries for EdgerOS Pay (翼辉支付): `GET /pay/v1/transactions/refund`, requests signed
 //! with SHA256withRSA in `x-acopay-*` headers, and **every signed response verified** with the
 //! platform key before a single field is trusted. The signing and verification rules are
-//! byte-exact with the vendor's official Java SDK (tested against its own vectors).
+//! byte-exact with the vendor's official Java SDK (tested against its own vectors). Every
+//! answer must also name the configured merchant and the refund asked for (a replayed answer
+//! about another refund is an [`Error::Mismatch`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), refund_core::Error> {
@@ -18,17 +20,19 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Layout
-//! - [`sign`]: canonical JSON, request signature, response verification (pure).
-//! - [`wire`]: the JSON as it travels.
+//! ## Layout (the same rooms in every provider crate)
+//! - [`sign`]: lookups, canonical JSON, request signature, response verification (pure).
+//! - [`wire`]: the JSON as it travels, and [`wire::EdgerosStatus`].
 //! - [`map`]: `code` `SUCCESS` → succeeded, anything else unrecognised (no public list exists);
 //!   `refund_amount` yuan → exact fen; `success_time` RFC 3339 → UTC.
-//! - [`EdgerosClient`]: the only I/O.
+//! - [`EdgerosProtocol`]: the builder and the protocol core's pipeline drives
+//!   (strict parse → verify → decode → bind → map); core's client does the I/O.
 //!
 //! ## Crypto back-end
 //! | back-end | how | note |
 //! |---|---|---|
 //! | `rsa` (default) | pure Rust, blinded signing | see `docs/security.md` for RUSTSEC-2023-0071 |
+//! | `aws-lc` (feature) | aws-lc-rs, constant-time | byte-identical signatures |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
@@ -39,8 +43,7 @@ pub mod map;
 pub mod sign;
 pub mod wire;
 
-pub use client::{
-    DEFAULT_BASE_URL, EdgerosClient, EdgerosClientBuilder, NonceSource, SUPPORTED_LOOKUPS,
-};
+pub use client::{DEFAULT_BASE_URL, EdgerosClient, EdgerosClientBuilder, EdgerosProtocol};
 pub use refund_core;
-pub use refund_core::{Error, Refund, RefundLookup, RefundStatus};
+pub use refund_core::{Error, Refund, RefundLookup, RefundStatus, Verification};
+pub use sign::SUPPORTED_LOOKUPS;

@@ -12,7 +12,10 @@
 use std::collections::BTreeMap;
 
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
-use refund_core::{Error, Method, PreparedRequest, Provider, SignatureStage};
+use refund_core::{
+    Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, SignatureStage,
+    Verification,
+};
 use serde_json::Value;
 
 /// The only signature type EdgerOS uses.
@@ -25,6 +28,8 @@ pub const ACO_PAY_SDK: &str = "2.0.0";
 pub const API_VERSION: &str = "1.0";
 /// Longest refund number accepted (characters).
 pub const MAX_ID_CHARS: usize = 50;
+/// The lookups EdgerOS supports: its refund number and the merchant's.
+pub const SUPPORTED_LOOKUPS: &[LookupKind] = &[LookupKind::RefundId, LookupKind::MerchantRefundId];
 
 /// A value in canonical JSON: a string, an integer or an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +119,22 @@ pub struct RefundQuery {
 }
 
 impl RefundQuery {
+    /// The query for a lookup of a [`SUPPORTED_LOOKUPS`] kind.
+    ///
+    /// ```
+    /// let q = refund_edgeros::sign::RefundQuery::for_lookup(&refund_core::RefundLookup::merchant_refund_id("dx1"));
+    /// assert_eq!(q.mch_refund_no.as_deref(), Some("dx1"));
+    /// ```
+    pub fn for_lookup(lookup: &RefundLookup) -> Self {
+        match lookup.kind() {
+            LookupKind::MerchantRefundId => RefundQuery::mch_refund_no(lookup.id()),
+            LookupKind::RefundId
+            | LookupKind::OriginalTransactionId
+            | LookupKind::ChannelTradeNo => RefundQuery::refund_no(lookup.id()),
+            _ => RefundQuery::refund_no(lookup.id()),
+        }
+    }
+
     /// By EdgerOS's refund number.
     pub fn refund_no(id: impl Into<String>) -> Self {
         RefundQuery {
@@ -352,22 +373,28 @@ pub fn response_canonical(response: &Value) -> Result<SignedParts, Error> {
 }
 
 /// Verifies a parsed response with the platform key when the SDK's rule requires it
-/// (`status` 200 or `data.sign` present). Returns whether a signature was checked.
+/// (`status` 200 or `data.sign` present): [`Verification::Verified`] when it was checked,
+/// [`Verification::Unverified`] for an unsigned error answer (which can only deny, never fake a
+/// refund).
 ///
 /// A response that must be signed but is not, a `sign_type` other than `SHA256withRSA`, or a
 /// signature that does not match is an [`Error::Signature`]. There is no way to skip this.
 ///
 /// ```
 /// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/edgeros_platform.pem")).unwrap();
+/// use refund_core::Verification;
 /// let v = refund_core::json::parse_strict(br#"{"status":500,"message":"err","data":null}"#).unwrap();
-/// assert_eq!(refund_edgeros::sign::verify_response(platform.public_key(), &v).unwrap(), false);
+/// assert_eq!(refund_edgeros::sign::verify_response(platform.public_key(), &v).unwrap(), Verification::Unverified);
 /// let v = refund_core::json::parse_strict(br#"{"status":200,"message":"SUCCESS","data":{"code":"SUCCESS"}}"#).unwrap();
 /// assert!(refund_edgeros::sign::verify_response(platform.public_key(), &v).is_err());
 /// ```
-pub fn verify_response(platform_key: &RsaPublicKey, response: &Value) -> Result<bool, Error> {
+pub fn verify_response(
+    platform_key: &RsaPublicKey,
+    response: &Value,
+) -> Result<Verification, Error> {
     let parts = response_canonical(response)?;
     if !parts.must_verify() {
-        return Ok(false);
+        return Ok(Verification::Unverified);
     }
     let sign = parts.sign.as_deref().ok_or_else(|| {
         Error::verify(
@@ -390,5 +417,5 @@ pub fn verify_response(platform_key: &RsaPublicKey, response: &Value) -> Result<
     platform_key
         .verify_base64(parts.canonical.as_bytes(), sign)
         .map_err(|e| Error::verify(Provider::Edgeros, format!("data.sign: {e}")))?;
-    Ok(true)
+    Ok(Verification::Verified)
 }

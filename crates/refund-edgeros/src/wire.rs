@@ -1,12 +1,12 @@
-//! EdgerOS Pay's JSON exactly as it travels.
+//! EdgerOS Pay's JSON exactly as it travels, and its status vocabulary.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use refund_core::RefundStatus;
+use serde::{Deserialize, Deserializer};
 
 pub use refund_core::json::Text;
 
 /// The HTTP `status` field: a JSON number, or a numeric string (`"200"`) that the SDK coerces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusCode(pub i64);
 
 impl<'de> Deserialize<'de> for StatusCode {
@@ -19,7 +19,7 @@ impl<'de> Deserialize<'de> for StatusCode {
 }
 
 /// The answer: `{status, message, fieldErrors, data}`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct QueryResponse {
     /// 200 on success; an error status (1007...) otherwise.
     pub status: StatusCode,
@@ -35,9 +35,9 @@ pub struct QueryResponse {
 }
 
 /// `data`: every field is a string in the SDK's model.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ResponseData {
-    /// Merchant number.
+    /// Merchant number: bound to the configured merchant on every answer.
     pub mch_no: Option<Text>,
     /// The platform's random nonce.
     pub nonce: Option<Text>,
@@ -55,7 +55,7 @@ pub struct ResponseData {
     pub refund_no: Option<Text>,
     /// Yuan, two decimals (`"0.01"`).
     pub refund_amount: Option<Text>,
-    /// Business status (`SUCCESS`).
+    /// Business status (`SUCCESS`), see [`EdgerosStatus`].
     pub code: Option<Text>,
     /// Description of `code`.
     pub description: Option<Text>,
@@ -63,6 +63,49 @@ pub struct ResponseData {
     pub refund_reason: Option<Text>,
     /// RFC 3339 (`2024-04-24T17:15:21+08:00`).
     pub success_time: Option<Text>,
-    /// `WECHAT_PAY`, `ALIPAY`, ...
+    /// `WECHAT_PAY`, `ALIPAY`, ... (kept raw).
     pub refund_channel: Option<Text>,
+}
+
+/// The business status `data.code`. Only `SUCCESS` is documented; no public list of other values
+/// exists, so everything else is kept raw and maps to [`RefundStatus::Unrecognized`].
+///
+/// ```
+/// use refund_edgeros::wire::EdgerosStatus;
+/// assert_eq!(EdgerosStatus::parse("SUCCESS").to_core(), refund_core::RefundStatus::Succeeded);
+/// assert_eq!(EdgerosStatus::parse("REFUNDING").to_core(), refund_core::RefundStatus::Unrecognized("REFUNDING".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EdgerosStatus {
+    /// `SUCCESS`
+    Success,
+    /// Anything else, raw.
+    Other(String),
+}
+
+impl EdgerosStatus {
+    /// Reads the raw `code`.
+    ///
+    /// ```
+    /// assert_eq!(refund_edgeros::wire::EdgerosStatus::parse("X"), refund_edgeros::wire::EdgerosStatus::Other("X".into()));
+    /// ```
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "SUCCESS" => EdgerosStatus::Success,
+            other => EdgerosStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// The core status (exhaustive: a new variant forces a decision here).
+    ///
+    /// ```
+    /// assert!(refund_edgeros::wire::EdgerosStatus::Success.to_core().is_terminal());
+    /// ```
+    pub fn to_core(&self) -> RefundStatus {
+        match self {
+            EdgerosStatus::Success => RefundStatus::Succeeded,
+            EdgerosStatus::Other(raw) => RefundStatus::Unrecognized(raw.clone()),
+        }
+    }
 }

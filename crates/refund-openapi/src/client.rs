@@ -1,32 +1,41 @@
-//! The client: the only place in this crate that does I/O.
+//! The builder and the protocol core's pipeline drives (no I/O here: core's client sends).
 
-use std::fmt;
+use std::borrow::Cow;
 use std::path::Path;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use refund_core::http::{HttpConfig, HttpTransport};
+use refund_core::client::{Client, ClientOptions};
+use refund_core::http::{HttpConfig, Transport};
+use refund_core::protocol::{Binding, Protocol};
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{
-    Currency, Error, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup,
-    RefundProvider,
+    Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source,
+    Verification,
 };
+use serde::Deserialize;
+use serde_json::Value;
 
-use crate::{map, sign};
+use crate::map::{self, CODE_SUCCESS};
+use crate::sign;
+use crate::wire::QueryResponse;
 
 /// The unit of the `timestamp` in `param`. The vendor's field table says milliseconds, its
 /// example uses seconds; milliseconds is the default.
 ///
 /// ```
 /// assert_eq!("seconds".parse::<refund_openapi::TimestampUnit>().unwrap(), refund_openapi::TimestampUnit::Seconds);
+/// let unit: refund_openapi::TimestampUnit = serde_json::from_str("\"ms\"").unwrap();
+/// assert_eq!(unit, refund_openapi::TimestampUnit::Millis);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[non_exhaustive]
 pub enum TimestampUnit {
     /// Milliseconds since the Unix epoch (`1677495496979`).
     #[default]
+    #[serde(rename = "millis", alias = "milliseconds", alias = "ms")]
     Millis,
     /// Seconds since the Unix epoch (`1722416882`).
+    #[serde(rename = "seconds", alias = "secs", alias = "s")]
     Seconds,
 }
 
@@ -50,137 +59,17 @@ impl std::str::FromStr for TimestampUnit {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        match s {
-            "millis" | "milliseconds" | "ms" => Ok(TimestampUnit::Millis),
-            "seconds" | "secs" | "s" => Ok(TimestampUnit::Seconds),
-            other => Err(Error::Config {
+        TimestampUnit::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
+            .map_err(|_| Error::Config {
                 what: "timestamp_unit".to_owned(),
-                reason: format!("{other:?} is neither \"millis\" nor \"seconds\""),
-            }),
-        }
+                reason: format!("{s:?} is neither \"millis\" nor \"seconds\""),
+            })
     }
 }
 
-/// The source of "now" for the `timestamp` field; injectable so tests are deterministic.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// Builds an [`OpenApiClient`]. The key is parsed here, once.
-///
-/// ```
-/// # let pem = include_str!("../../../fixtures/keys/openapi_merchant_2048.pem");
-/// let client = refund_openapi::OpenApiClient::builder()
-///     .base_url("https://gateway.example")
-///     .app_id("733b887a4a784708bb369524db5b6ded")
-///     .merchant_private_key_pem(pem)?
-///     .build()?;
-/// # Ok::<(), refund_core::Error>(())
-/// ```
-#[derive(Default)]
-pub struct OpenApiClientBuilder {
-    base_url: Option<String>,
-    app_id: Option<String>,
-    key: Option<RsaPrivateKey>,
-    currency: Option<Currency>,
-    timestamp_unit: TimestampUnit,
-    clock: Option<Clock>,
-    http: HttpConfig,
-}
-
-impl fmt::Debug for OpenApiClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenApiClientBuilder")
-            .field("base_url", &self.base_url)
-            .field("app_id", &self.app_id)
-            .field("key", &self.key)
-            .field("currency", &self.currency)
-            .field("timestamp_unit", &self.timestamp_unit)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
-}
-
-impl OpenApiClientBuilder {
-    /// The gateway's domain (`{domain}` in the vendor docs), e.g. `https://gateway.example`.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// The merchant's `appId`.
-    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
-        self.app_id = Some(app_id.into());
-        self
-    }
-
-    /// The merchant's private key: PEM PKCS#8, PEM PKCS#1 or bare base64 DER (as vendors hand
-    /// it out). 2048 and 4096 bits both work.
-    pub fn merchant_private_key_pem(mut self, text: &str) -> Result<Self, Error> {
-        self.key = Some(RsaPrivateKey::from_text(text)?);
-        Ok(self)
-    }
-
-    /// Reads the merchant's private key from a file (any form [`Self::merchant_private_key_pem`]
-    /// accepts).
-    pub fn merchant_private_key_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
-        self.key = Some(RsaPrivateKey::from_file(path)?);
-        Ok(self)
-    }
-
-    /// An already-parsed merchant key.
-    pub fn merchant_private_key(mut self, key: RsaPrivateKey) -> Self {
-        self.key = Some(key);
-        self
-    }
-
-    /// The currency of the gateway's minor-unit amounts (default CNY).
-    pub fn currency(mut self, currency: Currency) -> Self {
-        self.currency = Some(currency);
-        self
-    }
-
-    /// Milliseconds (default) or seconds in `timestamp`.
-    pub fn timestamp_unit(mut self, unit: TimestampUnit) -> Self {
-        self.timestamp_unit = unit;
-        self
-    }
-
-    /// Replaces the system clock (tests, replays).
-    pub fn clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
-        self.clock = Some(Arc::new(clock));
-        self
-    }
-
-    /// Timeouts, retries and the body limit.
-    pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.http = config;
-        self
-    }
-
-    /// Checks the settings and builds the client (one HTTP client, the key ready to sign).
-    pub fn build(self) -> Result<OpenApiClient, Error> {
-        let missing = |what: &str| Error::Config {
-            what: what.to_owned(),
-            reason: "is required".to_owned(),
-        };
-        let base_url = self.base_url.ok_or_else(|| missing("base_url"))?;
-        refund_core::request::validate_base_url(&base_url)?;
-        let app_id = self.app_id.ok_or_else(|| missing("app_id"))?;
-        if app_id.is_empty() {
-            return Err(missing("app_id"));
-        }
-        Ok(OpenApiClient {
-            base_url,
-            app_id,
-            key: self.key.ok_or_else(|| missing("merchant private key"))?,
-            currency: self.currency.unwrap_or(Currency::Cny),
-            timestamp_unit: self.timestamp_unit,
-            clock: self.clock.unwrap_or_else(|| Arc::new(Utc::now)),
-            transport: HttpTransport::new(Provider::OpenApi, self.http)?,
-        })
-    }
-}
-
-/// A refund-query client for an Open API gateway.
+/// A refund-query client for an Open API gateway: core's [`Client`] over [`OpenApiProtocol`].
+/// Answers are unsigned by protocol (labelled [`Verification::NotSigned`]) but still bound:
+/// every refund in an answer must carry the id that was looked up.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), refund_core::Error> {
@@ -196,85 +85,228 @@ impl OpenApiClientBuilder {
 /// }
 /// # Ok(()) }
 /// ```
-pub struct OpenApiClient {
+pub type OpenApiClient = Client<OpenApiProtocol>;
+
+/// The Open API protocol: the merchant's settings and key (parsed once), the clock, and the
+/// pure steps core's pipeline runs.
+#[derive(Debug)]
+pub struct OpenApiProtocol {
     base_url: String,
     app_id: String,
     key: RsaPrivateKey,
     currency: Currency,
     timestamp_unit: TimestampUnit,
-    clock: Clock,
-    transport: HttpTransport,
+    clock: Source<DateTime<Utc>>,
 }
 
-impl fmt::Debug for OpenApiClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenApiClient")
-            .field("base_url", &self.base_url)
-            .field("app_id", &self.app_id)
-            .field("key", &self.key)
-            .field("currency", &self.currency)
-            .field("timestamp_unit", &self.timestamp_unit)
-            .field("http", self.transport.config())
-            .finish_non_exhaustive()
-    }
-}
+impl Protocol for OpenApiProtocol {
+    type Answer = QueryResponse;
+    type Builder = OpenApiClientBuilder;
+    const PROVIDER: Provider = Provider::OpenApi;
+    const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
+    const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;
 
-impl OpenApiClient {
-    /// Starts building a client.
-    ///
-    /// ```
-    /// let builder = refund_openapi::OpenApiClient::builder();
-    /// assert!(builder.build().is_err()); // required settings are missing
-    /// ```
-    pub fn builder() -> OpenApiClientBuilder {
-        OpenApiClientBuilder::default()
-    }
-
-    /// Builds the signed request for `lookup` without sending it (sans-IO; the timestamp comes
-    ///
-    /// ```
-    /// # let client = refund_openapi::OpenApiClient::builder().base_url("https://gw.example").app_id("app")
-    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap().build().unwrap();
-    /// let request = client.prepare(&refund_openapi::RefundLookup::refund_id("1818566685947465728")).unwrap();
-    /// assert!(request.url.starts_with("http"));
-    /// ```
-    /// from the client's clock).
-    pub fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-        let timestamp = self.timestamp_unit.of((self.clock)());
+    /// A current timestamp for every attempt (the gateway rejects stale ones).
+    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+        let timestamp = self.timestamp_unit.of(self.clock.get());
         sign::build_request(&self.base_url, &self.app_id, &self.key, lookup, timestamp)
     }
 
-    /// Maps a response body received for a query (sans-IO).
-    ///
-    /// ```
-    /// # let client = refund_openapi::OpenApiClient::builder().base_url("https://gw.example").app_id("app")
-    /// #     .merchant_private_key_pem(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap().build().unwrap();
-    /// let refunds = client.parse_response(include_bytes!("../../../fixtures/openapi/responses/seed_success.json")).unwrap();
-    /// assert_eq!(refunds.len(), 2);
-    /// ```
-    pub fn parse_response(&self, body: &[u8]) -> Result<Vec<Refund>, Error> {
-        map::map_response_body(body, self.currency)
+    /// The gateway does not sign its answers.
+    fn verify_response(&self, _body: &[u8], _value: &Value) -> Result<Verification, Error> {
+        Ok(Verification::NotSigned)
     }
 
-    /// Queries the gateway. Several refunds can come back for one original transaction; an empty
-    /// `Vec` means the gateway knows of none.
-    pub async fn query(&self, lookup: &RefundLookup) -> Result<Vec<Refund>, Error> {
-        let request = self.prepare(lookup)?;
-        let response = self.transport.execute(&request).await?;
-        self.parse_response(&response.body)
+    fn decode(&self, value: Value) -> Result<QueryResponse, Error> {
+        refund_core::json::decode_value(Provider::OpenApi, &value)
+    }
+
+    /// On a success, every item in `data` carries the looked-up `refundTransactionId` or
+    /// `originalTransactionId`. Error answers name nothing to bind.
+    fn bindings<'a>(
+        &'a self,
+        answer: &'a QueryResponse,
+        lookup: &'a RefundLookup,
+    ) -> Vec<Binding<'a>> {
+        if answer.code != CODE_SUCCESS {
+            return Vec::new();
+        }
+        let by_original = lookup.kind() == LookupKind::OriginalTransactionId;
+        answer
+            .data
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, record)| {
+                let (name, answered) = if by_original {
+                    ("originalTransactionId", &record.original_transaction_id)
+                } else {
+                    ("refundTransactionId", &record.refund_transaction_id)
+                };
+                Binding::new(
+                    Cow::Owned(format!("data[{i}].{name}")),
+                    lookup.id(),
+                    answered.as_deref(),
+                )
+            })
+            .collect()
+    }
+
+    fn map(&self, answer: &QueryResponse) -> Result<Vec<Refund>, Error> {
+        map::map_response(answer, self.currency)
     }
 }
 
-impl RefundProvider for OpenApiClient {
-    fn provider(&self) -> Provider {
-        Provider::OpenApi
+/// Builds an [`OpenApiClient`]. The key is parsed here, once.
+///
+/// ```
+/// # let pem = include_str!("../../../fixtures/keys/openapi_merchant_2048.pem");
+/// let client = refund_openapi::OpenApiClient::builder()
+///     .base_url("https://gateway.example")
+///     .app_id("733b887a4a784708bb369524db5b6ded")
+///     .merchant_private_key_pem(pem)?
+///     .build()?;
+/// # Ok::<(), refund_core::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct OpenApiClientBuilder {
+    base_url: Option<String>,
+    app_id: Option<String>,
+    key: Option<RsaPrivateKey>,
+    currency: Option<Currency>,
+    timestamp_unit: TimestampUnit,
+    clock: Option<Source<DateTime<Utc>>>,
+    options: ClientOptions,
+}
+
+impl OpenApiClientBuilder {
+    /// The gateway's domain (`{domain}` in the vendor docs), e.g. `https://gateway.example`.
+    ///
+    /// ```
+    /// let b = refund_openapi::OpenApiClient::builder().base_url("https://gateway.example");
+    /// ```
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
     }
 
-    fn supported_lookups(&self) -> &'static [LookupKind] {
-        sign::SUPPORTED_LOOKUPS
+    /// The merchant's `appId`.
+    ///
+    /// ```
+    /// let b = refund_openapi::OpenApiClient::builder().app_id("733b887a4a784708bb369524db5b6ded");
+    /// ```
+    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.app_id = Some(app_id.into());
+        self
     }
 
-    fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a> {
-        Box::pin(self.query(lookup))
+    /// The merchant's private key: PEM PKCS#8, PEM PKCS#1 or bare base64 DER (as vendors hand
+    /// it out). 2048 and 4096 bits both work.
+    ///
+    /// ```
+    /// let b = refund_openapi::OpenApiClient::builder()
+    ///     .merchant_private_key_pem(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem"))?;
+    /// # Ok::<(), refund_core::Error>(())
+    /// ```
+    pub fn merchant_private_key_pem(self, text: &str) -> Result<Self, Error> {
+        Ok(self.merchant_private_key(RsaPrivateKey::from_text(text)?))
+    }
+
+    /// Reads the merchant's private key from a file (any form [`Self::merchant_private_key_pem`]
+    /// accepts).
+    ///
+    /// ```
+    /// assert!(refund_openapi::OpenApiClient::builder().merchant_private_key_file("/nonexistent.pem").is_err());
+    /// ```
+    pub fn merchant_private_key_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        Ok(self.merchant_private_key(RsaPrivateKey::from_file(path)?))
+    }
+
+    /// An already-parsed merchant key.
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// let b = refund_openapi::OpenApiClient::builder().merchant_private_key(key);
+    /// ```
+    pub fn merchant_private_key(mut self, key: RsaPrivateKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// The currency of the gateway's minor-unit amounts (default CNY).
+    ///
+    /// ```
+    /// let b = refund_openapi::OpenApiClient::builder().currency(refund_core::Currency::Cny);
+    /// ```
+    pub fn currency(mut self, currency: Currency) -> Self {
+        self.currency = Some(currency);
+        self
+    }
+
+    /// Milliseconds (default) or seconds in `timestamp`.
+    ///
+    /// ```
+    /// let b = refund_openapi::OpenApiClient::builder().timestamp_unit(refund_openapi::TimestampUnit::Seconds);
+    /// ```
+    pub fn timestamp_unit(mut self, unit: TimestampUnit) -> Self {
+        self.timestamp_unit = unit;
+        self
+    }
+
+    /// Replaces the system clock (tests, replays).
+    ///
+    /// ```
+    /// let b = refund_openapi::OpenApiClient::builder().clock(|| chrono::DateTime::from_timestamp(1722416882, 0).unwrap());
+    /// ```
+    pub fn clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = Some(Source::new(clock));
+        self
+    }
+
+    /// Timeouts, retries and the body limit.
+    ///
+    /// ```
+    /// let b = refund_openapi::OpenApiClient::builder().http_config(Default::default());
+    /// ```
+    pub fn http_config(mut self, config: HttpConfig) -> Self {
+        self.options = self.options.with_http_config(config);
+        self
+    }
+
+    /// The transport (default: [`refund_core::http::HttpTransport`]).
+    ///
+    /// ```
+    /// # let t = refund_core::http::HttpTransport::new(&Default::default()).unwrap();
+    /// let b = refund_openapi::OpenApiClient::builder().transport(std::sync::Arc::new(t));
+    /// ```
+    pub fn transport(mut self, transport: std::sync::Arc<dyn Transport>) -> Self {
+        self.options = self.options.with_transport(transport);
+        self
+    }
+
+    /// Checks the settings and builds the client (one HTTP client, the key ready to sign).
+    ///
+    /// ```
+    /// assert_eq!(refund_openapi::OpenApiClient::builder().build().unwrap_err().kind(), "config");
+    /// ```
+    pub fn build(self) -> Result<OpenApiClient, Error> {
+        let base_url = self
+            .base_url
+            .ok_or_else(|| Error::missing_setting("base_url"))?;
+        refund_core::request::validate_base_url(&base_url)?;
+        let protocol = OpenApiProtocol {
+            base_url,
+            app_id: self
+                .app_id
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| Error::missing_setting("app_id"))?,
+            key: self
+                .key
+                .ok_or_else(|| Error::missing_setting("merchant private key"))?,
+            currency: self.currency.unwrap_or(Currency::Cny),
+            timestamp_unit: self.timestamp_unit,
+            clock: self.clock.unwrap_or_else(|| Source::new(Utc::now)),
+        };
+        Client::new(protocol, self.options)
     }
 }

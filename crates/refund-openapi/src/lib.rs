@@ -18,19 +18,23 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Layout
-//! - [`sign`]: the `param` text and its signature (pure). **Assumption**: SHA-256 is inferred,
-//!   not documented; [`sign::sign_param`] is the one function to change if a gateway differs.
-//! - [`wire`]: the JSON as it travels.
+//! ## Layout (the same rooms in every provider crate)
+//! - [`sign`]: lookups, the `param` text and its signature (pure). **Assumption**: SHA-256 is
+//!   inferred, not documented; [`sign::sign_param`] is the one function to change if a gateway
+//!   differs.
+//! - [`wire`]: the JSON as it travels, and [`wire::OpenApiStatus`].
 //! - [`map`]: statuses (`PENDING`/`PROCESS` → processing, `COMPLETE`/`COMPLETED` → succeeded,
 //!   `FAILED`, `CANCEL`, anything else unrecognised) and the response-code catalogue.
-//! - [`notify`]: verified refund callbacks.
-//! - [`OpenApiClient`]: the only I/O.
+//! - [`notify`]: verified refund callbacks (and what verification does not prove: replay).
+//! - [`OpenApiProtocol`]: the builder and the protocol core's pipeline drives
+//!   (strict parse → verify (none: answers are unsigned) → decode → bind → map); core's client
+//!   does the I/O.
 //!
 //! ## Crypto back-end
 //! | back-end | how | note |
 //! |---|---|---|
 //! | `rsa` (default) | pure Rust, blinded signing | see `docs/security.md` for RUSTSEC-2023-0071 |
+//! | `aws-lc` (feature) | aws-lc-rs, constant-time | byte-identical signatures |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
@@ -42,6 +46,7 @@ pub mod notify;
 pub mod sign;
 pub mod wire;
 
-pub use client::{Clock, OpenApiClient, OpenApiClientBuilder, TimestampUnit};
+pub use client::{OpenApiClient, OpenApiClientBuilder, OpenApiProtocol, TimestampUnit};
 pub use refund_core;
-pub use refund_core::{Currency, Error, Refund, RefundLookup, RefundStatus};
+pub use refund_core::{Currency, Error, Refund, RefundLookup, RefundStatus, Verification};
+pub use sign::SUPPORTED_LOOKUPS;

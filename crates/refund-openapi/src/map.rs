@@ -1,71 +1,16 @@
 //! Gateway answers → core types (pure). Every documented status and code is matched here.
 
-use refund_core::{Currency, Error, Money, Provider, Refund, RefundStatus, time};
+use refund_core::decode::{self, require};
+use refund_core::{Currency, Error, Money, Provider, Refund};
 
-use crate::wire::{QueryResponse, RefundRecord};
+use crate::wire::{OpenApiStatus, QueryResponse, RefundRecord};
+
+const P: Provider = Provider::OpenApi;
 
 /// The success code.
 pub const CODE_SUCCESS: i64 = 10000;
 /// "Merchant transaction not found": mapped to [`Error::NotFound`].
 pub const CODE_NOT_FOUND: i64 = 21006;
-
-/// The refund status as the gateway names it. `COMPLETE` (the vendor's enum page) and
-/// `COMPLETED` (the seed's example) both mean succeeded.
-///
-/// ```
-/// use refund_openapi::map::WireStatus;
-/// assert_eq!(WireStatus::parse("PROCESS"), WireStatus::Process);
-/// assert_eq!(WireStatus::parse("REVIEW"), WireStatus::Other("REVIEW".into()));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WireStatus {
-    /// `PENDING`: accepted, not started.
-    Pending,
-    /// `PROCESS`: in progress.
-    Process,
-    /// `COMPLETE`.
-    Complete,
-    /// `COMPLETED`.
-    Completed,
-    /// `FAILED`.
-    Failed,
-    /// `CANCEL`.
-    Cancel,
-    /// Anything else, raw.
-    Other(String),
-}
-
-impl WireStatus {
-    /// Reads the raw text (exact, case-sensitive: an unexpected spelling is unrecognised).
-    pub fn parse(raw: &str) -> Self {
-        match raw {
-            "PENDING" => WireStatus::Pending,
-            "PROCESS" => WireStatus::Process,
-            "COMPLETE" => WireStatus::Complete,
-            "COMPLETED" => WireStatus::Completed,
-            "FAILED" => WireStatus::Failed,
-            "CANCEL" => WireStatus::Cancel,
-            other => WireStatus::Other(other.to_owned()),
-        }
-    }
-
-    /// The core status (exhaustive: a new wire variant forces a decision here).
-    ///
-    /// ```
-    /// use refund_openapi::map::WireStatus;
-    /// assert_eq!(WireStatus::Completed.to_core(), refund_core::RefundStatus::Succeeded);
-    /// ```
-    pub fn to_core(&self) -> RefundStatus {
-        match self {
-            WireStatus::Pending | WireStatus::Process => RefundStatus::Processing,
-            WireStatus::Complete | WireStatus::Completed => RefundStatus::Succeeded,
-            WireStatus::Failed => RefundStatus::Failed,
-            WireStatus::Cancel => RefundStatus::Cancelled,
-            WireStatus::Other(raw) => RefundStatus::Unrecognized(raw.clone()),
-        }
-    }
-}
 
 /// What a gateway response code means, from the vendor's catalogue.
 ///
@@ -114,23 +59,9 @@ pub fn code_meaning(code: i64) -> Option<&'static str> {
     })
 }
 
-/// Maps a decoded gateway answer to refunds (code 10000) or the matching error.
-///
-/// `data: []` is "no refunds" (an empty `Vec`); a success without `data` is a decode error, since
-/// guessing "none" could hide a refund.
-///
-/// ```
-/// let body = br#"{"code":10000,"message":"Success","data":[]}"#;
-/// assert!(refund_openapi::map::map_response_body(body, refund_core::Currency::Cny).unwrap().is_empty());
-/// let err = refund_openapi::map::map_response_body(br#"{"code":21006,"message":"not found"}"#, refund_core::Currency::Cny).unwrap_err();
-/// assert!(err.is_not_found());
-/// ```
-pub fn map_response_body(body: &[u8], currency: Currency) -> Result<Vec<Refund>, Error> {
-    let (_, response) = refund_core::json::decode_strict::<QueryResponse>(Provider::OpenApi, body)?;
-    map_response(&response, currency)
-}
-
-/// Maps an already-decoded [`QueryResponse`].
+/// Maps an answer the pipeline has decoded and bound: refunds for code 10000 (`data: []` is
+/// "no refunds", an empty `Vec`; a success without `data` is a decode error, since guessing
+/// "none" could hide a refund), [`Error::NotFound`] for 21006, [`Error::Business`] otherwise.
 ///
 /// ```
 /// let r: refund_openapi::wire::QueryResponse = serde_json::from_str(r#"{"code":21016,"message":"Merchant ip forbidden"}"#).unwrap();
@@ -141,26 +72,24 @@ pub fn map_response(response: &QueryResponse, currency: Currency) -> Result<Vec<
     let message = response.message.clone().unwrap_or_default();
     match response.code {
         CODE_SUCCESS => {
-            let data = response.data.as_ref().ok_or_else(|| {
-                Error::decode(
-                    Provider::OpenApi,
-                    "data",
-                    "null",
-                    "success answer without a `data` array",
-                )
-            })?;
+            let data = require(
+                P,
+                "data",
+                response.data.as_ref(),
+                "success answer without a `data` array",
+            )?;
             data.iter()
                 .enumerate()
                 .map(|(i, record)| map_record(record, currency, &format!("data[{i}]")))
                 .collect()
         }
         CODE_NOT_FOUND => Err(Error::NotFound {
-            provider: Provider::OpenApi,
+            provider: P,
             code: CODE_NOT_FOUND.to_string(),
             message,
         }),
         code => Err(Error::Business {
-            provider: Provider::OpenApi,
+            provider: P,
             code: code.to_string(),
             message,
             meaning: code_meaning(code).map(str::to_owned),
@@ -180,41 +109,25 @@ pub fn map_response(response: &QueryResponse, currency: Currency) -> Result<Vec<
 /// ```
 pub fn map_record(record: &RefundRecord, currency: Currency, path: &str) -> Result<Refund, Error> {
     let field = |name: &str| format!("{path}.{name}");
-    let raw_status = record.refund_status.as_deref().ok_or_else(|| {
-        Error::decode(
-            Provider::OpenApi,
-            field("refundStatus"),
-            "null",
-            "missing refund status",
-        )
-    })?;
-    let minor = record.refund_amount.ok_or_else(|| {
-        Error::decode(
-            Provider::OpenApi,
-            field("refundAmount"),
-            "null",
-            "missing refund amount",
-        )
-    })?;
-    let time = |name: &str, value: &Option<String>| -> Result<_, Error> {
-        match value.as_deref() {
-            None | Some("") => Ok(None),
-            Some(text) => time::parse_china_local(&field(name), text)
-                .map(Some)
-                .map_err(|e| {
-                    Error::decode(
-                        Provider::OpenApi,
-                        field(name),
-                        text,
-                        format!("not a valid {} timestamp", e.expected),
-                    )
-                }),
-        }
+    let raw_status = require(
+        P,
+        &field("refundStatus"),
+        record.refund_status.as_deref(),
+        "missing refund status",
+    )?;
+    let minor = require(
+        P,
+        &field("refundAmount"),
+        record.refund_amount,
+        "missing refund amount",
+    )?;
+    let time = |name: &str, value: &Option<String>| {
+        decode::china_local_time(P, &field(name), value.as_deref())
     };
     let mut refund = Refund::new(
-        Provider::OpenApi,
+        P,
         Money::from_minor(minor, currency),
-        WireStatus::parse(raw_status).to_core(),
+        OpenApiStatus::parse(raw_status).to_core(),
     );
     refund.provider_status = Some(raw_status.to_owned());
     refund.refund_id = record.refund_transaction_id.clone();

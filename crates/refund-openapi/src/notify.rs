@@ -2,7 +2,7 @@
 //! its private key. Verify first, then read.
 
 use refund_core::rsa_keys::RsaPublicKey;
-use refund_core::{Currency, Error, Provider, Refund};
+use refund_core::{Currency, Error, Provider, Refund, Verification};
 
 use crate::map::map_record;
 use crate::sign::verify_param;
@@ -93,7 +93,8 @@ pub fn verify_notification(
                 "missing event name",
             )
         })?;
-    let refund = map_record(&param.refund, currency, "param")?;
+    let mut refund = map_record(&param.refund, currency, "param")?;
+    refund.signature = Verification::Verified;
     Ok(RefundNotification {
         event,
         refund,

@@ -22,7 +22,8 @@ pub const MAX_ID_CHARS: usize = 32;
 pub const SUPPORTED_LOOKUPS: &[LookupKind] =
     &[LookupKind::RefundId, LookupKind::OriginalTransactionId];
 
-/// Builds the exact `param` text for `lookup` at `timestamp`, after validating the lookup.
+/// Builds the exact `param` text for `lookup` at `timestamp` (the pipeline has already checked
+/// the lookup against [`SUPPORTED_LOOKUPS`] and [`MAX_ID_CHARS`]).
 ///
 /// ```
 /// use refund_core::RefundLookup;
@@ -30,8 +31,6 @@ pub const SUPPORTED_LOOKUPS: &[LookupKind] =
 /// assert_eq!(param, r#"{"originalTransactionId":"CU518563189147832320","timestamp":1722416882}"#);
 /// ```
 pub fn build_param(lookup: &RefundLookup, timestamp: i64) -> Result<String, Error> {
-    lookup.require_kind(SUPPORTED_LOOKUPS)?;
-    lookup.validate(MAX_ID_CHARS)?;
     let id = Some(lookup.id());
     let param = match lookup.kind() {
         LookupKind::OriginalTransactionId => QueryParam {

@@ -1,5 +1,6 @@
-//! The Open API gateway's JSON exactly as it travels, nothing more.
+//! The Open API gateway's JSON exactly as it travels, and its status vocabulary.
 
+use refund_core::RefundStatus;
 use serde::{Deserialize, Serialize};
 
 /// The request body: `{"appId": ..., "param": "<JSON text>", "sign": "<base64>"}`.
@@ -44,7 +45,7 @@ pub struct QueryParam<'a> {
 }
 
 /// The answer: `{code, message, data}`; `data` is an array of refunds on success.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct QueryResponse {
     /// 10000 on success, otherwise an error code from the catalogue.
     pub code: i64,
@@ -58,7 +59,7 @@ pub struct QueryResponse {
 
 /// One refund as the gateway sends it. Every field is optional on the wire; the mapping decides
 /// which absences are errors.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundRecord {
     /// The merchant's refund order id.
@@ -84,7 +85,7 @@ pub struct RefundRecord {
 }
 
 /// A refund callback body: `{"param": "<JSON text>", "sign": "<base64>"}`, signed by the gateway.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct NotificationBody {
     /// The event, as JSON text; the signature covers exactly these bytes.
     pub param: String,
@@ -96,7 +97,7 @@ pub struct NotificationBody {
 ///
 /// **Assumption**: the vendor documents the event names but not the payload's other fields; we
 /// read the same field names as the query answer ([`RefundRecord`]) beside `eventName`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationParam {
     /// `payment.refund.success`, `payment.refund.failed` or `payment.refund.cancel`.
@@ -104,4 +105,66 @@ pub struct NotificationParam {
     /// The refund.
     #[serde(flatten)]
     pub refund: RefundRecord,
+}
+
+/// The refund status as the gateway names it. `COMPLETE` (the vendor's enum page) and
+/// `COMPLETED` (the seed's example) both mean succeeded.
+///
+/// ```
+/// use refund_openapi::wire::OpenApiStatus;
+/// assert_eq!(OpenApiStatus::parse("PROCESS"), OpenApiStatus::Process);
+/// assert_eq!(OpenApiStatus::parse("REVIEW"), OpenApiStatus::Other("REVIEW".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenApiStatus {
+    /// `PENDING`: accepted, not started.
+    Pending,
+    /// `PROCESS`: in progress.
+    Process,
+    /// `COMPLETE`.
+    Complete,
+    /// `COMPLETED`.
+    Completed,
+    /// `FAILED`.
+    Failed,
+    /// `CANCEL`.
+    Cancel,
+    /// Anything else, raw.
+    Other(String),
+}
+
+impl OpenApiStatus {
+    /// Reads the raw text (exact, case-sensitive: an unexpected spelling is unrecognised).
+    ///
+    /// ```
+    /// assert_eq!(refund_openapi::wire::OpenApiStatus::parse("completed"), refund_openapi::wire::OpenApiStatus::Other("completed".into()));
+    /// ```
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "PENDING" => OpenApiStatus::Pending,
+            "PROCESS" => OpenApiStatus::Process,
+            "COMPLETE" => OpenApiStatus::Complete,
+            "COMPLETED" => OpenApiStatus::Completed,
+            "FAILED" => OpenApiStatus::Failed,
+            "CANCEL" => OpenApiStatus::Cancel,
+            other => OpenApiStatus::Other(other.to_owned()),
+        }
+    }
+
+    /// The core status (exhaustive: a new wire variant forces a decision here).
+    ///
+    /// ```
+    /// use refund_openapi::wire::OpenApiStatus;
+    /// assert_eq!(OpenApiStatus::Completed.to_core(), refund_core::RefundStatus::Succeeded);
+    /// ```
+    pub fn to_core(&self) -> RefundStatus {
+        match self {
+            OpenApiStatus::Pending | OpenApiStatus::Process => RefundStatus::Processing,
+            OpenApiStatus::Complete | OpenApiStatus::Completed => RefundStatus::Succeeded,
+            OpenApiStatus::Failed => RefundStatus::Failed,
+            OpenApiStatus::Cancel => RefundStatus::Cancelled,
+            OpenApiStatus::Other(raw) => RefundStatus::Unrecognized(raw.clone()),
+        }
+    }
 }

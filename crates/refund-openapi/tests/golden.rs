@@ -7,17 +7,12 @@
     clippy::panic
 )]
 
-use std::path::{Path, PathBuf};
-
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{LookupKind, RefundLookup};
-use refund_openapi::sign;
+use refund_openapi::{OpenApiClient, sign};
+use refund_test_support::{fixture_entries, fixture_text, http_text};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, serde::Serialize)]
 struct Case {
     kind: String,
     id: String,
@@ -28,42 +23,25 @@ struct Case {
 
 #[test]
 fn every_signing_case_matches_openssl() {
-    let dir = fixtures().join("openapi/sign");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(
-        cases.len() >= 5,
-        "expected the signing cases in {}",
-        dir.display()
-    );
-    for case_dir in cases {
-        let name = case_dir.file_name().unwrap().to_string_lossy().to_string();
-        let case: Case =
-            serde_json::from_str(&std::fs::read_to_string(case_dir.join("lookup.json")).unwrap())
-                .unwrap();
-        let key = RsaPrivateKey::from_text(
-            &std::fs::read_to_string(fixtures().join("keys").join(&case.key)).unwrap(),
-        )
-        .unwrap();
+    for (name, dir) in fixture_entries("openapi/sign", true, 5) {
+        let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+        let case: Case = serde_json::from_str(&read("params.json")).unwrap();
+        let key = RsaPrivateKey::from_text(&fixture_text(&format!("keys/{}", case.key))).unwrap();
         let kind: LookupKind = case.kind.parse().unwrap();
         let lookup = RefundLookup::new(kind, case.id.clone());
 
         // Stage 1: the param text.
         let param = sign::build_param(&lookup, case.timestamp).unwrap();
-        let expected_param = std::fs::read_to_string(case_dir.join("param.txt")).unwrap();
+        let expected_param = read("canonical.txt");
         assert_eq!(param, expected_param, "{name}: param text");
 
         // Stage 2: the signature over exactly those bytes.
         let signature = sign::sign_param(&key, &param).unwrap();
-        let expected_sig = std::fs::read_to_string(case_dir.join("signature.txt")).unwrap();
+        let expected_sig = read("signature.txt");
         assert_eq!(signature, expected_sig.trim(), "{name}: signature");
         assert!(sign::verify_param(key.public_key(), &param, &signature).is_ok());
 
-        // Stage 3: the request on the wire.
+        // Stage 3: the request on the wire, as raw HTTP text.
         let request = sign::build_request(
             "https://gateway.example",
             &case.app_id,
@@ -80,7 +58,9 @@ fn every_signing_case_matches_openssl() {
             "{name}: param is sent as signed"
         );
         assert_eq!(body["sign"], expected_sig.trim(), "{name}");
-        insta::assert_json_snapshot!(format!("request_{name}"), request);
+        insta::with_settings!({ info => &case, omit_expression => true }, {
+            insta::assert_snapshot!(format!("request_{name}"), http_text(&request));
+        });
     }
 }
 
@@ -96,6 +76,13 @@ fn seed_request_shape() {
 
 #[test]
 fn lookups_are_checked_before_signing() {
+    let client = OpenApiClient::builder()
+        .base_url("https://gateway.example")
+        .app_id("app")
+        .merchant_private_key_pem(&fixture_text("keys/openapi_merchant_2048.pem"))
+        .unwrap()
+        .build()
+        .unwrap();
     for (lookup, needle) in [
         (RefundLookup::refund_id(""), "must not be empty"),
         (RefundLookup::refund_id("A".repeat(33)), "at most 32"),
@@ -106,7 +93,7 @@ fn lookups_are_checked_before_signing() {
         (RefundLookup::channel_trade_no("C1"), "not supported"),
         (RefundLookup::refund_id("a\u{7}b"), "control"),
     ] {
-        let err = sign::build_param(&lookup, 1).unwrap_err();
+        let err = client.prepare(&lookup).unwrap_err();
         assert_eq!(err.kind(), "invalid_request");
         assert!(err.to_string().contains(needle), "{err}");
     }

@@ -6,44 +6,41 @@
     clippy::panic
 )]
 
-use std::path::Path;
-
 use refund_core::rsa_keys::RsaPrivateKey;
-use refund_core::{Currency, RefundStatus};
-use refund_openapi::{map, notify, sign};
+use refund_core::{Currency, RefundLookup, RefundStatus, Verification};
+use refund_openapi::{OpenApiClient, notify, sign};
+use refund_test_support::{fixture, fixture_entries, fixture_lookup, fixture_text, outcome};
 
-fn outcome<T: serde::Serialize>(result: Result<T, refund_core::Error>) -> serde_json::Value {
-    match result {
-        Ok(v) => serde_json::json!({ "ok": v }),
-        Err(e) => serde_json::json!({ "error": e }),
-    }
+fn client(currency: Currency) -> OpenApiClient {
+    OpenApiClient::builder()
+        .base_url("http://127.0.0.1:1")
+        .app_id("733b887a4a784708bb369524db5b6ded")
+        .merchant_private_key_pem(&fixture_text("keys/openapi_merchant_2048.pem"))
+        .unwrap()
+        .currency(currency)
+        .build()
+        .unwrap()
 }
 
 #[test]
 fn every_response_fixture() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/openapi/responses");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert!(files.len() >= 30);
-    for file in files {
-        let name = file.file_stem().unwrap().to_string_lossy().to_string();
-        let body = std::fs::read(&file).unwrap();
-        let result = map::map_response_body(&body, Currency::Cny);
-        insta::assert_json_snapshot!(name.clone(), outcome(result));
+    let client = client(Currency::Cny);
+    for (name, path) in fixture_entries("openapi/responses", false, 30) {
+        let lookup = fixture_lookup("openapi", &name);
+        let result = client.parse_response(&lookup, &std::fs::read(path).unwrap());
+        insta::with_settings!({ info => &lookup }, {
+            insta::assert_json_snapshot!(name.clone(), outcome(result));
+        });
     }
 }
 
 #[test]
 fn seed_example_maps_exactly() {
-    let body = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fixtures/openapi/responses/seed_success.json"),
-    )
-    .unwrap();
-    let refunds = map::map_response_body(&body, Currency::Cny).unwrap();
+    let lookup = fixture_lookup("openapi", "seed_success");
+    let refunds = client(Currency::Cny)
+        .parse_response(&lookup, &fixture("openapi/responses/seed_success.json"))
+        .unwrap();
+    assert!(refunds.iter().all(|r| r.signature == Verification::NotSigned));
     assert_eq!(refunds.len(), 2);
     assert_eq!(refunds[0].status, RefundStatus::Failed);
     assert_eq!(refunds[0].failure_code.as_deref(), Some("-10010"));
@@ -59,8 +56,10 @@ fn seed_example_maps_exactly() {
 
 #[test]
 fn currency_is_configurable() {
-    let body = br#"{"code":10000,"data":[{"refundAmount":12345,"refundStatus":"COMPLETE"}]}"#;
-    let r = map::map_response_body(body, Currency::Vnd).unwrap();
+    let body = br#"{"code":10000,"data":[{"refundTransactionId":"RT1","refundAmount":12345,"refundStatus":"COMPLETE"}]}"#;
+    let r = client(Currency::Vnd)
+        .parse_response(&RefundLookup::refund_id("RT1"), body)
+        .unwrap();
     assert_eq!(r[0].amount.to_string(), "12345 VND");
 }
 

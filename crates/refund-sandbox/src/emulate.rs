@@ -351,8 +351,10 @@ fn cpos_statuses(view: &View) -> (Value, Option<String>) {
         RefundStatus::Succeeded => (json!(1), wechat),
         RefundStatus::Failed => (json!(2), wechat),
         RefundStatus::Processing => (json!(3), wechat),
-        RefundStatus::Cancelled => (json!(1), wechat.or(Some("REFUNDCLOSE".to_owned()))),
-        RefundStatus::NeedsAttention => (json!(1), wechat.or(Some("CHANGE".to_owned()))),
+        // CPOS's signed status has no "closed" or "abnormal": the money did not go (2) or is not
+        // known to have arrived (3); WeChat's word for it rides in the unsigned `attach`.
+        RefundStatus::Cancelled => (json!(2), wechat.or(Some("REFUNDCLOSE".to_owned()))),
+        RefundStatus::NeedsAttention => (json!(3), wechat.or(Some("CHANGE".to_owned()))),
         RefundStatus::Unrecognized(raw) => (json!(raw), wechat),
         _ => (json!(0), wechat),
     }

@@ -192,15 +192,16 @@ async fn cpos_statuses_and_errors() {
     )
     .await;
     insta::assert_json_snapshot!("cpos_outcomes", outcomes);
-    let detailed = client
-        .query_detailed(&RefundLookup::refund_id("WX200324161500830790814539"))
+    let detailed = refund_cpos::CposDetail::query_detailed(
+        &client,
+        &RefundLookup::refund_id("WX200324161500830790814539"))
         .await
         .unwrap();
     assert_eq!(
         detailed.detail.signed_refund_amount.to_major_string(),
         "-0.50"
     );
-    assert!(detailed.detail.signature_verified);
+    assert_eq!(detailed.refund.signature, refund_core::Verification::Verified);
     // A wrong secret: the sandbox answers with CPOS's signed SIGNERROR, which our client cannot
     // verify either (its secret is wrong): a signature error, not a refund.
     let client = sandbox

@@ -293,14 +293,19 @@ async fn run_bare_spawned(
 
 /// Our transport alone (pre-signed requests, no parsing), with the same worker structure.
 async fn run_transport(provider: Provider, requests: &[PreparedRequest], in_flight: usize) -> f64 {
-    let transport = Arc::new(
-        refund_core::http::HttpTransport::new(provider, refund_core::http::HttpConfig::default())
-            .unwrap(),
-    );
+    use refund_core::http::Transport as _;
+    let config = refund_core::http::HttpConfig::default();
+    let transport = Arc::new(refund_core::http::HttpTransport::new(&config).unwrap());
     let requests = Arc::new(requests.to_vec());
     run_workers(requests.len(), in_flight, move |i| {
         let (transport, requests) = (Arc::clone(&transport), Arc::clone(&requests));
-        async move { transport.execute(&requests[i]).await.is_ok() }
+        let budget = config.attempt_timeout;
+        async move {
+            transport
+                .send(provider, &requests[i], budget)
+                .await
+                .is_ok()
+        }
     })
     .await
 }

@@ -1,0 +1,236 @@
+//! The one pipeline every provider runs through, written once.
+//!
+//! A provider crate implements [`Protocol`]: how to build its signed request, how to verify what
+//! it signed, its wire model, which ids its answer names, and how that maps into [`Refund`]s.
+//! Everything else is here, in one order that no provider can change:
+//!
+//! 1. [`prepare`]: the lookup is checked (kind supported, length, no control characters), then
+//!    the provider signs it. The client calls this for **every attempt**, so a retry carries a
+//!    fresh nonce or timestamp.
+//! 2. [`decode_bound`]: strict parse (duplicate keys rejected) → [`Protocol::verify_response`]
+//!    → typed decode → **binding**: every id the answer names ([`Protocol::bindings`]) must equal
+//!    what was asked, or the answer is an [`Error::Mismatch`]. A signature proves who answered;
+//!    the binding proves the answer is about this question.
+//! 3. [`parse_response`]: the bound answer is mapped and each refund is labelled with how it was
+//!    verified ([`Refund::signature`]).
+//!
+//! There is no public path from response bytes to a `Refund` that skips a step: the provider
+//! crates' `parse_response` all come here, with the lookup that was asked.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::{Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Verification};
+
+/// One id an answer names, to be checked against what was asked.
+///
+/// ```
+/// use refund_core::protocol::Binding;
+/// use refund_core::Provider;
+/// assert!(Binding::new("data.refund_no", "AR1", Some("AR1")).check(Provider::Edgeros).is_ok());
+/// let err = Binding::new("data.refund_no", "AR1", Some("AR2")).check(Provider::Edgeros).unwrap_err();
+/// assert_eq!(err.kind(), "mismatch");
+/// let err = Binding::new("data.refund_no", "AR1", None).check(Provider::Edgeros).unwrap_err();
+/// assert_eq!(err.kind(), "decode");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding<'a> {
+    /// The answer's field (`data.mch_no`, `data[0].refundTransactionId`).
+    pub field: Cow<'a, str>,
+    /// What the question said: the looked-up id, or the configured merchant.
+    pub asked: &'a str,
+    /// What the answer says; `None` when it leaves the field out.
+    pub answered: Option<&'a str>,
+}
+
+impl<'a> Binding<'a> {
+    /// A binding of `field`.
+    ///
+    /// ```
+    /// let b = refund_core::protocol::Binding::new("refund_no", "WX1", Some("WX1"));
+    /// assert_eq!(b.field, "refund_no");
+    /// ```
+    pub fn new(field: impl Into<Cow<'a, str>>, asked: &'a str, answered: Option<&'a str>) -> Self {
+        Binding {
+            field: field.into(),
+            asked,
+            answered,
+        }
+    }
+
+    /// Equal passes; different is [`Error::Mismatch`]; absent is a decode error (an answer that
+    /// describes a refund must say which one).
+    ///
+    /// ```
+    /// use refund_core::protocol::Binding;
+    /// let err = Binding::new("out_refund_no", "A", Some("B")).check(refund_core::Provider::Cpos).unwrap_err();
+    /// assert_eq!(err.to_string(), "cpos: the answer is not about what was asked: `out_refund_no` is \"B\", asked for \"A\"");
+    /// ```
+    pub fn check(&self, provider: Provider) -> Result<(), Error> {
+        match self.answered {
+            Some(answered) if answered == self.asked => Ok(()),
+            Some(answered) => Err(Error::mismatch(
+                provider,
+                self.field.as_ref(),
+                self.asked,
+                answered,
+            )),
+            None => Err(Error::missing_field(
+                provider,
+                self.field.as_ref(),
+                "the answer does not say which refund it is about",
+            )),
+        }
+    }
+}
+
+/// A provider's refund-query protocol: the pure parts, which core's pipeline drives.
+///
+/// The order (strict parse → verify → decode → bind → map) is fixed by [`decode_bound`] and
+/// [`parse_response`]; an implementation only fills in the steps.
+///
+/// ```
+/// use refund_core::protocol::{self, Binding, Protocol};
+/// use refund_core::*;
+///
+/// #[derive(Debug, Default)]
+/// struct Echo;
+/// #[derive(serde::Deserialize)]
+/// struct Answer { id: String, cents: i64 }
+/// impl Protocol for Echo {
+///     type Answer = Answer;
+///     type Builder = ();
+///     const PROVIDER: Provider = Provider::OpenApi;
+///     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+///     const MAX_ID_CHARS: usize = 32;
+///     fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+///         Ok(PreparedRequest::json_post("http://127.0.0.1:1/q".into(), lookup.id().as_bytes().to_vec()))
+///     }
+///     fn verify_response(&self, _body: &[u8], _value: &serde_json::Value) -> Result<Verification, Error> {
+///         Ok(Verification::NotSigned)
+///     }
+///     fn decode(&self, value: serde_json::Value) -> Result<Answer, Error> {
+///         json::decode_value(Provider::OpenApi, &value)
+///     }
+///     fn bindings<'a>(&'a self, answer: &'a Answer, lookup: &'a RefundLookup) -> Vec<Binding<'a>> {
+///         vec![Binding::new("id", lookup.id(), Some(&answer.id))]
+///     }
+///     fn map(&self, answer: &Answer) -> Result<Vec<Refund>, Error> {
+///         Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(answer.cents, Currency::Cny), RefundStatus::Succeeded)])
+///     }
+/// }
+/// let asked = RefundLookup::refund_id("R1");
+/// let refunds = protocol::parse_response(&Echo, &asked, br#"{"id":"R1","cents":5}"#).unwrap();
+/// assert_eq!(refunds[0].signature, Verification::NotSigned);
+/// let err = protocol::parse_response(&Echo, &asked, br#"{"id":"R2","cents":5}"#).unwrap_err();
+/// assert_eq!(err.kind(), "mismatch");
+/// ```
+pub trait Protocol: Send + Sync + fmt::Debug + 'static {
+    /// The decoded wire answer.
+    type Answer;
+    /// The provider's client builder, so `Client::<P>::builder()` (and the provider's
+    /// `XxxClient::builder()` alias) starts one.
+    type Builder: Default;
+    /// Which provider this is.
+    const PROVIDER: Provider;
+    /// The lookup kinds the provider answers (kept in the provider's `sign.rs`).
+    const SUPPORTED_LOOKUPS: &'static [LookupKind];
+    /// The longest id the provider accepts, in characters.
+    const MAX_ID_CHARS: usize;
+
+    /// Builds the signed request for an already-validated lookup. Called once per attempt.
+    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error>;
+
+    /// Checks what the provider signed (the received bytes, or its canonical form rebuilt from
+    /// the strict parse `value`) before any field is trusted. A failure the policy does not
+    /// allow is an [`Error::Signature`]; otherwise says how far the answer was verified.
+    fn verify_response(&self, body: &[u8], value: &Value) -> Result<Verification, Error>;
+
+    /// Decodes the verified document into the wire model (it may keep `value` for detail read
+    /// later, off the common path).
+    fn decode(&self, value: Value) -> Result<Self::Answer, Error>;
+
+    /// Every id the answer names that must equal what was asked: the merchant it echoes (on
+    /// every answer that carries one) and, on an answer that describes refunds, the id of the
+    /// lookup's kind.
+    fn bindings<'a>(&'a self, answer: &'a Self::Answer, lookup: &'a RefundLookup)
+    -> Vec<Binding<'a>>;
+
+    /// Maps a bound answer to refunds, or to the provider's not-found or business error.
+    fn map(&self, answer: &Self::Answer) -> Result<Vec<Refund>, Error>;
+}
+
+/// Checks the lookup (kind, length, control characters), then has the provider sign it.
+///
+/// ```
+/// # use refund_core::protocol::{self, Binding, Protocol};
+/// # use refund_core::*;
+/// # #[derive(Debug)] struct P;
+/// # impl Protocol for P {
+/// #     type Answer = (); type Builder = ();
+/// #     const PROVIDER: Provider = Provider::Cpos;
+/// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+/// #     const MAX_ID_CHARS: usize = 4;
+/// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post(String::new(), vec![])) }
+/// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::Verified) }
+/// #     fn decode(&self, _: serde_json::Value) -> Result<(), Error> { Ok(()) }
+/// #     fn bindings<'a>(&'a self, _: &'a (), _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
+/// #     fn map(&self, _: &()) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
+/// # }
+/// assert!(protocol::prepare(&P, &RefundLookup::refund_id("R1")).is_ok());
+/// assert_eq!(protocol::prepare(&P, &RefundLookup::refund_id("R12345")).unwrap_err().kind(), "invalid_request");
+/// assert_eq!(protocol::prepare(&P, &RefundLookup::channel_trade_no("C1")).unwrap_err().kind(), "invalid_request");
+/// ```
+pub fn prepare<P: Protocol>(protocol: &P, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+    lookup.require_kind(P::SUPPORTED_LOOKUPS)?;
+    lookup.validate(P::MAX_ID_CHARS)?;
+    protocol.prepare(lookup)
+}
+
+/// An answer that verified and names what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Bound<A> {
+    /// The decoded answer.
+    pub answer: A,
+    /// How far its signature was checked.
+    pub verification: Verification,
+}
+
+/// Strict parse → verify → decode → bind: the answer to `lookup`, or why it cannot be trusted.
+///
+/// For providers with more than the core record to offer (CPOS's detail), this is the step
+/// their detailed mapping starts from; [`parse_response`] is the common case.
+pub fn decode_bound<P: Protocol>(
+    protocol: &P,
+    lookup: &RefundLookup,
+    body: &[u8],
+) -> Result<Bound<P::Answer>, Error> {
+    let value = crate::json::parse_body(P::PROVIDER, body)?;
+    let verification = protocol.verify_response(body, &value)?;
+    let answer = protocol.decode(value)?;
+    for binding in protocol.bindings(&answer, lookup) {
+        binding.check(P::PROVIDER)?;
+    }
+    Ok(Bound {
+        answer,
+        verification,
+    })
+}
+
+/// The whole sans-IO answer path: [`decode_bound`], then map, then label every refund with how
+/// it was verified.
+pub fn parse_response<P: Protocol>(
+    protocol: &P,
+    lookup: &RefundLookup,
+    body: &[u8],
+) -> Result<Vec<Refund>, Error> {
+    let bound = decode_bound(protocol, lookup, body)?;
+    let mut refunds = protocol.map(&bound.answer)?;
+    for refund in &mut refunds {
+        refund.signature = bound.verification;
+    }
+    Ok(refunds)
+}
