@@ -10,8 +10,7 @@ use std::sync::Arc;
 use crate::http::{Bytes, HttpConfig, HttpTransport, Jitter, Transport};
 use crate::protocol::{self, Bound, Protocol};
 use crate::{
-    Error, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup,
-    RefundProvider,
+    Error, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup, RefundProvider,
 };
 
 /// What every client builder shares: the HTTP settings and, optionally, the transport.

@@ -153,7 +153,9 @@ pub enum Error {
     },
     /// The answer names another refund or another merchant than the question did: a replayed or
     /// substituted answer (a valid signature proves who answered, not what was asked). Never retried.
-    #[error("{provider}: the answer is not about what was asked: `{field}` is {answered}, asked for {asked}")]
+    #[error(
+        "{provider}: the answer is not about what was asked: `{field}` is {answered}, asked for {asked}"
+    )]
     Mismatch {
         /// Which provider.
         provider: Provider,
@@ -325,7 +327,12 @@ impl Error {
     /// assert_eq!(e.kind(), "mismatch");
     /// assert_eq!(e.to_string(), "edgeros: the answer is not about what was asked: `data.refund_no` is \"AR2\", asked for \"AR1\"");
     /// ```
-    pub fn mismatch(provider: Provider, field: impl Into<String>, asked: &str, answered: &str) -> Self {
+    pub fn mismatch(
+        provider: Provider,
+        field: impl Into<String>,
+        asked: &str,
+        answered: &str,
+    ) -> Self {
         Error::Mismatch {
             provider,
             field: field.into(),

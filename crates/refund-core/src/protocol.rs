@@ -155,8 +155,11 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     /// Every id the answer names that must equal what was asked: the merchant it echoes (on
     /// every answer that carries one) and, on an answer that describes refunds, the id of the
     /// lookup's kind.
-    fn bindings<'a>(&'a self, answer: &'a Self::Answer, lookup: &'a RefundLookup)
-    -> Vec<Binding<'a>>;
+    fn bindings<'a>(
+        &'a self,
+        answer: &'a Self::Answer,
+        lookup: &'a RefundLookup,
+    ) -> Vec<Binding<'a>>;
 
     /// Maps a bound answer to refunds, or to the provider's not-found or business error.
     fn map(&self, answer: &Self::Answer) -> Result<Vec<Refund>, Error>;

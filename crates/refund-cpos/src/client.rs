@@ -65,7 +65,11 @@ impl Protocol for CposProtocol {
 
     /// On an answer that describes a refund, the id field of the lookup's kind (`refund_no`,
     /// `out_refund_no`, `channel_trade_no`). Error answers carry no refund ids.
-    fn bindings<'a>(&'a self, answer: &'a CposAnswer, lookup: &'a RefundLookup) -> Vec<Binding<'a>> {
+    fn bindings<'a>(
+        &'a self,
+        answer: &'a CposAnswer,
+        lookup: &'a RefundLookup,
+    ) -> Vec<Binding<'a>> {
         let response = &answer.response;
         if !map::describes_refund(response) {
             return Vec::new();

@@ -7,9 +7,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::sign::RETURN_CODE_SUCCESS;
-use crate::wire::{
-    Attach, CposAnswer, CposStatus, QueryResponse, Text, WechatRefundStatus,
-};
+use crate::wire::{Attach, CposAnswer, CposStatus, QueryResponse, Text, WechatRefundStatus};
 
 /// "Refund does not exist": mapped to [`Error::NotFound`].
 pub const ERR_REFUND_NOT_EXIST: &str = "REFUNDNOTEXIST";
@@ -63,9 +61,7 @@ fn map_refund(response: &QueryResponse) -> Result<Refund, Error> {
     if return_code != RETURN_CODE_SUCCESS {
         return Err(Error::Business {
             provider: P,
-            code: text(&response.error_code)
-                .unwrap_or(return_code)
-                .to_owned(),
+            code: text(&response.error_code).unwrap_or(return_code).to_owned(),
             message: response.error_msg.clone().unwrap_or_default(),
             meaning: None,
         });
@@ -269,9 +265,8 @@ fn map_attach(attach: &Attach) -> Result<UnverifiedWechatDetail, Error> {
             .parse()
             .map_err(|_| Error::decode(P, "attach.refund_fee_type", code, "unknown currency"))?,
     };
-    let fen = |field: &str, value: &Option<Text>| {
-        decode::minor_money(P, field, text(value), currency)
-    };
+    let fen =
+        |field: &str, value: &Option<Text>| decode::minor_money(P, field, text(value), currency);
     let coupons = attach
         .refund_detail
         .iter()

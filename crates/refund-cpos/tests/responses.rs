@@ -36,7 +36,10 @@ fn parse(name: &str, policy: ResponseSignature) -> Result<Vec<Refund>, refund_co
 /// A body signed with the test secret (the MD5 rule over top-level scalars).
 fn signed(mut doc: Value) -> Vec<u8> {
     let fields = sign::response_fields(&doc);
-    let sign = sign::sign_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())), &secret());
+    let sign = sign::sign_fields(
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &secret(),
+    );
     doc["sign"] = json!(sign);
     serde_json::to_vec(&doc).unwrap()
 }
@@ -102,7 +105,10 @@ fn unsigned_attach_never_decides_in_required_mode() {
         assert_eq!(r.status, RefundStatus::Succeeded, "{name}");
         assert!(r.completed_at.is_none(), "{name}");
         assert!(r.channel.is_none(), "{name}");
-        assert!(r.failure_code.is_none() && r.failure_message.is_none(), "{name}");
+        assert!(
+            r.failure_code.is_none() && r.failure_message.is_none(),
+            "{name}"
+        );
     }
     // Changing only `attach` of a signed answer changes no output field.
     let base = json!({
@@ -111,7 +117,9 @@ fn unsigned_attach_never_decides_in_required_mode() {
     });
     let lookup = RefundLookup::merchant_refund_id("200324847290000004766");
     let client = client(ResponseSignature::Required);
-    let plain = client.parse_response(&lookup, &signed(base.clone())).unwrap();
+    let plain = client
+        .parse_response(&lookup, &signed(base.clone()))
+        .unwrap();
     for attach in [
         json!({"result_code": "FAIL", "err_code": "REFUNDNOTEXIST"}),
         json!({"refund_status": "SUCCESS", "refund_success_time": "2020-03-24 16:15:30", "refund_channel": "ORIGINAL"}),
@@ -133,7 +141,10 @@ fn a_malformed_detail_field_fails_only_the_detailed_query() {
     let body = fixture("cpos/responses/attach_bad_fen.json");
     let client = client(ResponseSignature::Required);
     assert!(client.parse_response(&lookup, &body).is_ok());
-    assert_eq!(client.parse_detailed(&lookup, &body).unwrap_err().kind(), "decode");
+    assert_eq!(
+        client.parse_detailed(&lookup, &body).unwrap_err().kind(),
+        "decode"
+    );
 }
 
 #[test]
@@ -142,11 +153,23 @@ fn answers_are_bound_to_the_lookup() {
     let body = fixture("cpos/responses/seed_resigned.json");
     for (lookup, ok) in [
         (RefundLookup::refund_id("WX200324161500830790814539"), true),
-        (RefundLookup::merchant_refund_id("200324847290000004766"), true),
-        (RefundLookup::channel_trade_no("010820032416151297557MC"), true),
+        (
+            RefundLookup::merchant_refund_id("200324847290000004766"),
+            true,
+        ),
+        (
+            RefundLookup::channel_trade_no("010820032416151297557MC"),
+            true,
+        ),
         (RefundLookup::refund_id("WX-OTHER"), false),
-        (RefundLookup::merchant_refund_id("200324847290000004767"), false),
-        (RefundLookup::channel_trade_no("010820032416151297557MD"), false),
+        (
+            RefundLookup::merchant_refund_id("200324847290000004767"),
+            false,
+        ),
+        (
+            RefundLookup::channel_trade_no("010820032416151297557MD"),
+            false,
+        ),
     ] {
         let result = client.parse_response(&lookup, &body);
         match ok {
@@ -167,10 +190,12 @@ fn answers_are_bound_to_the_lookup() {
     assert!(err.to_string().contains("`refund_no`"), "{err}");
     // Error answers carry no refund ids: not found stays not found whatever was asked.
     let not_found = fixture("cpos/responses/error_not_found.json");
-    assert!(client
-        .parse_response(&RefundLookup::refund_id("anything"), &not_found)
-        .unwrap_err()
-        .is_not_found());
+    assert!(
+        client
+            .parse_response(&RefundLookup::refund_id("anything"), &not_found)
+            .unwrap_err()
+            .is_not_found()
+    );
     // In optional mode too: an unverified answer about another refund is still a mismatch.
     let optional = self::client(ResponseSignature::Optional);
     let unsigned = fixture("cpos/responses/unsigned_success.json");

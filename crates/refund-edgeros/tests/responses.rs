@@ -110,9 +110,17 @@ fn a_signed_answer_about_another_refund_is_a_mismatch() {
     insta::assert_snapshot!(err.to_string(), @r#"edgeros: the answer is not about what was asked: `data.mch_no` is "MCH1000000", asked for "MCH2""#);
     // A signed error answer is bound by the merchant it echoes too.
     let not_found = fixture("edgeros/responses/seed_error_order_not_exist_resigned.json");
-    assert!(client.parse_response(&lookup, &not_found).unwrap_err().is_not_found());
+    assert!(
+        client
+            .parse_response(&lookup, &not_found)
+            .unwrap_err()
+            .is_not_found()
+    );
     assert_eq!(
-        other_merchant.parse_response(&lookup, &not_found).unwrap_err().kind(),
+        other_merchant
+            .parse_response(&lookup, &not_found)
+            .unwrap_err()
+            .kind(),
         "mismatch"
     );
 }

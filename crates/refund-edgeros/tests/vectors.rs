@@ -140,7 +140,12 @@ fn response_verification_vectors() {
         }
         // The full path (parse, verify, decode, bind, map) agrees too, for the merchant and
         // refund the vector's answer names (binding itself is tested in responses.rs).
-        let named = |field: &str| parsed["data"][field].as_str().unwrap_or("unnamed").to_owned();
+        let named = |field: &str| {
+            parsed["data"][field]
+                .as_str()
+                .unwrap_or("unnamed")
+                .to_owned()
+        };
         let client = refund_edgeros::EdgerosClient::builder()
             .mch_no(named("mch_no"))
             .merchant_private_key_pem(&refund_test_support::fixture_text(

@@ -59,11 +59,13 @@ impl std::str::FromStr for TimestampUnit {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        TimestampUnit::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s))
-            .map_err(|_| Error::Config {
-                what: "timestamp_unit".to_owned(),
-                reason: format!("{s:?} is neither \"millis\" nor \"seconds\""),
-            })
+        TimestampUnit::deserialize(
+            serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s),
+        )
+        .map_err(|_| Error::Config {
+            what: "timestamp_unit".to_owned(),
+            reason: format!("{s:?} is neither \"millis\" nor \"seconds\""),
+        })
     }
 }
 

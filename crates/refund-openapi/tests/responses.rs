@@ -40,7 +40,11 @@ fn seed_example_maps_exactly() {
     let refunds = client(Currency::Cny)
         .parse_response(&lookup, &fixture("openapi/responses/seed_success.json"))
         .unwrap();
-    assert!(refunds.iter().all(|r| r.signature == Verification::NotSigned));
+    assert!(
+        refunds
+            .iter()
+            .all(|r| r.signature == Verification::NotSigned)
+    );
     assert_eq!(refunds.len(), 2);
     assert_eq!(refunds[0].status, RefundStatus::Failed);
     assert_eq!(refunds[0].failure_code.as_deref(), Some("-10010"));

@@ -264,6 +264,18 @@ pub enum Fault {
         /// Total size in bytes.
         bytes: usize,
     },
+    /// The provider's genuine, correctly signed answer about another refund, whatever was asked:
+    /// a replayed or substituted answer. Clients must reject it as a mismatch.
+    AnswerFor {
+        /// The provider refund id whose answer is sent instead.
+        refund_id: String,
+    },
+    /// EdgerOS: the normal answer, correctly signed, but naming another merchant (`data.mch_no`).
+    /// Other providers echo no merchant and answer normally.
+    ForeignMerchant {
+        /// The merchant number the answer names.
+        mch_no: String,
+    },
 }
 
 /// A scenario could not be read.

@@ -230,6 +230,12 @@ impl SandboxHandle {
         self.credentials().write_to(dir, &self.base_url())
     }
 
+    /// The EdgerOS request nonces the sandbox has seen, oldest first (the last 65,536): each
+    /// attempt of a query must bring a new one, or the sandbox refuses it as a replay.
+    pub fn edgeros_nonces(&self) -> Vec<String> {
+        self.shared.recent_nonces()
+    }
+
     /// Stops accepting, lets requests in flight finish for up to a second, then stops.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -368,6 +374,12 @@ async fn respond(shared: &Shared, provider: Provider, answer: Answer) -> Respons
             }
             json(body)
         }
+        Fault::AnswerFor { refund_id } => {
+            json(emulate::answer_for(shared, provider, &refund_id).body)
+        }
+        Fault::ForeignMerchant { mch_no } => json(emulate::as_foreign_merchant(
+            shared, provider, body, &mch_no,
+        )),
     }
 }
 

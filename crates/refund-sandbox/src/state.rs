@@ -1,6 +1,6 @@
 //! What the sandbox knows and remembers: refunds (indexed by every id), timelines, faults, counts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
@@ -114,7 +114,19 @@ pub(crate) struct Shared {
     store: RwLock<Store>,
     faults: Mutex<Vec<ActiveFault>>,
     counts: [AtomicU64; 3],
+    nonces: Mutex<NonceLog>,
 }
+
+/// The most recent EdgerOS request nonces, oldest first: a reused one is refused as a replay.
+#[derive(Default)]
+struct NonceLog {
+    seen: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+/// How many recent nonces the sandbox remembers (a real platform remembers them for the
+/// signature's validity window; this bounds memory under load tests).
+const NONCES_REMEMBERED: usize = 65_536;
 
 fn slot(provider: Provider) -> usize {
     match provider {
@@ -149,6 +161,7 @@ impl Shared {
                     .collect(),
             ),
             counts: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
+            nonces: Mutex::new(NonceLog::default()),
         })
     }
 
@@ -186,6 +199,27 @@ impl Shared {
         self.counts
             .get(slot(provider))
             .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Records an EdgerOS request nonce; `false` when it was already used (a replayed request).
+    pub(crate) fn fresh_nonce(&self, nonce: &str) -> bool {
+        let mut log = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        if !log.seen.insert(nonce.to_owned()) {
+            return false;
+        }
+        log.order.push_back(nonce.to_owned());
+        if log.order.len() > NONCES_REMEMBERED {
+            if let Some(old) = log.order.pop_front() {
+                log.seen.remove(&old);
+            }
+        }
+        true
+    }
+
+    /// The EdgerOS request nonces seen, oldest first (at most the last 65,536).
+    pub(crate) fn recent_nonces(&self) -> Vec<String> {
+        let log = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        log.order.iter().cloned().collect()
     }
 
     /// The first fault rule that matches, consuming one of its `times`.

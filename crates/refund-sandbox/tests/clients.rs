@@ -194,14 +194,18 @@ async fn cpos_statuses_and_errors() {
     insta::assert_json_snapshot!("cpos_outcomes", outcomes);
     let detailed = refund_cpos::CposDetail::query_detailed(
         &client,
-        &RefundLookup::refund_id("WX200324161500830790814539"))
-        .await
-        .unwrap();
+        &RefundLookup::refund_id("WX200324161500830790814539"),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         detailed.detail.signed_refund_amount.to_major_string(),
         "-0.50"
     );
-    assert_eq!(detailed.refund.signature, refund_core::Verification::Verified);
+    assert_eq!(
+        detailed.refund.signature,
+        refund_core::Verification::Verified
+    );
     // A wrong secret: the sandbox answers with CPOS's signed SIGNERROR, which our client cannot
     // verify either (its secret is wrong): a signature error, not a refund.
     let client = sandbox

@@ -89,7 +89,12 @@ async fn rejections_have_the_providers_own_shapes() {
     ));
 
     let q = refund_edgeros::sign::RefundQuery::refund_no("AR-TIMELINE-1");
-    let nonce = "0123456789abcdefABCDEF0123456789";
+    // A new nonce for each request: the sandbox refuses a reused one as a replay.
+    let nonces = [
+        "0123456789abcdefABCDEF0123456789",
+        "0123456789abcdefABCDEF012345678A",
+        "0123456789abcdefABCDEF012345678B",
+    ];
     answers.push((
         "edgeros wrong key",
         send(
@@ -97,7 +102,7 @@ async fn rejections_have_the_providers_own_shapes() {
                 &base,
                 &creds.edgeros_mch_no,
                 &wrong_key,
-                nonce,
+                nonces[0],
                 &q,
             )
             .unwrap(),
@@ -111,7 +116,7 @@ async fn rejections_have_the_providers_own_shapes() {
                 &base,
                 &creds.edgeros_mch_no,
                 &creds.edgeros_merchant_key,
-                nonce,
+                nonces[1],
                 &Default::default(),
             )
             .unwrap(),
@@ -125,7 +130,7 @@ async fn rejections_have_the_providers_own_shapes() {
                 &base,
                 &creds.edgeros_mch_no,
                 &creds.edgeros_merchant_key,
-                nonce,
+                nonces[2],
                 &refund_edgeros::sign::RefundQuery::refund_no("nope"),
             )
             .unwrap(),

@@ -300,12 +300,7 @@ async fn run_transport(provider: Provider, requests: &[PreparedRequest], in_flig
     run_workers(requests.len(), in_flight, move |i| {
         let (transport, requests) = (Arc::clone(&transport), Arc::clone(&requests));
         let budget = config.attempt_timeout;
-        async move {
-            transport
-                .send(provider, &requests[i], budget)
-                .await
-                .is_ok()
-        }
+        async move { transport.send(provider, &requests[i], budget).await.is_ok() }
     })
     .await
 }
