@@ -1,13 +1,31 @@
 //! `refund.toml`: one optional section per provider. Key file paths are relative to the file.
 
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use refund_core::http::HttpConfig;
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{Currency, Provider, RefundProvider, Secret};
-use serde::Deserialize;
+use refund_cpos::ResponseSignature;
+use refund_openapi::TimestampUnit;
+use serde::{Deserialize, Deserializer};
 
-use crate::CliError;
+use crate::ProviderArg;
+use crate::error::CliError;
+
+/// Reads a typed value through its `FromStr` (case rules and aliases stay the type's own), so
+/// a bad value is reported by the TOML parser with its key, never later as text.
+fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: Display,
+{
+    Option::<String>::deserialize(d)?
+        .map(|text| text.parse().map_err(serde::de::Error::custom))
+        .transpose()
+}
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -34,8 +52,10 @@ pub(crate) struct OpenApiSection {
     app_id: Option<String>,
     private_key_file: Option<PathBuf>,
     private_key: Option<String>,
-    timestamp_unit: Option<String>,
-    currency: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    timestamp_unit: Option<TimestampUnit>,
+    #[serde(default, deserialize_with = "parsed")]
+    currency: Option<Currency>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,7 +76,8 @@ pub(crate) struct CposSection {
     access_id: Option<String>,
     secret: Option<String>,
     secret_file: Option<PathBuf>,
-    response_signature: Option<String>,
+    #[serde(default, deserialize_with = "parsed")]
+    response_signature: Option<ResponseSignature>,
 }
 
 /// The environment variable that supplies (and overrides) the CPOS secret.
@@ -89,8 +110,23 @@ impl Config {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| CliError::config(format!("cannot read config {}: {e}", path.display())))?;
-        let mut config: Config = toml::from_str(&text)
-            .map_err(|e| CliError::config(format!("invalid config {}: {e}", path.display())))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| {
+            // The parser's own Display quotes the offending line, which may hold a secret:
+            // report the line number and the reason only.
+            let line = e.span().map(|span| {
+                text.get(..span.start)
+                    .unwrap_or_default()
+                    .lines()
+                    .count()
+                    .max(1)
+            });
+            CliError::config(format!(
+                "invalid config {}{}: {}",
+                path.display(),
+                line.map(|l| format!(" (line {l})")).unwrap_or_default(),
+                crate::error::one_line(e.message())
+            ))
+        })?;
         config.dir = path.parent().map(Path::to_owned).unwrap_or_default();
         config.source = Some(path);
         Ok(config)
@@ -147,20 +183,14 @@ impl Config {
     /// Builds the client for `provider`, or says exactly which keys are missing.
     pub(crate) fn client(
         &self,
-        provider: Provider,
+        provider: ProviderArg,
         http: HttpConfig,
     ) -> Result<Box<dyn RefundProvider>, CliError> {
-        match provider {
-            Provider::OpenApi => self
-                .openapi(http)
-                .map(|c| Box::new(c) as Box<dyn RefundProvider>),
-            Provider::Edgeros => self
-                .edgeros(http)
-                .map(|c| Box::new(c) as Box<dyn RefundProvider>),
-            _ => self
-                .cpos(http)
-                .map(|c| Box::new(c) as Box<dyn RefundProvider>),
-        }
+        Ok(match provider {
+            ProviderArg::Openapi => Box::new(self.openapi(http)?),
+            ProviderArg::Edgeros => Box::new(self.edgeros(http)?),
+            ProviderArg::Cpos => Box::new(self.cpos(http)?),
+        })
     }
 
     fn openapi(&self, http: HttpConfig) -> Result<refund_openapi::OpenApiClient, CliError> {
@@ -188,13 +218,10 @@ impl Config {
             .app_id(s.app_id.clone().unwrap_or_default())
             .merchant_private_key(key)
             .http_config(http);
-        if let Some(unit) = &s.timestamp_unit {
-            builder = builder.timestamp_unit(unit.parse().map_err(CliError::from)?);
+        if let Some(unit) = s.timestamp_unit {
+            builder = builder.timestamp_unit(unit);
         }
-        if let Some(code) = &s.currency {
-            let currency: Currency = code
-                .parse()
-                .map_err(|e| CliError::config(format!("[openapi] currency: {e}")))?;
+        if let Some(currency) = s.currency {
             builder = builder.currency(currency);
         }
         builder.build().map_err(CliError::from)
@@ -268,8 +295,8 @@ impl Config {
             .access_id(s.access_id.clone().unwrap_or_default())
             .secret(secret)
             .http_config(http);
-        if let Some(policy) = &s.response_signature {
-            builder = builder.response_signature(policy.parse().map_err(CliError::from)?);
+        if let Some(policy) = s.response_signature {
+            builder = builder.response_signature(policy);
         }
         builder.build().map_err(CliError::from)
     }

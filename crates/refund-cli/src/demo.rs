@@ -8,8 +8,8 @@ use clap::Args;
 use refund_core::{LookupKind, Provider, RefundLookup, RefundProvider};
 use refund_sandbox::{Credentials, Sandbox, Scenario};
 
-use crate::output::{Format, Record, write_records};
-use crate::{CliError, exit};
+use crate::error::{CliError, exit};
+use crate::output::{Format, write_refunds};
 
 /// The scenario `refund demo` and (by default) `refund sandbox` serve.
 const BUILT_IN_SCENARIO: &str = include_str!("../../../fixtures/sandbox/scenario.toml");
@@ -55,7 +55,7 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
         .map_err(scenario_error)?;
     handle
         .write_credentials(&args.dir)
-        .map_err(|e| CliError::Io(format!("cannot write {}: {e}", args.dir.display())))?;
+        .map_err(|e| CliError::io(format!("cannot write {}: {e}", args.dir.display())))?;
     let base = handle.base_url();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "refund sandbox listening on {base}");
@@ -89,7 +89,7 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
     drop(out);
     tokio::signal::ctrl_c()
         .await
-        .map_err(|e| CliError::Io(e.to_string()))?;
+        .map_err(|e| CliError::io(e.to_string()))?;
     handle.shutdown().await;
     Ok(exit::OK)
 }
@@ -122,7 +122,7 @@ pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
     ];
     let table = format == Format::Table;
     let mut out = std::io::stdout().lock();
-    let io = |e: std::io::Error| CliError::Io(e.to_string());
+    let io = |e: std::io::Error| CliError::io(e.to_string());
     if table {
         writeln!(out, "refund demo: an embedded sandbox on {} speaks all three providers' real protocols\n(signed requests, verified responses; no account, no network).\n", handle.base_url()).map_err(io)?;
     }
@@ -130,7 +130,7 @@ pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
         let client = clients
             .iter()
             .find(|c| c.provider() == *provider)
-            .ok_or_else(|| CliError::Io("missing client".into()))?;
+            .ok_or_else(|| CliError::io("missing client"))?;
         if table {
             writeln!(
                 out,
@@ -141,8 +141,7 @@ pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
             .map_err(io)?;
         }
         let refunds = client.query_refunds(lookup).await?;
-        let records: Vec<Record> = refunds.iter().map(Record::from_refund).collect();
-        write_records(&mut out, format, &records).map_err(io)?;
+        write_refunds(&mut out, format, &refunds).map_err(io)?;
         if table {
             writeln!(out).map_err(io)?;
         }
@@ -167,7 +166,7 @@ pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
     let cpos = clients
         .iter()
         .find(|c| c.provider() == Provider::Cpos)
-        .ok_or_else(|| CliError::Io("missing client".into()))?;
+        .ok_or_else(|| CliError::io("missing client"))?;
     let mut records = Vec::new();
     let mut failures = Vec::new();
     for id in batch {
@@ -175,11 +174,11 @@ pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
             .query_refunds(&RefundLookup::new(LookupKind::RefundId, id))
             .await
         {
-            Ok(refunds) => records.extend(refunds.iter().map(Record::from_refund)),
+            Ok(refunds) => records.extend(refunds),
             Err(e) => failures.push(format!("{id}: {e}")),
         }
     }
-    write_records(&mut out, format, &records).map_err(io)?;
+    write_refunds(&mut out, format, &records).map_err(io)?;
     for f in &failures {
         eprintln!("refund: {f}");
     }

@@ -8,7 +8,10 @@
 mod batch;
 mod config;
 mod demo;
+mod error;
+mod open;
 mod output;
+mod query;
 mod watch;
 
 use std::io::IsTerminal;
@@ -18,88 +21,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use refund_core::http::{HttpConfig, RetryPolicy};
-use refund_core::{Error, LookupKind, Provider, RefundLookup};
+use refund_core::{LookupKind, RefundLookup};
 
-use crate::config::Config;
-use crate::output::{Format, Record};
-
-/// Exit codes: the CLI's stable contract.
-pub(crate) mod exit {
-    /// Found.
-    pub(crate) const OK: u8 = 0;
-    /// Anything else (decode errors, an oversized body, I/O).
-    pub(crate) const OTHER: u8 = 1;
-    /// Usage or configuration.
-    pub(crate) const USAGE: u8 = 2;
-    /// The provider says the refund does not exist.
-    pub(crate) const NOT_FOUND: u8 = 3;
-    /// The provider answered with a business error.
-    pub(crate) const BUSINESS: u8 = 4;
-    /// A response failed signature verification.
-    pub(crate) const SIGNATURE: u8 = 5;
-    /// Transport failure, timeout, or an HTTP error status that survived the retries.
-    pub(crate) const TRANSPORT: u8 = 6;
-}
-
-/// A failure of the CLI: an SDK error, or a usage/configuration problem of the CLI itself.
-#[derive(Debug)]
-pub(crate) enum CliError {
-    Sdk(Error),
-    Usage(String),
-    Config(String),
-    Io(String),
-}
-
-impl CliError {
-    pub(crate) fn usage(message: impl Into<String>) -> Self {
-        CliError::Usage(message.into())
-    }
-
-    pub(crate) fn config(message: impl Into<String>) -> Self {
-        CliError::Config(message.into())
-    }
-
-    pub(crate) fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Usage(_) | CliError::Config(_) => exit::USAGE,
-            CliError::Io(_) => exit::OTHER,
-            CliError::Sdk(e) => error_exit_code(e),
-        }
-    }
-
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            CliError::Usage(_) => "usage",
-            CliError::Config(_) => "config",
-            CliError::Io(_) => "io",
-            CliError::Sdk(e) => e.kind(),
-        }
-    }
-
-    pub(crate) fn message(&self) -> String {
-        match self {
-            CliError::Usage(m) | CliError::Config(m) | CliError::Io(m) => m.clone(),
-            CliError::Sdk(e) => e.to_string(),
-        }
-    }
-}
-
-impl From<Error> for CliError {
-    fn from(e: Error) -> Self {
-        CliError::Sdk(e)
-    }
-}
-
-pub(crate) fn error_exit_code(e: &Error) -> u8 {
-    match e {
-        Error::InvalidRequest { .. } | Error::Config { .. } => exit::USAGE,
-        Error::NotFound { .. } => exit::NOT_FOUND,
-        Error::Business { .. } => exit::BUSINESS,
-        Error::Signature { .. } => exit::SIGNATURE,
-        Error::Transport { .. } | Error::HttpStatus { .. } => exit::TRANSPORT,
-        _ => exit::OTHER,
-    }
-}
+use crate::error::{CliError, exit};
+use crate::output::Format;
 
 /// Ask payment providers what happened to your refunds.
 #[derive(Debug, Parser)]
@@ -153,16 +78,6 @@ pub(crate) enum ProviderArg {
     Openapi,
     Edgeros,
     Cpos,
-}
-
-impl From<ProviderArg> for Provider {
-    fn from(p: ProviderArg) -> Provider {
-        match p {
-            ProviderArg::Openapi => Provider::OpenApi,
-            ProviderArg::Edgeros => Provider::Edgeros,
-            ProviderArg::Cpos => Provider::Cpos,
-        }
-    }
 }
 
 /// Exactly one lookup flag.
@@ -279,97 +194,24 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-/// Prints an error: one line on stderr, and in json/ndjson also a JSON object on stdout.
-pub(crate) fn report(error: &CliError, format: Format) {
-    // One line, whatever the provider put in its message.
-    let one_line: String = error
-        .message()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    eprintln!("refund: error: {one_line}");
-    if matches!(format, Format::Json | Format::Ndjson) {
-        let sdk = match error {
-            CliError::Sdk(e) => Some(e),
-            _ => None,
-        };
-        println!(
-            "{}",
-            output::error_json(error.kind(), &error.message(), sdk)
-        );
-    }
-}
-
-fn supported_check(
-    client: &dyn refund_core::RefundProvider,
-    lookup: &RefundLookup,
-) -> Result<(), CliError> {
-    lookup
-        .require_kind(client.supported_lookups())
-        .map_err(|_| {
-            let names: Vec<String> = client
-                .supported_lookups()
-                .iter()
-                .map(|k| format!("--{}", k.as_str().replace('_', "-")))
-                .collect();
-            CliError::usage(format!(
-                "{} does not support lookup by --{}; use one of: {}",
-                client.provider(),
-                lookup.kind().as_str().replace('_', "-"),
-                names.join(", ")
-            ))
-        })
-}
-
-/// Queries, treating an empty answer (the Open API's `data: []`) as not found (code `"none"`):
-/// the one rule `query`, `batch` and `watch` share.
-pub(crate) async fn query_found(
-    client: &dyn refund_core::RefundProvider,
-    lookup: &RefundLookup,
-) -> Result<Vec<refund_core::Refund>, Error> {
-    let refunds = client.query_refunds(lookup).await?;
-    if refunds.is_empty() {
-        return Err(Error::NotFound {
-            provider: client.provider(),
-            code: "none".to_owned(),
-            message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
-        });
-    }
-    Ok(refunds)
-}
-
-async fn query(global: &Global, provider: Provider, lookup: &RefundLookup) -> Result<u8, CliError> {
-    let config = Config::load(global.config.as_deref())?;
-    let client = config.client(provider, global.http())?;
-    supported_check(client.as_ref(), lookup)?;
-    let refunds = query_found(client.as_ref(), lookup).await?;
-    let records: Vec<Record> = refunds.iter().map(Record::from_refund).collect();
-    let mut stdout = std::io::stdout().lock();
-    output::write_records(&mut stdout, global.format(), &records)
-        .map_err(|e| CliError::Io(e.to_string()))?;
-    Ok(exit::OK)
-}
-
 async fn run(cli: Cli) -> Result<u8, CliError> {
     let global = cli.global;
+    let config = global.config.as_deref();
     match cli.command {
         Command::Query { provider, lookup } => {
-            query(&global, provider.into(), &lookup.lookup()).await
+            let lookup = lookup.lookup();
+            let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
+            query::run(client.as_ref(), &lookup, global.format()).await
         }
-        Command::Batch(args) => {
-            let config = Config::load(global.config.as_deref())?;
-            batch::run(&config, &global.http(), global.format, args).await
-        }
+        Command::Batch(args) => batch::run(config, global.http(), global.format, args).await,
         Command::Watch {
             provider,
             lookup,
             interval,
             max_wait,
         } => {
-            let config = Config::load(global.config.as_deref())?;
-            let client = config.client(provider.into(), global.http())?;
             let lookup = lookup.lookup();
-            supported_check(client.as_ref(), &lookup)?;
+            let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
             watch::run(
                 client.as_ref(),
                 &lookup,
@@ -412,7 +254,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            report(&error, format);
+            error::report(&error, format);
             ExitCode::from(error.exit_code())
         }
     }

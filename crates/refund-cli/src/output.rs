@@ -1,8 +1,9 @@
-//! The output contract: one flat object per refund, identical in json, ndjson and csv.
+//! The output contract: one flat object per refund, identical in json, ndjson and csv, rendered
+//! from the typed [`Refund`] (never from strings parsed back).
 
 use std::io::Write;
 
-use refund_core::{Error, Refund};
+use refund_core::{Error, Refund, Verification};
 use serde::Serialize;
 
 /// `--format`.
@@ -18,27 +19,8 @@ pub(crate) enum Format {
     Csv,
 }
 
-/// One refund, flat. Every field is always present (null when unknown).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub(crate) struct Record {
-    pub(crate) provider: String,
-    pub(crate) refund_id: Option<String>,
-    pub(crate) merchant_refund_id: Option<String>,
-    pub(crate) original_transaction_id: Option<String>,
-    pub(crate) status: String,
-    pub(crate) provider_status: Option<String>,
-    pub(crate) amount: String,
-    pub(crate) amount_minor: i64,
-    pub(crate) currency: String,
-    pub(crate) fee_refunded_minor: Option<i64>,
-    pub(crate) created_at: Option<String>,
-    pub(crate) completed_at: Option<String>,
-    pub(crate) failure_code: Option<String>,
-    pub(crate) failure_message: Option<String>,
-    pub(crate) channel: Option<String>,
-}
-
-pub(crate) const COLUMNS: [&str; 15] = [
+/// The output fields, in order (json keys and csv columns alike).
+pub(crate) const COLUMNS: [&str; 16] = [
     "provider",
     "refund_id",
     "merchant_refund_id",
@@ -54,66 +36,92 @@ pub(crate) const COLUMNS: [&str; 15] = [
     "failure_code",
     "failure_message",
     "channel",
+    "signature",
 ];
 
-impl Record {
-    pub(crate) fn from_refund(r: &Refund) -> Self {
+/// One refund as the CLI prints it. Every field is always present (null when unknown).
+#[derive(Debug, Serialize)]
+pub(crate) struct Record<'a> {
+    provider: &'static str,
+    refund_id: Option<&'a str>,
+    merchant_refund_id: Option<&'a str>,
+    original_transaction_id: Option<&'a str>,
+    status: &'static str,
+    provider_status: Option<&'a str>,
+    amount: String,
+    amount_minor: i64,
+    currency: &'static str,
+    fee_refunded_minor: Option<i64>,
+    created_at: Option<String>,
+    completed_at: Option<String>,
+    failure_code: Option<&'a str>,
+    failure_message: Option<&'a str>,
+    channel: Option<&'a str>,
+    signature: &'static str,
+}
+
+impl<'a> Record<'a> {
+    pub(crate) fn new(r: &'a Refund) -> Self {
         Record {
-            provider: r.provider.as_str().to_owned(),
-            refund_id: r.refund_id.clone(),
-            merchant_refund_id: r.merchant_refund_id.clone(),
-            original_transaction_id: r.original_transaction_id.clone(),
-            status: r.status.as_str().to_owned(),
-            provider_status: r.provider_status.clone(),
+            provider: r.provider.as_str(),
+            refund_id: r.refund_id.as_deref(),
+            merchant_refund_id: r.merchant_refund_id.as_deref(),
+            original_transaction_id: r.original_transaction_id.as_deref(),
+            status: r.status.as_str(),
+            provider_status: r.provider_status.as_deref(),
             amount: r.amount.to_major_string(),
             amount_minor: r.amount.minor(),
-            currency: r.amount.currency().code().to_owned(),
+            currency: r.amount.currency().code(),
             fee_refunded_minor: r.fee_refunded.map(|f| f.minor()),
             created_at: r.created_at.as_ref().map(refund_core::time::format_utc),
             completed_at: r.completed_at.as_ref().map(refund_core::time::format_utc),
-            failure_code: r.failure_code.clone(),
-            failure_message: r.failure_message.clone(),
-            channel: r.channel.clone(),
+            failure_code: r.failure_code.as_deref(),
+            failure_message: r.failure_message.as_deref(),
+            channel: r.channel.as_deref(),
+            signature: r.signature.as_str(),
         }
     }
 
-    pub(crate) fn csv_row(&self) -> Vec<String> {
-        let o = |v: &Option<String>| v.clone().unwrap_or_default();
-        vec![
-            self.provider.clone(),
-            o(&self.refund_id),
-            o(&self.merchant_refund_id),
-            o(&self.original_transaction_id),
-            self.status.clone(),
-            o(&self.provider_status),
+    /// The csv cells, in [`COLUMNS`] order (empty for null).
+    pub(crate) fn cells(&self) -> [String; 16] {
+        let o = |v: Option<&str>| v.unwrap_or_default().to_owned();
+        [
+            self.provider.to_owned(),
+            o(self.refund_id),
+            o(self.merchant_refund_id),
+            o(self.original_transaction_id),
+            self.status.to_owned(),
+            o(self.provider_status),
             self.amount.clone(),
             self.amount_minor.to_string(),
-            self.currency.clone(),
+            self.currency.to_owned(),
             self.fee_refunded_minor
                 .map(|f| f.to_string())
                 .unwrap_or_default(),
-            o(&self.created_at),
-            o(&self.completed_at),
-            o(&self.failure_code),
-            o(&self.failure_message),
-            o(&self.channel),
+            o(self.created_at.as_deref()),
+            o(self.completed_at.as_deref()),
+            o(self.failure_code),
+            o(self.failure_message),
+            o(self.channel),
+            self.signature.to_owned(),
         ]
     }
 }
 
-/// Writes records in a format; `io::Error`s (a closed pipe) end the program quietly upstream.
-pub(crate) fn write_records(
+/// Writes refunds in a format; `io::Error`s (a closed pipe) end the program quietly upstream.
+pub(crate) fn write_refunds(
     out: &mut dyn Write,
     format: Format,
-    records: &[Record],
+    refunds: &[Refund],
 ) -> std::io::Result<()> {
+    let records: Vec<Record<'_>> = refunds.iter().map(Record::new).collect();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, records)?;
+            serde_json::to_writer_pretty(&mut *out, &records)?;
             writeln!(out)?;
         }
         Format::Ndjson => {
-            for r in records {
+            for r in &records {
                 serde_json::to_writer(&mut *out, r)?;
                 writeln!(out)?;
             }
@@ -121,17 +129,17 @@ pub(crate) fn write_records(
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
             w.write_record(COLUMNS).map_err(std::io::Error::other)?;
-            for r in records {
-                w.write_record(r.csv_row()).map_err(std::io::Error::other)?;
+            for r in &records {
+                w.write_record(r.cells()).map_err(std::io::Error::other)?;
             }
             w.flush()?;
         }
-        Format::Table => write_table(out, records)?,
+        Format::Table => write_table(out, &records)?,
     }
     out.flush()
 }
 
-fn write_table(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()> {
+fn write_table(out: &mut dyn Write, records: &[Record<'_>]) -> std::io::Result<()> {
     let headers = [
         "PROVIDER",
         "REFUND ID",
@@ -139,28 +147,30 @@ fn write_table(out: &mut dyn Write, records: &[Record]) -> std::io::Result<()> {
         "AMOUNT",
         "RAW STATUS",
         "COMPLETED (UTC)",
+        "SIGNATURE",
         "FAILURE",
     ];
-    let rows: Vec<[String; 7]> = records
+    let rows: Vec<[String; 8]> = records
         .iter()
         .map(|r| {
-            let failure = match (&r.failure_code, &r.failure_message) {
+            let failure = match (r.failure_code, r.failure_message) {
                 (Some(c), Some(m)) => format!("{c} {m}"),
-                (Some(c), None) => c.clone(),
-                (None, Some(m)) => m.clone(),
+                (Some(c), None) => c.to_owned(),
+                (None, Some(m)) => m.to_owned(),
                 (None, None) => String::new(),
             };
             [
-                r.provider.clone(),
+                r.provider.to_owned(),
                 r.refund_id
-                    .clone()
-                    .or_else(|| r.merchant_refund_id.clone())
-                    .unwrap_or_default(),
-                r.status.clone(),
+                    .or(r.merchant_refund_id)
+                    .unwrap_or_default()
+                    .to_owned(),
+                r.status.to_owned(),
                 format!("{} {}", r.amount, r.currency),
-                r.provider_status.clone().unwrap_or_default(),
+                r.provider_status.unwrap_or_default().to_owned(),
                 r.completed_at.clone().unwrap_or_default(),
-                failure,
+                r.signature.to_owned(),
+                crate::error::one_line(&failure),
             ]
         })
         .collect();
@@ -197,4 +207,66 @@ pub(crate) fn error_json(kind: &str, message: &str, error: Option<&Error>) -> se
             "code": error.and_then(Error::code),
         }
     })
+}
+
+/// How many of `refunds` were accepted without a valid signature (lenient mode).
+pub(crate) fn unverified(refunds: &[Refund]) -> usize {
+    refunds
+        .iter()
+        .filter(|r| r.signature == Verification::Unverified)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use refund_core::{Currency, Money, Provider, RefundStatus};
+
+    fn refund() -> Refund {
+        let mut r = Refund::new(
+            Provider::Cpos,
+            Money::from_minor(50, Currency::Cny),
+            RefundStatus::Succeeded,
+        );
+        r.refund_id = Some("WX1".into());
+        r.signature = Verification::Verified;
+        r
+    }
+
+    #[test]
+    fn json_and_csv_carry_the_same_fields_in_order() {
+        let refunds = [refund()];
+        let mut json = Vec::new();
+        write_refunds(&mut json, Format::Ndjson, &refunds).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut sorted = COLUMNS.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted);
+        assert_eq!(v["signature"], "verified");
+        assert_eq!(v["amount"], "0.50");
+        let mut csv = Vec::new();
+        write_refunds(&mut csv, Format::Csv, &refunds).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next().unwrap(), COLUMNS.join(","));
+        assert_eq!(
+            lines.next().unwrap(),
+            "cpos,WX1,,,succeeded,,0.50,50,CNY,,,,,,,verified"
+        );
+    }
+
+    #[test]
+    fn table_shows_the_signature_state() {
+        let mut r = refund();
+        r.signature = Verification::Unverified;
+        r.failure_message = Some("line\nbreak".into());
+        let mut out = Vec::new();
+        write_refunds(&mut out, Format::Table, &[r]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.lines().next().unwrap().contains("SIGNATURE"));
+        assert!(text.contains("unverified"));
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert_eq!(unverified(&[refund()]), 0);
+    }
 }

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use refund_core::{RefundLookup, RefundProvider, RefundStatus};
 
-use crate::output::{Format, Record, write_records};
-use crate::{CliError, exit};
+use crate::error::{CliError, exit};
+use crate::output::{Format, write_refunds};
 
 /// The next wait: ×1.5 while nothing changes, back to `interval` on a change, at most 8×.
 fn next_wait(current: Duration, interval: Duration, changed: bool) -> Duration {
@@ -27,12 +27,16 @@ pub(crate) async fn run(
     let deadline = Instant::now() + max_wait;
     let mut last: HashMap<String, String> = HashMap::new();
     let mut wait = interval;
+    let mut warned = false;
     loop {
-        let outcome = crate::query_found(client, lookup).await;
+        let outcome = crate::open::query_found(client, lookup).await;
         let mut changed = false;
         match outcome {
             Ok(refunds) => {
-                let changes: Vec<Record> = refunds
+                if !warned {
+                    warned = crate::open::warn_if_unverified(&refunds, lookup);
+                }
+                let changes: Vec<refund_core::Refund> = refunds
                     .iter()
                     .filter(|r| {
                         let key = r
@@ -45,7 +49,7 @@ pub(crate) async fn run(
                             + r.provider_status.as_deref().unwrap_or("");
                         last.insert(key, now.clone()).as_ref() != Some(&now)
                     })
-                    .map(Record::from_refund)
+                    .cloned()
                     .collect();
                 if !changes.is_empty() {
                     changed = true;
@@ -55,8 +59,8 @@ pub(crate) async fn run(
                         format
                     };
                     let mut out = std::io::stdout().lock();
-                    write_records(&mut out, fmt, &changes)
-                        .map_err(|e| CliError::Io(e.to_string()))?;
+                    write_refunds(&mut out, fmt, &changes)
+                        .map_err(|e| CliError::io(e.to_string()))?;
                 }
                 if refunds.iter().all(|r| r.status.is_terminal()) {
                     let all_succeeded = refunds.iter().all(|r| r.status == RefundStatus::Succeeded);

@@ -15,7 +15,7 @@ use refund_core::Provider;
 use refund_sandbox::{Fault, FaultRule, Sandbox, SandboxHandle, Scenario};
 use serde_json::Value;
 
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 16] = [
     "provider",
     "refund_id",
     "merchant_refund_id",
@@ -31,6 +31,7 @@ const FIELDS: [&str; 15] = [
     "failure_code",
     "failure_message",
     "channel",
+    "signature",
 ];
 
 struct Env {
@@ -196,74 +197,344 @@ async fn query_every_provider_every_format() {
     assert_eq!(code(&o), 0);
 }
 
+/// A config file for a case: the sandbox's own, or one edited to provoke an error.
+type ConfigFor = fn(&Env) -> PathBuf;
+
+fn sandbox_config(env: &Env) -> PathBuf {
+    env.config()
+}
+
+/// A `[cpos]` section with only `base_url`.
+fn partial_config(env: &Env) -> PathBuf {
+    let path = env.dir.join("partial.toml");
+    std::fs::write(&path, "[cpos]\nbase_url = \"http://127.0.0.1:1\"\n").unwrap();
+    path
+}
+
+/// The sandbox's config with edits (`from` → `to`).
+fn edited_config(env: &Env, name: &str, from: &str, to: &str) -> PathBuf {
+    let path = env.dir.join(name);
+    let text = std::fs::read_to_string(env.config())
+        .unwrap()
+        .replace(from, to);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn unknown_app_config(env: &Env) -> PathBuf {
+    let app = env.sandbox.credentials().openapi_app_id.clone();
+    edited_config(env, "wrong-app.toml", &app, "unknown-app")
+}
+
+fn dead_endpoint_config(env: &Env) -> PathBuf {
+    edited_config(
+        env,
+        "dead.toml",
+        &env.sandbox.base_url(),
+        "http://127.0.0.1:9",
+    )
+}
+
+fn optional_cpos_config(env: &Env) -> PathBuf {
+    edited_config(
+        env,
+        "optional.toml",
+        "response_signature = \"required\"",
+        "response_signature = \"optional\"",
+    )
+}
+
+/// One exit-code case: a fault in the sandbox (if any), a config, the arguments (`--format json`
+/// is added), and what must come out.
+struct Case {
+    name: &'static str,
+    fault: Option<(Provider, Fault)>,
+    config: ConfigFor,
+    args: &'static [&'static str],
+    code: i32,
+    /// The error kind in the JSON error object (None: no error object).
+    kind: Option<&'static str>,
+    /// Text stderr must contain.
+    stderr: &'static str,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes() {
-    let env = env("exits").await;
-    // 3: not found, with a JSON error object in json formats.
-    let o = env
-        .run(&["query", "cpos", "--refund-id", "nope", "--format", "json"])
-        .await;
-    assert_eq!(code(&o), 3);
-    let e: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(e["error"]["kind"], "not_found");
-    assert_eq!(e["error"]["provider"], "cpos");
-    assert_eq!(e["error"]["code"], "REFUNDNOTEXIST");
-    assert_eq!(String::from_utf8_lossy(&o.stderr).lines().count(), 1);
-
-    // 2: a lookup the provider does not support, naming the supported ones.
-    let o = env
-        .run(&["query", "edgeros", "--channel-trade-no", "x"])
-        .await;
-    assert_eq!(code(&o), 2);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--refund-id, --merchant-refund-id"));
-    // 2: two lookup flags, or none.
-    assert_eq!(
-        code(
-            &env.run(&[
+    let cases = [
+        Case {
+            name: "found",
+            fault: None,
+            config: sandbox_config,
+            args: &["query", "cpos", "--refund-id", "WX-FAILED-1"],
+            code: 0,
+            kind: None,
+            stderr: "",
+        },
+        Case {
+            name: "not found",
+            fault: None,
+            config: sandbox_config,
+            args: &["query", "cpos", "--refund-id", "nope"],
+            code: 3,
+            kind: Some("not_found"),
+            stderr: "refund not found",
+        },
+        Case {
+            name: "unsupported lookup names the supported flags",
+            fault: None,
+            config: sandbox_config,
+            args: &["query", "edgeros", "--channel-trade-no", "x"],
+            code: 2,
+            kind: Some("usage"),
+            stderr: "--refund-id, --merchant-refund-id",
+        },
+        Case {
+            name: "two lookup flags",
+            fault: None,
+            config: sandbox_config,
+            args: &[
                 "query",
                 "cpos",
                 "--refund-id",
                 "a",
                 "--merchant-refund-id",
-                "b"
-            ])
-            .await
-        ),
-        2
-    );
-    assert_eq!(code(&env.run(&["query", "cpos"]).await), 2);
-    // 2: a provider without a section, naming the missing keys.
+                "b",
+            ],
+            code: 2,
+            kind: None,
+            stderr: "cannot be used with",
+        },
+        Case {
+            name: "no lookup flag",
+            fault: None,
+            config: sandbox_config,
+            args: &["query", "cpos"],
+            code: 2,
+            kind: None,
+            stderr: "required",
+        },
+        Case {
+            name: "missing keys are named",
+            fault: None,
+            config: partial_config,
+            args: &["query", "cpos", "--refund-id", "x"],
+            code: 2,
+            kind: Some("config"),
+            stderr: "access_id",
+        },
+        Case {
+            name: "missing section names every key",
+            fault: None,
+            config: partial_config,
+            args: &["query", "edgeros", "--refund-id", "x"],
+            code: 2,
+            kind: Some("config"),
+            stderr: "mch_no, private_key_file, platform_public_key_file",
+        },
+        Case {
+            name: "business error",
+            fault: None,
+            config: unknown_app_config,
+            args: &["query", "openapi", "--refund-id", "OA-PENDING-1"],
+            code: 4,
+            kind: Some("provider"),
+            stderr: "21003",
+        },
+        Case {
+            name: "signature fails",
+            fault: Some((Provider::Edgeros, Fault::WrongSignature)),
+            config: sandbox_config,
+            args: &["query", "edgeros", "--refund-id", "AR-PROCESSING-1"],
+            code: 5,
+            kind: Some("signature"),
+            stderr: "verification",
+        },
+        Case {
+            name: "a signed answer about another refund",
+            fault: Some((
+                Provider::Edgeros,
+                Fault::AnswerFor {
+                    refund_id: "AR202112151405438637829842922855012187".into(),
+                },
+            )),
+            config: sandbox_config,
+            args: &["query", "edgeros", "--refund-id", "AR-PROCESSING-1"],
+            code: 5,
+            kind: Some("mismatch"),
+            stderr: "`data.refund_no`",
+        },
+        Case {
+            name: "a signed answer naming another merchant",
+            fault: Some((
+                Provider::Edgeros,
+                Fault::ForeignMerchant {
+                    mch_no: "MCH-EVIL".into(),
+                },
+            )),
+            config: sandbox_config,
+            args: &[
+                "query",
+                "edgeros",
+                "--merchant-refund-id",
+                "mch-processing-1",
+            ],
+            code: 5,
+            kind: Some("mismatch"),
+            stderr: "`data.mch_no`",
+        },
+        Case {
+            name: "an unsigned cpos answer about another refund",
+            fault: Some((
+                Provider::Cpos,
+                Fault::AnswerFor {
+                    refund_id: "WX-FAILED-1".into(),
+                },
+            )),
+            config: sandbox_config,
+            args: &["query", "cpos", "--refund-id", "WX-UNKNOWN-1"],
+            code: 5,
+            kind: Some("mismatch"),
+            stderr: "`refund_no`",
+        },
+        Case {
+            name: "an open api answer about another transaction",
+            fault: Some((
+                Provider::OpenApi,
+                Fault::AnswerFor {
+                    refund_id: "OA-TIMELINE-1".into(),
+                },
+            )),
+            config: sandbox_config,
+            args: &[
+                "query",
+                "openapi",
+                "--original-transaction-id",
+                "CU51856318914782320",
+            ],
+            code: 5,
+            kind: Some("mismatch"),
+            stderr: "originalTransactionId",
+        },
+        Case {
+            name: "optional mode: accepted, said out loud",
+            fault: Some((Provider::Cpos, Fault::WrongSignature)),
+            config: optional_cpos_config,
+            args: &["query", "cpos", "--refund-id", "WX-UNKNOWN-1"],
+            code: 0,
+            kind: None,
+            stderr: "NOT verified",
+        },
+        Case {
+            name: "an http error that survives the retries",
+            fault: Some((Provider::Cpos, Fault::Http500Html)),
+            config: sandbox_config,
+            args: &[
+                "query",
+                "cpos",
+                "--refund-id",
+                "WX-FAILED-1",
+                "--retries",
+                "1",
+            ],
+            code: 6,
+            kind: Some("http_status"),
+            stderr: "HTTP 500",
+        },
+        Case {
+            name: "nothing listening",
+            fault: None,
+            config: dead_endpoint_config,
+            args: &["query", "cpos", "--refund-id", "x", "--retries", "0"],
+            code: 6,
+            kind: Some("transport"),
+            stderr: "",
+        },
+        Case {
+            name: "a timeout within the deadline",
+            fault: Some((Provider::Cpos, Fault::NeverEnding)),
+            config: sandbox_config,
+            args: &[
+                "query",
+                "cpos",
+                "--refund-id",
+                "WX-FAILED-1",
+                "--timeout",
+                "1s",
+            ],
+            code: 6,
+            kind: Some("timeout"),
+            stderr: "",
+        },
+        Case {
+            name: "a malformed answer",
+            fault: Some((Provider::Cpos, Fault::MalformedJson)),
+            config: sandbox_config,
+            args: &["query", "cpos", "--refund-id", "WX-FAILED-1"],
+            code: 1,
+            kind: Some("decode"),
+            stderr: "",
+        },
+    ];
+    let env = env("exits").await;
+    for case in &cases {
+        env.sandbox.clear_faults();
+        if let Some((provider, fault)) = &case.fault {
+            env.sandbox
+                .add_fault(FaultRule::provider(*provider, fault.clone()));
+        }
+        let mut args: Vec<String> = vec![
+            "--config".into(),
+            (case.config)(&env).display().to_string(),
+            "--timeout".into(),
+            "3s".into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        args.extend(case.args.iter().map(|s| (*s).to_owned()));
+        let started = std::time::Instant::now();
+        let o = run(&args).await;
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(code(&o), case.code, "{}: {stderr}", case.name);
+        assert!(stderr.contains(case.stderr), "{}: {stderr}", case.name);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{}: within the deadline",
+            case.name
+        );
+        if let Some(kind) = case.kind {
+            let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert_eq!(e["error"]["kind"], kind, "{}", case.name);
+            assert_eq!(
+                stderr.lines().count(),
+                1,
+                "{}: one line on stderr",
+                case.name
+            );
+        }
+    }
+    env.sandbox.clear_faults();
+    // --retries 1 means two attempts.
+    env.sandbox
+        .add_fault(FaultRule::provider(Provider::Cpos, Fault::Http500Html));
+    let before = env.sandbox.request_count(Provider::Cpos);
+    let o = env
+        .run(&[
+            "query",
+            "cpos",
+            "--refund-id",
+            "WX-FAILED-1",
+            "--retries",
+            "1",
+        ])
+        .await;
+    assert_eq!(code(&o), 6);
+    assert_eq!(env.sandbox.request_count(Provider::Cpos) - before, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cpos_secret_can_come_from_the_environment() {
+    let env = env("secret-env").await;
     let partial = env.dir.join("partial.toml");
-    std::fs::write(&partial, "[cpos]\nbase_url = \"http://127.0.0.1:1\"\n").unwrap();
-    let o = run(&[
-        "--config".into(),
-        partial.display().to_string(),
-        "query".into(),
-        "cpos".into(),
-        "--refund-id".into(),
-        "x".into(),
-    ])
-    .await;
-    assert_eq!(code(&o), 2);
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("access_id"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let o = run(&[
-        "--config".into(),
-        partial.display().to_string(),
-        "query".into(),
-        "edgeros".into(),
-        "--refund-id".into(),
-        "x".into(),
-    ])
-    .await;
-    assert!(
-        String::from_utf8_lossy(&o.stderr)
-            .contains("mch_no, private_key_file, platform_public_key_file")
-    );
-    // The secret from the environment completes the section.
     std::fs::write(
         &partial,
         format!(
@@ -289,117 +560,106 @@ async fn exit_codes() {
         .await
         .unwrap();
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ndjson(&o)[0]["signature"], "verified");
+}
 
-    // 4: a business error (the gateway does not know this app id).
-    let toml = std::fs::read_to_string(env.config())
-        .unwrap()
-        .replace(&env.sandbox.credentials().openapi_app_id, "unknown-app");
-    let wrong = env.dir.join("wrong-app.toml");
-    std::fs::write(&wrong, toml).unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_line_says_how_it_was_verified() {
+    let env = env("signature").await;
+    for (provider, flag, id, expected) in [
+        ("openapi", "--refund-id", "OA-PENDING-1", "not_signed"),
+        ("edgeros", "--refund-id", "AR-PROCESSING-1", "verified"),
+        ("cpos", "--refund-id", "WX-UNKNOWN-1", "verified"),
+    ] {
+        let o = env.run(&["query", provider, flag, id]).await;
+        assert_eq!(ndjson(&o)[0]["signature"], expected, "{provider}");
+        let o = env
+            .run(&["query", provider, flag, id, "--format", "csv"])
+            .await;
+        let text = stdout(&o);
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().ends_with(",channel,signature"));
+        assert!(
+            lines.next().unwrap().ends_with(&format!(",{expected}")),
+            "{provider}"
+        );
+    }
+    // Optional mode: an unverified answer is labelled, and one warning line says so.
+    let optional = optional_cpos_config(&env);
+    env.sandbox
+        .add_fault(FaultRule::provider(Provider::Cpos, Fault::WrongSignature));
     let o = run(&[
         "--config".into(),
-        wrong.display().to_string(),
+        optional.display().to_string(),
         "query".into(),
-        "openapi".into(),
+        "cpos".into(),
         "--refund-id".into(),
-        "OA-PENDING-1".into(),
+        "WX-UNKNOWN-1".into(),
     ])
     .await;
-    assert_eq!(code(&o), 4);
-
-    // 5: a response that fails verification.
-    env.sandbox.add_fault(FaultRule::provider(
-        Provider::Edgeros,
-        Fault::WrongSignature,
-    ));
-    let o = env
-        .run(&[
-            "query",
-            "edgeros",
-            "--refund-id",
-            "AR-PROCESSING-1",
-            "--format",
-            "ndjson",
-        ])
-        .await;
-    assert_eq!(code(&o), 5);
-    assert_eq!(ndjson(&o)[0]["error"]["kind"], "signature");
-    env.sandbox.clear_faults();
-
-    // 6: an HTTP error that survives the retries; and nothing listening.
-    env.sandbox
-        .add_fault(FaultRule::provider(Provider::Cpos, Fault::Http500Html));
-    let before = env.sandbox.request_count(Provider::Cpos);
-    let o = env
-        .run(&[
-            "query",
-            "cpos",
-            "--refund-id",
-            "WX-FAILED-1",
-            "--retries",
-            "1",
-        ])
-        .await;
-    assert_eq!(code(&o), 6);
-    assert_eq!(
-        env.sandbox.request_count(Provider::Cpos) - before,
-        2,
-        "--retries 1 means two attempts"
-    );
-    env.sandbox.clear_faults();
-    let dead = env.dir.join("dead.toml");
+    assert_eq!(code(&o), 0);
+    assert_eq!(ndjson(&o)[0]["signature"], "unverified");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("refund: warning:"), "{stderr}");
+    // Batch: the line is labelled and the summary counts it.
+    let input = env.dir.join("optional.csv");
     std::fs::write(
-        &dead,
-        std::fs::read_to_string(env.config())
-            .unwrap()
-            .replace(&env.sandbox.base_url(), "http://127.0.0.1:9"),
+        &input,
+        "lookup,id\nrefund_id,WX-UNKNOWN-1\nrefund_id,WX-FAILED-1\n",
     )
     .unwrap();
     let o = run(&[
         "--config".into(),
-        dead.display().to_string(),
-        "query".into(),
+        optional.display().to_string(),
+        "batch".into(),
         "cpos".into(),
-        "--refund-id".into(),
-        "x".into(),
-        "--retries".into(),
-        "0".into(),
+        "--input".into(),
+        input.display().to_string(),
     ])
     .await;
-    assert_eq!(code(&o), 6);
-    // A timeout is 6 too, within the deadline.
-    env.sandbox
-        .add_fault(FaultRule::provider(Provider::Cpos, Fault::NeverEnding));
-    let started = std::time::Instant::now();
+    assert_eq!(code(&o), 0);
+    assert!(ndjson(&o).iter().all(|l| l["signature"] == "unverified"));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("WARNING: 2 refunds NOT verified"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_never_attributes_a_substituted_answer() {
+    let env = env("batch-mismatch").await;
+    env.sandbox.add_fault(FaultRule::refund_id(
+        "WX-UNKNOWN-1",
+        Fault::AnswerFor {
+            refund_id: "WX-FAILED-1".into(),
+        },
+    ));
+    let input = env.dir.join("ids.csv");
+    std::fs::write(
+        &input,
+        "lookup,id\nrefund_id,WX-UNKNOWN-1\nrefund_id,WX-FAILED-1\n",
+    )
+    .unwrap();
     let o = env
         .run(&[
-            "query",
+            "batch",
             "cpos",
-            "--refund-id",
-            "WX-FAILED-1",
-            "--timeout",
-            "1s",
-            "--format",
-            "json",
+            "--input",
+            &input.display().to_string(),
+            "--concurrency",
+            "1",
         ])
         .await;
-    assert_eq!(code(&o), 6);
-    assert_eq!(
-        serde_json::from_slice::<Value>(&o.stdout).unwrap()["error"]["kind"],
-        "timeout"
-    );
-    assert!(started.elapsed() < Duration::from_secs(4));
-    env.sandbox.clear_faults();
-    // 1: anything else (a malformed answer).
-    env.sandbox
-        .add_fault(FaultRule::provider(Provider::Cpos, Fault::MalformedJson));
-    assert_eq!(
-        code(
-            &env.run(&["query", "cpos", "--refund-id", "WX-FAILED-1"])
-                .await
-        ),
-        1
-    );
+    assert_eq!(code(&o), 0);
+    let lines = ndjson(&o);
+    let by_id = |id: &str| lines.iter().find(|l| l["id"] == id).unwrap().clone();
+    let substituted = by_id("WX-UNKNOWN-1");
+    assert_eq!(substituted["error"]["kind"], "mismatch");
+    assert!(substituted["refund_id"].is_null() && substituted["status"].is_null());
+    assert_eq!(by_id("WX-FAILED-1")["status"], "failed");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("mismatch 1"));
 }
 
 fn write_input(path: &Path, n: usize) {

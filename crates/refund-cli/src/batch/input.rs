@@ -1,0 +1,194 @@
+//! Reading batch inputs: CSV with a `lookup,id` header, or NDJSON, streamed lazily so memory stays
+//! flat whatever the file size. Each input keeps its line number in the file.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use refund_core::{LookupKind, RefundLookup};
+
+use crate::error::CliError;
+
+/// One input: its 1-based line number in the file, and the lookup (or why the line is unusable).
+pub(crate) type Input = (u64, Result<RefundLookup, String>);
+
+fn parse_lookup(kind: &str, id: &str) -> Result<RefundLookup, String> {
+    let kind: LookupKind = kind.trim().parse()?;
+    Ok(RefundLookup::new(kind, id.trim()))
+}
+
+/// NDJSON by extension (`.ndjson`, `.jsonl`, `.json`) or by a leading `{`; CSV otherwise.
+fn is_ndjson(path: &Path) -> Result<bool, CliError> {
+    if path
+        .extension()
+        .is_some_and(|e| e == "ndjson" || e == "jsonl" || e == "json")
+    {
+        return Ok(true);
+    }
+    let mut first = [0_u8; 64];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut first))
+        .map_err(|e| CliError::usage(format!("cannot read input {}: {e}", path.display())))?;
+    Ok(first
+        .get(..n)
+        .unwrap_or_default()
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        == Some(&b'{'))
+}
+
+/// The inputs of a file, lazily.
+pub(crate) fn read_inputs(path: &Path) -> Result<Box<dyn Iterator<Item = Input> + Send>, CliError> {
+    let file = File::open(path)
+        .map_err(|e| CliError::usage(format!("cannot read input {}: {e}", path.display())))?;
+    if is_ndjson(path)? {
+        return Ok(Box::new(ndjson_inputs(BufReader::new(file))));
+    }
+    let second = File::open(path)
+        .map_err(|e| CliError::usage(format!("cannot read input {}: {e}", path.display())))?;
+    csv_inputs(file, BufReader::new(second))
+        .map_err(|e| CliError::usage(format!("input {}: {e}", path.display())))
+}
+
+/// Turns byte offsets into 1-based line numbers by reading a second copy of the input forward
+/// (the csv crate's own line count skips blank lines, which would shift every later number).
+struct LineCounter<R> {
+    reader: R,
+    offset: u64,
+    line: u64,
+}
+
+impl<R: BufRead> LineCounter<R> {
+    fn new(reader: R) -> Self {
+        LineCounter {
+            reader,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first record byte at or after `target` (`target`s must not decrease).
+    fn line_at(&mut self, target: u64) -> u64 {
+        while self.offset < target {
+            let Ok(buf) = self.reader.fill_buf() else {
+                break;
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let take =
+                usize::try_from(target - self.offset).map_or(buf.len(), |n| n.min(buf.len()));
+            let chunk = buf.get(..take).unwrap_or_default();
+            self.line += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.offset += take as u64;
+            self.reader.consume(take);
+        }
+        // The csv reader reports a record as starting where it started reading, before the
+        // blank lines it skipped: the record itself starts after them.
+        loop {
+            let next = match self.reader.fill_buf() {
+                Ok(buf) => buf.first().copied(),
+                Err(_) => None,
+            };
+            match next {
+                Some(b'\n') => self.line += 1,
+                Some(b'\r') => {}
+                _ => break,
+            }
+            self.offset += 1;
+            self.reader.consume(1);
+        }
+        self.line
+    }
+}
+
+fn ndjson_inputs(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Input> + Send {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        lookup: String,
+        id: String,
+    }
+    reader.lines().enumerate().filter_map(|(i, line)| {
+        let n = i as u64 + 1;
+        let line = match line {
+            Ok(l) if l.trim().is_empty() => return None,
+            Ok(l) => l,
+            Err(e) => return Some((n, Err(format!("unreadable line: {e}")))),
+        };
+        Some((
+            n,
+            serde_json::from_str::<Row>(&line)
+                .map_err(|e| format!("not a {{\"lookup\", \"id\"}} object: {e}"))
+                .and_then(|row| parse_lookup(&row.lookup, &row.id)),
+        ))
+    })
+}
+
+fn csv_inputs(
+    reader: impl Read + Send + 'static,
+    second_copy: impl BufRead + Send + 'static,
+) -> Result<Box<dyn Iterator<Item = Input> + Send>, String> {
+    let mut lines = LineCounter::new(second_copy);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(lookup_col), Some(id_col)) = (column("lookup"), column("id")) else {
+        return Err("the CSV header must be `lookup,id`".to_owned());
+    };
+    Ok(Box::new(reader.into_records().map(move |record| {
+        let mut line_of = |p: Option<&csv::Position>| p.map_or(0, |p| lines.line_at(p.byte()));
+        match record {
+            Ok(r) => {
+                let n = line_of(r.position());
+                match (r.get(lookup_col), r.get(id_col)) {
+                    (Some(kind), Some(id)) => (n, parse_lookup(kind, id)),
+                    _ => (n, Err("missing lookup or id column".to_owned())),
+                }
+            }
+            Err(e) => (
+                line_of(e.position()),
+                Err(format!("unreadable CSV row: {e}")),
+            ),
+        }
+    })))
+}
+
+/// Lines in the file, less a header: the progress bar's length (0 when unreadable).
+pub(crate) fn count_inputs(path: &Path) -> u64 {
+    File::open(path)
+        .map_or(0, |f| BufReader::new(f).lines().count() as u64)
+        .saturating_sub(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_keeps_file_line_numbers_and_bad_rows() {
+        let text = "id,lookup,note\nR1,refund_id,x\n\nR2,bogus,y\nR3\n";
+        let cursor = || std::io::Cursor::new(text);
+        let inputs: Vec<Input> = csv_inputs(cursor(), cursor()).unwrap().collect();
+        assert_eq!(inputs[0].0, 2);
+        assert_eq!(inputs[0].1, Ok(RefundLookup::refund_id("R1")));
+        assert_eq!(inputs[1].0, 4);
+        assert!(inputs[1].1.as_ref().unwrap_err().contains("unknown lookup"));
+        assert_eq!(inputs[2].0, 5);
+        assert!(inputs[2].1.is_err());
+        let other = || std::io::Cursor::new("a,b\n1,2\n");
+        assert!(csv_inputs(other(), other()).is_err());
+    }
+
+    #[test]
+    fn ndjson_skips_blank_lines_and_reports_bad_ones() {
+        let text = "{\"lookup\":\"merchant_refund_id\",\"id\":\" M1 \"}\n\n{\"id\":1}\n";
+        let inputs: Vec<Input> = ndjson_inputs(std::io::Cursor::new(text)).collect();
+        assert_eq!(inputs.len(), 2);
+        assert_eq!(inputs[0], (1, Ok(RefundLookup::merchant_refund_id("M1"))));
+        assert_eq!(inputs[1].0, 3);
+        assert!(inputs[1].1.is_err());
+    }
+}

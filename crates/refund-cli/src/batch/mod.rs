@@ -1,0 +1,201 @@
+//! `refund batch`: many lookups from a file, results streamed and flushed one by one, so a
+//! crash or Ctrl-C loses nothing and `--resume` picks up where it stopped.
+//!
+//! `input` reads the file lazily, `resume` finds what an earlier run answered, `render` turns
+//! one outcome into output lines, `summary` counts; this module runs the workers.
+
+mod input;
+mod render;
+mod resume;
+mod summary;
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use refund_core::http::HttpConfig;
+use refund_core::{Provider, RefundLookup, RefundProvider};
+
+use self::input::Input;
+use self::render::Outcome;
+use self::summary::Summary;
+use crate::ProviderArg;
+use crate::error::{CliError, exit};
+use crate::output::Format;
+
+/// `refund batch` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct BatchArgs {
+    /// openapi, edgeros or cpos.
+    #[arg(value_enum)]
+    provider: ProviderArg,
+    /// CSV with a `lookup,id` header, or NDJSON (`{"lookup": ..., "id": ...}` per line).
+    #[arg(long, value_name = "FILE")]
+    input: PathBuf,
+    /// Where results go (default stdout). Needed for --resume.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: u16,
+    /// At most this many queries started per second.
+    #[arg(long, value_name = "R")]
+    rps: Option<f64>,
+    /// Skip inputs whose line number is already in --output, and append to it.
+    #[arg(long, requires = "output")]
+    resume: bool,
+}
+
+/// Spaces query starts `1/rps` apart.
+struct RateLimiter {
+    gap: Duration,
+    next: Mutex<Instant>,
+}
+
+impl RateLimiter {
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.gap;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+async fn query_one(client: &dyn RefundProvider, input: &Result<RefundLookup, String>) -> Outcome {
+    let lookup = input.as_ref().map_err(|e| CliError::usage(e.clone()))?;
+    Ok(crate::open::query_found(client, lookup).await?)
+}
+
+/// Where results go: `--output` (created, or appended to with `--resume`) or stdout; the CSV
+/// header is written once.
+fn open_sink(args: &BatchArgs, csv: bool) -> Result<Box<dyn Write + Send>, CliError> {
+    let io = |e: std::io::Error| CliError::io(format!("cannot write results: {e}"));
+    let Some(path) = &args.output else {
+        let mut out: Box<dyn Write + Send> = Box::new(std::io::stdout());
+        if csv {
+            out.write_all(render::csv_header().as_bytes()).map_err(io)?;
+        }
+        return Ok(out);
+    };
+    let existing = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
+    let file = if args.resume {
+        OpenOptions::new().create(true).append(true).open(path)
+    } else {
+        File::create(path)
+    }
+    .map_err(|e| CliError::usage(format!("cannot write output {}: {e}", path.display())))?;
+    let mut file: Box<dyn Write + Send> = Box::new(file);
+    if csv && !(args.resume && existing) {
+        file.write_all(render::csv_header().as_bytes())
+            .map_err(io)?;
+    }
+    Ok(file)
+}
+
+fn progress_bar(input: &Path) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(input::count_inputs(input));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} done, {msg} failed, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("0");
+    bar
+}
+
+pub(crate) async fn run(
+    config_path: Option<&Path>,
+    http: HttpConfig,
+    format: Option<Format>,
+    args: BatchArgs,
+) -> Result<u8, CliError> {
+    let client = crate::open::open_client(config_path, args.provider, http)?;
+    let provider: Provider = client.provider();
+    let csv = format == Some(Format::Csv);
+    let inputs = input::read_inputs(&args.input)?;
+    let done = match (&args.output, args.resume) {
+        (Some(path), true) => resume::done_lines(path, csv)?,
+        _ => HashSet::new(),
+    };
+    let mut sink = open_sink(&args, csv)?;
+    let progress = progress_bar(&args.input);
+    let limiter = args
+        .rps
+        .filter(|r| r.is_finite() && *r > 0.0)
+        .map(|r| RateLimiter {
+            gap: Duration::from_secs_f64(1.0 / r),
+            next: Mutex::new(Instant::now()),
+        });
+    let mut summary = Summary::default();
+    let started = Instant::now();
+    // Workers are spawned tasks, so signing (RSA providers) runs on every core; bounded channels
+    // keep memory flat: at most `concurrency` inputs queued and `concurrency` results waiting.
+    let client: Arc<dyn RefundProvider> = Arc::from(client);
+    let limiter = limiter.map(Arc::new);
+    let workers = usize::from(args.concurrency);
+    let (input_tx, input_rx) = tokio::sync::mpsc::channel::<Input>(workers);
+    let input_rx = Arc::new(tokio::sync::Mutex::new(input_rx));
+    let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
+    let skip_bar = progress.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        for (n, input) in inputs {
+            if done.contains(&n) {
+                skip_bar.inc(1);
+                continue;
+            }
+            if input_tx.blocking_send((n, input)).is_err() {
+                break;
+            }
+        }
+        done.len()
+    });
+    for _ in 0..workers {
+        let (client, limiter, input_rx, result_tx) = (
+            Arc::clone(&client),
+            limiter.clone(),
+            Arc::clone(&input_rx),
+            result_tx.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                let next = input_rx.lock().await.recv().await;
+                let Some((line, input)) = next else { break };
+                if let Some(l) = &limiter {
+                    l.wait().await;
+                }
+                let outcome = query_one(client.as_ref(), &input).await;
+                if result_tx.send((line, input, outcome)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(result_tx);
+    while let Some((line, input, outcome)) = results.recv().await {
+        let text = render::render(line, &input, &outcome, provider, csv);
+        sink.write_all(text.as_bytes())
+            .and_then(|()| sink.flush())
+            .map_err(|e| CliError::io(format!("cannot write results: {e}")))?;
+        summary.add(&outcome);
+        if outcome.is_err() {
+            progress.set_message(summary.failed().to_string());
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    summary.skipped = reader.await.map_err(|e| CliError::io(e.to_string()))? as u64;
+    eprint!("{}", summary.text(started.elapsed()));
+    Ok(exit::OK)
+}

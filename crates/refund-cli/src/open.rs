@@ -1,0 +1,94 @@
+//! Opening a provider client from the configuration, and the rules every command shares: a
+//! lookup the provider cannot answer is a usage error, an empty answer is "not found", and an
+//! answer accepted without a valid signature is said out loud.
+
+use std::path::Path;
+
+use refund_core::http::HttpConfig;
+use refund_core::{Error, Refund, RefundLookup, RefundProvider};
+
+use crate::ProviderArg;
+use crate::config::Config;
+use crate::error::CliError;
+
+/// Loads the configuration and builds the provider's client.
+pub(crate) fn open_client(
+    config_path: Option<&Path>,
+    provider: ProviderArg,
+    http: HttpConfig,
+) -> Result<Box<dyn RefundProvider>, CliError> {
+    Config::load(config_path)?.client(provider, http)
+}
+
+/// The same, checking first that the provider answers this kind of lookup.
+pub(crate) fn open_for_lookup(
+    config_path: Option<&Path>,
+    provider: ProviderArg,
+    http: HttpConfig,
+    lookup: &RefundLookup,
+) -> Result<Box<dyn RefundProvider>, CliError> {
+    let client = open_client(config_path, provider, http)?;
+    check_lookup(client.as_ref(), lookup)?;
+    Ok(client)
+}
+
+/// The flag spelling of a lookup kind (`--merchant-refund-id`).
+fn flag(kind: refund_core::LookupKind) -> String {
+    format!("--{}", kind.as_str().replace('_', "-"))
+}
+
+/// Core's `require_kind`, reworded in terms of the command line's flags.
+pub(crate) fn check_lookup(
+    client: &dyn RefundProvider,
+    lookup: &RefundLookup,
+) -> Result<(), CliError> {
+    lookup
+        .require_kind(client.supported_lookups())
+        .map_err(|_| {
+            let names: Vec<String> = client
+                .supported_lookups()
+                .iter()
+                .map(|k| flag(*k))
+                .collect();
+            CliError::usage(format!(
+                "{} does not support lookup by {}; use one of: {}",
+                client.provider(),
+                flag(lookup.kind()),
+                names.join(", ")
+            ))
+        })
+}
+
+/// Queries, treating an empty answer (the Open API's `data: []`) as not found (code `"none"`):
+/// the one rule `query`, `batch` and `watch` share.
+pub(crate) async fn query_found(
+    client: &dyn RefundProvider,
+    lookup: &RefundLookup,
+) -> Result<Vec<Refund>, Error> {
+    let refunds = client.query_refunds(lookup).await?;
+    if refunds.is_empty() {
+        return Err(Error::NotFound {
+            provider: client.provider(),
+            code: "none".to_owned(),
+            message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
+        });
+    }
+    Ok(refunds)
+}
+
+/// One stderr line when an answer was accepted without a valid signature (CPOS
+/// `response_signature = "optional"`), whatever the verbosity: such a result must never pass
+/// silently. Returns whether it warned.
+pub(crate) fn warn_if_unverified(refunds: &[Refund], lookup: &RefundLookup) -> bool {
+    let n = crate::output::unverified(refunds);
+    if n == 0 {
+        return false;
+    }
+    let provider = refunds.first().map(|r| r.provider.as_str()).unwrap_or("");
+    eprintln!(
+        "refund: warning: the {provider} answer for {} {} was NOT verified (its signature was missing or wrong; response_signature = \"optional\"); its fields are marked \"signature\": \"unverified\"",
+        lookup.kind(),
+        crate::error::one_line(lookup.id()),
+    );
+    true
+}

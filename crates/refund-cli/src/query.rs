@@ -1,0 +1,18 @@
+//! `refund query`: one lookup, every refund it finds, in the chosen format.
+
+use refund_core::{RefundLookup, RefundProvider};
+
+use crate::error::{CliError, exit};
+use crate::output::{Format, write_refunds};
+
+pub(crate) async fn run(
+    client: &dyn RefundProvider,
+    lookup: &RefundLookup,
+    format: Format,
+) -> Result<u8, CliError> {
+    let refunds = crate::open::query_found(client, lookup).await?;
+    crate::open::warn_if_unverified(&refunds, lookup);
+    let mut stdout = std::io::stdout().lock();
+    write_refunds(&mut stdout, format, &refunds).map_err(|e| CliError::io(e.to_string()))?;
+    Ok(exit::OK)
+}
