@@ -1,16 +1,53 @@
 #![no_main]
-//! CPOS answers: parse, MD5 check and mapping never panic; with verification optional the whole
-//! mapping (amounts, WeChat attach, coupons) is exercised.
+//! CPOS answers: parse, MD5 check, binding and mapping never panic; with verification optional
+//! the detail (amounts, WeChat attach, coupons) is exercised too. Nothing maps unless it names
+//! the refund asked about; in required mode nothing maps unverified.
+use std::sync::OnceLock;
+
 use libfuzzer_sys::fuzz_target;
-use refund_cpos::map::{ResponseSignature, map_response_body};
+use refund_core::{RefundLookup, Secret, Verification};
+use refund_cpos::{CposClient, CposDetail, ResponseSignature};
+
+const OUT_REFUND_NO: &str = "200324847290000004766";
+
+fn client(policy: ResponseSignature) -> CposClient {
+    CposClient::builder()
+        .base_url("http://127.0.0.1:1")
+        .access_id("cpostest")
+        .secret(Secret::new("fuzz-secret"))
+        .response_signature(policy)
+        .build()
+        .expect("client")
+}
+
+fn clients() -> &'static (CposClient, CposClient) {
+    static CLIENTS: OnceLock<(CposClient, CposClient)> = OnceLock::new();
+    CLIENTS.get_or_init(|| {
+        (
+            client(ResponseSignature::Optional),
+            client(ResponseSignature::Required),
+        )
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
-    let secret = refund_core::Secret::new("fuzz-secret");
-    if let Ok(r) = map_response_body(data, &secret, ResponseSignature::Optional) {
+    let (optional, required) = clients();
+    let lookup = RefundLookup::merchant_refund_id(OUT_REFUND_NO);
+    if let Ok(refunds) = optional.parse_response(&lookup, data) {
+        for r in &refunds {
+            assert!(
+                !r.amount.is_negative(),
+                "refund amounts are normalised to positive"
+            );
+            assert_eq!(r.merchant_refund_id.as_deref(), Some(OUT_REFUND_NO));
+        }
+    }
+    let _ = optional.parse_detailed(&lookup, data);
+    if let Ok(refunds) = required.parse_response(&lookup, data) {
         assert!(
-            !r.refund.amount.is_negative(),
-            "refund amounts are normalised to positive"
+            refunds
+                .iter()
+                .all(|r| r.signature == Verification::Verified)
         );
     }
-    let _ = map_response_body(data, &secret, ResponseSignature::Required);
 });

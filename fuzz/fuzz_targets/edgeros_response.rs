@@ -1,16 +1,28 @@
 #![no_main]
-//! EdgerOS answers: strict parse, canonical rebuild and verification never panic, and no refund
-//! comes out of an answer whose platform signature was not checked.
+//! EdgerOS answers: strict parse, canonical rebuild, verification and binding never panic; no
+//! refund comes out of an answer whose platform signature was not checked, or that names
+//! another refund or merchant than the one asked about.
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use refund_core::rsa_keys::RsaPublicKey;
+use refund_core::{RefundLookup, Verification};
+use refund_edgeros::EdgerosClient;
 
-fn key() -> &'static RsaPublicKey {
-    static KEY: OnceLock<RsaPublicKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        RsaPublicKey::from_text(include_str!("../../fixtures/keys/edgeros_platform.pub.pem"))
-            .expect("test key")
+const REFUND_NO: &str = "AR202112151405438637829842922855012187";
+
+fn client() -> &'static EdgerosClient {
+    static CLIENT: OnceLock<EdgerosClient> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        EdgerosClient::builder()
+            .mch_no("MCH1000000")
+            .merchant_private_key_pem(include_str!("../../fixtures/keys/edgeros_merchant.pem"))
+            .and_then(|b| {
+                b.platform_public_key_pem(include_str!(
+                    "../../fixtures/keys/edgeros_platform.pub.pem"
+                ))
+            })
+            .and_then(|b| b.build())
+            .expect("test keys")
     })
 }
 
@@ -21,13 +33,19 @@ fuzz_target!(|data: &[u8]| {
             assert!(refund_core::json::parse_strict(parts.canonical.as_bytes()).is_ok());
         }
     }
-    if refund_edgeros::map::map_response_body(data, key()).is_ok() {
-        // A refund only ever comes out of a response whose platform signature was checked.
-        let value = refund_core::json::parse_strict(data).expect("mapped, so it parsed");
-        assert_eq!(
-            refund_edgeros::sign::verify_response(key(), &value).ok(),
-            Some(true),
-            "a refund without a verified signature"
-        );
+    let lookup = RefundLookup::refund_id(REFUND_NO);
+    if let Ok(refunds) = client().parse_response(&lookup, data) {
+        for r in &refunds {
+            assert_eq!(
+                r.signature,
+                Verification::Verified,
+                "a refund without a verified signature"
+            );
+            assert_eq!(
+                r.refund_id.as_deref(),
+                Some(REFUND_NO),
+                "a refund about another question"
+            );
+        }
     }
 });

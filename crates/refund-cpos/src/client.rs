@@ -116,14 +116,9 @@ impl CposDetail for CposClient {
         map::map_detailed(&bound.answer, bound.verification)
     }
 
-    fn query_detailed<'a>(
-        &'a self,
-        lookup: &'a RefundLookup,
-    ) -> impl Future<Output = Result<CposRefund, Error>> + Send + 'a {
-        async move {
-            let bound = self.query_bound(lookup).await?;
-            map::map_detailed(&bound.answer, bound.verification)
-        }
+    async fn query_detailed(&self, lookup: &RefundLookup) -> Result<CposRefund, Error> {
+        let bound = self.query_bound(lookup).await?;
+        map::map_detailed(&bound.answer, bound.verification)
     }
 }
 

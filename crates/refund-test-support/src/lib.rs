@@ -9,6 +9,8 @@
 //! assert!(!secret.trim().is_empty());
 //! ```
 #![forbid(unsafe_code)]
+// Test support fails loudly, naming the fixture: a missing fixture must stop the test.
+#![allow(clippy::panic)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
