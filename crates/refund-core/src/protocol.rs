@@ -117,8 +117,8 @@ impl<'a> Binding<'a> {
 ///     fn bindings<'a>(&'a self, answer: &'a Answer, lookup: &'a RefundLookup) -> Vec<Binding<'a>> {
 ///         vec![Binding::new("id", lookup.id(), Some(&answer.id))]
 ///     }
-///     fn map(&self, answer: &Answer) -> Result<Vec<Refund>, Error> {
-///         Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(answer.cents, Currency::Cny), RefundStatus::Succeeded)])
+///     fn map(&self, bound: &protocol::Bound<Answer>) -> Result<Vec<Refund>, Error> {
+///         Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(bound.answer.cents, Currency::Cny), RefundStatus::Succeeded)])
 ///     }
 /// }
 /// let asked = RefundLookup::refund_id("R1");
@@ -162,7 +162,10 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     ) -> Vec<Binding<'a>>;
 
     /// Maps a bound answer to refunds, or to the provider's not-found or business error.
-    fn map(&self, answer: &Self::Answer) -> Result<Vec<Refund>, Error>;
+    ///
+    /// It takes a [`Bound`], which only [`decode_bound`] can make: no public path maps an answer
+    /// that was not verified and bound to its question.
+    fn map(&self, bound: &Bound<Self::Answer>) -> Result<Vec<Refund>, Error>;
 }
 
 /// Checks the lookup (kind, length, control characters), then has the provider sign it.
@@ -180,7 +183,7 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
 /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::Verified) }
 /// #     fn decode(&self, _: serde_json::Value) -> Result<(), Error> { Ok(()) }
 /// #     fn bindings<'a>(&'a self, _: &'a (), _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
-/// #     fn map(&self, _: &()) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
+/// #     fn map(&self, _: &protocol::Bound<()>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
 /// # }
 /// assert!(protocol::prepare(&P, &RefundLookup::refund_id("R1")).is_ok());
 /// assert_eq!(protocol::prepare(&P, &RefundLookup::refund_id("R12345")).unwrap_err().kind(), "invalid_request");
@@ -192,8 +195,9 @@ pub fn prepare<P: Protocol>(protocol: &P, lookup: &RefundLookup) -> Result<Prepa
     protocol.prepare(lookup)
 }
 
-/// An answer that verified and names what was asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An answer that verified and names what was asked. Only [`decode_bound`] makes one (the type
+/// is `#[non_exhaustive]`), so holding a `Bound` proves the pipeline ran.
+#[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Bound<A> {
     /// The decoded answer.
@@ -231,7 +235,7 @@ pub fn parse_response<P: Protocol>(
     body: &[u8],
 ) -> Result<Vec<Refund>, Error> {
     let bound = decode_bound(protocol, lookup, body)?;
-    let mut refunds = protocol.map(&bound.answer)?;
+    let mut refunds = protocol.map(&bound)?;
     for refund in &mut refunds {
         refund.signature = bound.verification;
     }

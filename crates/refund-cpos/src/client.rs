@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use refund_core::client::{Client, ClientOptions};
 use refund_core::http::{HttpConfig, Transport};
-use refund_core::protocol::{self, Binding, Protocol};
+use refund_core::protocol::{self, Binding, Bound, Protocol};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Secret, Verification,
 };
@@ -83,8 +83,8 @@ impl Protocol for CposProtocol {
         vec![Binding::new(field, lookup.id(), answered.as_deref())]
     }
 
-    fn map(&self, answer: &CposAnswer) -> Result<Vec<Refund>, Error> {
-        map::map_response(&answer.response)
+    fn map(&self, bound: &Bound<CposAnswer>) -> Result<Vec<Refund>, Error> {
+        map::map_response(&bound.answer.response)
     }
 }
 
@@ -113,12 +113,12 @@ pub trait CposDetail {
 impl CposDetail for CposClient {
     fn parse_detailed(&self, lookup: &RefundLookup, body: &[u8]) -> Result<CposRefund, Error> {
         let bound = protocol::decode_bound(self.protocol(), lookup, body)?;
-        map::map_detailed(&bound.answer, bound.verification)
+        map::map_detailed(&bound)
     }
 
     async fn query_detailed(&self, lookup: &RefundLookup) -> Result<CposRefund, Error> {
         let bound = self.query_bound(lookup).await?;
-        map::map_detailed(&bound.answer, bound.verification)
+        map::map_detailed(&bound)
     }
 }
 

@@ -2,7 +2,8 @@
 //! decide the core [`Refund`]; WeChat's `attach` is reported in the detail, labelled unverified.
 
 use refund_core::decode::{self, non_empty_owned, require};
-use refund_core::{Currency, Error, Money, Provider, Refund, Verification};
+use refund_core::protocol::Bound;
+use refund_core::{Currency, Error, Money, Provider, Refund};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -35,12 +36,7 @@ pub fn describes_refund(response: &QueryResponse) -> bool {
 /// `error_code` `REFUNDNOTEXIST` is [`Error::NotFound`]; a `return_code` other than 10000 is
 /// [`Error::Business`]; otherwise the refund, with the positive amount and the status of
 /// `refund_status` (1 succeeded, 2 failed, 3 processing, anything else unrecognised).
-///
-/// ```
-/// let r: refund_cpos::wire::QueryResponse = serde_json::from_str(r#"{"return_code":"40001","error_code":"REFUNDNOTEXIST","error_msg":"退款单不存在"}"#).unwrap();
-/// assert!(refund_cpos::map::map_response(&r).unwrap_err().is_not_found());
-/// ```
-pub fn map_response(response: &QueryResponse) -> Result<Vec<Refund>, Error> {
+pub(crate) fn map_response(response: &QueryResponse) -> Result<Vec<Refund>, Error> {
     map_refund(response).map(|refund| vec![refund])
 }
 
@@ -193,21 +189,13 @@ pub struct CouponDetail {
     pub refund_amount: Option<Money>,
 }
 
-/// Maps a bound answer with its detail: the same [`Refund`] as [`map_response`] (labelled with
-/// `verification`), plus every extra field, decoded only here.
-///
-/// ```
-/// use refund_core::Verification;
-/// let v = serde_json::json!({"return_code": 10000, "refund_status": 1, "refund_amount": "-0.50", "fee": "0.01"});
-/// let answer = refund_cpos::wire::CposAnswer::decode(v).unwrap();
-/// let r = refund_cpos::map::map_detailed(&answer, Verification::Verified).unwrap();
-/// assert_eq!(r.refund.amount.to_major_string(), "0.50");
-/// assert_eq!(r.detail.fee.unwrap().minor(), 1);
-/// ```
-pub fn map_detailed(answer: &CposAnswer, verification: Verification) -> Result<CposRefund, Error> {
+/// Maps a bound answer with its detail: the same [`Refund`] as a plain query (labelled with how
+/// it verified), plus every extra field, decoded only here.
+pub(crate) fn map_detailed(bound: &Bound<CposAnswer>) -> Result<CposRefund, Error> {
+    let answer = &bound.answer;
     let response = &answer.response;
     let mut refund = map_refund(response)?;
-    refund.signature = verification;
+    refund.signature = bound.verification;
     let detail = answer.detail()?;
     let yuan = |field: &str, value: &Option<String>| {
         decode::major_money(P, field, value.as_deref(), Currency::Cny)
@@ -305,4 +293,29 @@ fn map_attach(attach: &Attach) -> Result<UnverifiedWechatDetail, Error> {
         )?,
         coupons,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn not_found_and_business_errors() {
+        let r: QueryResponse = serde_json::from_str(
+            r#"{"return_code":"40001","error_code":"REFUNDNOTEXIST","error_msg":"退款单不存在"}"#,
+        )
+        .unwrap();
+        assert!(map_response(&r).unwrap_err().is_not_found());
+        let r: QueryResponse =
+            serde_json::from_str(r#"{"return_code":40004,"error_code":"SYSTEMERROR"}"#).unwrap();
+        assert_eq!(
+            map_response(&r).unwrap_err().code().as_deref(),
+            Some("SYSTEMERROR")
+        );
+        let r: QueryResponse = serde_json::from_str(r#"{"return_code":10000,"refund_status":2,"refund_amount":"-1.00","error_code":"NOTENOUGH"}"#).unwrap();
+        let refund = &map_response(&r).unwrap()[0];
+        assert_eq!(refund.amount.minor(), 100);
+        assert_eq!(refund.failure_code.as_deref(), Some("NOTENOUGH"));
+    }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use refund_core::client::{Client, ClientOptions};
 use refund_core::http::{HttpConfig, Transport};
-use refund_core::protocol::{Binding, Protocol};
+use refund_core::protocol::{Binding, Bound, Protocol};
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source, Verification,
@@ -118,8 +118,8 @@ impl Protocol for EdgerosProtocol {
         bindings
     }
 
-    fn map(&self, answer: &QueryResponse) -> Result<Vec<Refund>, Error> {
-        map::map_response(answer)
+    fn map(&self, bound: &Bound<QueryResponse>) -> Result<Vec<Refund>, Error> {
+        map::map_response(&bound.answer)
     }
 }
 

@@ -21,12 +21,7 @@ fn text(field: &Option<Text>) -> Option<&str> {
 /// Status 200 gives the refund; 1007 / `ORDER_NOT_EXIST` is [`Error::NotFound`]; any other status
 /// is [`Error::Business`] with `status`, `message` and `fieldErrors`. A missing business status
 /// or amount is a decode error (never "pending", never zero).
-///
-/// ```
-/// let r: refund_edgeros::wire::QueryResponse = serde_json::from_str(r#"{"status":1007,"message":"ORDER_NOT_EXIST","fieldErrors":"此订单不存在!"}"#).unwrap();
-/// assert!(refund_edgeros::map::map_response(&r).unwrap_err().is_not_found());
-/// ```
-pub fn map_response(response: &QueryResponse) -> Result<Vec<Refund>, Error> {
+pub(crate) fn map_response(response: &QueryResponse) -> Result<Vec<Refund>, Error> {
     let message = text(&response.message).unwrap_or_default();
     let status = response.status.0;
     if status != STATUS_OK {
@@ -71,4 +66,22 @@ pub fn map_response(response: &QueryResponse) -> Result<Vec<Refund>, Error> {
     }
     refund.completed_at = decode::rfc3339_time(P, "data.success_time", text(&data.success_time))?;
     Ok(vec![refund])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn error_statuses_map_to_typed_errors() {
+        let r: QueryResponse = serde_json::from_str(
+            r#"{"status":1007,"message":"ORDER_NOT_EXIST","fieldErrors":"此订单不存在!"}"#,
+        )
+        .unwrap();
+        assert!(map_response(&r).unwrap_err().is_not_found());
+        let r: QueryResponse =
+            serde_json::from_str(r#"{"status":500,"message":"SYSTEM_ERROR"}"#).unwrap();
+        assert_eq!(map_response(&r).unwrap_err().kind(), "provider");
+    }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use refund_core::client::{Client, ClientOptions};
 use refund_core::http::{HttpConfig, Transport};
-use refund_core::protocol::{Binding, Protocol};
+use refund_core::protocol::{Binding, Bound, Protocol};
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{
     Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source,
@@ -154,8 +154,8 @@ impl Protocol for OpenApiProtocol {
             .collect()
     }
 
-    fn map(&self, answer: &QueryResponse) -> Result<Vec<Refund>, Error> {
-        map::map_response(answer, self.currency)
+    fn map(&self, bound: &Bound<QueryResponse>) -> Result<Vec<Refund>, Error> {
+        map::map_response(&bound.answer, self.currency)
     }
 }
 

@@ -62,13 +62,10 @@ pub fn code_meaning(code: i64) -> Option<&'static str> {
 /// Maps an answer the pipeline has decoded and bound: refunds for code 10000 (`data: []` is
 /// "no refunds", an empty `Vec`; a success without `data` is a decode error, since guessing
 /// "none" could hide a refund), [`Error::NotFound`] for 21006, [`Error::Business`] otherwise.
-///
-/// ```
-/// let r: refund_openapi::wire::QueryResponse = serde_json::from_str(r#"{"code":21016,"message":"Merchant ip forbidden"}"#).unwrap();
-/// let err = refund_openapi::map::map_response(&r, refund_core::Currency::Cny).unwrap_err();
-/// assert_eq!(err.kind(), "provider");
-/// ```
-pub fn map_response(response: &QueryResponse, currency: Currency) -> Result<Vec<Refund>, Error> {
+pub(crate) fn map_response(
+    response: &QueryResponse,
+    currency: Currency,
+) -> Result<Vec<Refund>, Error> {
     let message = response.message.clone().unwrap_or_default();
     match response.code {
         CODE_SUCCESS => {
@@ -101,13 +98,11 @@ pub fn map_response(response: &QueryResponse, currency: Currency) -> Result<Vec<
 ///
 /// An empty-string time is treated as absent; a missing `refundStatus` or `refundAmount` is an
 /// error (never "pending", never zero).
-///
-/// ```
-/// let rec: refund_openapi::wire::RefundRecord = serde_json::from_str(r#"{"refundAmount":100,"refundStatus":"PENDING"}"#).unwrap();
-/// let r = refund_openapi::map::map_record(&rec, refund_core::Currency::Cny, "data[0]").unwrap();
-/// assert_eq!(r.status, refund_core::RefundStatus::Processing);
-/// ```
-pub fn map_record(record: &RefundRecord, currency: Currency, path: &str) -> Result<Refund, Error> {
+pub(crate) fn map_record(
+    record: &RefundRecord,
+    currency: Currency,
+    path: &str,
+) -> Result<Refund, Error> {
     let field = |name: &str| format!("{path}.{name}");
     let raw_status = require(
         P,
@@ -141,4 +136,27 @@ pub fn map_record(record: &RefundRecord, currency: Currency, path: &str) -> Resu
     refund.created_at = time("refundCreateTime", &record.refund_create_time)?;
     refund.completed_at = time("refundReturnTime", &record.refund_return_time)?;
     Ok(refund)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn codes_and_records_map() {
+        let r: QueryResponse =
+            serde_json::from_str(r#"{"code":21016,"message":"Merchant ip forbidden"}"#).unwrap();
+        assert_eq!(
+            map_response(&r, Currency::Cny).unwrap_err().kind(),
+            "provider"
+        );
+        let r: QueryResponse =
+            serde_json::from_str(r#"{"code":10000,"message":"Success","data":[]}"#).unwrap();
+        assert!(map_response(&r, Currency::Cny).unwrap().is_empty());
+        let rec: RefundRecord =
+            serde_json::from_str(r#"{"refundAmount":100,"refundStatus":"PENDING"}"#).unwrap();
+        let refund = map_record(&rec, Currency::Cny, "data[0]").unwrap();
+        assert_eq!(refund.status, refund_core::RefundStatus::Processing);
+    }
 }
