@@ -7,16 +7,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use refund_bench::{BACKEND, fixture};
+use refund_bench::BACKEND;
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{RefundLookup, Secret};
+use refund_test_support::{fixture, fixture_text as text};
 
 const PARAM: &[u8] =
     br#"{"originalTransactionId":"CU518563189147832320","timestamp":1722416882000}"#;
-
-fn text(path: &str) -> String {
-    String::from_utf8(fixture(path)).unwrap()
-}
 
 fn rsa_ops(c: &mut Criterion) {
     let key = RsaPrivateKey::from_text(&text("keys/openapi_merchant_2048.pem")).unwrap();

@@ -9,16 +9,3 @@
 
 /// The RSA back-end this build measures.
 pub const BACKEND: &str = refund_core::rsa_keys::BACKEND;
-
-/// Reads a file under the repository's `fixtures/`.
-///
-/// ```
-/// assert!(refund_bench::fixture("keys/cpos_secret.txt").len() > 10);
-/// ```
-pub fn fixture(path: &str) -> Vec<u8> {
-    let full = format!("{}/../../fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&full).unwrap_or_else(|e| {
-        eprintln!("cannot read {full}: {e}");
-        Vec::new()
-    })
-}

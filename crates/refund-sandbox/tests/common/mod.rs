@@ -8,11 +8,7 @@ use refund_core::http::{HttpConfig, RetryPolicy};
 use refund_sandbox::{Sandbox, SandboxHandle, Scenario};
 
 pub fn example_scenario() -> Scenario {
-    Scenario::from_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/sandbox/scenario.toml"
-    ))
-    .unwrap()
+    Scenario::from_toml(&refund_test_support::fixture_text("sandbox/scenario.toml")).unwrap()
 }
 
 pub async fn start() -> SandboxHandle {
@@ -46,16 +42,14 @@ pub fn client(
         refund_core::Provider::Edgeros => {
             Box::new(sandbox.edgeros_client().http_config(http).build().unwrap())
         }
-        _ => Box::new(sandbox.cpos_client().http_config(http).build().unwrap()),
+        refund_core::Provider::Cpos => {
+            Box::new(sandbox.cpos_client().http_config(http).build().unwrap())
+        }
+        other => panic!("no client for {other}"),
     }
 }
 
-pub fn outcome<T: serde::Serialize>(result: Result<T, refund_core::Error>) -> serde_json::Value {
-    match result {
-        Ok(v) => serde_json::json!({ "ok": v }),
-        Err(e) => serde_json::json!({ "error": e }),
-    }
-}
+pub use refund_test_support::outcome;
 
 /// Runs each lookup through `client` and pairs it with its outcome (for snapshots).
 pub async fn outcomes(
