@@ -1,10 +1,8 @@
 //! The builder and the protocol core's pipeline drives (no I/O here: core's client sends).
 
 use std::future::Future;
-use std::sync::Arc;
 
 use refund_core::client::{Client, ClientOptions};
-use refund_core::http::{HttpConfig, Transport};
 use refund_core::protocol::{self, Binding, Bound, Protocol};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Secret, Verification,
@@ -183,26 +181,7 @@ impl CposClientBuilder {
         self
     }
 
-    /// Timeouts, retries and the body limit.
-    ///
-    /// ```
-    /// let b = refund_cpos::CposClient::builder().http_config(Default::default());
-    /// ```
-    pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.options = self.options.with_http_config(config);
-        self
-    }
-
-    /// The transport (default: [`refund_core::http::HttpTransport`]).
-    ///
-    /// ```
-    /// # let t = refund_core::http::HttpTransport::new(&Default::default()).unwrap();
-    /// let b = refund_cpos::CposClient::builder().transport(std::sync::Arc::new(t));
-    /// ```
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.options = self.options.with_transport(transport);
-        self
-    }
+    refund_core::client_builder_options!("refund_cpos::CposClient::builder()");
 
     /// Checks the settings and builds the client.
     ///

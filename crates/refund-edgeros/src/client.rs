@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use refund_core::client::{Client, ClientOptions};
-use refund_core::http::{HttpConfig, Transport};
 use refund_core::protocol::{Binding, Bound, Protocol};
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{
@@ -240,26 +239,7 @@ impl EdgerosClientBuilder {
         self
     }
 
-    /// Timeouts, retries and the body limit.
-    ///
-    /// ```
-    /// let b = refund_edgeros::EdgerosClient::builder().http_config(Default::default());
-    /// ```
-    pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.options = self.options.with_http_config(config);
-        self
-    }
-
-    /// The transport (default: [`refund_core::http::HttpTransport`]).
-    ///
-    /// ```
-    /// # let t = refund_core::http::HttpTransport::new(&Default::default()).unwrap();
-    /// let b = refund_edgeros::EdgerosClient::builder().transport(std::sync::Arc::new(t));
-    /// ```
-    pub fn transport(mut self, transport: std::sync::Arc<dyn Transport>) -> Self {
-        self.options = self.options.with_transport(transport);
-        self
-    }
+    refund_core::client_builder_options!("refund_edgeros::EdgerosClient::builder()");
 
     /// Checks the settings and builds the client.
     ///

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use refund_core::client::{Client, ClientOptions};
-use refund_core::http::{HttpConfig, Transport};
 use refund_core::protocol::{Binding, Bound, Protocol};
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{
@@ -265,26 +264,7 @@ impl OpenApiClientBuilder {
         self
     }
 
-    /// Timeouts, retries and the body limit.
-    ///
-    /// ```
-    /// let b = refund_openapi::OpenApiClient::builder().http_config(Default::default());
-    /// ```
-    pub fn http_config(mut self, config: HttpConfig) -> Self {
-        self.options = self.options.with_http_config(config);
-        self
-    }
-
-    /// The transport (default: [`refund_core::http::HttpTransport`]).
-    ///
-    /// ```
-    /// # let t = refund_core::http::HttpTransport::new(&Default::default()).unwrap();
-    /// let b = refund_openapi::OpenApiClient::builder().transport(std::sync::Arc::new(t));
-    /// ```
-    pub fn transport(mut self, transport: std::sync::Arc<dyn Transport>) -> Self {
-        self.options = self.options.with_transport(transport);
-        self
-    }
+    refund_core::client_builder_options!("refund_openapi::OpenApiClient::builder()");
 
     /// Checks the settings and builds the client (one HTTP client, the key ready to sign).
     ///
