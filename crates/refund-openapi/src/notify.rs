@@ -1,8 +1,12 @@
 //! Refund callbacks: the gateway POSTs `{"param": "<JSON text>", "sign": "<base64>"}` signed with
-//! its private key. Verify first, then read.
+//! its private key. Verify first, then read; then deduplicate ([`CallbackState`]), because a
+//! verified callback can be replayed.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use refund_core::rsa_keys::RsaPublicKey;
-use refund_core::{Currency, Error, Provider, Refund, Verification};
+use refund_core::{Currency, Error, Provider, Refund, RefundStatus, Verification};
 
 use crate::map::map_record;
 use crate::sign::verify_param;
@@ -100,4 +104,116 @@ pub fn verify_notification(
         refund,
         param: envelope.param,
     })
+}
+
+/// What a receiver should do with a verified callback, given what it already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackDecision {
+    /// News: act on it (it has been recorded).
+    Apply,
+    /// The same `param` was seen before: a retry by the gateway, or a replay. Answer
+    /// [`SUCCESS_REPLY`] and do nothing.
+    Duplicate,
+    /// Older than the state held (an earlier status after a final one, or an earlier time): a
+    /// late delivery or a replay. Answer [`SUCCESS_REPLY`] and do nothing.
+    Stale,
+    /// A different final status for a refund that already has one (succeeded, then failed):
+    /// never applied automatically; a person should look.
+    Conflict,
+    /// The callback names no refund id, so it cannot be deduplicated: do not act on it blindly.
+    Unidentified,
+}
+
+/// What a receiver holds per refund.
+#[derive(Debug, Clone)]
+struct Held {
+    status: RefundStatus,
+    at: Option<DateTime<Utc>>,
+    param: String,
+}
+
+/// The latest verified state per refund id: the reference for deduplicating callbacks.
+///
+/// [`verify_notification`] proves the gateway signed a callback, **not that it is new**: a
+/// verified callback can be replayed, and deliveries can arrive late or out of order. Feed every
+/// verified notification to [`CallbackState::observe`] and act only on
+/// [`CallbackDecision::Apply`]. The rules: the same `param` again is a duplicate; after a final
+/// status, any other status is stale (or a conflict, when it is a different final one); a
+/// callback whose time (`refundReturnTime`, else `refundCreateTime`) is earlier than the held one
+/// is stale. This keeps state in memory; a production receiver keeps the same three facts per
+/// refund in its database, in the transaction that applies the change.
+///
+/// ```
+/// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_platform_2048.pem")).unwrap();
+/// use refund_openapi::notify::{self, CallbackDecision, CallbackState};
+/// let param = r#"{"eventName":"payment.refund.success","refundTransactionId":"R1","refundAmount":5,"refundStatus":"COMPLETED"}"#;
+/// let body = serde_json::json!({"param": param, "sign": refund_openapi::sign::sign_param(&platform, param).unwrap()}).to_string();
+/// let mut state = CallbackState::new();
+/// let n = notify::verify_notification(body.as_bytes(), platform.public_key(), refund_core::Currency::Cny).unwrap();
+/// assert_eq!(state.observe(&n), CallbackDecision::Apply);
+/// // The very same, verified again: a replay.
+/// let again = notify::verify_notification(body.as_bytes(), platform.public_key(), refund_core::Currency::Cny).unwrap();
+/// assert_eq!(state.observe(&again), CallbackDecision::Duplicate);
+/// ```
+#[derive(Debug, Default)]
+pub struct CallbackState {
+    held: HashMap<String, Held>,
+}
+
+impl CallbackState {
+    /// An empty state.
+    ///
+    /// ```
+    /// assert!(refund_openapi::notify::CallbackState::new().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many refunds are held.
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    /// Decides about a verified notification and, when it is news, records it.
+    pub fn observe(&mut self, notification: &RefundNotification) -> CallbackDecision {
+        let refund = &notification.refund;
+        let Some(key) = refund
+            .refund_id
+            .as_ref()
+            .or(refund.merchant_refund_id.as_ref())
+        else {
+            return CallbackDecision::Unidentified;
+        };
+        let incoming = Held {
+            status: refund.status.clone(),
+            at: refund.completed_at.or(refund.created_at),
+            param: notification.param.clone(),
+        };
+        let decision = match self.held.get(key) {
+            None => CallbackDecision::Apply,
+            Some(held) if held.param == incoming.param => CallbackDecision::Duplicate,
+            Some(held) if held.status.is_terminal() && held.status != incoming.status => {
+                if incoming.status.is_terminal() {
+                    CallbackDecision::Conflict
+                } else {
+                    CallbackDecision::Stale
+                }
+            }
+            Some(held) => match (held.at, incoming.at) {
+                (Some(held_at), Some(at)) if at < held_at => CallbackDecision::Stale,
+                _ => CallbackDecision::Apply,
+            },
+        };
+        if decision == CallbackDecision::Apply {
+            self.held.insert(key.clone(), incoming);
+        }
+        decision
+    }
 }

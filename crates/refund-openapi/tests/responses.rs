@@ -158,3 +158,43 @@ fn callbacks_with_bad_signatures_are_rejected_before_reading() {
     assert_eq!(err.kind(), "decode");
     assert!(err.to_string().contains("duplicate key"));
 }
+
+#[test]
+fn a_verified_callback_can_be_replayed_and_the_state_deduplicates_it() {
+    use notify::{CallbackDecision, CallbackState};
+    let key = platform();
+    let verify = |param: &str| {
+        notify::verify_notification(&callback(param, &key), key.public_key(), Currency::Cny)
+            .unwrap()
+    };
+    let later = FAILED_PARAM.replace("16:26:48", "16:40:00");
+    let earlier = FAILED_PARAM
+        .replace("FAILED", "PROCESS")
+        .replace("payment.refund.failed", "payment.refund.later");
+    let succeeded = FAILED_PARAM
+        .replace("\"FAILED\"", "\"COMPLETED\"")
+        .replace("payment.refund.failed", "payment.refund.success");
+    let mut state = CallbackState::new();
+    // What the verifier guarantees: the gateway signed it. What it does not: that it is new.
+    let first = verify(FAILED_PARAM);
+    let replay = verify(FAILED_PARAM);
+    assert_eq!(first, replay, "a replay verifies exactly like the original");
+    assert_eq!(first.refund.signature, Verification::Verified);
+    assert_eq!(state.observe(&first), CallbackDecision::Apply);
+    assert_eq!(state.observe(&replay), CallbackDecision::Duplicate);
+    assert_eq!(state.observe(&verify(&earlier)), CallbackDecision::Stale);
+    assert_eq!(
+        state.observe(&verify(&succeeded)),
+        CallbackDecision::Conflict
+    );
+    // The same final status, re-sent later with a new time: applied (news about the same state).
+    assert_eq!(state.observe(&verify(&later)), CallbackDecision::Apply);
+    assert_eq!(state.len(), 1);
+    // A callback without any refund id cannot be deduplicated.
+    let anonymous =
+        r#"{"eventName":"payment.refund.success","refundAmount":1,"refundStatus":"COMPLETED"}"#;
+    assert_eq!(
+        state.observe(&verify(anonymous)),
+        CallbackDecision::Unidentified
+    );
+}
