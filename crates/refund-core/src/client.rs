@@ -128,11 +128,63 @@ impl<P: Protocol> fmt::Debug for Client<P> {
 
 impl<P: Protocol> Client<P> {
     /// Starts building a client (the provider's builder).
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// let builder: () = Client::<Echo>::builder(); // Echo's builder is `()`
+    /// ```
     pub fn builder() -> P::Builder {
         P::Builder::default()
     }
 
     /// A client for `protocol` with `options` (builds the default transport when none is given).
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// assert_eq!(client.provider(), Provider::OpenApi);
+    /// ```
     pub fn new(protocol: P, options: ClientOptions) -> Result<Self, Error> {
         let transport = match options.transport {
             Some(t) => t,
@@ -147,29 +199,166 @@ impl<P: Protocol> Client<P> {
     }
 
     /// The provider's protocol: its settings and pure signing and mapping.
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// assert_eq!(format!("{:?}", client.protocol()), "Echo");
+    /// ```
     pub fn protocol(&self) -> &P {
         &self.protocol
     }
 
     /// The HTTP settings in force.
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// assert_eq!(client.http_config().retry.max_attempts, 3);
+    /// ```
     pub fn http_config(&self) -> &HttpConfig {
         &self.http
     }
 
     /// Builds the signed request for `lookup` without sending it (sans-IO). Each call signs
     /// afresh (a new nonce or timestamp).
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// let request = client.prepare(&RefundLookup::refund_id("R1")).unwrap();
+    /// assert_eq!(request.body_text(), Some("R1"));
+    /// assert!(client.prepare(&RefundLookup::refund_id("")).is_err());
+    /// ```
     pub fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
         protocol::prepare(&self.protocol, lookup)
     }
 
     /// Verifies, binds to `lookup` and maps a response body (sans-IO). An answer about another
     /// refund or merchant than `lookup` asked is an [`Error::Mismatch`].
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// let asked = RefundLookup::refund_id("R1");
+    /// assert_eq!(client.parse_response(&asked, br#"{"id":"R1","cents":5}"#).unwrap()[0].amount.minor(), 5);
+    /// assert_eq!(client.parse_response(&asked, br#"{"id":"R2","cents":5}"#).unwrap_err().kind(), "mismatch");
+    /// ```
     pub fn parse_response(&self, lookup: &RefundLookup, body: &[u8]) -> Result<Vec<Refund>, Error> {
         protocol::parse_response(&self.protocol, lookup, body)
     }
 
     /// Sends the query (a freshly signed request per attempt, with the deadlines and retries of
     /// the HTTP settings) and returns the raw body of the 2xx answer.
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let body = client.fetch(&RefundLookup::refund_id("R1")).await.unwrap();
+    /// assert_eq!(&body[..], br#"{"id":"R1","cents":5}"#);
+    /// # });
+    /// ```
     pub async fn fetch(&self, lookup: &RefundLookup) -> Result<Bytes, Error> {
         // Validate once, before anything is sent; then sign once per attempt.
         self.prepare(lookup)?;
@@ -185,6 +374,35 @@ impl<P: Protocol> Client<P> {
 
     /// Sends the query and returns the answer verified and bound to `lookup`, before mapping
     /// (for provider-specific detail beyond [`Refund`]).
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let bound = client.query_bound(&RefundLookup::refund_id("R1")).await.unwrap();
+    /// assert_eq!(bound.verification, Verification::NotSigned);
+    /// # });
+    /// ```
     pub async fn query_bound(&self, lookup: &RefundLookup) -> Result<Bound<P::Answer>, Error> {
         let body = self.fetch(lookup).await?;
         protocol::decode_bound(&self.protocol, lookup, &body)
@@ -192,6 +410,35 @@ impl<P: Protocol> Client<P> {
 
     /// Queries the provider: prepare → send → verify → bind → map. An empty `Vec` means the
     /// provider answered "none".
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, http::*, protocol::*};
+    /// # #[derive(Debug, Default)] struct Echo;
+    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+    /// # impl Protocol for Echo {
+    /// #     type Answer = Answer; type Builder = ();
+    /// #     const PROVIDER: Provider = Provider::OpenApi;
+    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+    /// #     const MAX_ID_CHARS: usize = 32;
+    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
+    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+    /// # }
+    /// # #[derive(Debug)] struct Canned;
+    /// # impl Transport for Canned {
+    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
+    /// #         let id = r.body_text().unwrap_or_default().to_owned();
+    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
+    /// #     }
+    /// # }
+    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let refunds = client.query(&RefundLookup::refund_id("R1")).await.unwrap();
+    /// assert_eq!(refunds[0].signature, Verification::NotSigned);
+    /// # });
+    /// ```
     pub async fn query(&self, lookup: &RefundLookup) -> Result<Vec<Refund>, Error> {
         let body = self.fetch(lookup).await?;
         self.parse_response(lookup, &body)
