@@ -11,7 +11,6 @@ use refund_cpos::ResponseSignature;
 use refund_openapi::TimestampUnit;
 use serde::{Deserialize, Deserializer};
 
-use crate::ProviderArg;
 use crate::error::CliError;
 
 /// Reads a typed value through its `FromStr` (case rules and aliases stay the type's own), so
@@ -25,6 +24,15 @@ where
     Option::<String>::deserialize(d)?
         .map(|text| text.parse().map_err(serde::de::Error::custom))
         .transpose()
+}
+
+/// A provider on the command line: one section of the file each. Matched exhaustively, so a new
+/// provider cannot be forgotten in any command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ProviderArg {
+    Openapi,
+    Edgeros,
+    Cpos,
 }
 
 /// The whole file.
@@ -124,7 +132,7 @@ impl Config {
                 "invalid config {}{}: {}",
                 path.display(),
                 line.map(|l| format!(" (line {l})")).unwrap_or_default(),
-                crate::error::one_line(e.message())
+                crate::output::one_line(e.message())
             ))
         })?;
         config.dir = path.parent().map(Path::to_owned).unwrap_or_default();

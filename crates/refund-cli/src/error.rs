@@ -2,7 +2,7 @@
 
 use refund_core::Error;
 
-use crate::output::{self, Format};
+use crate::output::{self, Format, one_line};
 
 /// Exit codes.
 pub(crate) mod exit {
@@ -95,13 +95,6 @@ pub(crate) fn sdk_exit_code(e: &Error) -> u8 {
     }
 }
 
-/// Makes untrusted text one line: control characters (newlines, escapes) become spaces.
-pub(crate) fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 /// Prints an error: one line on stderr, and in json/ndjson also a JSON object on stdout.
 pub(crate) fn report(error: &CliError, format: Format) {
     eprintln!("refund: error: {}", one_line(&error.message()));
@@ -126,10 +119,5 @@ mod tests {
         assert_eq!(CliError::from(signature).exit_code(), exit::UNTRUSTED);
         assert_eq!(CliError::usage("x").exit_code(), exit::USAGE);
         assert_eq!(CliError::io("x").kind(), "io");
-    }
-
-    #[test]
-    fn one_line_replaces_controls() {
-        assert_eq!(one_line("a\nb\x1bc"), "a b c");
     }
 }

@@ -23,6 +23,7 @@ use clap::{Args, Parser, Subcommand};
 use refund_core::http::{HttpConfig, RetryPolicy};
 use refund_core::{LookupKind, RefundLookup};
 
+use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::output::Format;
 
@@ -71,13 +72,6 @@ impl Global {
             .with_connect_timeout(self.timeout.min(Duration::from_secs(5)))
             .with_retry(RetryPolicy::with_retries(self.retries))
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum ProviderArg {
-    Openapi,
-    Edgeros,
-    Cpos,
 }
 
 /// Exactly one lookup flag.

@@ -7,8 +7,8 @@ use std::path::Path;
 use refund_core::http::HttpConfig;
 use refund_core::{Error, Refund, RefundLookup, RefundProvider};
 
-use crate::ProviderArg;
 use crate::config::Config;
+use crate::config::ProviderArg;
 use crate::error::CliError;
 
 /// Loads the configuration and builds the provider's client.
@@ -88,7 +88,7 @@ pub(crate) fn warn_if_unverified(refunds: &[Refund], lookup: &RefundLookup) -> b
     eprintln!(
         "refund: warning: the {provider} answer for {} {} was NOT verified (its signature was missing or wrong; response_signature = \"optional\"); its fields are marked \"signature\": \"unverified\"",
         lookup.kind(),
-        crate::error::one_line(lookup.id()),
+        crate::output::one_line(lookup.id()),
     );
     true
 }

@@ -170,7 +170,7 @@ fn write_table(out: &mut dyn Write, records: &[Record<'_>]) -> std::io::Result<(
                 r.provider_status.unwrap_or_default().to_owned(),
                 r.completed_at.clone().unwrap_or_default(),
                 r.signature.to_owned(),
-                crate::error::one_line(&failure),
+                one_line(&failure),
             ]
         })
         .collect();
@@ -207,6 +207,13 @@ pub(crate) fn error_json(kind: &str, message: &str, error: Option<&Error>) -> se
             "code": error.and_then(Error::code),
         }
     })
+}
+
+/// Makes untrusted text one line: control characters (newlines, escapes) become spaces.
+pub(crate) fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// How many of `refunds` were accepted without a valid signature (lenient mode).
@@ -254,6 +261,11 @@ mod tests {
             lines.next().unwrap(),
             "cpos,WX1,,,succeeded,,0.50,50,CNY,,,,,,,verified"
         );
+    }
+
+    #[test]
+    fn one_line_replaces_controls() {
+        assert_eq!(one_line("a\nb\x1bc"), "a b c");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use refund_core::{Provider, RefundLookup, RefundProvider};
 use self::input::Input;
 use self::render::Outcome;
 use self::summary::Summary;
-use crate::ProviderArg;
+use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::output::Format;
 
