@@ -91,9 +91,17 @@ pub fn major_money(
     text: Option<&str>,
     currency: Currency,
 ) -> Result<Option<Money>, Error> {
-    non_empty(text)
-        .map(|t| Money::from_major_str(t, currency).map_err(|e| money_error(provider, field, e)))
-        .transpose()
+    optional(text, |t| {
+        Money::from_major_str(t, currency).map_err(|e| money_error(provider, field, e))
+    })
+}
+
+/// Parses a present, non-empty text; absent or empty is `None`.
+fn optional<T>(
+    text: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
+    non_empty(text).map(parse).transpose()
 }
 
 /// An optional minor-unit integer string (`"50"` fen) as exact money.
@@ -110,9 +118,9 @@ pub fn minor_money(
     text: Option<&str>,
     currency: Currency,
 ) -> Result<Option<Money>, Error> {
-    non_empty(text)
-        .map(|t| Money::from_minor_str(t, currency).map_err(|e| money_error(provider, field, e)))
-        .transpose()
+    optional(text, |t| {
+        Money::from_minor_str(t, currency).map_err(|e| money_error(provider, field, e))
+    })
 }
 
 /// An optional China-local `YYYY-MM-DD HH:MM:SS` time (UTC+08:00) as UTC.
@@ -127,9 +135,9 @@ pub fn china_local_time(
     field: &str,
     text: Option<&str>,
 ) -> Result<Option<DateTime<Utc>>, Error> {
-    non_empty(text)
-        .map(|t| time::parse_china_local(field, t).map_err(|e| time_error(provider, e)))
-        .transpose()
+    optional(text, |t| {
+        time::parse_china_local(field, t).map_err(|e| time_error(provider, e))
+    })
 }
 
 /// An optional RFC 3339 time as UTC.
@@ -144,7 +152,7 @@ pub fn rfc3339_time(
     field: &str,
     text: Option<&str>,
 ) -> Result<Option<DateTime<Utc>>, Error> {
-    non_empty(text)
-        .map(|t| time::parse_rfc3339(field, t).map_err(|e| time_error(provider, e)))
-        .transpose()
+    optional(text, |t| {
+        time::parse_rfc3339(field, t).map_err(|e| time_error(provider, e))
+    })
 }
