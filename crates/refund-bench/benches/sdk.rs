@@ -77,7 +77,7 @@ fn openapi(c: &mut Criterion) {
         .clock(|| chrono::DateTime::from_timestamp(1_722_416_882, 0).unwrap_or_default())
         .build()
         .unwrap();
-    let lookup = RefundLookup::original_transaction_id("CU518563189147832320");
+    let lookup = refund_test_support::fixture_lookup("openapi", "seed_success");
     let body = fixture("openapi/responses/seed_success.json");
     provider_group(
         c,

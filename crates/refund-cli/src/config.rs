@@ -1,6 +1,5 @@
 //! `refund.toml`: one optional section per provider. Key file paths are relative to the file.
 
-use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -13,17 +12,85 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::CliError;
 
+/// A typed config value: its key and the values it accepts, for messages that never repeat
+/// what was written (a misplaced secret must not reach stderr).
+trait Accepted: FromStr {
+    const KEY: &'static str;
+    const ACCEPTED: &'static str;
+}
+
+impl Accepted for Currency {
+    const KEY: &'static str = "currency";
+    const ACCEPTED: &'static str = "an ISO 4217 code such as \"CNY\"";
+}
+
+impl Accepted for TimestampUnit {
+    const KEY: &'static str = "timestamp_unit";
+    const ACCEPTED: &'static str = "\"millis\" or \"seconds\"";
+}
+
+impl Accepted for ResponseSignature {
+    const KEY: &'static str = "response_signature";
+    const ACCEPTED: &'static str = "\"required\" or \"optional\"";
+}
+
 /// Reads a typed value through its `FromStr` (case rules and aliases stay the type's own), so
-/// a bad value is reported by the TOML parser with its key, never later as text.
-fn parsed<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: FromStr,
-    T::Err: Display,
-{
+/// a bad value is reported by the TOML parser with its line, never later as text.
+fn parsed<'de, D: Deserializer<'de>, T: Accepted>(d: D) -> Result<Option<T>, D::Error> {
     Option::<String>::deserialize(d)?
-        .map(|text| text.parse().map_err(serde::de::Error::custom))
+        .map(|text| {
+            text.parse().map_err(|_| {
+                serde::de::Error::custom(format!("`{}` must be {}", T::KEY, T::ACCEPTED))
+            })
+        })
         .transpose()
+}
+
+/// Every key a section can hold: the only config text an error message may repeat.
+const KNOWN_KEYS: [&str; 13] = [
+    "base_url",
+    "app_id",
+    "private_key_file",
+    "private_key",
+    "timestamp_unit",
+    "currency",
+    "mch_no",
+    "platform_public_key_file",
+    "platform_public_key",
+    "access_id",
+    "secret",
+    "secret_file",
+    "response_signature",
+];
+
+/// A TOML error as `(line L, column C, key K): reason`: the parser's own Display quotes the
+/// offending line, which may hold a secret, so only positions, a known key name and the reason
+/// are kept.
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let mut place = Vec::new();
+    if let Some(span) = e.span() {
+        let before = text.get(..span.start).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
+        place.push(format!("line {line}, column {column}"));
+        let line_text = text.lines().nth(line - 1).unwrap_or_default();
+        let left = line_text.split('=').next().unwrap_or_default().trim();
+        if let Some(key) = KNOWN_KEYS.iter().find(|k| **k == left) {
+            place.push(format!("key `{key}`"));
+        }
+    }
+    let reason = crate::output::one_line(e.message());
+    if place.is_empty() {
+        reason
+    } else {
+        format!("({}): {reason}", place.join(", "))
+    }
 }
 
 /// A provider on the command line: one section of the file each. Matched exhaustively, so a new
@@ -315,4 +382,39 @@ fn user_config_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        match toml::from_str::<Config>(text) {
+            Ok(_) => String::new(),
+            Err(e) => describe_toml_error(text, &e),
+        }
+    }
+
+    #[test]
+    fn config_errors_never_repeat_what_was_written() {
+        let secret = "hunter2-SECRET";
+        let e = error_of(&format!(
+            "[cpos]\nbase_url = \"http://x\"\nsecret = \"{secret}\n"
+        ));
+        assert!(e.starts_with("(line 3, column "), "{e}");
+        assert!(e.contains("key `secret`"), "{e}");
+        assert!(!e.contains(secret), "{e}");
+        let pem = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+        let e = error_of(&format!(
+            "[openapi]\nprivate_key = \"\"\"\n{pem}\\q{pem}\n\"\"\"\n"
+        ));
+        assert!(e.contains("line 3"), "{e}");
+        assert!(!e.contains(pem), "{e}");
+        let e = error_of("[cpos]\nresponse_signature = \"hunter2-SECRET\"\n");
+        assert!(
+            e.contains("`response_signature` must be \"required\" or \"optional\""),
+            "{e}"
+        );
+        assert!(!e.contains(secret), "{e}");
+    }
 }

@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
+mod args;
 mod batch;
 mod config;
 mod demo;
@@ -43,10 +44,10 @@ struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Deadline for a whole query, retries included (e.g. 500ms, 2s, 10m).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = args::timeout)]
     timeout: Duration,
     /// Retries after the first attempt (transport errors, 429 and 5xx only).
-    #[arg(long, global = true, value_name = "N", default_value_t = 2)]
+    #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=args::MAX_RETRIES))]
     retries: u32,
     /// Output format (default: table on a terminal, ndjson otherwise).
     #[arg(long, global = true, value_enum)]
@@ -130,43 +131,16 @@ enum Command {
         #[command(flatten)]
         lookup: LookupArgs,
         /// Time between polls at first (it backs off while nothing changes).
-        #[arg(long, default_value = "5s", value_parser = parse_duration)]
+        #[arg(long, default_value = "5s", value_parser = args::interval)]
         interval: Duration,
         /// Give up after this long (exit 1).
-        #[arg(long, default_value = "10m", value_parser = parse_duration)]
+        #[arg(long, default_value = "10m", value_parser = args::max_wait)]
         max_wait: Duration,
     },
     /// Run the sandbox (all three providers) in the foreground.
     Sandbox(demo::SandboxArgs),
     /// Start the built-in sandbox and show a query through each provider and a small batch.
     Demo,
-}
-
-/// Parses `500ms`, `2s`, `10m`, `1h` (a bare number is seconds).
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 500ms, 2s or 10m"))?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        "h" => Duration::from_secs(n.saturating_mul(3600)),
-        _ => {
-            return Err(format!(
-                "{text:?}: unknown unit {unit:?} (use ms, s, m or h)"
-            ));
-        }
-    };
-    if d.is_zero() {
-        return Err("a duration must be more than zero".to_owned());
-    }
-    Ok(d)
 }
 
 fn init_tracing(verbose: u8) {

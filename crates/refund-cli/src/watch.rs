@@ -29,7 +29,14 @@ pub(crate) async fn run(
     let mut wait = interval;
     let mut warned = false;
     loop {
-        let outcome = crate::open::query_found(client, lookup).await;
+        // `--max-wait` is an overall deadline: no attempt outlives it.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(outcome) =
+            tokio::time::timeout(left, crate::open::query_found(client, lookup)).await
+        else {
+            eprintln!("refund: gave up after {max_wait:?}: not every refund is final yet");
+            return Ok(exit::OTHER);
+        };
         let mut changed = false;
         match outcome {
             Ok(refunds) => {

@@ -404,7 +404,11 @@ pub async fn execute(
     jitter: &Jitter,
     mut prepare: impl FnMut() -> Result<PreparedRequest, Error>,
 ) -> Result<Bytes, Error> {
-    let deadline = Instant::now() + config.overall_timeout;
+    // A library user can configure any duration: never overflow the clock.
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(config.overall_timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
     let mut attempts = 0_u32;
     loop {
         attempts += 1;

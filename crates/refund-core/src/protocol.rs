@@ -80,7 +80,7 @@ impl<'a> Binding<'a> {
             None => Err(Error::missing_field(
                 provider,
                 self.field.as_ref(),
-                "the answer does not say which refund it is about",
+                "the answer leaves it out, so it cannot be bound to the question",
             )),
         }
     }

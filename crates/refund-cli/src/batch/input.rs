@@ -111,7 +111,9 @@ fn ndjson_inputs(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = 
     reader.lines().enumerate().filter_map(|(i, line)| {
         let n = i as u64 + 1;
         let line = match line {
-            Ok(l) if l.trim().is_empty() => return None,
+            // A UTF-8 byte order mark (some editors write one) is not part of the first record.
+            Ok(l) if l.trim_start_matches('\u{feff}').trim().is_empty() => return None,
+            Ok(l) if i == 0 => l.trim_start_matches('\u{feff}').to_owned(),
             Ok(l) => l,
             Err(e) => return Some((n, Err(format!("unreadable line: {e}")))),
         };
@@ -180,6 +182,25 @@ mod tests {
         assert!(inputs[2].1.is_err());
         let other = || std::io::Cursor::new("a,b\n1,2\n");
         assert!(csv_inputs(other(), other()).is_err());
+    }
+
+    #[test]
+    fn crlf_bom_and_quoted_fields() {
+        let text =
+            "\u{feff}lookup,id\r\n\r\nrefund_id,\"R,1\"\r\n\"merchant_refund_id\",\"M\"\"2\"\r\n";
+        let cursor = || std::io::Cursor::new(text);
+        let inputs: Vec<Input> = csv_inputs(cursor(), cursor()).unwrap().collect();
+        assert_eq!(inputs[0], (3, Ok(RefundLookup::refund_id("R,1"))));
+        assert_eq!(inputs[1], (4, Ok(RefundLookup::merchant_refund_id("M\"2"))));
+        let ndjson = "\u{feff}{\"lookup\":\"refund_id\",\"id\":\"R1\"}\r\n\r\n{\"lookup\":\"refund_id\",\"id\":\"R2\"}\n";
+        let inputs: Vec<Input> = ndjson_inputs(std::io::Cursor::new(ndjson)).collect();
+        assert_eq!(
+            inputs,
+            vec![
+                (1, Ok(RefundLookup::refund_id("R1"))),
+                (3, Ok(RefundLookup::refund_id("R2")))
+            ]
+        );
     }
 
     #[test]

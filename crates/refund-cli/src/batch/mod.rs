@@ -42,12 +42,54 @@ pub(crate) struct BatchArgs {
     /// Queries in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
-    /// At most this many queries started per second.
-    #[arg(long, value_name = "R")]
+    /// At most this many queries started per second (0.01 to 100000).
+    #[arg(long, value_name = "R", value_parser = crate::args::rps)]
     rps: Option<f64>,
     /// Skip inputs whose line number is already in --output, and append to it.
     #[arg(long, requires = "output")]
     resume: bool,
+    /// Replace an existing non-empty --output (without it, that is refused).
+    #[arg(long, requires = "output", conflicts_with = "resume")]
+    overwrite: bool,
+}
+
+/// True when `a` and `b` name the same existing file (same path, a `./` variant, a symlink or a
+/// hard link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (ma.dev(), ma.ino()) == (mb.dev(), mb.ino()) {
+            return true;
+        }
+    }
+    let _ = (ma, mb);
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Refuses, before anything is opened for writing, an output that would destroy the input or
+/// earlier results.
+fn check_output(args: &BatchArgs) -> Result<(), CliError> {
+    let Some(output) = &args.output else {
+        return Ok(());
+    };
+    if same_file(&args.input, output) {
+        return Err(CliError::usage(format!(
+            "--output {} is the input file: refusing to overwrite it",
+            output.display()
+        )));
+    }
+    let non_empty = std::fs::metadata(output).is_ok_and(|m| m.len() > 0);
+    if non_empty && !args.resume && !args.overwrite {
+        return Err(CliError::usage(format!(
+            "--output {} exists and is not empty: use --resume to continue it or --overwrite to replace it",
+            output.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Spaces query starts `1/rps` apart.
@@ -121,6 +163,7 @@ pub(crate) async fn run(
     format: Option<Format>,
     args: BatchArgs,
 ) -> Result<u8, CliError> {
+    check_output(&args)?;
     let client = crate::open::open_client(config_path, args.provider, http)?;
     let provider: Provider = client.provider();
     let csv = format == Some(Format::Csv);
@@ -131,13 +174,11 @@ pub(crate) async fn run(
     };
     let mut sink = open_sink(&args, csv)?;
     let progress = progress_bar(&args.input);
-    let limiter = args
-        .rps
-        .filter(|r| r.is_finite() && *r > 0.0)
-        .map(|r| RateLimiter {
-            gap: Duration::from_secs_f64(1.0 / r),
-            next: Mutex::new(Instant::now()),
-        });
+    // `rps` is range-checked by its parser, so the gap is a sane duration.
+    let limiter = args.rps.map(|r| RateLimiter {
+        gap: Duration::from_secs_f64(1.0 / r),
+        next: Mutex::new(Instant::now()),
+    });
     let mut summary = Summary::default();
     let started = Instant::now();
     // Workers are spawned tasks, so signing (RSA providers) runs on every core; bounded channels

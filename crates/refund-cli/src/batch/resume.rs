@@ -1,68 +1,190 @@
-//! `--resume`: which input lines an earlier run already answered, read back from its output.
+//! `--resume`: which input lines an earlier run already answered, read back from its output with
+//! real parsers (a provider's message can hold commas, quotes and newlines), and the torn last
+//! record of a killed run cut off so it is redone.
 
 use std::collections::HashSet;
-use std::fs::OpenOptions;
-use std::io::{Read, Seek, SeekFrom};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde_json::Value;
 
+use super::render::csv_header;
 use crate::error::CliError;
 
-/// Line numbers already answered in an existing output file; a torn last line (the run was
-/// killed while writing it) is cut off so appending continues cleanly.
+/// Line numbers already answered in an existing output file. A torn last record is cut off (and
+/// its line redone); a file that is not this tool's output is a usage error, never "empty".
 pub(crate) fn done_lines(path: &Path, csv: bool) -> Result<HashSet<u64>, CliError> {
-    let Ok(mut file) = OpenOptions::new().read(true).write(true).open(path) else {
-        return Ok(HashSet::new());
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
+        Err(e) => return Err(CliError::io(format!("cannot read {}: {e}", path.display()))),
     };
-    let mut text = String::new();
-    file.read_to_string(&mut text)
-        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
-    let complete = text.rfind('\n').map_or(0, |i| i + 1);
-    if complete < text.len() {
-        file.set_len(complete as u64)
-            .and_then(|()| file.seek(SeekFrom::End(0)).map(drop))
+    let len = file
+        .metadata()
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?
+        .len();
+    let not_ours = |why: String| {
+        CliError::usage(format!(
+            "--resume: {} is not this tool's {} output ({why}); refusing to append to it",
+            path.display(),
+            if csv { "CSV" } else { "NDJSON" }
+        ))
+    };
+    let scan = if csv {
+        scan_csv(file, len)
+    } else {
+        scan_ndjson(BufReader::new(file))
+    }
+    .map_err(not_ours)?;
+    if scan.complete < len {
+        OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_len(scan.complete))
             .map_err(|e| CliError::io(format!("cannot trim {}: {e}", path.display())))?;
     }
-    Ok(answered(text.get(..complete).unwrap_or_default(), csv))
+    Ok(scan.lines)
 }
 
-/// The `line` of every complete output line (csv: the first column; ndjson: the `line` field).
-fn answered(text: &str, csv: bool) -> HashSet<u64> {
-    text.lines()
-        .filter_map(|line| {
-            if csv {
-                line.split(',').next().and_then(|f| f.parse::<u64>().ok())
-            } else {
-                serde_json::from_str::<Value>(line)
-                    .ok()
-                    .and_then(|v| v.get("line").and_then(Value::as_u64))
+/// What a previous output holds: the answered line numbers and where its last complete record
+/// ends.
+#[derive(Debug, PartialEq, Eq)]
+struct Scan {
+    lines: HashSet<u64>,
+    complete: u64,
+}
+
+fn scan_ndjson(mut reader: impl BufRead) -> Result<Scan, String> {
+    let mut scan = Scan {
+        lines: HashSet::new(),
+        complete: 0,
+    };
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| e.to_string())?;
+        if n == 0 || buf.last() != Some(&b'\n') {
+            // End of file, or a torn last line (even one cut inside a UTF-8 character).
+            return Ok(scan);
+        }
+        let record = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let record = record.strip_prefix("\u{feff}".as_bytes()).unwrap_or(record);
+        if !record.iter().all(u8::is_ascii_whitespace) {
+            let line = serde_json::from_slice::<Value>(record)
+                .ok()
+                .and_then(|v| v.get("line").and_then(Value::as_u64))
+                .ok_or_else(|| format!("record {} is not a result line", scan.lines.len() + 1))?;
+            scan.lines.insert(line);
+        }
+        scan.complete += n as u64;
+    }
+}
+
+fn scan_csv(file: impl Read, len: u64) -> Result<Scan, String> {
+    let mut bytes = Vec::new();
+    // The CSV check needs the record's bytes (quote parity); read in full only what is CSV.
+    file.take(len)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    let mut scan = Scan {
+        lines: HashSet::new(),
+        complete: 0,
+    };
+    if bytes.is_empty() {
+        return Ok(scan);
+    }
+    let header = csv_header();
+    let columns = header.trim_end().split(',').count();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let mut record = csv::ByteRecord::new();
+    let mut start = 0_u64;
+    let mut first = true;
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| e.to_string())?
+    {
+        let end = reader.position().byte();
+        let raw = bytes
+            .get(
+                usize::try_from(start).unwrap_or(usize::MAX)
+                    ..usize::try_from(end).unwrap_or(usize::MAX),
+            )
+            .unwrap_or_default();
+        // Complete: ends with a line break outside quotes (an even number of `"`), with every
+        // column present. Anything else can only be the torn end of a killed run.
+        let complete = raw.last() == Some(&b'\n')
+            && raw.iter().filter(|&&b| b == b'"').count() % 2 == 0
+            && record.len() == columns;
+        if !complete {
+            if end < len {
+                return Err(format!("record at byte {start} is malformed"));
             }
-        })
-        .collect()
+            break;
+        }
+        if first {
+            if raw != header.as_bytes() {
+                return Err("its header is not this tool's".to_owned());
+            }
+            first = false;
+        } else {
+            let line = record
+                .get(0)
+                .and_then(|f| std::str::from_utf8(f).ok())
+                .and_then(|f| f.parse::<u64>().ok())
+                .ok_or_else(|| format!("record at byte {start} has no line number"))?;
+            scan.lines.insert(line);
+        }
+        scan.complete = end;
+        start = end;
+    }
+    Ok(scan)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_line_numbers_in_both_formats() {
-        let ndjson = "{\"line\":2,\"x\":1}\n{\"line\":5}\nnot json\n";
-        assert_eq!(answered(ndjson, false), HashSet::from([2, 5]));
-        let csv = "line,lookup,id\n2,refund_id,R1\n7,refund_id,R2\n";
-        assert_eq!(answered(csv, true), HashSet::from([2, 7]));
+    fn ndjson(text: &[u8]) -> Result<Scan, String> {
+        scan_ndjson(std::io::Cursor::new(text.to_vec()))
+    }
+
+    fn csv(text: &str) -> Result<Scan, String> {
+        scan_csv(text.as_bytes(), text.len() as u64)
     }
 
     #[test]
-    fn a_torn_last_line_is_cut_off() {
-        let dir = std::env::temp_dir().join(format!("refund-resume-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("out.ndjson");
-        std::fs::write(&path, "{\"line\":2}\n{\"line\":3,\"sta").unwrap();
-        assert_eq!(done_lines(&path, false).unwrap(), HashSet::from([2]));
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"line\":2}\n");
-        assert!(done_lines(&dir.join("missing"), false).unwrap().is_empty());
-        let _ = std::fs::remove_dir_all(&dir);
+    fn ndjson_lines_and_a_torn_tail() {
+        let s =
+            ndjson(b"{\"line\":2,\"x\":1}\n{\"line\":5}\n{\"line\":7,\"m\":\"\xe9\x80").unwrap();
+        assert_eq!(s.lines, HashSet::from([2, 5]));
+        assert_eq!(s.complete, 28);
+        assert!(ndjson(b"{\"line\":2}\nnot json\n").is_err());
+        assert!(ndjson(b"lookup,id\nrefund_id,1\n").is_err());
+        assert_eq!(ndjson(b"").unwrap().lines.len(), 0);
+    }
+
+    #[test]
+    fn csv_quoted_fields_never_fool_it() {
+        let header = csv_header();
+        let pad = ",".repeat(header.trim_end().split(',').count() - 3);
+        // A message with a comma, a quote and a newline, in a complete record.
+        let tricky = format!("2,refund_id,R1{pad}\"a, \"\"b\"\"\n3,x\"\n");
+        let text = format!("{header}{tricky}");
+        let s = csv(&text).unwrap();
+        assert_eq!(s.lines, HashSet::from([2]));
+        assert_eq!(s.complete, text.len() as u64);
+        // Cut inside the quoted message, just after its newline: torn, not complete.
+        let cut = text.find("3,x").unwrap();
+        let s = csv(&text[..cut]).unwrap();
+        assert!(s.lines.is_empty(), "{s:?}");
+        assert_eq!(s.complete, header.len() as u64);
+        // Not this tool's output.
+        assert!(csv("lookup,id\nrefund_id,1\n").is_err());
     }
 }

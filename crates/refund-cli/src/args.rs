@@ -1,0 +1,127 @@
+//! Flag values that need more than clap's own parsers: durations and rates, each range-checked
+//! when it is parsed, so an extreme value is a usage error (exit 2) naming the allowed range,
+//! never an overflow later.
+
+use std::time::Duration;
+
+/// The most retries `--retries` allows.
+pub(crate) const MAX_RETRIES: i64 = 10;
+/// `--timeout`: 1 ms to 1 h.
+const TIMEOUT: (Duration, Duration) = (Duration::from_millis(1), Duration::from_secs(3600));
+/// `watch --interval`: 10 ms to 1 h.
+const INTERVAL: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(3600));
+/// `watch --max-wait`: 1 ms to 7 days.
+const MAX_WAIT: (Duration, Duration) = (Duration::from_millis(1), Duration::from_secs(7 * 86_400));
+/// `batch --rps`: 0.01 to 100,000 queries per second.
+pub(crate) const RPS: (f64, f64) = (0.01, 100_000.0);
+
+/// Parses `500ms`, `2s`, `10m`, `1h` (a bare number is seconds) within `[min, max]`.
+fn duration_in(text: &str, (min, max): (Duration, Duration)) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let range = || format!("from {} to {}", show(min), show(max));
+    let n: u64 = number.parse().map_err(|_| {
+        format!(
+            "{text:?} is not a duration like 500ms, 2s or 10m ({})",
+            range()
+        )
+    })?;
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "" | "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {unit:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    let d = n
+        .checked_mul(millis_per_unit)
+        .map(Duration::from_millis)
+        .filter(|d| (min..=max).contains(d))
+        .ok_or_else(|| format!("{text} is out of range: allowed {}", range()))?;
+    Ok(d)
+}
+
+fn show(d: Duration) -> String {
+    let ms = d.as_millis();
+    match ms {
+        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        ms if ms % 1_000 == 0 => format!("{}s", ms / 1_000),
+        ms => format!("{ms}ms"),
+    }
+}
+
+/// `--timeout`.
+pub(crate) fn timeout(text: &str) -> Result<Duration, String> {
+    duration_in(text, TIMEOUT)
+}
+
+/// `watch --interval`.
+pub(crate) fn interval(text: &str) -> Result<Duration, String> {
+    duration_in(text, INTERVAL)
+}
+
+/// `watch --max-wait`.
+pub(crate) fn max_wait(text: &str) -> Result<Duration, String> {
+    duration_in(text, MAX_WAIT)
+}
+
+/// `batch --rps`: a finite number of queries per second within [`RPS`].
+pub(crate) fn rps(text: &str) -> Result<f64, String> {
+    let (min, max) = RPS;
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && (min..=max).contains(r))
+        .ok_or_else(|| format!("{text:?} is not a rate from {min} to {max} queries per second"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_within_their_range() {
+        assert_eq!(timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(timeout("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(
+            max_wait("7d").unwrap_err(),
+            "\"7d\": unknown unit \"d\" (use ms, s, m or h)"
+        );
+        for bad in [
+            "0",
+            "0s",
+            "18446744073709551615s",
+            "18446744073709551615h",
+            "2h",
+            "-1s",
+            "",
+            "1.5s",
+            "NaN",
+        ] {
+            assert!(timeout(bad).is_err(), "{bad}");
+        }
+        assert!(
+            timeout("2h")
+                .unwrap_err()
+                .contains("allowed from 1ms to 1h")
+        );
+        assert_eq!(max_wait("168h"), Ok(Duration::from_secs(7 * 86_400)));
+        assert!(interval("5ms").is_err());
+    }
+
+    #[test]
+    fn rates_are_finite_and_bounded() {
+        assert_eq!(rps("300"), Ok(300.0));
+        for bad in ["1e-30", "1e308", "NaN", "inf", "-1", "0", ""] {
+            assert!(rps(bad).is_err(), "{bad}");
+        }
+    }
+}
