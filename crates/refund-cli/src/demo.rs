@@ -180,7 +180,7 @@ pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
     }
     write_refunds(&mut out, format, &records).map_err(io)?;
     for f in &failures {
-        eprintln!("refund: {f}");
+        eprintln!("refund: {}", crate::output::one_line(f));
     }
     if table {
         writeln!(out, "\n{} found, {} failed. Next: `refund sandbox --dir ./sandbox` to point your own code at it.", records.len(), failures.len()).map_err(io)?;

@@ -159,15 +159,13 @@ fn write_table(out: &mut dyn Write, records: &[Record<'_>]) -> std::io::Result<(
                 (None, Some(m)) => m.to_owned(),
                 (None, None) => String::new(),
             };
+            // Every cell may hold provider text: escaped, so an answer cannot drive the terminal.
             [
                 r.provider.to_owned(),
-                r.refund_id
-                    .or(r.merchant_refund_id)
-                    .unwrap_or_default()
-                    .to_owned(),
+                one_line(r.refund_id.or(r.merchant_refund_id).unwrap_or_default()),
                 r.status.to_owned(),
                 format!("{} {}", r.amount, r.currency),
-                r.provider_status.unwrap_or_default().to_owned(),
+                one_line(r.provider_status.unwrap_or_default()),
                 r.completed_at.clone().unwrap_or_default(),
                 r.signature.to_owned(),
                 one_line(&failure),
@@ -209,11 +207,24 @@ pub(crate) fn error_json(kind: &str, message: &str, error: Option<&Error>) -> se
     })
 }
 
-/// Makes untrusted text one line: control characters (newlines, escapes) become spaces.
+/// Makes untrusted text safe for a terminal, on one line: control characters (C0, C1, DEL:
+/// newlines, escape sequences that move the cursor or clear the screen) and bidirectional
+/// overrides (which make text read as something else) are shown escaped (`\u{1b}`), never
+/// interpreted. JSON and CSV output stay exact; this is for the table and stderr.
 pub(crate) fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        );
+        if c.is_control() || bidi {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// How many of `refunds` were accepted without a valid signature (lenient mode).
@@ -264,21 +275,26 @@ mod tests {
     }
 
     #[test]
-    fn one_line_replaces_controls() {
-        assert_eq!(one_line("a\nb\x1bc"), "a b c");
+    fn terminal_controls_and_bidi_overrides_are_escaped() {
+        assert_eq!(one_line("a\nb\x1b[2Jc"), "a\\u{a}b\\u{1b}[2Jc");
+        assert_eq!(one_line("\u{9b}\u{7f}x"), "\\u{9b}\\u{7f}x");
+        assert_eq!(one_line("pay\u{202e}lmth.exe"), "pay\\u{202e}lmth.exe");
+        assert_eq!(one_line("退款 ok"), "退款 ok");
     }
 
     #[test]
     fn table_shows_the_signature_state() {
         let mut r = refund();
         r.signature = Verification::Unverified;
-        r.failure_message = Some("line\nbreak".into());
+        r.failure_message = Some("line\nbreak\x1b[2J".into());
+        r.refund_id = Some("WX\x1b]0;owned\x07".into());
         let mut out = Vec::new();
         write_refunds(&mut out, Format::Table, &[r]).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.lines().next().unwrap().contains("SIGNATURE"));
         assert!(text.contains("unverified"));
         assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
         assert_eq!(unverified(&[refund()]), 0);
     }
 }

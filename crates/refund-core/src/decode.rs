@@ -156,3 +156,24 @@ pub fn rfc3339_time(
         time::parse_rfc3339(field, t).map_err(|e| time_error(provider, e))
     })
 }
+
+/// An amount for a provider that documents no negative amounts: a negative one is a decode
+/// error naming the field, never silently flipped or passed on.
+///
+/// ```
+/// use refund_core::{decode, Currency, Money, Provider};
+/// assert!(decode::non_negative(Provider::OpenApi, "data[0].refundAmount", Money::from_minor(5, Currency::Cny)).is_ok());
+/// let err = decode::non_negative(Provider::OpenApi, "data[0].refundAmount", Money::from_minor(-5, Currency::Cny)).unwrap_err();
+/// assert_eq!(err.to_string(), "openapi: cannot decode `data[0].refundAmount` (\"-0.05\"): negative amount: this provider documents none");
+/// ```
+pub fn non_negative(provider: Provider, field: &str, amount: Money) -> Result<Money, Error> {
+    if amount.is_negative() {
+        return Err(Error::decode(
+            provider,
+            field,
+            amount.to_major_string(),
+            "negative amount: this provider documents none",
+        ));
+    }
+    Ok(amount)
+}

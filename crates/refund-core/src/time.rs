@@ -92,9 +92,11 @@ pub fn parse_china_local(field: &str, input: &str) -> Result<DateTime<Utc>, Time
 
 /// RFC 3339 covers years 0001 to 9999. An instant outside (`0000-01-01 06:00:00+08:00` is in
 /// year −1 UTC) could not be written back as RFC 3339, and is garbage from a provider anyway.
+/// A seconds field of `60` (a leap second, which chrono keeps as a nanosecond count past one
+/// second) is out of range like any other time part: no provider documents leap seconds.
 fn in_rfc3339_range(t: &DateTime<Utc>) -> bool {
-    use chrono::Datelike;
-    (1..=9999).contains(&t.year())
+    use chrono::{Datelike, Timelike};
+    (1..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000
 }
 
 /// Parses an RFC 3339 timestamp with any offset into UTC.
@@ -192,6 +194,14 @@ mod tests {
         assert!(parse_rfc3339("f", "0001-01-01T00:00:00Z").is_ok());
         assert!(parse_rfc3339("f", "9999-12-31T23:59:59Z").is_ok());
         assert!(parse_rfc3339("f", "9999-12-31T23:59:59-01:00").is_err());
+    }
+
+    #[test]
+    fn a_leap_second_is_out_of_range() {
+        assert!(parse_china_local("f", "2016-12-31 23:59:60").is_err());
+        assert!(parse_rfc3339("f", "2016-12-31T23:59:60Z").is_err());
+        assert!(parse_rfc3339("f", "2017-01-01T07:59:60+08:00").is_err());
+        assert!(parse_china_local("f", "2016-12-31 23:59:59").is_ok());
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub(crate) fn map_response(response: &QueryResponse) -> Result<Vec<Refund>, Erro
         Currency::Cny,
     )?;
     let amount = require(P, "data.refund_amount", amount, "missing refund amount")?;
+    let amount = decode::non_negative(P, "data.refund_amount", amount)?;
     let status = EdgerosStatus::parse(raw_code);
     let mut refund = Refund::new(P, amount, status.to_core());
     refund.provider_status = Some(raw_code.to_owned());
@@ -83,5 +84,23 @@ mod tests {
         let r: QueryResponse =
             serde_json::from_str(r#"{"status":500,"message":"SYSTEM_ERROR"}"#).unwrap();
         assert_eq!(map_response(&r).unwrap_err().kind(), "provider");
+    }
+
+    #[test]
+    fn a_negative_amount_is_a_decode_error() {
+        let r: QueryResponse = serde_json::from_str(
+            r#"{"status":200,"data":{"code":"SUCCESS","refund_amount":"-0.01"}}"#,
+        )
+        .unwrap();
+        let err = map_response(&r).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "edgeros: cannot decode `data.refund_amount` (\"-0.01\"): negative amount: this provider documents none"
+        );
+        let r: QueryResponse = serde_json::from_str(
+            r#"{"status":200,"data":{"code":"SUCCESS","refund_amount":"-92233720368547758.08"}}"#,
+        )
+        .unwrap();
+        assert_eq!(map_response(&r).unwrap_err().kind(), "decode");
     }
 }

@@ -119,18 +119,20 @@ pub(crate) fn map_record(
     let time = |name: &str, value: &Option<String>| {
         decode::china_local_time(P, &field(name), value.as_deref())
     };
-    let mut refund = Refund::new(
+    let amount = decode::non_negative(
         P,
+        &field("refundAmount"),
         Money::from_minor(minor, currency),
-        OpenApiStatus::parse(raw_status).to_core(),
-    );
+    )?;
+    let mut refund = Refund::new(P, amount, OpenApiStatus::parse(raw_status).to_core());
     refund.provider_status = Some(raw_status.to_owned());
     refund.refund_id = record.refund_transaction_id.clone();
     refund.merchant_refund_id = record.mch_refund_order_id.clone();
     refund.original_transaction_id = record.original_transaction_id.clone();
     refund.fee_refunded = record
         .fee_refunded
-        .map(|fee| Money::from_minor(fee, currency));
+        .map(|fee| decode::non_negative(P, &field("feeRefunded"), Money::from_minor(fee, currency)))
+        .transpose()?;
     refund.failure_code = record.failed_code.map(|c| c.to_string());
     refund.failure_message = record.failed_message.clone();
     refund.created_at = time("refundCreateTime", &record.refund_create_time)?;
