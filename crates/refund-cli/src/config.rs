@@ -85,7 +85,16 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
             place.push(format!("key `{key}`"));
         }
     }
-    let reason = crate::output::one_line(e.message());
+    let message = e.message();
+    // "unknown field `<what was written>`, expected ...": what was written may be a secret
+    // on the wrong line; the expected keys are ours.
+    let reason = match message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once("`, "))
+    {
+        Some((_, expected)) => format!("unknown key; {expected}"),
+        None => crate::output::one_line(message),
+    };
     if place.is_empty() {
         reason
     } else {
@@ -186,20 +195,10 @@ impl Config {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| CliError::config(format!("cannot read config {}: {e}", path.display())))?;
         let mut config: Config = toml::from_str(&text).map_err(|e| {
-            // The parser's own Display quotes the offending line, which may hold a secret:
-            // report the line number and the reason only.
-            let line = e.span().map(|span| {
-                text.get(..span.start)
-                    .unwrap_or_default()
-                    .lines()
-                    .count()
-                    .max(1)
-            });
             CliError::config(format!(
-                "invalid config {}{}: {}",
+                "invalid config {} {}",
                 path.display(),
-                line.map(|l| format!(" (line {l})")).unwrap_or_default(),
-                crate::output::one_line(e.message())
+                describe_toml_error(&text, &e)
             ))
         })?;
         config.dir = path.parent().map(Path::to_owned).unwrap_or_default();

@@ -8,11 +8,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 use refund_core::Provider;
-use refund_sandbox::{Fault, FaultRule, Sandbox, SandboxHandle, Scenario};
+use refund_sandbox::{Fault, FaultRule};
 use serde_json::Value;
 
 const FIELDS: [&str; 16] = [
@@ -34,71 +33,9 @@ const FIELDS: [&str; 16] = [
     "signature",
 ];
 
-struct Env {
-    sandbox: SandboxHandle,
-    dir: PathBuf,
-}
+mod common;
 
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn env(name: &str) -> Env {
-    let mut scenario = Scenario::from_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/sandbox/scenario.toml"
-    ))
-    .unwrap();
-    scenario.synthetic_prefix = Some("auto-".into());
-    let sandbox = Sandbox::builder().scenario(scenario).start().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("refund-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    sandbox.write_credentials(&dir).unwrap();
-    Env { sandbox, dir }
-}
-
-impl Env {
-    fn config(&self) -> PathBuf {
-        self.dir.join("refund.toml")
-    }
-
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut all = vec![
-            "--config".to_owned(),
-            self.config().display().to_string(),
-            "--timeout".into(),
-            "3s".into(),
-        ];
-        all.extend(args.iter().map(|s| (*s).to_owned()));
-        run(&all).await
-    }
-}
-
-async fn run(args: &[String]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_refund"))
-        .args(args)
-        .env_remove("REFUND_CPOS_SECRET")
-        .output()
-        .await
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn ndjson(o: &Output) -> Vec<Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use common::{Env, code, env, ndjson, run, stdout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_every_provider_every_format() {

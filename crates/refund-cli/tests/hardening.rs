@@ -1,0 +1,290 @@
+//! The real `refund` binary, used as a hostile or careless user would: extreme flags, broken
+//! configs holding secrets, outputs that would destroy inputs, provider text that would drive the
+//! terminal, a provider that never answers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{code, env, ndjson, run, stderr, stdout};
+use refund_core::{Provider, RefundStatus};
+use refund_sandbox::{Fault, FaultRule, SandboxRefund};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extreme_flag_values_are_usage_errors_never_panics() {
+    let env = env("extremes").await;
+    let input = env.dir.join("ids.csv");
+    std::fs::write(&input, "lookup,id\nrefund_id,WX-FAILED-1\n").unwrap();
+    let input = input.display().to_string();
+    let values = [
+        "18446744073709551615s",
+        "18446744073709551615h",
+        "1e308",
+        "1e-30",
+        "NaN",
+        "-1",
+        "0",
+        "",
+    ];
+    // Each flag, where it goes in a command line.
+    let commands: [(&str, Vec<&str>); 6] = [
+        ("--timeout", vec!["query", "cpos", "--refund-id", "x"]),
+        ("--retries", vec!["query", "cpos", "--refund-id", "x"]),
+        ("--interval", vec!["watch", "cpos", "--refund-id", "x"]),
+        ("--max-wait", vec!["watch", "cpos", "--refund-id", "x"]),
+        ("--rps", vec!["batch", "cpos", "--input", &input]),
+        ("--concurrency", vec!["batch", "cpos", "--input", &input]),
+    ];
+    for (flag, command) in &commands {
+        for value in values {
+            if *flag == "--retries" && value == "0" {
+                continue; // no retries is a fine choice
+            }
+            // `--flag=value`, so that `-1` is the flag's value, not another flag.
+            let pair = format!("{flag}={value}");
+            let mut args: Vec<&str> = command.clone();
+            args.push(&pair);
+            let o = env.run(&args).await;
+            let err = stderr(&o);
+            assert_eq!(code(&o), 2, "{flag} {value:?}: {err}");
+            assert!(!err.contains("panicked"), "{flag} {value:?}: {err}");
+            assert!(err.contains(flag), "{flag} {value:?} names the flag: {err}");
+        }
+    }
+    // In range, they work.
+    let o = env
+        .run(&[
+            "query",
+            "cpos",
+            "--refund-id",
+            "WX-FAILED-1",
+            "--timeout",
+            "1h",
+            "--retries",
+            "10",
+        ])
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_config_never_shows_its_secrets() {
+    let env = env("config-secret").await;
+    let secret = "hunter2-TOP-SECRET";
+    let pem_line = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7kZtB";
+    let configs = [
+        format!(
+            "[cpos]\nbase_url = \"http://127.0.0.1:1\"\nsecret = \"{secret}\naccess_id = \"x\"\n"
+        ),
+        format!(
+            "[openapi]\nprivate_key = \"\"\"\n-----BEGIN PRIVATE KEY-----\n{pem_line}\\x{pem_line}\n-----END PRIVATE KEY-----\n\"\"\"\n"
+        ),
+        format!("[cpos]\nresponse_signature = \"{secret}\"\n"),
+        format!("[cpos]\n{secret} = 1\n"),
+    ];
+    for (i, text) in configs.iter().enumerate() {
+        let path = env.dir.join(format!("broken-{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let o = run(&[
+            "--config".into(),
+            path.display().to_string(),
+            "--format".into(),
+            "json".into(),
+            "query".into(),
+            "cpos".into(),
+            "--refund-id".into(),
+            "x".into(),
+        ])
+        .await;
+        let all = format!("{}{}", stdout(&o), stderr(&o));
+        assert_eq!(code(&o), 2, "{i}: {all}");
+        assert!(all.contains("line "), "{i}: names the line: {all}");
+        assert!(!all.contains("TOP-SECRET"), "{i}: the secret leaked: {all}");
+        assert!(!all.contains(pem_line), "{i}: key material leaked: {all}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_never_destroys_its_input_or_earlier_results() {
+    let env = env("no-destroy").await;
+    let input = env.dir.join("ids.csv");
+    let text = "lookup,id\nrefund_id,WX-FAILED-1\nrefund_id,WX-UNKNOWN-1\n";
+    std::fs::write(&input, text).unwrap();
+    let symlink = env.dir.join("link.csv");
+    let hardlink = env.dir.join("hard.csv");
+    std::os::unix::fs::symlink(&input, &symlink).unwrap();
+    std::fs::hard_link(&input, &hardlink).unwrap();
+    let dotted = env.dir.join(".").join("ids.csv");
+    for output in [&input, &dotted, &symlink, &hardlink] {
+        for extra in [&[][..], &["--overwrite"][..], &["--resume"][..]] {
+            let mut args = vec![
+                "batch",
+                "cpos",
+                "--input",
+                input.to_str().unwrap(),
+                "--output",
+                output.to_str().unwrap(),
+            ];
+            args.extend(extra);
+            let o = env.run(&args).await;
+            assert_eq!(code(&o), 2, "{}: {}", output.display(), stderr(&o));
+            assert_eq!(
+                std::fs::read_to_string(&input).unwrap(),
+                text,
+                "input untouched"
+            );
+        }
+    }
+    // Earlier results are not overwritten without --overwrite.
+    let output = env.dir.join("out.ndjson");
+    let (i, o) = (input.to_str().unwrap(), output.to_str().unwrap());
+    let base = ["batch", "cpos", "--input", i, "--output", o];
+    let with = |extra: &'static str| {
+        let mut a = base.to_vec();
+        if !extra.is_empty() {
+            a.push(extra);
+        }
+        a
+    };
+    assert_eq!(code(&env.run(&with("")).await), 0);
+    let first = std::fs::read_to_string(&output).unwrap();
+    let o = env.run(&with("")).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--overwrite"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), first);
+    assert_eq!(code(&env.run(&with("--overwrite")).await), 0);
+    assert_eq!(
+        code(&env.run(&with("--resume")).await),
+        0,
+        "nothing left to do"
+    );
+    assert_eq!(std::fs::read_to_string(&output).unwrap().lines().count(), 2);
+    // --resume on a file that is not this tool's output: refused, untouched.
+    let foreign = "name,amount\nalice,5\n";
+    std::fs::write(&output, foreign).unwrap();
+    let o = env.run(&with("--resume")).await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), foreign);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_is_not_fooled_by_quoted_newlines_and_redoes_a_torn_record() {
+    let env = env("resume-csv").await;
+    // A failure message with a comma, a quote and a newline: CSV quotes it over two lines.
+    let mut r = SandboxRefund::new(Provider::Cpos, "WX-TRICKY-1", "1.00", RefundStatus::Failed);
+    r.failure_code = Some("ERR".into());
+    r.failure_message = Some("bank said: \"no\",\n2,refund_id,WX-FAKE".into());
+    env.sandbox.upsert_refund(r).unwrap();
+    let input = env.dir.join("ids.csv");
+    std::fs::write(
+        &input,
+        "lookup,id\nrefund_id,WX-TRICKY-1\nrefund_id,WX-FAILED-1\n",
+    )
+    .unwrap();
+    let output = env.dir.join("out.csv");
+    let base = [
+        "--format",
+        "csv",
+        "batch",
+        "cpos",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+        "--concurrency",
+        "1",
+    ];
+    let with = |extra: &'static str| {
+        let mut a = base.to_vec();
+        if !extra.is_empty() {
+            a.push(extra);
+        }
+        a
+    };
+    assert_eq!(code(&env.run(&with("")).await), 0);
+    let full = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        full.contains("\"bank said: \"\"no\"\",\n2,refund_id,WX-FAKE\""),
+        "{full}"
+    );
+    // Kill simulation: cut the file inside the quoted message, right after its newline.
+    let cut = full.find("2,refund_id,WX-FAKE").unwrap();
+    std::fs::write(&output, &full[..cut]).unwrap();
+    let o = env.run(&with("--resume")).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let resumed = std::fs::read_to_string(&output).unwrap();
+    let mut reader = csv::Reader::from_reader(resumed.as_bytes());
+    let mut lines: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap().get(0).unwrap().to_owned())
+        .collect();
+    lines.sort();
+    assert_eq!(lines, vec!["2", "3"], "each input once: {resumed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_text_cannot_drive_the_terminal() {
+    let env = env("terminal").await;
+    let mut r = SandboxRefund::new(Provider::Cpos, "WX-EVIL-1", "1.00", RefundStatus::Failed);
+    r.failure_code = Some("E\u{1b}[2J".into());
+    r.failure_message = Some("ok\u{1b}]0;pwned\u{7}\nFAKE LINE \u{202e}txt.exe".into());
+    env.sandbox.upsert_refund(r).unwrap();
+    let o = env
+        .run(&[
+            "query",
+            "cpos",
+            "--refund-id",
+            "WX-EVIL-1",
+            "--format",
+            "table",
+        ])
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let table = stdout(&o);
+    for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(
+            !table.contains(bad),
+            "{bad:?} reached the terminal: {table:?}"
+        );
+    }
+    assert_eq!(table.lines().count(), 2, "no faked lines: {table}");
+    assert!(table.contains("\\u{1b}[2J"), "{table}");
+    // JSON stays exact.
+    let o = env
+        .run(&["query", "cpos", "--refund-id", "WX-EVIL-1"])
+        .await;
+    assert_eq!(ndjson(&o)[0]["failure_code"], "E\u{1b}[2J");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_keeps_its_deadline_whatever_the_timeout() {
+    let env = env("watch-deadline").await;
+    env.sandbox
+        .add_fault(FaultRule::provider(Provider::Cpos, Fault::NeverEnding));
+    let started = Instant::now();
+    let o = common::run(&[
+        "--config".into(),
+        env.config().display().to_string(),
+        "--timeout".into(),
+        "25s".into(),
+        "watch".into(),
+        "cpos".into(),
+        "--refund-id".into(),
+        "WX-UNKNOWN-1".into(),
+        "--max-wait".into(),
+        "2s".into(),
+    ])
+    .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
