@@ -29,6 +29,9 @@ pub(crate) struct SandboxArgs {
     /// Generate fresh keys instead of the repository's public test keys.
     #[arg(long)]
     generate_keys: bool,
+    /// With --generate-keys: replace the keys an earlier sandbox wrote into --dir.
+    #[arg(long, requires = "generate_keys")]
+    force: bool,
 }
 
 fn scenario_error(e: impl std::fmt::Display) -> CliError {
@@ -40,12 +43,26 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
         Some(path) => Scenario::from_file(path).map_err(scenario_error)?,
         None => Scenario::from_toml(BUILT_IN_SCENARIO).map_err(scenario_error)?,
     };
-    let credentials = if args.generate_keys {
-        Credentials::generate()
-    } else {
-        Credentials::test_keys()
-    }
-    .map_err(scenario_error)?;
+    // A folder an earlier sandbox wrote keeps its credentials, so configs pointing at it keep
+    // working; nothing else in it is ever overwritten.
+    let earlier = Credentials::load_from(&args.dir).map_err(|e| {
+        CliError::usage(format!(
+            "--dir {}: cannot read the earlier sandbox credentials: {e}",
+            args.dir.display()
+        ))
+    })?;
+    let reused = earlier.is_some() && !args.generate_keys;
+    let credentials = match earlier {
+        Some(_) if args.generate_keys && !args.force => {
+            return Err(CliError::usage(format!(
+                "--dir {} already holds sandbox keys: use --force with --generate-keys to replace them",
+                args.dir.display()
+            )));
+        }
+        Some(earlier) if !args.generate_keys => earlier,
+        _ if args.generate_keys => Credentials::generate().map_err(scenario_error)?,
+        _ => Credentials::test_keys().map_err(scenario_error)?,
+    };
     let handle = Sandbox::builder()
         .port(args.port)
         .scenario(scenario)
@@ -53,12 +70,31 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
         .start()
         .await
         .map_err(scenario_error)?;
-    handle
-        .write_credentials(&args.dir)
-        .map_err(|e| CliError::io(format!("cannot write {}: {e}", args.dir.display())))?;
+    let written = if args.force {
+        handle.replace_credentials(&args.dir)
+    } else {
+        handle.write_credentials(&args.dir)
+    };
+    if let Err(e) = written {
+        handle.shutdown().await;
+        return Err(match e.kind() {
+            std::io::ErrorKind::AlreadyExists => CliError::usage(format!(
+                "--dir {}: {e}; choose another --dir",
+                args.dir.display()
+            )),
+            _ => CliError::io(format!("cannot write {}: {e}", args.dir.display())),
+        });
+    }
     let base = handle.base_url();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "refund sandbox listening on {base}");
+    if reused {
+        let _ = writeln!(
+            out,
+            "  reusing the credentials an earlier sandbox wrote in {}",
+            args.dir.display()
+        );
+    }
     let _ = writeln!(
         out,
         "  openapi: POST {base}{}",

@@ -288,3 +288,82 @@ async fn watch_keeps_its_deadline_whatever_the_timeout() {
         started.elapsed()
     );
 }
+
+/// Starts `refund sandbox` with `args`; returns its exit code if it exits by itself, else its
+/// first lines of output once it is listening (and stops it).
+async fn sandbox_run(args: &[&str]) -> Result<String, (i32, String)> {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refund"))
+        .arg("sandbox")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = String::new();
+    let read = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains("press Ctrl-C") {
+                return true;
+            }
+        }
+        false
+    };
+    let listening = tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .unwrap_or(false);
+    if listening {
+        child.kill().await.unwrap();
+        return Ok(seen);
+    }
+    let out = child.wait_with_output().await.unwrap();
+    Err((code(&out), stderr(&out)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_never_overwrites_files_it_did_not_write() {
+    let dir = std::env::temp_dir().join(format!("refund-sandbox-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    // A user's own refund.toml: refused, untouched.
+    let mine = "[cpos]\nbase_url = \"https://production.example\"\n";
+    std::fs::write(dir.join("refund.toml"), mine).unwrap();
+    let (code, err) = sandbox_run(&["--dir", d]).await.unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("refund.toml"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("refund.toml")).unwrap(),
+        mine
+    );
+    assert!(!dir.join("keys").exists(), "nothing written when refusing");
+    std::fs::remove_file(dir.join("refund.toml")).unwrap();
+    // A fresh folder: written. A restart reuses it and says so.
+    let first = sandbox_run(&["--dir", d]).await.unwrap();
+    assert!(!first.contains("reusing"), "{first}");
+    let secret = std::fs::read_to_string(dir.join("keys/cpos_secret.txt")).unwrap();
+    let again = sandbox_run(&["--dir", d]).await.unwrap();
+    assert!(again.contains("reusing the credentials"), "{again}");
+    // Fresh keys over the earlier ones need --force.
+    let (code, err) = sandbox_run(&["--dir", d, "--generate-keys"])
+        .await
+        .unwrap_err();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keys/cpos_secret.txt")).unwrap(),
+        secret
+    );
+    sandbox_run(&["--dir", d, "--generate-keys", "--force"])
+        .await
+        .unwrap();
+    assert_ne!(
+        std::fs::read_to_string(dir.join("keys/cpos_secret.txt")).unwrap(),
+        secret
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

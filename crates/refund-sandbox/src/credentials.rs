@@ -5,6 +5,20 @@ use std::path::Path;
 
 use refund_core::Secret;
 use refund_core::rsa_keys::{KeyError, RsaPrivateKey};
+use serde::{Deserialize, Serialize};
+
+/// The file that marks a folder as the sandbox's, with the ids the keys belong to.
+const MANIFEST: &str = "sandbox.json";
+/// The first line of every `refund.toml` the sandbox writes.
+const CONFIG_MARKER: &str = "# Written by the refunds-rs sandbox.";
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    written_by: String,
+    openapi_app_id: String,
+    edgeros_mch_no: String,
+    cpos_access_id: String,
+}
 
 /// Every credential a client needs to talk to the sandbox, plus the sandbox's own keys.
 ///
@@ -88,43 +102,145 @@ impl Credentials {
     }
 
     /// Writes the keys and a ready `refund.toml` (pointing at `base_url`) into `dir`:
-    /// `keys/openapi_merchant.pem`, `keys/openapi_platform.pub.pem`, `keys/edgeros_merchant.pem`,
-    /// `keys/edgeros_platform.pub.pem`, `keys/cpos_secret.txt`, `refund.toml`.
-    pub fn write_to(&self, dir: &Path, base_url: &str) -> std::io::Result<()> {
+    /// `keys/openapi_merchant.pem`, `keys/openapi_platform.pem` (+ `.pub.pem`),
+    /// `keys/edgeros_merchant.pem`, `keys/edgeros_platform.pem` (+ `.pub.pem`),
+    /// `keys/cpos_secret.txt`, `keys/sandbox.json` (the ids; marks the folder as the sandbox's)
+    /// and `refund.toml`.
+    ///
+    /// It never overwrites a file it did not write: a file that already holds the same content
+    /// is left as it is (so a restarted sandbox reuses its folder), a `refund.toml` the sandbox
+    /// wrote is refreshed with the new `base_url`, and anything else is an
+    /// [`std::io::ErrorKind::AlreadyExists`] error naming the file. With `replace`, the
+    /// sandbox's own earlier keys (a folder with `keys/sandbox.json`) are replaced.
+    pub fn write_to(&self, dir: &Path, base_url: &str, replace: bool) -> std::io::Result<()> {
         let keys = dir.join("keys");
-        std::fs::create_dir_all(&keys)?;
+        let ours = keys.join(MANIFEST).is_file();
         let io = |e: KeyError| std::io::Error::other(e.to_string());
-        std::fs::write(
-            keys.join("openapi_merchant.pem"),
-            self.openapi_merchant_key
-                .to_pkcs8_pem()
-                .map_err(io)?
-                .expose(),
-        )?;
-        std::fs::write(
-            keys.join("openapi_platform.pub.pem"),
-            self.openapi_platform_key
-                .public_key()
-                .to_spki_pem()
-                .map_err(io)?,
-        )?;
-        std::fs::write(
-            keys.join("edgeros_merchant.pem"),
-            self.edgeros_merchant_key
-                .to_pkcs8_pem()
-                .map_err(io)?
-                .expose(),
-        )?;
-        std::fs::write(
-            keys.join("edgeros_platform.pub.pem"),
-            self.edgeros_platform_key
-                .public_key()
-                .to_spki_pem()
-                .map_err(io)?,
-        )?;
-        std::fs::write(keys.join("cpos_secret.txt"), self.cpos_secret.expose())?;
-        std::fs::write(dir.join("refund.toml"), self.client_config_toml(base_url))?;
+        let files: Vec<(std::path::PathBuf, String)> = vec![
+            (
+                keys.join("openapi_merchant.pem"),
+                self.openapi_merchant_key
+                    .to_pkcs8_pem()
+                    .map_err(io)?
+                    .expose()
+                    .to_owned(),
+            ),
+            (
+                keys.join("openapi_platform.pem"),
+                self.openapi_platform_key
+                    .to_pkcs8_pem()
+                    .map_err(io)?
+                    .expose()
+                    .to_owned(),
+            ),
+            (
+                keys.join("openapi_platform.pub.pem"),
+                self.openapi_platform_key
+                    .public_key()
+                    .to_spki_pem()
+                    .map_err(io)?,
+            ),
+            (
+                keys.join("edgeros_merchant.pem"),
+                self.edgeros_merchant_key
+                    .to_pkcs8_pem()
+                    .map_err(io)?
+                    .expose()
+                    .to_owned(),
+            ),
+            (
+                keys.join("edgeros_platform.pem"),
+                self.edgeros_platform_key
+                    .to_pkcs8_pem()
+                    .map_err(io)?
+                    .expose()
+                    .to_owned(),
+            ),
+            (
+                keys.join("edgeros_platform.pub.pem"),
+                self.edgeros_platform_key
+                    .public_key()
+                    .to_spki_pem()
+                    .map_err(io)?,
+            ),
+            (
+                keys.join("cpos_secret.txt"),
+                self.cpos_secret.expose().to_owned(),
+            ),
+            (keys.join(MANIFEST), self.manifest()),
+            (dir.join("refund.toml"), self.client_config_toml(base_url)),
+        ];
+        // Check every file before writing any, so a refusal leaves the folder as it was.
+        let mut to_write = Vec::new();
+        for (path, content) in &files {
+            match std::fs::read(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    to_write.push((path, content))
+                }
+                Err(e) => return Err(e),
+                Ok(existing) if existing == content.as_bytes() => {}
+                Ok(existing)
+                    if path.ends_with("refund.toml")
+                        && existing.starts_with(CONFIG_MARKER.as_bytes()) =>
+                {
+                    to_write.push((path, content));
+                }
+                Ok(_) if replace && ours => to_write.push((path, content)),
+                Ok(_) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        format!(
+                            "{} exists and was not written by this sandbox",
+                            path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        std::fs::create_dir_all(&keys)?;
+        for (path, content) in to_write {
+            std::fs::write(path, content)?;
+        }
         Ok(())
+    }
+
+    /// The credentials an earlier sandbox wrote into `dir` ([`Credentials::write_to`]), if the
+    /// folder holds them (`keys/sandbox.json`).
+    pub fn load_from(dir: &Path) -> std::io::Result<Option<Self>> {
+        let keys = dir.join("keys");
+        let manifest = match std::fs::read_to_string(keys.join(MANIFEST)) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+        let ids: Manifest = serde_json::from_str(&manifest)
+            .map_err(|e| invalid(format!("{}: {e}", keys.join(MANIFEST).display())))?;
+        let key = |name: &str| {
+            RsaPrivateKey::from_file(keys.join(name))
+                .map_err(|e| invalid(format!("{}: {e}", keys.join(name).display())))
+        };
+        let secret = std::fs::read_to_string(keys.join("cpos_secret.txt"))?;
+        Ok(Some(Credentials {
+            openapi_app_id: ids.openapi_app_id,
+            openapi_merchant_key: key("openapi_merchant.pem")?,
+            openapi_platform_key: key("openapi_platform.pem")?,
+            edgeros_mch_no: ids.edgeros_mch_no,
+            edgeros_merchant_key: key("edgeros_merchant.pem")?,
+            edgeros_platform_key: key("edgeros_platform.pem")?,
+            cpos_access_id: ids.cpos_access_id,
+            cpos_secret: Secret::new(secret.trim()),
+        }))
+    }
+
+    fn manifest(&self) -> String {
+        let ids = Manifest {
+            written_by: "refunds-rs sandbox".to_owned(),
+            openapi_app_id: self.openapi_app_id.clone(),
+            edgeros_mch_no: self.edgeros_mch_no.clone(),
+            cpos_access_id: self.cpos_access_id.clone(),
+        };
+        serde_json::to_string_pretty(&ids).unwrap_or_default() + "\n"
     }
 
     /// A `refund.toml` for the CLI, with key paths relative to the folder written by
@@ -136,7 +252,7 @@ impl Credentials {
     /// ```
     pub fn client_config_toml(&self, base_url: &str) -> String {
         format!(
-            r#"# Written by the refunds-rs sandbox. Throwaway credentials: for the sandbox only.
+            r#"{CONFIG_MARKER} Throwaway credentials: for the sandbox only.
 [openapi]
 base_url = "{base_url}"
 app_id = "{app_id}"

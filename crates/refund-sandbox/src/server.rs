@@ -226,8 +226,15 @@ impl SandboxHandle {
     }
 
     /// Writes the credentials and a ready `refund.toml` into `dir`.
+    ///
+    /// Never overwrites a file the sandbox did not write (see [`Credentials::write_to`]).
     pub fn write_credentials(&self, dir: &Path) -> std::io::Result<()> {
-        self.credentials().write_to(dir, &self.base_url())
+        self.credentials().write_to(dir, &self.base_url(), false)
+    }
+
+    /// The same, replacing keys an earlier sandbox wrote into `dir` (never other files).
+    pub fn replace_credentials(&self, dir: &Path) -> std::io::Result<()> {
+        self.credentials().write_to(dir, &self.base_url(), true)
     }
 
     /// The EdgerOS request nonces the sandbox has seen, oldest first (the last 65,536): each
