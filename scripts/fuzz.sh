@@ -10,20 +10,31 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"; shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(openapi_response openapi_callback edgeros_response cpos_response money time)
+[ ${#targets[@]} -gt 0 ] || targets=(openapi_response openapi_callback edgeros_response cpos_response money time \
+  cli_batch_input cli_resume cli_config cli_flags keys sandbox_scenario)
 
 seed() { # target -> seed directories
   case "$1" in
     openapi_response) echo fixtures/openapi/responses ;;
     edgeros_response) echo fixtures/edgeros/responses ;;
     cpos_response) echo fixtures/cpos/responses ;;
+    keys) echo fixtures/keys ;;
+    sandbox_scenario) echo fixtures/sandbox ;;
     *) echo "fuzz/corpus/$1-seeds" ;;
   esac
 }
-mkdir -p fuzz/corpus/money-seeds fuzz/corpus/time-seeds fuzz/corpus/openapi_callback-seeds
+mkdir -p fuzz/corpus/money-seeds fuzz/corpus/time-seeds fuzz/corpus/openapi_callback-seeds \
+  fuzz/corpus/cli_batch_input-seeds fuzz/corpus/cli_resume-seeds fuzz/corpus/cli_config-seeds fuzz/corpus/cli_flags-seeds
 printf '0.01' > fuzz/corpus/money-seeds/a; printf -- '-0.50' > fuzz/corpus/money-seeds/b; printf '92233720368547758.07' > fuzz/corpus/money-seeds/c
 printf '2024-07-31 16:26:46' > fuzz/corpus/time-seeds/a; printf '2024-04-24T17:15:21+08:00' > fuzz/corpus/time-seeds/b
 printf '{"param":"{\\"eventName\\":\\"payment.refund.success\\",\\"refundAmount\\":1,\\"refundStatus\\":\\"COMPLETED\\"}","sign":"AAAA"}' > fuzz/corpus/openapi_callback-seeds/a
+
+printf 'lookup,id\r\nrefund_id,"R,1"\r\n\r\nmerchant_refund_id,M2\n' > fuzz/corpus/cli_batch_input-seeds/a
+printf '{"lookup":"refund_id","id":"R1"}\n\n{"lookup":"x"}\n' > fuzz/corpus/cli_batch_input-seeds/b
+printf '{"line":2,"status":"succeeded"}\n{"line":3,"err' > fuzz/corpus/cli_resume-seeds/a
+printf 'line,lookup,id,provider,refund_id,merchant_refund_id,original_transaction_id,status,provider_status,amount,amount_minor,currency,fee_refunded_minor,created_at,completed_at,failure_code,failure_message,channel,signature,error_kind,error_message,error_code\n2,refund_id,R1,cpos,R1,,,failed,2,1.00,100,CNY,,,,E,"a, ""b""\nc",,verified,,,\n' > fuzz/corpus/cli_resume-seeds/b
+printf '[cpos]\nbase_url = "http://127.0.0.1:1"\naccess_id = "cpostest"\nsecret = "0123456789abcdef0123456789"\nresponse_signature = "optional"\n[openapi]\ncurrency = "CNY"\ntimestamp_unit = "ms"\n' > fuzz/corpus/cli_config-seeds/a
+printf '500ms' > fuzz/corpus/cli_flags-seeds/a; printf '168h' > fuzz/corpus/cli_flags-seeds/b; printf '1e-30' > fuzz/corpus/cli_flags-seeds/c
 
 cargo fuzz build -s none
 run() {

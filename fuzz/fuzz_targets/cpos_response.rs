@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use refund_core::{RefundLookup, Secret, Verification};
-use refund_cpos::{CposClient, CposDetail, ResponseSignature};
+use refund_cpos::{CposClient, CposDetail, ResponseSignature, sign};
 
 const OUT_REFUND_NO: &str = "200324847290000004766";
 
@@ -49,5 +49,30 @@ fuzz_target!(|data: &[u8]| {
                 .iter()
                 .all(|r| r.signature == Verification::Verified)
         );
+    }
+    // Past the signature: sign the (mutated) answer with the test secret, so required mode
+    // decodes and maps it; then `attach` (unsigned) must change nothing.
+    let Ok(serde_json::Value::Object(mut doc)) = refund_core::json::parse_strict(data) else {
+        return;
+    };
+    doc.remove("sign");
+    let signed = |doc: &serde_json::Map<String, serde_json::Value>| {
+        let mut doc = serde_json::Value::Object(doc.clone());
+        let fields = sign::response_fields(&doc);
+        let sign = sign::sign_fields(
+            fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            &Secret::new("fuzz-secret"),
+        );
+        doc["sign"] = serde_json::Value::String(sign);
+        serde_json::to_vec(&doc).expect("serialises")
+    };
+    let with_attach = required.parse_response(&lookup, &signed(&doc));
+    let _ = required.parse_detailed(&lookup, &signed(&doc));
+    doc.remove("attach");
+    let without_attach = required.parse_response(&lookup, &signed(&doc));
+    match (&with_attach, &without_attach) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "unsigned attach changed the result"),
+        (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "unsigned attach changed the error"),
+        _ => panic!("unsigned attach changed the outcome: {with_attach:?} / {without_attach:?}"),
     }
 });

@@ -1,10 +1,11 @@
 #![no_main]
-//! EdgerOS answers: strict parse, canonical rebuild, verification and binding never panic; no
-//! refund comes out of an answer whose platform signature was not checked, or that names
-//! another refund or merchant than the one asked about.
+//! EdgerOS answers: strict parse, canonical rebuild, verification, binding, decoding and mapping
+//! never panic; no refund comes out of an answer whose platform signature was not checked, or
+//! that names another refund or merchant than the one asked about.
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use refund_core::protocol::{Bound, Protocol};
 use refund_core::{RefundLookup, Verification};
 use refund_edgeros::EdgerosClient;
 
@@ -31,6 +32,17 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(parts) = refund_edgeros::sign::response_canonical(&value) {
             // The canonical text is always valid JSON.
             assert!(refund_core::json::parse_strict(parts.canonical.as_bytes()).is_ok());
+        }
+    }
+    // Past the signature: a mutated answer cannot carry a valid RSA signature, so the decoding
+    // and mapping are also driven directly (fuzzing-only entry), where they must never panic and
+    // never produce a negative amount.
+    if let Ok(value) = refund_core::json::parse_strict(data) {
+        let protocol = client().protocol();
+        if let Ok(answer) = protocol.decode(value) {
+            if let Ok(refunds) = protocol.map(&Bound::unverified_for_fuzzing(answer)) {
+                assert!(refunds.iter().all(|r| !r.amount.is_negative()));
+            }
         }
     }
     let lookup = RefundLookup::refund_id(REFUND_NO);

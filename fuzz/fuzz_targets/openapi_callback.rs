@@ -20,4 +20,15 @@ fuzz_target!(|data: &[u8]| {
         refund_openapi::notify::verify_notification(data, key(), refund_core::Currency::Cny);
     // Random bytes can never carry a valid gateway signature.
     assert!(result.is_err());
+    // Past the signature (fuzzing-only entry): the payload's decoding never panics, and what
+    // decodes is labelled unverified with a sane amount.
+    if let Ok(param) = std::str::from_utf8(data) {
+        if let Ok(n) = refund_openapi::notify::decode_param_for_fuzzing(
+            param.to_owned(),
+            refund_core::Currency::Cny,
+        ) {
+            assert!(!n.refund.amount.is_negative());
+            assert_eq!(n.refund.signature, refund_core::Verification::Unverified);
+        }
+    }
 });

@@ -66,7 +66,7 @@ const KNOWN_KEYS: [&str; 13] = [
 /// A TOML error as `(line L, column C, key K): reason`: the parser's own Display quotes the
 /// offending line, which may hold a secret, so only positions, a known key name and the reason
 /// are kept.
-fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+pub(crate) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
     let mut place = Vec::new();
     if let Some(span) = e.span() {
         let before = text.get(..span.start).unwrap_or_default();

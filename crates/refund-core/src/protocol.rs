@@ -206,6 +206,19 @@ pub struct Bound<A> {
     pub verification: Verification,
 }
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+impl<A> Bound<A> {
+    /// Fuzz targets only (feature `fuzzing`): an answer that was **not** verified or bound,
+    /// labelled unverified, so mutations that break a signature still reach the mapping.
+    pub fn unverified_for_fuzzing(answer: A) -> Self {
+        Bound {
+            answer,
+            verification: Verification::Unverified,
+        }
+    }
+}
+
 /// Strict parse → verify → decode → bind: the answer to `lookup`, or why it cannot be trusted.
 ///
 /// For providers with more than the core record to offer (CPOS's detail), this is the step

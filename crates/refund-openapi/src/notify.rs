@@ -81,9 +81,29 @@ pub fn verify_notification(
     let (_, envelope) =
         refund_core::json::decode_strict::<NotificationBody>(Provider::OpenApi, body)?;
     verify_param(gateway_public_key, &envelope.param, &envelope.sign)?;
+    decode_param(envelope.param, currency, Verification::Verified)
+}
+
+/// Fuzz targets only (feature `fuzzing`): what [`verify_notification`] does once the signature
+/// has verified, so mutated payloads reach the decoding.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub fn decode_param_for_fuzzing(
+    param: String,
+    currency: Currency,
+) -> Result<RefundNotification, Error> {
+    decode_param(param, currency, Verification::Unverified)
+}
+
+/// Decodes a verified `param` (strictly) into a notification.
+fn decode_param(
+    param_text: String,
+    currency: Currency,
+    verification: Verification,
+) -> Result<RefundNotification, Error> {
     let (_, param) = refund_core::json::decode_strict::<NotificationParam>(
         Provider::OpenApi,
-        envelope.param.as_bytes(),
+        param_text.as_bytes(),
     )?;
     let event = param
         .event_name
@@ -98,11 +118,11 @@ pub fn verify_notification(
             )
         })?;
     let mut refund = map_record(&param.refund, currency, "param")?;
-    refund.signature = Verification::Verified;
+    refund.signature = verification;
     Ok(RefundNotification {
         event,
         refund,
-        param: envelope.param,
+        param: param_text,
     })
 }
 

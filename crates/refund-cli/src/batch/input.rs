@@ -102,7 +102,9 @@ impl<R: BufRead> LineCounter<R> {
     }
 }
 
-fn ndjson_inputs(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = Input> + Send {
+pub(crate) fn ndjson_inputs(
+    reader: impl BufRead + Send + 'static,
+) -> impl Iterator<Item = Input> + Send {
     #[derive(serde::Deserialize)]
     struct Row {
         lookup: String,
@@ -126,7 +128,7 @@ fn ndjson_inputs(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = 
     })
 }
 
-fn csv_inputs(
+pub(crate) fn csv_inputs(
     reader: impl Read + Send + 'static,
     second_copy: impl BufRead + Send + 'static,
 ) -> Result<Box<dyn Iterator<Item = Input> + Send>, String> {

@@ -4,9 +4,9 @@
 //! `input` reads the file lazily, `resume` finds what an earlier run answered, `render` turns
 //! one outcome into output lines, `summary` counts; this module runs the workers.
 
-mod input;
+pub(crate) mod input;
 mod render;
-mod resume;
+pub(crate) mod resume;
 mod summary;
 
 use std::collections::HashSet;

@@ -50,12 +50,12 @@ pub(crate) fn done_lines(path: &Path, csv: bool) -> Result<HashSet<u64>, CliErro
 /// What a previous output holds: the answered line numbers and where its last complete record
 /// ends.
 #[derive(Debug, PartialEq, Eq)]
-struct Scan {
-    lines: HashSet<u64>,
-    complete: u64,
+pub(crate) struct Scan {
+    pub(crate) lines: HashSet<u64>,
+    pub(crate) complete: u64,
 }
 
-fn scan_ndjson(mut reader: impl BufRead) -> Result<Scan, String> {
+pub(crate) fn scan_ndjson(mut reader: impl BufRead) -> Result<Scan, String> {
     let mut scan = Scan {
         lines: HashSet::new(),
         complete: 0,
@@ -83,7 +83,7 @@ fn scan_ndjson(mut reader: impl BufRead) -> Result<Scan, String> {
     }
 }
 
-fn scan_csv(file: impl Read, len: u64) -> Result<Scan, String> {
+pub(crate) fn scan_csv(file: impl Read, len: u64) -> Result<Scan, String> {
     let mut bytes = Vec::new();
     // The CSV check needs the record's bytes (quote parity); read in full only what is CSV.
     file.take(len)

@@ -1,0 +1,47 @@
+//! Entry points for fuzz targets (feature `fuzzing`): the parsers that read what users and files
+//! hand the CLI. Not an API.
+
+use std::io::Cursor;
+
+/// Batch input read as CSV and as NDJSON: the line number of every record, in order.
+pub fn batch_input(bytes: &[u8]) -> (Vec<u64>, Vec<u64>) {
+    let csv =
+        crate::batch::input::csv_inputs(Cursor::new(bytes.to_vec()), Cursor::new(bytes.to_vec()))
+            .map(|inputs| inputs.map(|(n, _)| n).collect())
+            .unwrap_or_default();
+    let ndjson = crate::batch::input::ndjson_inputs(Cursor::new(bytes.to_vec()))
+        .map(|(n, _)| n)
+        .collect();
+    (csv, ndjson)
+}
+
+/// A previous output as `--resume` reads it: `(answered lines, where the complete part ends)`,
+/// or why it is refused.
+pub fn resume(bytes: &[u8], csv: bool) -> Result<(Vec<u64>, u64), String> {
+    let scan = if csv {
+        crate::batch::resume::scan_csv(bytes, bytes.len() as u64)
+    } else {
+        crate::batch::resume::scan_ndjson(Cursor::new(bytes))
+    }?;
+    Ok((scan.lines.into_iter().collect(), scan.complete))
+}
+
+/// A `refund.toml`: `Ok` when it parses, else the error message the CLI would print.
+pub fn config(text: &str) -> Result<(), String> {
+    toml::from_str::<crate::config::Config>(text)
+        .map(drop)
+        .map_err(|e| crate::config::describe_toml_error(text, &e))
+}
+
+/// Every duration and rate flag parser on `text`: how many accepted it.
+pub fn flags(text: &str) -> usize {
+    [
+        crate::args::timeout(text).is_ok(),
+        crate::args::interval(text).is_ok(),
+        crate::args::max_wait(text).is_ok(),
+        crate::args::rps(text).is_ok(),
+    ]
+    .into_iter()
+    .filter(|ok| *ok)
+    .count()
+}

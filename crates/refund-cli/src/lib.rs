@@ -1,0 +1,243 @@
+//! `refund`: ask payment providers what happened to your refunds.
+//!
+//! The binary is the interface: see `docs/cli.md` for the full contract (flags, config keys,
+//! output fields, exit codes). This library holds its arguments and dispatch ([`main`]) so that
+//! fuzz targets can reach the CLI's own parsers (feature `fuzzing`); it has no other public API.
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     refund_cli::main()
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
+
+mod args;
+mod batch;
+mod config;
+mod demo;
+mod error;
+mod open;
+mod output;
+mod query;
+mod watch;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use refund_core::http::{HttpConfig, RetryPolicy};
+use refund_core::{LookupKind, RefundLookup};
+
+use crate::config::ProviderArg;
+use crate::error::{CliError, exit};
+use crate::output::Format;
+
+/// Ask payment providers what happened to your refunds.
+#[derive(Debug, Parser)]
+#[command(name = "refund", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+struct Global {
+    /// Configuration file (default ./refund.toml, then ~/.config/refund/refund.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Deadline for a whole query, retries included (e.g. 500ms, 2s, 10m).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = args::timeout)]
+    timeout: Duration,
+    /// Retries after the first attempt (transport errors, 429 and 5xx only).
+    #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=args::MAX_RETRIES))]
+    retries: u32,
+    /// Output format (default: table on a terminal, ndjson otherwise).
+    #[arg(long, global = true, value_enum)]
+    format: Option<Format>,
+    /// Tracing on stderr (-v info, -vv debug, -vvv trace). Secrets are never printed.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+impl Global {
+    fn format(&self) -> Format {
+        self.format.unwrap_or(if std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Ndjson
+        })
+    }
+
+    fn http(&self) -> HttpConfig {
+        HttpConfig::default()
+            .with_overall_timeout(self.timeout)
+            .with_attempt_timeout(self.timeout.min(Duration::from_secs(10)))
+            .with_connect_timeout(self.timeout.min(Duration::from_secs(5)))
+            .with_retry(RetryPolicy::with_retries(self.retries))
+    }
+}
+
+/// Exactly one lookup flag.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+struct LookupArgs {
+    /// The provider's refund id.
+    #[arg(long, value_name = "ID")]
+    refund_id: Option<String>,
+    /// The merchant's refund id.
+    #[arg(long, value_name = "ID")]
+    merchant_refund_id: Option<String>,
+    /// The original transaction id (may match several refunds).
+    #[arg(long, value_name = "ID")]
+    original_transaction_id: Option<String>,
+    /// The channel trade number.
+    #[arg(long, value_name = "ID")]
+    channel_trade_no: Option<String>,
+}
+
+impl LookupArgs {
+    fn lookup(&self) -> RefundLookup {
+        let pairs = [
+            (LookupKind::RefundId, &self.refund_id),
+            (LookupKind::MerchantRefundId, &self.merchant_refund_id),
+            (
+                LookupKind::OriginalTransactionId,
+                &self.original_transaction_id,
+            ),
+            (LookupKind::ChannelTradeNo, &self.channel_trade_no),
+        ];
+        pairs
+            .into_iter()
+            .find_map(|(kind, id)| id.as_ref().map(|id| RefundLookup::new(kind, id.clone())))
+            .unwrap_or_else(|| RefundLookup::refund_id(""))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Query one refund (or every refund of an original transaction).
+    Query {
+        /// openapi, edgeros or cpos.
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        #[command(flatten)]
+        lookup: LookupArgs,
+    },
+    /// Query many refunds from a CSV or NDJSON file, streaming results as they come.
+    Batch(batch::BatchArgs),
+    /// Poll until every refund found is final, printing each change.
+    Watch {
+        /// openapi, edgeros or cpos.
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        #[command(flatten)]
+        lookup: LookupArgs,
+        /// Time between polls at first (it backs off while nothing changes).
+        #[arg(long, default_value = "5s", value_parser = args::interval)]
+        interval: Duration,
+        /// Give up after this long (exit 1).
+        #[arg(long, default_value = "10m", value_parser = args::max_wait)]
+        max_wait: Duration,
+    },
+    /// Run the sandbox (all three providers) in the foreground.
+    Sandbox(demo::SandboxArgs),
+    /// Start the built-in sandbox and show a query through each provider and a small batch.
+    Demo,
+}
+
+fn init_tracing(verbose: u8) {
+    if verbose == 0 {
+        return;
+    }
+    let level = match verbose {
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},hyper=info,h2=info,rustls=info"))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+async fn run(cli: Cli) -> Result<u8, CliError> {
+    let global = cli.global;
+    let config = global.config.as_deref();
+    match cli.command {
+        Command::Query { provider, lookup } => {
+            let lookup = lookup.lookup();
+            let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
+            query::run(client.as_ref(), &lookup, global.format()).await
+        }
+        Command::Batch(args) => batch::run(config, global.http(), global.format, args).await,
+        Command::Watch {
+            provider,
+            lookup,
+            interval,
+            max_wait,
+        } => {
+            let lookup = lookup.lookup();
+            let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
+            watch::run(
+                client.as_ref(),
+                &lookup,
+                interval,
+                max_wait,
+                global.format(),
+            )
+            .await
+        }
+        Command::Sandbox(args) => demo::sandbox(args).await,
+        Command::Demo => demo::demo(global.format()).await,
+    }
+}
+
+/// Runs `refund` with the process's arguments: parse, dispatch, report; the exit code is the
+/// CLI's contract.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(cli.global.verbose);
+    let format = cli.global.format();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("refund: error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::OTHER);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            error::report(&error, format);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
