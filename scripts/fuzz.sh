@@ -3,12 +3,14 @@
 #   scripts/fuzz.sh            # 60 s each (what CI runs)
 #   scripts/fuzz.sh 3600       # the long run
 #   scripts/fuzz.sh 60 money   # one target
+#   scripts/fuzz.sh --runs 10000000   # the long run: at least 10 million inputs per target
 # Needs cargo-fuzz 0.13.2 (`cargo install --locked cargo-fuzz@0.13.2`); runs on stable with
 # `-s none` (no sanitizer). A crash is saved in fuzz/artifacts/<target>/: copy it into the
 # provider's fixtures/<provider>/responses/ as a regression case (its outcome gets a snapshot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-60}"; shift || true
+limit=(-max_total_time="${1:-60}"); what="${1:-60}s"
+if [ "${1:-}" = "--runs" ]; then limit=(-runs="$2"); what="$2 runs"; shift 2; else shift || true; fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(openapi_response openapi_callback edgeros_response cpos_response money time \
   cli_batch_input cli_resume cli_config cli_flags keys sandbox_scenario)
@@ -33,7 +35,8 @@ printf 'lookup,id\r\nrefund_id,"R,1"\r\n\r\nmerchant_refund_id,M2\n' > fuzz/corp
 printf '{"lookup":"refund_id","id":"R1"}\n\n{"lookup":"x"}\n' > fuzz/corpus/cli_batch_input-seeds/b
 printf '{"line":2,"status":"succeeded"}\n{"line":3,"err' > fuzz/corpus/cli_resume-seeds/a
 printf 'line,lookup,id,provider,refund_id,merchant_refund_id,original_transaction_id,status,provider_status,amount,amount_minor,currency,fee_refunded_minor,created_at,completed_at,failure_code,failure_message,channel,signature,error_kind,error_message,error_code\n2,refund_id,R1,cpos,R1,,,failed,2,1.00,100,CNY,,,,E,"a, ""b""\nc",,verified,,,\n' > fuzz/corpus/cli_resume-seeds/b
-printf '[cpos]\nbase_url = "http://127.0.0.1:1"\naccess_id = "cpostest"\nsecret = "0123456789abcdef0123456789"\nresponse_signature = "optional"\n[openapi]\ncurrency = "CNY"\ntimestamp_unit = "ms"\n' > fuzz/corpus/cli_config-seeds/a
+printf '[cpos]\nbase_url = "http://127.0.0.1:1"\naccess_id = "cpostest"\nsecret = "SECRET-0123456789abcdef"\nresponse_signature = "optional"\n[openapi]\ncurrency = "CNY"\ntimestamp_unit = "ms"\nprivate_key = """\nSECRETMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n"""\n' > fuzz/corpus/cli_config-seeds/a
+printf '[cpos]\nSECRET-key = "SECRET"\nresponse_signature = "SECRET"\n' > fuzz/corpus/cli_config-seeds/b
 printf '500ms' > fuzz/corpus/cli_flags-seeds/a; printf '168h' > fuzz/corpus/cli_flags-seeds/b; printf '1e-30' > fuzz/corpus/cli_flags-seeds/c
 
 cargo fuzz build -s none
@@ -41,8 +44,8 @@ run() {
   local t="$1" log="fuzz/corpus/$1.log"
   mkdir -p "fuzz/corpus/$t"
   if cargo fuzz run -s none "$t" "fuzz/corpus/$t" "$(seed "$t")" -- \
-      -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
-    echo "fuzz $t: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$') inputs in ${seconds}s, no crash"
+      "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+    echo "fuzz $t: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$') inputs ($what, $(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$')/s), no crash"
   else
     echo "fuzz $t: FAILED (see $log and fuzz/artifacts/$t/)" >&2
     tail -30 "$log" >&2

@@ -1,6 +1,7 @@
 #![no_main]
-//! `refund.toml`: never panics, and an error message never repeats a line of the file (a broken
-//! line can hold a secret) beyond the key names the CLI itself knows.
+//! `refund.toml`: never panics, and an error message never repeats text of the file (a broken
+//! line can hold a secret): the seeds carry `SECRET` in values and keys, a word no message of the
+//! CLI contains, so wherever mutations move it, it must not come out.
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -8,15 +9,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Err(message) = refund_cli::fuzzing::config(text) {
-        for line in text.lines() {
-            let line = line.trim();
-            // Long enough to be a secret, and not merely one of our own words.
-            if line.len() >= 24 && line.chars().any(|c| c.is_ascii_digit()) {
-                assert!(
-                    !message.contains(line),
-                    "the message repeats {line:?}: {message}"
-                );
-            }
-        }
+        assert!(
+            !message.contains("SECRET"),
+            "the message repeats the file: {message}"
+        );
     }
 });

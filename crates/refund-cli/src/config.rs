@@ -21,17 +21,17 @@ trait Accepted: FromStr {
 
 impl Accepted for Currency {
     const KEY: &'static str = "currency";
-    const ACCEPTED: &'static str = "an ISO 4217 code such as \"CNY\"";
+    const ACCEPTED: &'static str = "an ISO 4217 code such as `CNY`";
 }
 
 impl Accepted for TimestampUnit {
     const KEY: &'static str = "timestamp_unit";
-    const ACCEPTED: &'static str = "\"millis\" or \"seconds\"";
+    const ACCEPTED: &'static str = "`millis` or `seconds`";
 }
 
 impl Accepted for ResponseSignature {
     const KEY: &'static str = "response_signature";
-    const ACCEPTED: &'static str = "\"required\" or \"optional\"";
+    const ACCEPTED: &'static str = "`required` or `optional`";
 }
 
 /// Reads a typed value through its `FromStr` (case rules and aliases stay the type's own), so
@@ -63,6 +63,45 @@ const KNOWN_KEYS: [&str; 13] = [
     "response_signature",
 ];
 
+/// The parser's reason with every literal it quotes from the file removed: `"..."` always, and
+/// `` `...` `` unless it is one of our own key or section names or a punctuation token. An
+/// unknown key, a duplicated key or a value of the wrong type could be a secret in the wrong
+/// place.
+fn scrub(reason: &str) -> String {
+    let ours = |token: &str| {
+        token.chars().count() <= 2
+            || KNOWN_KEYS.contains(&token)
+            || [
+                "openapi", "edgeros", "cpos", "CNY", "millis", "seconds", "required", "optional",
+            ]
+            .contains(&token)
+    };
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(start) = rest.find(['"', '`']) {
+        let (before, from) = rest.split_at(start);
+        out.push_str(before);
+        let quote = from.chars().next().unwrap_or('"');
+        let body = from.get(1..).unwrap_or_default();
+        let Some(end) = body.find(quote) else {
+            out.push(quote);
+            out.push('…');
+            return out;
+        };
+        let token = body.get(..end).unwrap_or_default();
+        out.push(quote);
+        out.push_str(if quote == '`' && ours(token) {
+            token
+        } else {
+            "…"
+        });
+        out.push(quote);
+        rest = body.get(end + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A TOML error as `(line L, column C, key K): reason`: the parser's own Display quotes the
 /// offending line, which may hold a secret, so only positions, a known key name and the reason
 /// are kept.
@@ -85,16 +124,7 @@ pub(crate) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
             place.push(format!("key `{key}`"));
         }
     }
-    let message = e.message();
-    // "unknown field `<what was written>`, expected ...": what was written may be a secret
-    // on the wrong line; the expected keys are ours.
-    let reason = match message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split_once("`, "))
-    {
-        Some((_, expected)) => format!("unknown key; {expected}"),
-        None => crate::output::one_line(message),
-    };
+    let reason = scrub(&crate::output::one_line(e.message()));
     if place.is_empty() {
         reason
     } else {
@@ -409,9 +439,22 @@ mod tests {
         ));
         assert!(e.contains("line 3"), "{e}");
         assert!(!e.contains(pem), "{e}");
+        for text in [
+            "[cpos]\nhunter2-SECRET = 1\n",
+            "[cpos]\nsecret = 1\nsecret = \"hunter2-SECRET\"\n",
+            "cpos = \"hunter2-SECRET\"\n",
+            "[cpos]\nbase_url = [\"hunter2-SECRET\"]\n",
+        ] {
+            let e = error_of(text);
+            assert!(!e.is_empty() && !e.contains(secret), "{text}: {e}");
+        }
+        assert_eq!(
+            scrub("unknown field `x-SECRET`, expected `secret`"),
+            "unknown field `…`, expected `secret`"
+        );
         let e = error_of("[cpos]\nresponse_signature = \"hunter2-SECRET\"\n");
         assert!(
-            e.contains("`response_signature` must be \"required\" or \"optional\""),
+            e.contains("`response_signature` must be `required` or `optional`"),
             "{e}"
         );
         assert!(!e.contains(secret), "{e}");

@@ -56,6 +56,8 @@ struct LineCounter<R> {
     reader: R,
     offset: u64,
     line: u64,
+    /// The last byte seen was a `\r` (so a `\n` right after it ends no new line).
+    after_cr: bool,
 }
 
 impl<R: BufRead> LineCounter<R> {
@@ -64,7 +66,20 @@ impl<R: BufRead> LineCounter<R> {
             reader,
             offset: 0,
             line: 1,
+            after_cr: false,
         }
+    }
+
+    /// Counts one byte: a line ends at `\n`, `\r\n` or a lone `\r` (the csv crate's record
+    /// terminators).
+    fn count(&mut self, b: u8) {
+        match b {
+            b'\r' => self.line += 1,
+            b'\n' if !self.after_cr => self.line += 1,
+            _ => {}
+        }
+        self.after_cr = b == b'\r';
+        self.offset += 1;
     }
 
     /// The line of the first record byte at or after `target` (`target`s must not decrease).
@@ -78,9 +93,10 @@ impl<R: BufRead> LineCounter<R> {
             }
             let take =
                 usize::try_from(target - self.offset).map_or(buf.len(), |n| n.min(buf.len()));
-            let chunk = buf.get(..take).unwrap_or_default();
-            self.line += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
-            self.offset += take as u64;
+            let chunk = buf.get(..take).unwrap_or_default().to_vec();
+            for b in chunk {
+                self.count(b);
+            }
             self.reader.consume(take);
         }
         // The csv reader reports a record as starting where it started reading, before the
@@ -91,11 +107,9 @@ impl<R: BufRead> LineCounter<R> {
                 Err(_) => None,
             };
             match next {
-                Some(b'\n') => self.line += 1,
-                Some(b'\r') => {}
+                Some(b @ (b'\n' | b'\r')) => self.count(b),
                 _ => break,
             }
-            self.offset += 1;
             self.reader.consume(1);
         }
         self.line
@@ -184,6 +198,18 @@ mod tests {
         assert!(inputs[2].1.is_err());
         let other = || std::io::Cursor::new("a,b\n1,2\n");
         assert!(csv_inputs(other(), other()).is_err());
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_too() {
+        // Found by fuzzing: old Mac line ends (`\r` alone) are record ends for the csv crate.
+        let text = "lookup,id\rrefund_id,R1\r\rrefund_id,R2\r\nrefund_id,R3\n";
+        let cursor = || std::io::Cursor::new(text);
+        let lines: Vec<u64> = csv_inputs(cursor(), cursor())
+            .unwrap()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(lines, vec![2, 4, 5]);
     }
 
     #[test]
