@@ -97,6 +97,20 @@ fn pem_or_der(text: &str, what: &'static str) -> Result<(Option<String>, Vec<u8>
     Ok((None, der))
 }
 
+/// A PEM label as an error may show it: a short upper-case word like `CERTIFICATE`; anything
+/// else (a broken `BEGIN` line can swallow the key's base64) is not repeated.
+fn shown_label(label: &str) -> String {
+    let plain = label.len() <= 32
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ');
+    if plain {
+        format!("{label:?}")
+    } else {
+        "(not shown: not a plain label)".to_owned()
+    }
+}
+
 fn read_key_file(path: &std::path::Path, what: &'static str) -> Result<String, KeyError> {
     std::fs::read_to_string(path).map_err(|e| KeyError {
         what,
@@ -153,7 +167,8 @@ impl RsaPrivateKey {
                 rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| e.to_string())
             }
             Some(other) => Err(format!(
-                "PEM label {other:?} is not a private key (expected PRIVATE KEY or RSA PRIVATE KEY)"
+                "PEM label {} is not a private key (expected PRIVATE KEY or RSA PRIVATE KEY)",
+                shown_label(other)
             )),
             None => rsa::RsaPrivateKey::from_pkcs8_der(&der)
                 .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(&der))
@@ -345,7 +360,8 @@ impl RsaPublicKey {
                 rsa::RsaPublicKey::from_public_key_der(&der).map_err(|e| e.to_string())
             }
             Some(other) => Err(format!(
-                "PEM label {other:?} is not a public key (expected PUBLIC KEY or RSA PUBLIC KEY)"
+                "PEM label {} is not a public key (expected PUBLIC KEY or RSA PUBLIC KEY)",
+                shown_label(other)
             )),
             None => rsa::RsaPublicKey::from_public_key_der(&der)
                 .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(&der))
@@ -508,6 +524,25 @@ mod tests {
 
     fn bare(pem: &str) -> String {
         pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    #[test]
+    fn a_broken_begin_line_is_never_repeated() {
+        // Found by fuzzing: a BEGIN line without its closing dashes on its own line swallowed the
+        // base64 into the "label", which the error then quoted.
+        let body = bare(PKCS8_PEM);
+        let broken = format!(
+            "-----BEGIN PRIVATE KEY{}-----\n-----END PRIVATE KEY-----",
+            &body[..60]
+        );
+        let err = RsaPrivateKey::from_text(&broken).unwrap_err().to_string();
+        assert!(!err.contains(&body[..20]), "{err}");
+        let err = RsaPrivateKey::from_text(
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("\"CERTIFICATE\""), "{err}");
     }
 
     #[test]
