@@ -12,9 +12,16 @@ cd "$(dirname "$0")/.."
 limit=(-max_total_time="${1:-60}"); what="${1:-60}s"
 if [ "${1:-}" = "--runs" ]; then limit=(-runs="$2"); what="$2 runs"; shift 2; else shift || true; fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(openapi_response openapi_callback edgeros_response cpos_response money time \
-  cli_batch_input cli_resume cli_config cli_flags keys sandbox_scenario)
+# Slowest first, so the two slots finish together.
+[ ${#targets[@]} -gt 0 ] || targets=(keys cli_resume cli_batch_input cpos_response edgeros_response \
+  openapi_response sandbox_scenario openapi_callback cli_config money cli_flags time)
 
+max_len() { # target -> largest input: provider bodies up to 64 KiB; CLI text inputs 8 KiB
+  case "$1" in
+    cli_*|keys) echo 8192 ;;
+    *) echo 65536 ;;
+  esac
+}
 seed() { # target -> seed directories
   case "$1" in
     openapi_response) echo fixtures/openapi/responses ;;
@@ -44,7 +51,7 @@ run() {
   local t="$1" log="fuzz/corpus/$1.log"
   mkdir -p "fuzz/corpus/$t"
   if cargo fuzz run -s none "$t" "fuzz/corpus/$t" "$(seed "$t")" -- \
-      "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+      "${limit[@]}" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     echo "fuzz $t: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$') inputs ($what, $(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$')/s), no crash"
   else
     echo "fuzz $t: FAILED (see $log and fuzz/artifacts/$t/)" >&2
@@ -52,10 +59,13 @@ run() {
     return 1
   fi
 }
+# Two at a time, the next one starting as soon as either finishes.
 status=0
-for ((i = 0; i < ${#targets[@]}; i += 2)); do
-  pids=()
-  for t in "${targets[@]:i:2}"; do run "$t" & pids+=($!); done
-  for p in "${pids[@]}"; do wait "$p" || status=1; done
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge 2 ]; then wait -n || status=1; running=$((running - 1)); fi
+  run "$t" &
+  running=$((running + 1))
 done
+while [ "$running" -gt 0 ]; do wait -n || status=1; running=$((running - 1)); done
 exit $status
