@@ -360,8 +360,8 @@ impl<P: Protocol> Client<P> {
     /// # });
     /// ```
     pub async fn fetch(&self, lookup: &RefundLookup) -> Result<Bytes, Error> {
-        // Validate once, before anything is sent; then sign once per attempt.
-        self.prepare(lookup)?;
+        // Check the lookup once, before anything is signed or sent; then sign once per attempt.
+        protocol::check_lookup::<P>(lookup)?;
         crate::http::execute(
             self.transport.as_ref(),
             &self.http,

@@ -190,9 +190,34 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
 /// assert_eq!(protocol::prepare(&P, &RefundLookup::channel_trade_no("C1")).unwrap_err().kind(), "invalid_request");
 /// ```
 pub fn prepare<P: Protocol>(protocol: &P, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-    lookup.require_kind(P::SUPPORTED_LOOKUPS)?;
-    lookup.validate(P::MAX_ID_CHARS)?;
+    check_lookup::<P>(lookup)?;
     protocol.prepare(lookup)
+}
+
+/// The lookup checks of [`prepare`] alone (no signing): the kind is one the provider answers,
+/// the id is non-empty, short enough and free of control characters.
+///
+/// ```
+/// # use refund_core::protocol::{self, Binding, Bound, Protocol};
+/// # use refund_core::*;
+/// # #[derive(Debug)] struct P;
+/// # impl Protocol for P {
+/// #     type Answer = (); type Builder = ();
+/// #     const PROVIDER: Provider = Provider::Cpos;
+/// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+/// #     const MAX_ID_CHARS: usize = 4;
+/// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
+/// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::Verified) }
+/// #     fn decode(&self, _: serde_json::Value) -> Result<(), Error> { Ok(()) }
+/// #     fn bindings<'a>(&'a self, _: &'a (), _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
+/// #     fn map(&self, _: &Bound<()>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
+/// # }
+/// assert!(protocol::check_lookup::<P>(&RefundLookup::refund_id("R1")).is_ok());
+/// assert!(protocol::check_lookup::<P>(&RefundLookup::refund_id("")).is_err());
+/// ```
+pub fn check_lookup<P: Protocol>(lookup: &RefundLookup) -> Result<(), Error> {
+    lookup.require_kind(P::SUPPORTED_LOOKUPS)?;
+    lookup.validate(P::MAX_ID_CHARS)
 }
 
 /// An answer that verified and names what was asked. Only [`decode_bound`] makes one (the type

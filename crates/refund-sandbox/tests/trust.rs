@@ -135,15 +135,27 @@ async fn every_attempt_is_freshly_signed() {
     let sandbox = common::start().await;
     // EdgerOS: two 500s, then an answer; the sandbox saw three distinct nonces.
     sandbox.add_fault(FaultRule::refund_id("AR-PROCESSING-1", Fault::Http500Html).times(2));
+    // Each attempt signs once, and only once (no signature is made and thrown away).
+    let signed = Arc::new(AtomicI64::new(0));
+    let counter = Arc::clone(&signed);
     let client = sandbox
         .edgeros_client()
         .http_config(common::fast_http())
+        .nonce_source(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            refund_core::rsa_keys::random_token(32)
+        })
         .build()
         .unwrap();
     let refunds = client
         .query(&RefundLookup::refund_id("AR-PROCESSING-1"))
         .await
         .unwrap();
+    assert_eq!(
+        signed.load(Ordering::SeqCst),
+        3,
+        "one signature per attempt"
+    );
     assert_eq!(refunds[0].signature, Verification::Verified);
     let nonces = sandbox.edgeros_nonces();
     assert_eq!(nonces.len(), 3, "{nonces:?}");
