@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde_json::Value;
@@ -83,67 +83,79 @@ pub(crate) fn scan_ndjson(mut reader: impl BufRead) -> Result<Scan, String> {
     }
 }
 
-pub(crate) fn scan_csv(file: impl Read, len: u64) -> Result<Scan, String> {
-    let mut bytes = Vec::new();
-    // The CSV check needs the record's bytes (quote parity); read in full only what is CSV.
-    file.take(len)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64) -> Result<Scan, String> {
     let mut scan = Scan {
         lines: HashSet::new(),
         complete: 0,
     };
-    if bytes.is_empty() {
-        return Ok(scan);
-    }
     let header = csv_header();
-    let columns = header.trim_end().split(',').count();
+    let header: Vec<&[u8]> = header.trim_end().split(',').map(str::as_bytes).collect();
+    // Streamed: memory stays flat however large the earlier output is.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(bytes.as_slice());
+        .from_reader(BufReader::new(&mut file));
     let mut record = csv::ByteRecord::new();
-    let mut start = 0_u64;
     let mut first = true;
+    let mut last_end = None;
     while reader
         .read_byte_record(&mut record)
         .map_err(|e| e.to_string())?
     {
+        let start = scan.complete;
         let end = reader.position().byte();
-        let raw = bytes
-            .get(
-                usize::try_from(start).unwrap_or(usize::MAX)
-                    ..usize::try_from(end).unwrap_or(usize::MAX),
-            )
-            .unwrap_or_default();
-        // Complete: ends with a line break outside quotes (an even number of `"`), with every
-        // column present. Anything else can only be the torn end of a killed run.
-        let complete = raw.last() == Some(&b'\n')
-            && raw.iter().filter(|&&b| b == b'"').count() % 2 == 0
-            && record.len() == columns;
-        if !complete {
-            if end < len {
-                return Err(format!("record at byte {start} is malformed"));
-            }
+        if end >= len {
+            // The last record may be the torn end of a killed run: decided from its bytes below.
+            last_end = Some((start, record.clone()));
             break;
         }
-        if first {
-            if raw != header.as_bytes() {
-                return Err("its header is not this tool's".to_owned());
-            }
-            first = false;
-        } else {
-            let line = record
-                .get(0)
-                .and_then(|f| std::str::from_utf8(f).ok())
-                .and_then(|f| f.parse::<u64>().ok())
-                .ok_or_else(|| format!("record at byte {start} has no line number"))?;
-            scan.lines.insert(line);
-        }
+        accept(&mut scan, &record, &header, &mut first, start)?;
         scan.complete = end;
-        start = end;
+    }
+    drop(reader);
+    if let Some((start, record)) = last_end {
+        // Complete only if it ends with a line break outside quotes (an even number of `"`)
+        // and has every column; otherwise it is cut off and redone.
+        let mut tail = Vec::new();
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.take(len - start).read_to_end(&mut tail))
+            .map_err(|e| e.to_string())?;
+        let complete = tail.last() == Some(&b'\n')
+            && tail.iter().filter(|&&b| b == b'"').count() % 2 == 0
+            && record.len() == header.len();
+        if complete {
+            accept(&mut scan, &record, &header, &mut first, start)?;
+            scan.complete = len;
+        }
     }
     Ok(scan)
+}
+
+/// Takes one complete record: the header first (it must be this tool's), then result lines.
+fn accept(
+    scan: &mut Scan,
+    record: &csv::ByteRecord,
+    header: &[&[u8]],
+    first: &mut bool,
+    start: u64,
+) -> Result<(), String> {
+    if record.len() != header.len() {
+        return Err(format!("record at byte {start} is malformed"));
+    }
+    if std::mem::take(first) {
+        return if record.iter().eq(header.iter().copied()) {
+            Ok(())
+        } else {
+            Err("its header is not this tool's".to_owned())
+        };
+    }
+    let line = record
+        .get(0)
+        .and_then(|f| std::str::from_utf8(f).ok())
+        .and_then(|f| f.parse::<u64>().ok())
+        .ok_or_else(|| format!("record at byte {start} has no line number"))?;
+    scan.lines.insert(line);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -155,7 +167,7 @@ mod tests {
     }
 
     fn csv(text: &str) -> Result<Scan, String> {
-        scan_csv(text.as_bytes(), text.len() as u64)
+        scan_csv(std::io::Cursor::new(text.as_bytes()), text.len() as u64)
     }
 
     #[test]
