@@ -63,6 +63,50 @@ pub const BACKEND: &str = "aws-lc";
 #[cfg(not(feature = "aws-lc"))]
 pub const BACKEND: &str = "rsa";
 
+/// Writes the three setters of a client builder's merchant private key (`..._pem`, `..._file`
+/// and the already-parsed one) into an `impl` block of a builder with a
+/// `merchant_key: Option<RsaPrivateKey>` field: one definition for every RSA provider.
+/// `$builder` is the expression that starts the builder, for the doc examples.
+#[macro_export]
+macro_rules! merchant_private_key_setters {
+    ($builder:literal) => {
+        /// The merchant's private key: PEM PKCS#8, PEM PKCS#1 or bare base64 DER (as vendors
+        /// hand it out); 2048 bits or more. Parsed here, once.
+        ///
+        /// ```
+        #[doc = concat!("assert!(", $builder, ".merchant_private_key_pem(\"not a key\").is_err());")]
+        /// ```
+        pub fn merchant_private_key_pem(self, text: &str) -> Result<Self, $crate::Error> {
+            Ok(self.merchant_private_key($crate::rsa_keys::RsaPrivateKey::from_text(text)?))
+        }
+
+        /// Reads the merchant's private key from a file (any form
+        /// [`Self::merchant_private_key_pem`] accepts).
+        ///
+        /// ```
+        #[doc = concat!("assert!(", $builder, ".merchant_private_key_file(\"/nonexistent.pem\").is_err());")]
+        /// ```
+        pub fn merchant_private_key_file(
+            self,
+            path: impl AsRef<::std::path::Path>,
+        ) -> Result<Self, $crate::Error> {
+            Ok(self.merchant_private_key($crate::rsa_keys::RsaPrivateKey::from_file(path)?))
+        }
+
+        /// An already-parsed merchant key.
+        ///
+        /// ```
+        /// fn with(key: refund_core::rsa_keys::RsaPrivateKey) {
+        #[doc = concat!("    let b = ", $builder, ".merchant_private_key(key);")]
+        /// }
+        /// ```
+        pub fn merchant_private_key(mut self, key: $crate::rsa_keys::RsaPrivateKey) -> Self {
+            self.merchant_key = Some(key);
+            self
+        }
+    };
+}
+
 /// Smallest modulus accepted: anything below 2048 bits is forgeable today.
 pub const MIN_BITS: usize = 2048;
 

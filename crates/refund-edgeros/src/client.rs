@@ -166,36 +166,7 @@ impl EdgerosClientBuilder {
         self
     }
 
-    /// The merchant's private key: PEM PKCS#8/PKCS#1 or bare base64 DER.
-    ///
-    /// ```
-    /// let b = refund_edgeros::EdgerosClient::builder()
-    ///     .merchant_private_key_pem(include_str!("../../../fixtures/keys/edgeros_merchant.pem"))?;
-    /// # Ok::<(), refund_core::Error>(())
-    /// ```
-    pub fn merchant_private_key_pem(self, text: &str) -> Result<Self, Error> {
-        Ok(self.merchant_private_key(RsaPrivateKey::from_text(text)?))
-    }
-
-    /// Reads the merchant's private key from a file.
-    ///
-    /// ```
-    /// assert!(refund_edgeros::EdgerosClient::builder().merchant_private_key_file("/nonexistent.pem").is_err());
-    /// ```
-    pub fn merchant_private_key_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
-        Ok(self.merchant_private_key(RsaPrivateKey::from_file(path)?))
-    }
-
-    /// An already-parsed merchant key.
-    ///
-    /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap();
-    /// let b = refund_edgeros::EdgerosClient::builder().merchant_private_key(key);
-    /// ```
-    pub fn merchant_private_key(mut self, key: RsaPrivateKey) -> Self {
-        self.merchant_key = Some(key);
-        self
-    }
+    refund_core::merchant_private_key_setters!("refund_edgeros::EdgerosClient::builder()");
 
     /// The platform's public key (SubjectPublicKeyInfo PEM or bare base64 DER), used to verify
     /// every signed response.

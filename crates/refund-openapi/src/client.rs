@@ -1,7 +1,6 @@
 //! The builder and the protocol core's pipeline drives (no I/O here: core's client sends).
 
 use std::borrow::Cow;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use refund_core::client::{Client, ClientOptions};
@@ -173,7 +172,7 @@ impl Protocol for OpenApiProtocol {
 pub struct OpenApiClientBuilder {
     base_url: Option<String>,
     app_id: Option<String>,
-    key: Option<RsaPrivateKey>,
+    merchant_key: Option<RsaPrivateKey>,
     currency: Option<Currency>,
     timestamp_unit: TimestampUnit,
     clock: Option<Source<DateTime<Utc>>>,
@@ -201,38 +200,7 @@ impl OpenApiClientBuilder {
         self
     }
 
-    /// The merchant's private key: PEM PKCS#8, PEM PKCS#1 or bare base64 DER (as vendors hand
-    /// it out). 2048 and 4096 bits both work.
-    ///
-    /// ```
-    /// let b = refund_openapi::OpenApiClient::builder()
-    ///     .merchant_private_key_pem(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem"))?;
-    /// # Ok::<(), refund_core::Error>(())
-    /// ```
-    pub fn merchant_private_key_pem(self, text: &str) -> Result<Self, Error> {
-        Ok(self.merchant_private_key(RsaPrivateKey::from_text(text)?))
-    }
-
-    /// Reads the merchant's private key from a file (any form [`Self::merchant_private_key_pem`]
-    /// accepts).
-    ///
-    /// ```
-    /// assert!(refund_openapi::OpenApiClient::builder().merchant_private_key_file("/nonexistent.pem").is_err());
-    /// ```
-    pub fn merchant_private_key_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
-        Ok(self.merchant_private_key(RsaPrivateKey::from_file(path)?))
-    }
-
-    /// An already-parsed merchant key.
-    ///
-    /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
-    /// let b = refund_openapi::OpenApiClient::builder().merchant_private_key(key);
-    /// ```
-    pub fn merchant_private_key(mut self, key: RsaPrivateKey) -> Self {
-        self.key = Some(key);
-        self
-    }
+    refund_core::merchant_private_key_setters!("refund_openapi::OpenApiClient::builder()");
 
     /// The currency of the gateway's minor-unit amounts (default CNY).
     ///
@@ -283,7 +251,7 @@ impl OpenApiClientBuilder {
                 .filter(|a| !a.is_empty())
                 .ok_or_else(|| Error::missing_setting("app_id"))?,
             key: self
-                .key
+                .merchant_key
                 .ok_or_else(|| Error::missing_setting("merchant private key"))?,
             currency: self.currency.unwrap_or(Currency::Cny),
             timestamp_unit: self.timestamp_unit,
