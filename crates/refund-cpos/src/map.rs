@@ -37,10 +37,11 @@ pub fn describes_refund(response: &QueryResponse) -> bool {
 /// [`Error::Business`]; otherwise the refund, with the positive amount and the status of
 /// `refund_status` (1 succeeded, 2 failed, 3 processing, anything else unrecognised).
 pub(crate) fn map_response(response: &QueryResponse) -> Result<Vec<Refund>, Error> {
-    map_refund(response).map(|refund| vec![refund])
+    map_refund(response).map(|(refund, _)| vec![refund])
 }
 
-fn map_refund(response: &QueryResponse) -> Result<Refund, Error> {
+/// The refund, and `refund_amount` as sent (negative), parsed once for both.
+fn map_refund(response: &QueryResponse) -> Result<(Refund, Money), Error> {
     let return_code = require(
         P,
         "return_code",
@@ -88,7 +89,7 @@ fn map_refund(response: &QueryResponse) -> Result<Refund, Error> {
         refund.failure_code = non_empty_owned(text(&response.error_code));
         refund.failure_message = non_empty_owned(response.error_msg.as_deref());
     }
-    Ok(refund)
+    Ok((refund, signed_amount))
 }
 
 /// A refund with CPOS's extra fields, from [`crate::CposDetail::query_detailed`].
@@ -194,18 +195,12 @@ pub struct CouponDetail {
 pub(crate) fn map_detailed(bound: &Bound<CposAnswer>) -> Result<CposRefund, Error> {
     let answer = &bound.answer;
     let response = &answer.response;
-    let mut refund = map_refund(response)?;
+    let (mut refund, signed_refund_amount) = map_refund(response)?;
     refund.signature = bound.verification;
     let detail = answer.detail()?;
     let yuan = |field: &str, value: &Option<String>| {
         decode::major_money(P, field, value.as_deref(), Currency::Cny)
     };
-    let signed_refund_amount = require(
-        P,
-        "refund_amount",
-        yuan("refund_amount", &response.refund_amount)?,
-        "missing refund amount",
-    )?;
     let rate = decode::non_empty(text(&detail.rate))
         .map(|t| {
             t.parse::<Decimal>()

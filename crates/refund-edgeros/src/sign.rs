@@ -128,9 +128,7 @@ impl RefundQuery {
     pub fn for_lookup(lookup: &RefundLookup) -> Self {
         match lookup.kind() {
             LookupKind::MerchantRefundId => RefundQuery::mch_refund_no(lookup.id()),
-            LookupKind::RefundId
-            | LookupKind::OriginalTransactionId
-            | LookupKind::ChannelTradeNo => RefundQuery::refund_no(lookup.id()),
+            // Refund id; other kinds are refused before anything is built (`SUPPORTED_LOOKUPS`).
             _ => RefundQuery::refund_no(lookup.id()),
         }
     }

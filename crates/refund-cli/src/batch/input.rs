@@ -60,6 +60,12 @@ struct LineCounter<R> {
     after_cr: bool,
 }
 
+/// One byte of line counting: `(line, after_cr)` after `b`.
+fn step(line: u64, after_cr: bool, b: u8) -> (u64, bool) {
+    let ends_line = b == b'\r' || (b == b'\n' && !after_cr);
+    (line + u64::from(ends_line), b == b'\r')
+}
+
 impl<R: BufRead> LineCounter<R> {
     fn new(reader: R) -> Self {
         LineCounter {
@@ -73,12 +79,7 @@ impl<R: BufRead> LineCounter<R> {
     /// Counts one byte: a line ends at `\n`, `\r\n` or a lone `\r` (the csv crate's record
     /// terminators).
     fn count(&mut self, b: u8) {
-        match b {
-            b'\r' => self.line += 1,
-            b'\n' if !self.after_cr => self.line += 1,
-            _ => {}
-        }
-        self.after_cr = b == b'\r';
+        (self.line, self.after_cr) = step(self.line, self.after_cr, b);
         self.offset += 1;
     }
 
@@ -93,10 +94,12 @@ impl<R: BufRead> LineCounter<R> {
             }
             let take =
                 usize::try_from(target - self.offset).map_or(buf.len(), |n| n.min(buf.len()));
-            let chunk = buf.get(..take).unwrap_or_default().to_vec();
-            for b in chunk {
-                self.count(b);
+            let (mut line, mut after_cr) = (self.line, self.after_cr);
+            for &b in buf.get(..take).unwrap_or_default() {
+                (line, after_cr) = step(line, after_cr, b);
             }
+            (self.line, self.after_cr) = (line, after_cr);
+            self.offset += take as u64;
             self.reader.consume(take);
         }
         // The csv reader reports a record as starting where it started reading, before the
