@@ -47,11 +47,14 @@ printf '[cpos]\nSECRET-key = "SECRET"\nresponse_signature = "SECRET"\n' > fuzz/c
 printf '500ms' > fuzz/corpus/cli_flags-seeds/a; printf '168h' > fuzz/corpus/cli_flags-seeds/b; printf '1e-30' > fuzz/corpus/cli_flags-seeds/c
 
 cargo fuzz build -s none
+bin="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
 run() {
   local t="$1" log="fuzz/corpus/$1.log"
-  mkdir -p "fuzz/corpus/$t"
-  if cargo fuzz run -s none "$t" "fuzz/corpus/$t" "$(seed "$t")" -- \
-      "${limit[@]}" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+  # The binaries built above, run directly: editing the sources during a long run neither
+  # rebuilds nor mixes code versions.
+  if "$bin/$t" "fuzz/corpus/$t" "$(seed "$t")" \
+      "${limit[@]}" -artifact_prefix="fuzz/artifacts/$t/" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     echo "fuzz $t: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$') inputs ($what, $(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$')/s), no crash"
   else
     echo "fuzz $t: FAILED (see $log and fuzz/artifacts/$t/)" >&2
