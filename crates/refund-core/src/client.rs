@@ -7,10 +7,12 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::explain::{QueryExplanation, RequestExplanation, ResponseExplanation};
 use crate::http::{Bytes, HttpConfig, HttpTransport, Jitter, Transport};
 use crate::protocol::{self, Bound, Protocol};
 use crate::{
-    Error, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup, RefundProvider,
+    Error, ExplainFuture, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup,
+    RefundProvider,
 };
 
 /// What every client builder shares: the HTTP settings and, optionally, the transport.
@@ -445,6 +447,53 @@ impl<P: Protocol> Client<P> {
     }
 }
 
+impl<P: Protocol> Client<P> {
+    /// The request an attempt would send now, with its signing shown
+    /// ([`protocol::explain_request`]). Nothing is sent.
+    ///
+    /// # Errors
+    /// The lookup's checks, or signing.
+    pub fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+        protocol::explain_request(&self.protocol, lookup)
+    }
+
+    /// Every check of the pipeline on a captured answer ([`protocol::explain_response`]); its
+    /// `result` is exactly what [`Client::parse_response`] returns on the same bytes.
+    pub fn explain_response(&self, lookup: &RefundLookup, body: &[u8]) -> ResponseExplanation {
+        protocol::explain_response(&self.protocol, lookup, body)
+    }
+
+    /// [`Client::query`], explained: each attempt's request is signed through
+    /// [`Protocol::explain_request`] (the same signing code as `prepare`) and sent exactly as
+    /// shown, and the answer goes through [`Client::explain_response`]. The result
+    /// ([`QueryExplanation::into_result`]) is what `query` would return.
+    pub async fn query_explained(&self, lookup: &RefundLookup) -> QueryExplanation {
+        let mut requests = Vec::new();
+        let body = match protocol::check_lookup::<P>(lookup) {
+            Ok(()) => {
+                crate::http::execute(
+                    self.transport.as_ref(),
+                    &self.http,
+                    P::PROVIDER,
+                    &self.jitter,
+                    || {
+                        let explained = self.protocol.explain_request(lookup)?;
+                        let request = explained.request.clone();
+                        requests.push(explained);
+                        Ok(request)
+                    },
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        QueryExplanation {
+            requests,
+            response: body.map(|body| self.explain_response(lookup, &body)),
+        }
+    }
+}
+
 impl<P: Protocol> RefundProvider for Client<P> {
     fn provider(&self) -> Provider {
         P::PROVIDER
@@ -456,5 +505,17 @@ impl<P: Protocol> RefundProvider for Client<P> {
 
     fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a> {
         Box::pin(self.query(lookup))
+    }
+
+    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+        Client::explain_request(self, lookup)
+    }
+
+    fn explain_response(&self, lookup: &RefundLookup, body: &[u8]) -> Option<ResponseExplanation> {
+        Some(Client::explain_response(self, lookup, body))
+    }
+
+    fn query_explained<'a>(&'a self, lookup: &'a RefundLookup) -> ExplainFuture<'a> {
+        Box::pin(async move { Some(Client::query_explained(self, lookup).await) })
     }
 }

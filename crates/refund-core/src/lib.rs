@@ -15,6 +15,8 @@
 //! - [`protocol`]: the one pipeline (prepare → verify → decode → bind → map) and the
 //!   [`protocol::Protocol`] trait each provider implements; behind `http`, [`client::Client`]
 //!   runs it over a transport.
+//! - [`explain`]: every step the pipeline takes on a request or an answer, shown (for
+//!   `refund explain` and for the day a provider says "sign error").
 //! - [`RefundProvider`]: the object-safe trait every provider client implements.
 //! - [`Secret`]: a string that prints as `***` and is zeroised on drop.
 //!
@@ -45,6 +47,7 @@
 
 pub mod decode;
 pub mod error;
+pub mod explain;
 pub mod json;
 mod lookup;
 pub mod money;
@@ -70,9 +73,9 @@ pub mod rsa_keys;
 pub use error::{Error, SignatureStage, TransportErrorKind};
 pub use lookup::{LookupKind, RefundLookup};
 pub use money::{Currency, Money, MoneyError, MoneyErrorKind};
-pub use provider::{QueryFuture, RefundProvider};
+pub use provider::{ExplainFuture, QueryFuture, RefundProvider};
 pub use refund::{Provider, Refund, Verification};
-pub use request::{Method, PreparedRequest};
+pub use request::{Method, PreparedRequest, SignedRequest};
 pub use secret::Secret;
 pub use source::Source;
 pub use status::RefundStatus;

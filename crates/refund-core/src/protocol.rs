@@ -22,6 +22,10 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::explain::{
+    Check, Fact, NoTrace, RequestExplanation, ResponseExplanation, Step, Trace, Verdict,
+    refund_line,
+};
 use crate::{Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Verification};
 
 /// One id an answer names, to be checked against what was asked.
@@ -166,6 +170,27 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     /// It takes a [`Bound`], which only [`decode_bound`] can make: no public path maps an answer
     /// that was not verified and bound to its question.
     fn map(&self, bound: &Bound<Self::Answer>) -> Result<Vec<Refund>, Error>;
+
+    /// [`Protocol::prepare`] with its working shown: the same signing code on the same inputs
+    /// (so the explained request equals the prepared one byte for byte), plus the parameters,
+    /// the signed text, its digest and the key's fingerprint. Only explanations call it.
+    ///
+    /// The default shows the prepared request and says nothing of its signing.
+    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+        Ok(RequestExplanation::new(
+            Self::PROVIDER,
+            lookup,
+            self.prepare(lookup)?,
+            None,
+        ))
+    }
+
+    /// What [`Protocol::verify_response`] looks at, for explanations: the canonical text it
+    /// rebuilds, the signature it finds, what it expects (or the key it verifies with), and the
+    /// fields no signature covers. Only explanations call it; the default shows nothing.
+    fn explain_signature(&self, _body: &[u8], _value: &Value) -> Vec<Fact> {
+        Vec::new()
+    }
 }
 
 /// Checks the lookup (kind, length, control characters), then has the provider sign it.
@@ -253,16 +278,96 @@ pub fn decode_bound<P: Protocol>(
     lookup: &RefundLookup,
     body: &[u8],
 ) -> Result<Bound<P::Answer>, Error> {
-    let value = crate::json::parse_body(P::PROVIDER, body)?;
-    let verification = protocol.verify_response(body, &value)?;
-    let answer = protocol.decode(value)?;
-    for binding in protocol.bindings(&answer, lookup) {
-        binding.check(P::PROVIDER)?;
+    run_answer(protocol, lookup, body, &mut NoTrace)
+}
+
+/// The answer pipeline, once, for queries ([`NoTrace`]: no step is ever built) and for
+/// explanations (a `Vec<Step>` records each check as it is made).
+fn run_answer<P: Protocol>(
+    protocol: &P,
+    lookup: &RefundLookup,
+    body: &[u8],
+    trace: &mut impl Trace,
+) -> Result<Bound<P::Answer>, Error> {
+    let value = crate::json::parse_body(P::PROVIDER, body).inspect_err(|e| {
+        trace.step(|| Step::failed(Check::Parse, e));
+    })?;
+    trace.step(|| {
+        Step::new(
+            Check::Parse,
+            Verdict::Pass,
+            format!("strict JSON, {} bytes, no duplicate keys", body.len()),
+        )
+    });
+    let verification = protocol.verify_response(body, &value);
+    trace.step(|| {
+        let step = match &verification {
+            Ok(Verification::Verified) => {
+                Step::new(Check::Signature, Verdict::Pass, "the signature is good")
+            }
+            Ok(Verification::Unverified) => Step::new(
+                Check::Signature,
+                Verdict::Unverified,
+                "accepted WITHOUT a valid signature: nothing it says is proven",
+            ),
+            Ok(Verification::NotSigned) => Step::new(
+                Check::Signature,
+                Verdict::NotSigned,
+                "this provider does not sign its answers",
+            ),
+            Err(e) => Step::failed(Check::Signature, e),
+        };
+        step.with_facts(protocol.explain_signature(body, &value))
+    });
+    let verification = verification?;
+    let answer = protocol.decode(value).inspect_err(|e| {
+        trace.step(|| Step::failed(Check::Decode, e));
+    })?;
+    trace.step(|| Step::new(Check::Decode, Verdict::Pass, "the wire model decoded"));
+    {
+        let bindings = protocol.bindings(&answer, lookup);
+        let checked = bindings.iter().try_for_each(|b| b.check(P::PROVIDER));
+        trace.step(|| {
+            let facts = bindings
+                .iter()
+                .map(|b| {
+                    let answered = b.answered.map_or("absent".to_owned(), |a| format!("{a:?}"));
+                    Fact::new(
+                        b.field.as_ref(),
+                        format!("asked {:?}, answered {answered}", b.asked),
+                    )
+                })
+                .collect();
+            match &checked {
+                Ok(()) if bindings.is_empty() => Step::new(
+                    Check::Binding,
+                    Verdict::Pass,
+                    "nothing to bind: the answer names no refund",
+                ),
+                Ok(()) => Step::new(
+                    Check::Binding,
+                    Verdict::Pass,
+                    "the answer names what was asked",
+                ),
+                Err(e) => Step::failed(Check::Binding, e),
+            }
+            .with_facts(facts)
+        });
+        checked?;
     }
     Ok(Bound {
         answer,
         verification,
     })
+}
+
+/// Maps a bound answer and labels every refund with how it was verified.
+fn map_bound<P: Protocol>(protocol: &P, bound: &Bound<P::Answer>) -> Result<Vec<Refund>, Error> {
+    let mut refunds = protocol.map(bound)?;
+    for refund in &mut refunds {
+        refund.signature = bound.verification;
+    }
+    Ok(refunds)
 }
 
 /// The whole sans-IO answer path: [`decode_bound`], then map, then label every refund with how
@@ -273,9 +378,69 @@ pub fn parse_response<P: Protocol>(
     body: &[u8],
 ) -> Result<Vec<Refund>, Error> {
     let bound = decode_bound(protocol, lookup, body)?;
-    let mut refunds = protocol.map(&bound)?;
-    for refund in &mut refunds {
-        refund.signature = bound.verification;
-    }
-    Ok(refunds)
+    map_bound(protocol, &bound)
+}
+
+/// [`prepare`] with its working shown (see [`Protocol::explain_request`]): the lookup is
+/// checked the same way first.
+pub fn explain_request<P: Protocol>(
+    protocol: &P,
+    lookup: &RefundLookup,
+) -> Result<RequestExplanation, Error> {
+    check_lookup::<P>(lookup)?;
+    protocol.explain_request(lookup)
+}
+
+/// [`parse_response`] with every check recorded: the same pipeline (not a second
+/// implementation), so [`ResponseExplanation::result`] is exactly what `parse_response` returns
+/// on the same bytes.
+///
+/// ```
+/// # use refund_core::protocol::{self, Binding, Bound, Protocol};
+/// # use refund_core::*;
+/// # #[derive(Debug)] struct Echo;
+/// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
+/// # impl Protocol for Echo {
+/// #     type Answer = Answer; type Builder = ();
+/// #     const PROVIDER: Provider = Provider::OpenApi;
+/// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+/// #     const MAX_ID_CHARS: usize = 32;
+/// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
+/// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+/// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+/// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
+/// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
+/// # }
+/// use refund_core::explain::{Check, Verdict};
+/// let e = protocol::explain_response(&Echo, &RefundLookup::refund_id("R1"), br#"{"id":"R2","cents":5}"#);
+/// assert_eq!(e.failing_step().unwrap().check, Check::Binding);
+/// assert_eq!(e.steps[4].verdict, Verdict::NotReached);
+/// assert_eq!(e.result.unwrap_err().kind(), "mismatch");
+/// ```
+pub fn explain_response<P: Protocol>(
+    protocol: &P,
+    lookup: &RefundLookup,
+    body: &[u8],
+) -> ResponseExplanation {
+    let mut steps = Vec::new();
+    let result = run_answer(protocol, lookup, body, &mut steps).and_then(|bound| {
+        let mapped = map_bound(protocol, &bound);
+        steps.push(match &mapped {
+            Ok(refunds) => Step::new(
+                Check::Map,
+                Verdict::Pass,
+                format!("{} refund(s)", refunds.len()),
+            )
+            .with_facts(
+                refunds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| Fact::new(format!("refund {}", i + 1), refund_line(r)))
+                    .collect(),
+            ),
+            Err(e) => Step::failed(Check::Map, e),
+        });
+        mapped
+    });
+    ResponseExplanation::new(P::PROVIDER, lookup, steps, result)
 }

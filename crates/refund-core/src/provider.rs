@@ -3,10 +3,15 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::explain::{QueryExplanation, RequestExplanation, ResponseExplanation};
 use crate::{Error, LookupKind, Provider, Refund, RefundLookup};
 
 /// The future returned by [`RefundProvider::query_refunds`].
 pub type QueryFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Refund>, Error>> + Send + 'a>>;
+
+/// The future returned by [`RefundProvider::query_explained`] (`None`: this client does not
+/// explain itself).
+pub type ExplainFuture<'a> = Pin<Box<dyn Future<Output = Option<QueryExplanation>> + Send + 'a>>;
 
 /// A client that can answer "what happened to this refund?".
 ///
@@ -40,4 +45,33 @@ pub trait RefundProvider: Send + Sync + std::fmt::Debug {
 
     /// Queries the provider: signs, sends, verifies, decodes and maps the answer.
     fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a>;
+
+    /// The request a query would send now, with its signing shown (see [`crate::explain`]).
+    /// Nothing is sent. The default (a client that does not explain itself) is an
+    /// [`Error::InvalidRequest`] saying so; every provider crate's client explains.
+    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+        Err(Error::InvalidRequest {
+            field: "explain".to_owned(),
+            reason: format!(
+                "this {} client cannot explain its requests ({})",
+                self.provider(),
+                lookup.kind()
+            ),
+        })
+    }
+
+    /// Every check on a captured answer, ending where a query would; `None` when this client
+    /// does not explain itself (the default).
+    fn explain_response(
+        &self,
+        _lookup: &RefundLookup,
+        _body: &[u8],
+    ) -> Option<ResponseExplanation> {
+        None
+    }
+
+    /// A live query, explained (`None` when this client does not explain itself: the default).
+    fn query_explained<'a>(&'a self, _lookup: &'a RefundLookup) -> ExplainFuture<'a> {
+        Box::pin(async { None })
+    }
 }

@@ -14,6 +14,20 @@ pub enum Method {
     Post,
 }
 
+impl Method {
+    /// The method's name on the wire.
+    ///
+    /// ```
+    /// assert_eq!(refund_core::Method::Get.as_str(), "GET");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
 /// Everything that goes on the wire for one query, built by a provider's pure signing code and
 /// sent by the transport. Snapshot tests compare it byte for byte; retries resend it unchanged.
 ///
@@ -38,6 +52,16 @@ pub struct PreparedRequest {
     /// The exact body bytes, if any.
     #[serde(serialize_with = "body_as_text")]
     pub body: Option<Vec<u8>>,
+}
+
+/// A prepared request and the signature it carries: what a provider's signing code returns so
+/// that an explanation can show the signature without parsing the request back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    /// The request, exactly as it is sent.
+    pub request: PreparedRequest,
+    /// The signature it carries, as sent.
+    pub signature: String,
 }
 
 impl PreparedRequest {

@@ -508,6 +508,36 @@ impl RsaPublicKey {
         self.bits
     }
 
+    /// `SHA256:` and the lower-case hex SHA-256 of the key's DER SubjectPublicKeyInfo: identifies
+    /// the key without revealing anything (`openssl pkey -pubin -outform DER | sha256sum` gives
+    /// the same digits).
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// let fp = key.public_key().fingerprint();
+    /// assert!(fp.starts_with("SHA256:") && fp.len() == 7 + 64);
+    /// ```
+    pub fn fingerprint(&self) -> String {
+        let key: &rsa::RsaPublicKey = self.verifying.as_ref();
+        // Encoding a key we already hold cannot fail; an empty DER would still give a stable,
+        // obviously wrong fingerprint rather than a panic.
+        let der = key
+            .to_public_key_der()
+            .map(|d| d.as_bytes().to_vec())
+            .unwrap_or_default();
+        format!("SHA256:{}", sha256_hex(&der))
+    }
+
+    /// This key's identity for an explanation: `role`, `RSA-<bits>`, [`RsaPublicKey::fingerprint`].
+    ///
+    /// ```
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+    /// assert_eq!(key.public_key().identity("merchant key").algorithm, "RSA-2048");
+    /// ```
+    pub fn identity(&self, role: &str) -> crate::explain::KeyIdentity {
+        crate::explain::KeyIdentity::new(role, format!("RSA-{}", self.bits), self.fingerprint())
+    }
+
     /// The key as SubjectPublicKeyInfo PEM.
     ///
     /// ```
@@ -527,6 +557,32 @@ impl fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RsaPublicKey {{ bits: {} }}", self.bits)
     }
+}
+
+/// Lower-case hex of `bytes` (digests in explanations).
+///
+/// ```
+/// assert_eq!(refund_core::rsa_keys::hex_lower(&[0x0a, 0xff]), "0aff");
+/// ```
+pub fn hex_lower(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// SHA-256 of `bytes`, lower-case hex: the digest an RSA SHA256withRSA signature covers, shown
+/// in explanations.
+///
+/// ```
+/// assert_eq!(refund_core::rsa_keys::sha256_hex(b"").len(), 64);
+/// ```
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex_lower(&sha2::Sha256::digest(bytes))
 }
 
 /// A random token of `len` characters from `[0-9A-Za-z]`, drawn from the OS random source

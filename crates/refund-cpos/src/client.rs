@@ -3,6 +3,9 @@
 use std::future::Future;
 
 use refund_core::client::{Client, ClientOptions};
+use refund_core::explain::{
+    Fact, KeyIdentity, Parameter, RequestExplanation, SECRET_PLACEHOLDER, Signing,
+};
 use refund_core::protocol::{self, Binding, Bound, Protocol};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Secret, Verification,
@@ -40,6 +43,16 @@ pub struct CposProtocol {
     access_id: String,
     secret: Secret,
     response_signature: ResponseSignature,
+}
+
+impl CposProtocol {
+    fn secret_identity(&self) -> KeyIdentity {
+        KeyIdentity::new(
+            "shared secret",
+            "MD5 shared secret",
+            sign::secret_fingerprint(&self.secret),
+        )
+    }
 }
 
 impl Protocol for CposProtocol {
@@ -83,6 +96,75 @@ impl Protocol for CposProtocol {
 
     fn map(&self, bound: &Bound<CposAnswer>) -> Result<Vec<Refund>, Error> {
         map::map_response(&bound.answer.response)
+    }
+
+    /// The same signing as `prepare`, shown; the secret appears only as a placeholder and a
+    /// fingerprint.
+    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+        let signed =
+            sign::build_signed_request(&self.base_url, &self.access_id, &self.secret, lookup)?;
+        let fields = sign::request_fields(&self.access_id, lookup);
+        let mut parameters: Vec<Parameter> = fields
+            .iter()
+            .map(|(k, v)| Parameter::new(*k, *v, true))
+            .collect();
+        parameters.push(Parameter::new("key", SECRET_PLACEHOLDER, true));
+        let signing = Signing {
+            parameters,
+            signed_text: sign::canonical_string(fields, SECRET_PLACEHOLDER),
+            digest_algorithm: "MD5".to_owned(),
+            digest: signed.signature.to_ascii_lowercase(),
+            signature_algorithm:
+                "MD5 of the signed text (secret included), upper-case hex, sent as `sign`"
+                    .to_owned(),
+            signature: signed.signature,
+            key: self.secret_identity(),
+        };
+        Ok(RequestExplanation::new(
+            Provider::Cpos,
+            lookup,
+            signed.request,
+            Some(signing),
+        ))
+    }
+
+    /// The canonical text of the top-level scalars (secret as a placeholder), the signature
+    /// received and the one expected, the policy; nested objects (`attach`) are unsigned.
+    fn explain_signature(&self, _body: &[u8], value: &Value) -> Vec<Fact> {
+        let fields = sign::response_fields(value);
+        let pairs = || fields.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let received = fields
+            .iter()
+            .find(|(k, _)| k == "sign")
+            .map_or("absent", |(_, v)| v.as_str());
+        let unsigned: Vec<&str> = value
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter(|(k, v)| *k == "sign" || v.is_null() || v.is_object() || v.is_array())
+                    .map(|(k, _)| k.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        vec![
+            Fact::new(
+                "policy",
+                match self.response_signature {
+                    ResponseSignature::Required => "required",
+                    ResponseSignature::Optional => {
+                        "optional (a bad or missing sign is accepted, labelled unverified)"
+                    }
+                },
+            ),
+            Fact::new(
+                "canonical",
+                sign::canonical_string(pairs(), SECRET_PLACEHOLDER),
+            ),
+            Fact::new("received sign", received),
+            Fact::new("expected sign", sign::sign_fields(pairs(), &self.secret)),
+            Fact::new("key", self.secret_identity().to_string()),
+            Fact::new("unsigned fields", unsigned.join(", ")),
+        ]
     }
 }
 

@@ -9,7 +9,7 @@
 
 use md5::{Digest, Md5};
 use refund_core::{
-    Error, LookupKind, PreparedRequest, Provider, RefundLookup, Secret, Verification,
+    Error, LookupKind, PreparedRequest, Provider, RefundLookup, Secret, SignedRequest, Verification,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -199,8 +199,40 @@ pub fn build_request(
     secret: &Secret,
     lookup: &RefundLookup,
 ) -> Result<PreparedRequest, Error> {
+    build_signed_request(base_url, access_id, secret, lookup).map(|s| s.request)
+}
+
+/// The signed fields of a request: `accessid` and the lookup's one id field.
+///
+/// ```
+/// let lookup = refund_core::RefundLookup::refund_id("R1");
+/// let fields = refund_cpos::sign::request_fields("cpostest", &lookup);
+/// assert_eq!(fields, [("accessid", "cpostest"), ("refund_no", "R1")]);
+/// ```
+pub fn request_fields<'a>(
+    access_id: &'a str,
+    lookup: &'a RefundLookup,
+) -> [(&'static str, &'a str); 2] {
+    [
+        ("accessid", access_id),
+        (id_field(lookup.kind()), lookup.id()),
+    ]
+}
+
+/// [`build_request`], also returning the signature it carries (for explanations).
+///
+/// ```
+/// let signed = refund_cpos::sign::build_signed_request("http://127.0.0.1:1", "cpostest", &refund_core::Secret::new("k"), &refund_core::RefundLookup::refund_id("R1")).unwrap();
+/// assert!(signed.request.body_text().unwrap().contains(&signed.signature));
+/// ```
+pub fn build_signed_request(
+    base_url: &str,
+    access_id: &str,
+    secret: &Secret,
+    lookup: &RefundLookup,
+) -> Result<SignedRequest, Error> {
     let id_field = id_field(lookup.kind());
-    let sign = sign_fields([("accessid", access_id), (id_field, lookup.id())], secret);
+    let sign = sign_fields(request_fields(access_id, lookup), secret);
     let id = Some(lookup.id());
     let body = QueryRequestBody {
         accessid: access_id,
@@ -213,10 +245,31 @@ pub fn build_request(
         field: "body".to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(PreparedRequest::json_post(
-        refund_core::request::join_url(base_url, QUERY_PATH),
-        body,
-    ))
+    Ok(SignedRequest {
+        request: PreparedRequest::json_post(
+            refund_core::request::join_url(base_url, QUERY_PATH),
+            body,
+        ),
+        signature: sign,
+    })
+}
+
+/// Identifies a shared secret without revealing it: `SHA256:` and the first 16 hex digits of the
+/// SHA-256 of its bytes. (Anyone holding a signed message can already test guesses of the
+/// secret against its MD5; this adds nothing to that, and tells two secrets apart.)
+///
+/// ```
+/// let fp = refund_cpos::sign::secret_fingerprint(&refund_core::Secret::new("k"));
+/// assert_eq!(fp, "SHA256:8254c329a92850f6");
+/// ```
+pub fn secret_fingerprint(secret: &Secret) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(secret.expose().as_bytes());
+    let mut out = String::from("SHA256:");
+    for b in digest.iter().take(8) {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
 /// Whether a response must carry a valid signature.

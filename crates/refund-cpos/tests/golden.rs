@@ -7,9 +7,10 @@
 )]
 
 use proptest::prelude::*;
+use refund_core::explain::SECRET_PLACEHOLDER;
 use refund_core::{LookupKind, RefundLookup, Secret};
-use refund_cpos::sign;
-use refund_test_support::{fixture_entries, fixture_text, http_text};
+use refund_cpos::{CposClient, sign};
+use refund_test_support::{explained_request, fixture_entries, fixture_text, http_text};
 
 const WECHAT_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
 
@@ -68,13 +69,32 @@ fn every_signing_case_matches_md5sum() {
             let request = sign::build_request(
                 "http://47.95.131.62:8080",
                 "cpostest",
-                &Secret::new(secret),
+                &Secret::new(secret.clone()),
                 &lookup,
             )
             .unwrap();
             assert!(request.body_text().unwrap().contains(&signature), "{name}");
+            // The explanation: the same bytes, the signed text with the secret as a
+            // placeholder, the secret nowhere.
+            let client = CposClient::builder()
+                .base_url("http://47.95.131.62:8080")
+                .access_id("cpostest")
+                .secret(Secret::new(secret.clone()))
+                .build()
+                .unwrap();
+            let explained = client.explain_request(&lookup).unwrap();
+            let signing = explained.signing.as_ref().unwrap();
+            assert_eq!(signing.signature, signature, "{name}");
+            assert_eq!(
+                signing.signed_text,
+                canonical.replace(&secret, SECRET_PLACEHOLDER),
+                "{name}"
+            );
+            let text = explained_request(&explained, &request);
+            assert!(!text.contains(&secret), "{name}: the secret leaked");
             insta::with_settings!({ info => &params, omit_expression => true }, {
                 insta::assert_snapshot!(format!("request_{name}"), http_text(&request));
+                insta::assert_snapshot!(format!("explain_request_{name}"), text);
             });
         }
     }

@@ -9,7 +9,9 @@
 
 use refund_core::{Refund, RefundLookup, RefundStatus, Secret, Verification};
 use refund_cpos::{CposClient, CposDetail, ResponseSignature, sign};
-use refund_test_support::{fixture, fixture_entries, fixture_lookup, fixture_text, outcome};
+use refund_test_support::{
+    explained, fixture, fixture_entries, fixture_lookup, fixture_text, outcome,
+};
 use serde_json::{Value, json};
 
 fn client(policy: ResponseSignature) -> CposClient {
@@ -52,7 +54,10 @@ fn every_response_fixture() {
         let body = std::fs::read(path).unwrap();
         let plain = client.parse_response(&lookup, &body);
         let detailed = client.parse_detailed(&lookup, &body);
+        // The explanation of the same bytes ends exactly where the query did, in both forms.
+        let explained = explained(&client.explain_response(&lookup, &body), &plain);
         insta::with_settings!({ info => &lookup }, {
+            insta::assert_snapshot!(format!("explain_{name}"), explained);
             insta::assert_json_snapshot!(name.clone(), json!({
                 "query": outcome(plain),
                 "query_detailed": outcome(detailed),

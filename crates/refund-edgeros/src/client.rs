@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use refund_core::client::{Client, ClientOptions};
+use refund_core::explain::{Fact, Parameter, RequestExplanation, Signing};
 use refund_core::protocol::{Binding, Bound, Protocol};
-use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
+use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey, sha256_hex};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source, Verification,
 };
@@ -119,6 +120,100 @@ impl Protocol for EdgerosProtocol {
 
     fn map(&self, bound: &Bound<QueryResponse>) -> Result<Vec<Refund>, Error> {
         map::map_response(&bound.answer)
+    }
+
+    /// The same signing as `prepare` (one nonce drawn), shown.
+    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+        let nonce = self.nonce.get();
+        let query = RefundQuery::for_lookup(lookup);
+        let signed = sign::build_signed_request(
+            &self.base_url,
+            &self.mch_no,
+            &self.merchant_key,
+            &nonce,
+            &query,
+        )?;
+        let canonical = sign::request_canonical(&self.mch_no, &nonce, &query);
+        let mut parameters: Vec<Parameter> = sign::request_fields(&self.mch_no, &nonce, &query)
+            .into_iter()
+            .map(|(k, v)| Parameter::new(k, v, true))
+            .collect();
+        parameters.push(Parameter::new("aco_pay_sdk", sign::ACO_PAY_SDK, false));
+        parameters.push(Parameter::new("version", sign::API_VERSION, false));
+        let signing = Signing {
+            parameters,
+            digest_algorithm: "SHA-256".to_owned(),
+            digest: sha256_hex(canonical.as_bytes()),
+            signed_text: canonical,
+            signature_algorithm:
+                "SHA256withRSA (RSASSA-PKCS1-v1_5), base64, sent as `x-acopay-sign`".to_owned(),
+            signature: signed.signature,
+            key: self
+                .merchant_key
+                .public_key()
+                .identity("merchant private key"),
+        };
+        Ok(RequestExplanation::new(
+            Provider::Edgeros,
+            lookup,
+            signed.request,
+            Some(signing),
+        ))
+    }
+
+    /// The canonical text rebuilt from the strict parse, the SDK's must-verify rule, the
+    /// signature found and the platform key; `data.sign` and unknown top-level fields are outside
+    /// the signature.
+    fn explain_signature(&self, _body: &[u8], value: &Value) -> Vec<Fact> {
+        let mut facts = Vec::new();
+        match sign::response_canonical(value) {
+            Ok(parts) => {
+                facts.push(Fact::new(
+                    "must verify",
+                    if parts.must_verify() {
+                        format!("yes (status {} or data.sign present)", parts.status)
+                    } else {
+                        format!(
+                            "no (status {}, no data.sign: an unsigned error answer can only deny)",
+                            parts.status
+                        )
+                    },
+                ));
+                facts.push(Fact::new(
+                    "digest",
+                    format!("SHA-256 {}", sha256_hex(parts.canonical.as_bytes())),
+                ));
+                facts.push(Fact::new("canonical", parts.canonical));
+                facts.push(Fact::new(
+                    "data.sign_type",
+                    parts.sign_type.unwrap_or_else(|| "absent".to_owned()),
+                ));
+                facts.push(Fact::new(
+                    "data.sign",
+                    parts.sign.unwrap_or_else(|| "absent".to_owned()),
+                ));
+            }
+            Err(e) => facts.push(Fact::new("canonical", format!("cannot be rebuilt: {e}"))),
+        }
+        facts.push(Fact::new(
+            "key",
+            self.platform_key
+                .identity("platform public key")
+                .to_string(),
+        ));
+        let mut unsigned = vec!["data.sign".to_owned()];
+        if let Some(object) = value.as_object() {
+            unsigned.extend(
+                object
+                    .keys()
+                    .filter(|k| {
+                        !matches!(k.as_str(), "status" | "message" | "fieldErrors" | "data")
+                    })
+                    .cloned(),
+            );
+        }
+        facts.push(Fact::new("unsigned fields", unsigned.join(", ")));
+        facts
     }
 }
 

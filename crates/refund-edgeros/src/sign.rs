@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{
     Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, SignatureStage,
-    Verification,
+    SignedRequest, Verification,
 };
 use serde_json::Value;
 
@@ -150,9 +150,37 @@ impl RefundQuery {
     }
 }
 
-/// The exact text the merchant signs for a query: nulls dropped, empty strings kept,
-/// `mch_no`, `nonce` and `sign_type` added, keys sorted. `aco_pay_sdk` and `version` are sent
-/// but never signed.
+/// The signed fields of a query, sorted by name: `mch_no`, `nonce`, `sign_type` and the ids
+/// given (nulls dropped, empty strings kept). `aco_pay_sdk` and `version` are sent but never
+/// signed.
+///
+/// ```
+/// use refund_edgeros::sign::{request_fields, RefundQuery};
+/// let q = RefundQuery::refund_no("AR1");
+/// let names: Vec<&str> = request_fields("MCH1", "n", &q).iter().map(|(k, _)| *k).collect();
+/// assert_eq!(names, ["mch_no", "nonce", "refund_no", "sign_type"]);
+/// ```
+pub fn request_fields<'a>(
+    mch_no: &'a str,
+    nonce: &'a str,
+    query: &'a RefundQuery,
+) -> Vec<(&'static str, &'a str)> {
+    let mut fields = vec![
+        ("mch_no", mch_no),
+        ("nonce", nonce),
+        ("sign_type", SIGN_TYPE),
+    ];
+    if let Some(v) = &query.mch_refund_no {
+        fields.push(("mch_refund_no", v));
+    }
+    if let Some(v) = &query.refund_no {
+        fields.push(("refund_no", v));
+    }
+    fields.sort_unstable_by_key(|(k, _)| *k);
+    fields
+}
+
+/// The exact text the merchant signs for a query: [`request_fields`] as canonical JSON.
 ///
 /// ```
 /// use refund_edgeros::sign::{request_canonical, RefundQuery};
@@ -160,16 +188,10 @@ impl RefundQuery {
 /// assert_eq!(text, r#"{"mch_no":"MCH1000000","nonce":"n","refund_no":"AR1","sign_type":"SHA256withRSA"}"#);
 /// ```
 pub fn request_canonical(mch_no: &str, nonce: &str, query: &RefundQuery) -> String {
-    let mut map = BTreeMap::new();
-    map.insert("mch_no".to_owned(), Canonical::Str(mch_no.to_owned()));
-    map.insert("nonce".to_owned(), Canonical::Str(nonce.to_owned()));
-    map.insert("sign_type".to_owned(), Canonical::Str(SIGN_TYPE.to_owned()));
-    if let Some(v) = &query.mch_refund_no {
-        map.insert("mch_refund_no".to_owned(), Canonical::Str(v.clone()));
-    }
-    if let Some(v) = &query.refund_no {
-        map.insert("refund_no".to_owned(), Canonical::Str(v.clone()));
-    }
+    let map = request_fields(mch_no, nonce, query)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), Canonical::Str(v.to_owned())))
+        .collect();
     to_canonical_json(&Canonical::Obj(map))
 }
 
@@ -222,6 +244,24 @@ pub fn build_request(
     nonce: &str,
     query: &RefundQuery,
 ) -> Result<PreparedRequest, Error> {
+    build_signed_request(base_url, mch_no, key, nonce, query).map(|s| s.request)
+}
+
+/// [`build_request`], also returning the signature it carries (for explanations).
+///
+/// ```
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/edgeros_merchant.pem")).unwrap();
+/// use refund_edgeros::sign::{build_signed_request, RefundQuery};
+/// let signed = build_signed_request("https://api.edgeros.com", "MCH1", &key, "n", &RefundQuery::refund_no("AR1")).unwrap();
+/// assert_eq!(signed.request.header("x-acopay-sign"), Some(signed.signature.as_str()));
+/// ```
+pub fn build_signed_request(
+    base_url: &str,
+    mch_no: &str,
+    key: &RsaPrivateKey,
+    nonce: &str,
+    query: &RefundQuery,
+) -> Result<SignedRequest, Error> {
     let canonical = request_canonical(mch_no, nonce, query);
     let sign = sign_canonical(key, &canonical)?;
     let mut url = refund_core::request::join_url(base_url, QUERY_PATH);
@@ -241,17 +281,20 @@ pub fn build_request(
     url.push_str(ACO_PAY_SDK);
     url.push_str("&version=");
     url.push_str(API_VERSION);
-    Ok(PreparedRequest {
-        method: Method::Get,
-        url,
-        headers: vec![
-            ("accept".to_owned(), "application/json".to_owned()),
-            ("x-acopay-mch-no".to_owned(), mch_no.to_owned()),
-            ("x-acopay-nonce".to_owned(), nonce.to_owned()),
-            ("x-acopay-sign-type".to_owned(), SIGN_TYPE.to_owned()),
-            ("x-acopay-sign".to_owned(), sign),
-        ],
-        body: None,
+    Ok(SignedRequest {
+        request: PreparedRequest {
+            method: Method::Get,
+            url,
+            headers: vec![
+                ("accept".to_owned(), "application/json".to_owned()),
+                ("x-acopay-mch-no".to_owned(), mch_no.to_owned()),
+                ("x-acopay-nonce".to_owned(), nonce.to_owned()),
+                ("x-acopay-sign-type".to_owned(), SIGN_TYPE.to_owned()),
+                ("x-acopay-sign".to_owned(), sign.clone()),
+            ],
+            body: None,
+        },
+        signature: sign,
     })
 }
 

@@ -8,7 +8,9 @@
 
 use refund_core::{RefundLookup, Verification};
 use refund_edgeros::EdgerosClient;
-use refund_test_support::{fixture, fixture_entries, fixture_lookup, fixture_text, outcome};
+use refund_test_support::{
+    explained, fixture, fixture_entries, fixture_lookup, fixture_text, outcome,
+};
 
 fn client() -> EdgerosClient {
     EdgerosClient::builder()
@@ -34,9 +36,13 @@ fn every_response_fixture() {
     let client = client();
     for (name, path) in fixture_entries("edgeros/responses", false, 20) {
         let lookup = fixture_lookup("edgeros", &name);
-        let result = client.parse_response(&lookup, &std::fs::read(path).unwrap());
+        let body = std::fs::read(path).unwrap();
+        let result = client.parse_response(&lookup, &body);
+        // The explanation of the same bytes ends exactly where the query did, in both forms.
+        let explained = explained(&client.explain_response(&lookup, &body), &result);
         insta::with_settings!({ info => &lookup }, {
             insta::assert_json_snapshot!(name.clone(), outcome(result));
+            insta::assert_snapshot!(format!("explain_{name}"), explained);
         });
     }
 }

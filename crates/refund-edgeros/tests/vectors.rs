@@ -9,8 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use refund_core::RefundLookup;
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
+use refund_edgeros::EdgerosClient;
 use refund_edgeros::sign::{self, RefundQuery};
+use refund_test_support::explained_request;
 use serde_json::Value;
 
 fn vectors() -> Value {
@@ -63,6 +66,7 @@ fn request_signing_vectors() {
     .unwrap();
     let cases = v["request_signing"].as_array().unwrap();
     assert_eq!(cases.len(), 9);
+    let mut explained_vectors = 0;
     for case in cases {
         let id = case["id"].as_str().unwrap();
         let query = RefundQuery {
@@ -103,7 +107,34 @@ fn request_signing_vectors() {
             .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
             .collect();
         assert_eq!(query_params(&request.url), expected, "{id}: query string");
+
+        // Vectors that are one lookup: a client with the vector's nonce explains exactly the
+        // vendor SDK's request (req-13's control characters are refused before signing).
+        let lookup = match (&query.mch_refund_no, &query.refund_no) {
+            (Some(m), None) => RefundLookup::merchant_refund_id(m.as_str()),
+            (None, Some(r)) => RefundLookup::refund_id(r.as_str()),
+            _ => continue,
+        };
+        let fixed_nonce = nonce.to_owned();
+        let client = EdgerosClient::builder()
+            .base_url("https://api.edgeros.com")
+            .mch_no(mch_no)
+            .merchant_private_key(merchant.clone())
+            .platform_public_key(merchant.public_key().clone())
+            .nonce_source(move || fixed_nonce.clone())
+            .build()
+            .unwrap();
+        let Ok(explained) = client.explain_request(&lookup) else {
+            assert_eq!(id, "req-13", "only the control-character vector is refused");
+            continue;
+        };
+        explained_vectors += 1;
+        let signing = explained.signing.as_ref().unwrap();
+        assert_eq!(signing.signed_text, canonical, "{id}: explained text");
+        assert_eq!(signing.signature, signature, "{id}: explained sign");
+        explained_request(&explained, &request);
     }
+    assert_eq!(explained_vectors, 5, "req-01, 02, 04, 06 and 16");
 }
 
 #[test]

@@ -4,8 +4,9 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use refund_core::client::{Client, ClientOptions};
+use refund_core::explain::{Fact, Parameter, RequestExplanation, Signing};
 use refund_core::protocol::{Binding, Bound, Protocol};
-use refund_core::rsa_keys::RsaPrivateKey;
+use refund_core::rsa_keys::{RsaPrivateKey, sha256_hex};
 use refund_core::{
     Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source,
     Verification,
@@ -154,6 +155,50 @@ impl Protocol for OpenApiProtocol {
 
     fn map(&self, bound: &Bound<QueryResponse>) -> Result<Vec<Refund>, Error> {
         map::map_response(&bound.answer, self.currency)
+    }
+
+    /// The same signing as `prepare` (one timestamp read), shown: `param`'s fields are what is
+    /// signed, `appId` travels outside the signature.
+    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+        let timestamp = self.timestamp_unit.of(self.clock.get());
+        let signed =
+            sign::build_signed_request(&self.base_url, &self.app_id, &self.key, lookup, timestamp)?;
+        let param = sign::build_param(lookup, timestamp)?;
+        let id_name = match lookup.kind() {
+            LookupKind::OriginalTransactionId => "param.originalTransactionId",
+            _ => "param.refundTransactionId",
+        };
+        let signing = Signing {
+            parameters: vec![
+                Parameter::new(id_name, lookup.id(), true),
+                Parameter::new("param.timestamp", timestamp.to_string(), true),
+                Parameter::new("appId", self.app_id.as_str(), false),
+            ],
+            signed_text: param.clone(),
+            digest_algorithm: "SHA-256".to_owned(),
+            digest: sha256_hex(param.as_bytes()),
+            signature_algorithm: "SHA256withRSA (RSASSA-PKCS1-v1_5), base64, sent as `sign`"
+                .to_owned(),
+            signature: signed.signature,
+            key: self.key.public_key().identity("merchant private key"),
+        };
+        Ok(RequestExplanation::new(
+            Provider::OpenApi,
+            lookup,
+            signed.request,
+            Some(signing),
+        ))
+    }
+
+    /// The gateway signs no answers: every field is outside any signature.
+    fn explain_signature(&self, _body: &[u8], value: &Value) -> Vec<Fact> {
+        vec![Fact::new(
+            "unsigned fields",
+            value
+                .as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+        )]
     }
 }
 

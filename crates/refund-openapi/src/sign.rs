@@ -8,7 +8,9 @@
 //! to change.
 
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
-use refund_core::{Error, LookupKind, PreparedRequest, Provider, RefundLookup, SignatureStage};
+use refund_core::{
+    Error, LookupKind, PreparedRequest, Provider, RefundLookup, SignatureStage, SignedRequest,
+};
 
 use crate::wire::{QueryParam, QueryRequestBody};
 
@@ -99,6 +101,24 @@ pub fn build_request(
     lookup: &RefundLookup,
     timestamp: i64,
 ) -> Result<PreparedRequest, Error> {
+    build_signed_request(base_url, app_id, key, lookup, timestamp).map(|s| s.request)
+}
+
+/// [`build_request`], also returning the signature it carries (for explanations).
+///
+/// ```
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/openapi_merchant_2048.pem")).unwrap();
+/// use refund_core::RefundLookup;
+/// let signed = refund_openapi::sign::build_signed_request("https://gw.example", "app", &key, &RefundLookup::refund_id("R1"), 1).unwrap();
+/// assert!(signed.request.body_text().unwrap().contains(&signed.signature));
+/// ```
+pub fn build_signed_request(
+    base_url: &str,
+    app_id: &str,
+    key: &RsaPrivateKey,
+    lookup: &RefundLookup,
+    timestamp: i64,
+) -> Result<SignedRequest, Error> {
     let param = build_param(lookup, timestamp)?;
     let sign = sign_param(key, &param)?;
     let body = serde_json::to_vec(&QueryRequestBody {
@@ -110,8 +130,11 @@ pub fn build_request(
         field: "body".to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(PreparedRequest::json_post(
-        refund_core::request::join_url(base_url, QUERY_PATH),
-        body,
-    ))
+    Ok(SignedRequest {
+        request: PreparedRequest::json_post(
+            refund_core::request::join_url(base_url, QUERY_PATH),
+            body,
+        ),
+        signature: sign,
+    })
 }

@@ -9,8 +9,8 @@
 
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{LookupKind, RefundLookup};
-use refund_openapi::{OpenApiClient, sign};
-use refund_test_support::{fixture_entries, fixture_text, http_text};
+use refund_openapi::{OpenApiClient, TimestampUnit, sign};
+use refund_test_support::{explained_request, fixture_entries, fixture_text, http_text};
 
 #[derive(serde::Deserialize, serde::Serialize)]
 struct Case {
@@ -58,8 +58,47 @@ fn every_signing_case_matches_openssl() {
             "{name}: param is sent as signed"
         );
         assert_eq!(body["sign"], expected_sig.trim(), "{name}");
+        // Stage 4: the explanation shows exactly these bytes, from a client whose clock is
+        // pinned to the case's timestamp.
+        let (unit, at) = if case.timestamp >= 100_000_000_000 {
+            (
+                TimestampUnit::Millis,
+                chrono::DateTime::from_timestamp_millis(case.timestamp).unwrap(),
+            )
+        } else {
+            (
+                TimestampUnit::Seconds,
+                chrono::DateTime::from_timestamp(case.timestamp, 0).unwrap(),
+            )
+        };
+        let client = OpenApiClient::builder()
+            .base_url("https://gateway.example")
+            .app_id(case.app_id.as_str())
+            .merchant_private_key(key.clone())
+            .timestamp_unit(unit)
+            .clock(move || at)
+            .build()
+            .unwrap();
+        let explained = client.explain_request(&lookup).unwrap();
+        let signing = explained.signing.as_ref().unwrap();
+        assert_eq!(
+            signing.signed_text, expected_param,
+            "{name}: explained text"
+        );
+        assert_eq!(
+            signing.signature,
+            expected_sig.trim(),
+            "{name}: explained sign"
+        );
+        assert_eq!(
+            signing.digest,
+            refund_core::rsa_keys::sha256_hex(expected_param.as_bytes())
+        );
+        let text = explained_request(&explained, &client.prepare(&lookup).unwrap());
+        assert_eq!(explained.request, request, "{name}");
         insta::with_settings!({ info => &case, omit_expression => true }, {
             insta::assert_snapshot!(format!("request_{name}"), http_text(&request));
+            insta::assert_snapshot!(format!("explain_request_{name}"), text);
         });
     }
 }

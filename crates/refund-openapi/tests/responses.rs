@@ -9,7 +9,9 @@
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{Currency, RefundLookup, RefundStatus, Verification};
 use refund_openapi::{OpenApiClient, notify, sign};
-use refund_test_support::{fixture, fixture_entries, fixture_lookup, fixture_text, outcome};
+use refund_test_support::{
+    explained, fixture, fixture_entries, fixture_lookup, fixture_text, outcome,
+};
 
 fn client(currency: Currency) -> OpenApiClient {
     OpenApiClient::builder()
@@ -27,9 +29,13 @@ fn every_response_fixture() {
     let client = client(Currency::Cny);
     for (name, path) in fixture_entries("openapi/responses", false, 30) {
         let lookup = fixture_lookup("openapi", &name);
-        let result = client.parse_response(&lookup, &std::fs::read(path).unwrap());
+        let body = std::fs::read(path).unwrap();
+        let result = client.parse_response(&lookup, &body);
+        // The explanation of the same bytes ends exactly where the query did, in both forms.
+        let explained = explained(&client.explain_response(&lookup, &body), &result);
         insta::with_settings!({ info => &lookup }, {
             insta::assert_json_snapshot!(name.clone(), outcome(result));
+            insta::assert_snapshot!(format!("explain_{name}"), explained);
         });
     }
 }

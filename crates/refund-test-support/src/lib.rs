@@ -16,7 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
-use refund_core::{Error, Method, PreparedRequest};
+use refund_core::{Error, PreparedRequest};
 use serde_json::{Value, json};
 
 /// The repository's `fixtures/` folder.
@@ -102,12 +102,7 @@ pub fn outcome<T: serde::Serialize>(result: Result<T, Error>) -> Value {
 /// assert_eq!(refund_test_support::http_text(&r), "POST http://h:1/api/x?a=1\ncontent-type: application/json\naccept: application/json\n\n{}");
 /// ```
 pub fn http_text(request: &PreparedRequest) -> String {
-    let method = match request.method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        _ => "?",
-    };
-    let mut out = format!("{method} {}\n", request.url);
+    let mut out = format!("{} {}\n", request.method.as_str(), request.url);
     for (name, value) in &request.headers {
         out.push_str(name);
         out.push_str(": ");
@@ -137,4 +132,65 @@ pub fn fixture_lookup(provider: &str, fixture_name: &str) -> refund_core::Refund
         .unwrap_or_else(|| panic!("{provider}/lookups.json has no default"));
     serde_json::from_value(entry.clone())
         .unwrap_or_else(|e| panic!("{provider}/lookups.json {fixture_name}: {e}"))
+}
+
+/// An answer's explanation in both forms (the text layout, then the JSON) for one snapshot,
+/// after asserting that it ends exactly where `parse_response` ended on the same bytes.
+///
+/// ```
+/// # use refund_core::protocol::{self, Binding, Bound, Protocol};
+/// # use refund_core::*;
+/// # #[derive(Debug)] struct Echo;
+/// # impl Protocol for Echo {
+/// #     type Answer = serde_json::Value; type Builder = ();
+/// #     const PROVIDER: Provider = Provider::OpenApi;
+/// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
+/// #     const MAX_ID_CHARS: usize = 32;
+/// #     fn prepare(&self, _: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
+/// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
+/// #     fn decode(&self, v: serde_json::Value) -> Result<serde_json::Value, Error> { Ok(v) }
+/// #     fn bindings<'a>(&'a self, _: &'a serde_json::Value, _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
+/// #     fn map(&self, _: &Bound<serde_json::Value>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
+/// # }
+/// let lookup = RefundLookup::refund_id("R1");
+/// let text = refund_test_support::explained(
+///     &protocol::explain_response(&Echo, &lookup, b"{}"),
+///     &protocol::parse_response(&Echo, &lookup, b"{}"),
+/// );
+/// assert!(text.starts_with("openapi answer for refund_id R1"));
+/// ```
+pub fn explained(
+    explanation: &refund_core::explain::ResponseExplanation,
+    parsed: &Result<Vec<refund_core::Refund>, Error>,
+) -> String {
+    assert_eq!(
+        format!("{:?}", explanation.result),
+        format!("{parsed:?}"),
+        "the explanation must end exactly where parse_response does"
+    );
+    let json = serde_json::to_string_pretty(explanation)
+        .unwrap_or_else(|e| panic!("an explanation serialises: {e}"));
+    format!("{explanation}--- json\n{json}\n")
+}
+
+/// A request's explanation in both forms (the text layout, then the JSON) for one snapshot, after
+/// asserting that the request it shows is exactly the one `prepare` builds from the same inputs.
+///
+/// ```
+/// use refund_core::{explain::RequestExplanation, PreparedRequest, Provider, RefundLookup};
+/// let request = PreparedRequest::json_post("http://127.0.0.1:1/q".into(), b"{}".to_vec());
+/// let e = RequestExplanation::new(Provider::Cpos, &RefundLookup::refund_id("R1"), request.clone(), None);
+/// assert!(refund_test_support::explained_request(&e, &request).contains("POST http://127.0.0.1:1/q"));
+/// ```
+pub fn explained_request(
+    explanation: &refund_core::explain::RequestExplanation,
+    prepared: &PreparedRequest,
+) -> String {
+    assert_eq!(
+        &explanation.request, prepared,
+        "the explained request must be the prepared one, byte for byte"
+    );
+    let json = serde_json::to_string_pretty(explanation)
+        .unwrap_or_else(|e| panic!("an explanation serialises: {e}"));
+    format!("{explanation}--- json\n{json}\n")
 }
