@@ -83,6 +83,18 @@ pub(crate) fn rps(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("{text:?} is not a rate from {min} to {max} queries per second"))
 }
 
+/// `explain request --nonce`: 1 to 128 visible ASCII characters (it travels in an HTTP header).
+pub(crate) fn nonce(text: &str) -> Result<String, String> {
+    if (1..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(text.to_owned())
+    } else {
+        Err("a nonce is 1 to 128 visible ASCII characters (no spaces)".to_owned())
+    }
+}
+
+/// `explain request --timestamp`: 0 to 253402300799999 (the end of year 9999 in milliseconds).
+pub(crate) const TIMESTAMP_MAX: i64 = 253_402_300_799_999;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -290,14 +290,29 @@ impl Config {
         provider: ProviderArg,
         http: HttpConfig,
     ) -> Result<Box<dyn RefundProvider>, CliError> {
+        self.client_pinned(provider, http, &Pins::default())
+    }
+
+    /// The same, with the random and time inputs of signing pinned (`refund explain request
+    /// --nonce/--timestamp`, to reproduce a provider's example byte for byte).
+    pub(crate) fn client_pinned(
+        &self,
+        provider: ProviderArg,
+        http: HttpConfig,
+        pins: &Pins,
+    ) -> Result<Box<dyn RefundProvider>, CliError> {
         Ok(match provider {
-            ProviderArg::Openapi => Box::new(self.openapi(http)?),
-            ProviderArg::Edgeros => Box::new(self.edgeros(http)?),
+            ProviderArg::Openapi => Box::new(self.openapi(http, pins.timestamp)?),
+            ProviderArg::Edgeros => Box::new(self.edgeros(http, pins.nonce.clone())?),
             ProviderArg::Cpos => Box::new(self.cpos(http)?),
         })
     }
 
-    fn openapi(&self, http: HttpConfig) -> Result<refund_openapi::OpenApiClient, CliError> {
+    fn openapi(
+        &self,
+        http: HttpConfig,
+        timestamp: Option<i64>,
+    ) -> Result<refund_openapi::OpenApiClient, CliError> {
         let p = Provider::OpenApi;
         let s = self.openapi.as_ref();
         let mut missing = Vec::new();
@@ -322,8 +337,19 @@ impl Config {
             .app_id(s.app_id.clone().unwrap_or_default())
             .merchant_private_key(key)
             .http_config(http);
-        if let Some(unit) = s.timestamp_unit {
-            builder = builder.timestamp_unit(unit);
+        let unit = s.timestamp_unit.unwrap_or_default();
+        builder = builder.timestamp_unit(unit);
+        if let Some(t) = timestamp {
+            let at = match unit {
+                TimestampUnit::Seconds => chrono::DateTime::from_timestamp(t, 0),
+                _ => chrono::DateTime::from_timestamp_millis(t),
+            }
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "--timestamp {t} is not a time chrono can represent"
+                ))
+            })?;
+            builder = builder.clock(move || at);
         }
         if let Some(currency) = s.currency {
             builder = builder.currency(currency);
@@ -331,7 +357,11 @@ impl Config {
         builder.build().map_err(CliError::from)
     }
 
-    fn edgeros(&self, http: HttpConfig) -> Result<refund_edgeros::EdgerosClient, CliError> {
+    fn edgeros(
+        &self,
+        http: HttpConfig,
+        nonce: Option<String>,
+    ) -> Result<refund_edgeros::EdgerosClient, CliError> {
         let p = Provider::Edgeros;
         let s = self.edgeros.as_ref();
         let mut missing = Vec::new();
@@ -365,6 +395,9 @@ impl Config {
             .http_config(http);
         if let Some(url) = &s.base_url {
             builder = builder.base_url(url.clone());
+        }
+        if let Some(nonce) = nonce {
+            builder = builder.nonce_source(move || nonce.clone());
         }
         builder.build().map_err(CliError::from)
     }
@@ -404,6 +437,15 @@ impl Config {
         }
         builder.build().map_err(CliError::from)
     }
+}
+
+/// Signing inputs pinned from the command line (none by default: a fresh nonce, the clock).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Pins {
+    /// EdgerOS's request nonce.
+    pub(crate) nonce: Option<String>,
+    /// The Open API `timestamp`, in the configured unit.
+    pub(crate) timestamp: Option<i64>,
 }
 
 fn user_config_dir() -> Option<PathBuf> {

@@ -18,6 +18,7 @@ mod batch;
 mod config;
 mod demo;
 mod error;
+mod explain;
 mod open;
 mod output;
 mod query;
@@ -90,7 +91,7 @@ impl Global {
 /// Exactly one lookup flag.
 #[derive(Debug, Clone, Args)]
 #[group(required = true, multiple = false)]
-struct LookupArgs {
+pub(crate) struct LookupArgs {
     /// The provider's refund id.
     #[arg(long, value_name = "ID")]
     refund_id: Option<String>,
@@ -106,7 +107,7 @@ struct LookupArgs {
 }
 
 impl LookupArgs {
-    fn lookup(&self) -> RefundLookup {
+    pub(crate) fn lookup(&self) -> RefundLookup {
         let pairs = [
             (LookupKind::RefundId, &self.refund_id),
             (LookupKind::MerchantRefundId, &self.merchant_refund_id),
@@ -132,6 +133,10 @@ enum Command {
         provider: ProviderArg,
         #[command(flatten)]
         lookup: LookupArgs,
+        /// Show on stderr how each attempt was signed and every check of the answer (also
+        /// with -vv).
+        #[arg(long)]
+        explain: bool,
     },
     /// Query many refunds from a CSV or NDJSON file, streaming results as they come.
     Batch(batch::BatchArgs),
@@ -149,6 +154,9 @@ enum Command {
         #[arg(long, default_value = "10m", value_parser = args::max_wait)]
         max_wait: Duration,
     },
+    /// Show how a request is signed, or why an answer is (not) trusted, offline.
+    #[command(subcommand)]
+    Explain(explain::ExplainCommand),
     /// Run the sandbox (all three providers) in the foreground.
     Sandbox(demo::SandboxArgs),
     /// Start the built-in sandbox and show a query through each provider and a small batch.
@@ -178,11 +186,17 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
     let global = cli.global;
     let config = global.config.as_deref();
     match cli.command {
-        Command::Query { provider, lookup } => {
+        Command::Query {
+            provider,
+            lookup,
+            explain,
+        } => {
             let lookup = lookup.lookup();
             let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
-            query::run(client.as_ref(), &lookup, global.format()).await
+            let explain = explain || global.verbose >= 2;
+            query::run(client.as_ref(), &lookup, global.format(), explain).await
         }
+        Command::Explain(command) => explain::run(config, global.http(), global.format(), command),
         Command::Batch(args) => batch::run(config, global.http(), global.format, args).await,
         Command::Watch {
             provider,

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use refund_core::http::HttpConfig;
-use refund_core::{Error, Refund, RefundLookup, RefundProvider};
+use refund_core::{Error, Provider, Refund, RefundLookup, RefundProvider};
 
 use crate::config::Config;
 use crate::config::ProviderArg;
@@ -60,15 +60,28 @@ pub(crate) fn check_lookup(
 }
 
 /// Queries, treating an empty answer (the Open API's `data: []`) as not found (code `"none"`):
-/// the one rule `query`, `batch` and `watch` share.
+/// the one rule `query`, `batch`, `watch` and `explain` share.
 pub(crate) async fn query_found(
     client: &dyn RefundProvider,
     lookup: &RefundLookup,
 ) -> Result<Vec<Refund>, Error> {
-    let refunds = client.query_refunds(lookup).await?;
+    found(
+        client.provider(),
+        lookup,
+        client.query_refunds(lookup).await,
+    )
+}
+
+/// The not-found rule on a result already in hand.
+pub(crate) fn found(
+    provider: Provider,
+    lookup: &RefundLookup,
+    result: Result<Vec<Refund>, Error>,
+) -> Result<Vec<Refund>, Error> {
+    let refunds = result?;
     if refunds.is_empty() {
         return Err(Error::NotFound {
-            provider: client.provider(),
+            provider,
             code: "none".to_owned(),
             message: format!("no refunds for {} {}", lookup.kind(), lookup.id()),
         });

@@ -207,25 +207,10 @@ pub(crate) fn error_json(kind: &str, message: &str, error: Option<&Error>) -> se
     })
 }
 
-/// Makes untrusted text safe for a terminal, on one line: control characters (C0, C1, DEL:
-/// newlines, escape sequences that move the cursor or clear the screen) and bidirectional
-/// overrides (which make text read as something else) are shown escaped (`\u{1b}`), never
-/// interpreted. JSON and CSV output stay exact; this is for the table and stderr.
-pub(crate) fn one_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let bidi = matches!(
-            c,
-            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        );
-        if c.is_control() || bidi {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// Makes untrusted text safe for a terminal, on one line (core's rule: control characters and
+/// bidi overrides shown escaped). JSON and CSV output stay exact; this is for the table and
+/// stderr.
+pub(crate) use refund_core::explain::printable as one_line;
 
 /// How many of `refunds` were accepted without a valid signature (lenient mode).
 pub(crate) fn unverified(refunds: &[Refund]) -> usize {

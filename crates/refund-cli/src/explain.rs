@@ -1,0 +1,246 @@
+//! `refund explain`: how a request is signed and why an answer is (not) trusted, offline, from
+//! the SDK's own pipeline (the explanation of an answer ends exactly where `query` would).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use refund_core::explain::{Conclusion, QueryExplanation, RequestExplanation, ResponseExplanation};
+use refund_core::http::HttpConfig;
+use refund_core::{Error, RefundLookup, RefundProvider};
+use serde::Serialize;
+
+use crate::LookupArgs;
+use crate::config::{Config, Pins, ProviderArg};
+use crate::error::{CliError, exit, sdk_exit_code};
+use crate::output::{Format, Record};
+
+/// `refund explain request|response`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExplainCommand {
+    /// Show how a request is signed (parameters, signed text, digest, signature, key
+    /// fingerprint, the exact wire request). Nothing is sent.
+    Request {
+        /// openapi, edgeros or cpos.
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        #[command(flatten)]
+        lookup: LookupArgs,
+        /// EdgerOS: sign with this nonce instead of a random one (to reproduce an example).
+        #[arg(long, value_parser = crate::args::nonce)]
+        nonce: Option<String>,
+        /// Open API: sign with this `timestamp` (in the configured unit) instead of now.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(0..=crate::args::TIMESTAMP_MAX))]
+        timestamp: Option<i64>,
+    },
+    /// Check a captured answer body step by step; exits with the code `query` would have.
+    Response {
+        /// openapi, edgeros or cpos.
+        #[arg(value_enum)]
+        provider: ProviderArg,
+        #[command(flatten)]
+        lookup: LookupArgs,
+        /// The answer body: a file, or `-` (the default) for standard input.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+/// Runs `refund explain`.
+pub(crate) fn run(
+    config: Option<&std::path::Path>,
+    http: HttpConfig,
+    format: Format,
+    command: ExplainCommand,
+) -> Result<u8, CliError> {
+    match command {
+        ExplainCommand::Request {
+            provider,
+            lookup,
+            nonce,
+            timestamp,
+        } => {
+            refuse_unused_pin(provider, nonce.is_some(), timestamp.is_some())?;
+            let lookup = lookup.lookup();
+            let pins = Pins { nonce, timestamp };
+            let client = Config::load(config)?.client_pinned(provider, http, &pins)?;
+            crate::open::check_lookup(client.as_ref(), &lookup)?;
+            let explained = client.explain_request(&lookup)?;
+            print_request(&explained, format)?;
+            Ok(exit::OK)
+        }
+        ExplainCommand::Response {
+            provider,
+            lookup,
+            file,
+        } => {
+            let lookup = lookup.lookup();
+            let limit = http.max_body_bytes;
+            let client = crate::open::open_for_lookup(config, provider, http, &lookup)?;
+            let body = read_body(file.as_ref(), limit, client.provider())?;
+            let explained = client.explain_response(&lookup, &body).ok_or_else(|| {
+                CliError::usage(format!("{} answers cannot be explained", client.provider()))
+            })?;
+            print_response(explained, client.as_ref(), &lookup, format)
+        }
+    }
+}
+
+/// A pin the provider does not use would be silently ignored: say so instead.
+fn refuse_unused_pin(provider: ProviderArg, nonce: bool, timestamp: bool) -> Result<(), CliError> {
+    if nonce && provider != ProviderArg::Edgeros {
+        return Err(CliError::usage(
+            "--nonce applies to edgeros only (openapi signs a --timestamp; cpos signs neither)",
+        ));
+    }
+    if timestamp && provider != ProviderArg::Openapi {
+        return Err(CliError::usage(
+            "--timestamp applies to openapi only (edgeros signs a --nonce; cpos signs neither)",
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the answer body, refusing more than the HTTP body limit (as a live query would).
+fn read_body(
+    file: Option<&PathBuf>,
+    limit: usize,
+    provider: refund_core::Provider,
+) -> Result<Vec<u8>, CliError> {
+    let mut body = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let read = match file.filter(|f| f.as_os_str() != "-") {
+        Some(path) => std::fs::File::open(path)
+            .and_then(|f| f.take(cap).read_to_end(&mut body))
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display()))),
+        None => std::io::stdin()
+            .lock()
+            .take(cap)
+            .read_to_end(&mut body)
+            .map_err(|e| CliError::io(format!("cannot read standard input: {e}"))),
+    };
+    read?;
+    if body.len() > limit {
+        return Err(Error::BodyTooLarge { provider, limit }.into());
+    }
+    Ok(body)
+}
+
+/// The failing step's highlight, for [`anstream`] to keep on a colour terminal and strip
+/// elsewhere (a pipe, a file, `NO_COLOR`).
+fn highlight() -> (String, String) {
+    let style = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Red.into()));
+    (format!("{style}"), format!("{style:#}"))
+}
+
+fn print_request(explained: &RequestExplanation, format: Format) -> Result<(), CliError> {
+    let text = match format {
+        Format::Table => explained.to_string(),
+        Format::Json => pretty(explained)?,
+        Format::Ndjson => compact(explained)?,
+        Format::Csv => return Err(csv_refused()),
+    };
+    write_stdout(&text)
+}
+
+/// An answer's explanation as `--format json|ndjson` prints it: the explanation's fields, then
+/// the refunds as `query` prints them and the exit code `query` would have exited with.
+#[derive(Debug, Serialize)]
+struct ResponseOutput<'a> {
+    #[serde(flatten)]
+    explanation: &'a ResponseExplanation,
+    refunds: Vec<Record<'a>>,
+    exit_code: u8,
+}
+
+/// Prints an answer's explanation; returns the exit code `query` would have exited with (an
+/// empty answer is "not found", as there).
+fn print_response(
+    mut explained: ResponseExplanation,
+    client: &dyn RefundProvider,
+    lookup: &RefundLookup,
+    format: Format,
+) -> Result<u8, CliError> {
+    // The result is not part of the serialised explanation: take it out to apply the CLI's rule.
+    let result = std::mem::replace(&mut explained.result, Ok(Vec::new()));
+    let answered_none = matches!(explained.conclusion, Conclusion::Refunds { count: 0, .. });
+    let found = crate::open::found(client.provider(), lookup, result);
+    let exit_code = match &found {
+        Ok(_) => exit::OK,
+        Err(e) => sdk_exit_code(e),
+    };
+    let output = ResponseOutput {
+        explanation: &explained,
+        refunds: found.iter().flatten().map(Record::new).collect(),
+        exit_code,
+    };
+    let text = match format {
+        Format::Table => {
+            let mut text = String::new();
+            let (on, off) = highlight();
+            explained
+                .write_text(&mut text, (&on, &off))
+                .map_err(|e| CliError::io(e.to_string()))?;
+            let why = if answered_none {
+                ": an empty answer is not found"
+            } else {
+                ""
+            };
+            format!("{text}exit code: {exit_code} (as `refund query` would exit{why})\n")
+        }
+        Format::Json => pretty(&output)?,
+        Format::Ndjson => compact(&output)?,
+        Format::Csv => return Err(csv_refused()),
+    };
+    if let Ok(refunds) = &found {
+        crate::open::warn_if_unverified(refunds, lookup);
+    }
+    write_stdout(&text)?;
+    Ok(exit_code)
+}
+
+/// For `query --explain` (and `-vv`): every attempt's request and the answer's checks, on
+/// stderr, so stdout keeps the query's own output.
+pub(crate) fn print_query(explained: &QueryExplanation) {
+    let mut text = String::new();
+    for (i, request) in explained.requests.iter().enumerate() {
+        text.push_str(&format!("-- attempt {}\n{request}", i + 1));
+    }
+    match &explained.response {
+        Ok(response) => {
+            let (on, off) = highlight();
+            let _ = response.write_text(&mut text, (&on, &off));
+        }
+        Err(e) => text.push_str(&format!(
+            "-- no answer: {}\n",
+            crate::output::one_line(&e.to_string())
+        )),
+    }
+    let mut stderr = anstream::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+}
+
+fn csv_refused() -> CliError {
+    CliError::usage("explain prints text (--format table) or JSON (--format json or ndjson)")
+}
+
+fn pretty(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| CliError::io(e.to_string()))
+}
+
+fn compact(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string(value)
+        .map(|s| s + "\n")
+        .map_err(|e| CliError::io(e.to_string()))
+}
+
+fn write_stdout(text: &str) -> Result<(), CliError> {
+    let mut out = anstream::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io(e.to_string()))
+}
