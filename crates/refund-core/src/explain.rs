@@ -28,9 +28,10 @@ use crate::{Error, PreparedRequest, Provider, Refund, RefundLookup, Verification
 pub const SECRET_PLACEHOLDER: &str = "<secret>";
 
 /// Makes untrusted text safe for a terminal, on one line: control characters (C0, C1, DEL:
-/// newlines, escape sequences that move the cursor or clear the screen) and bidirectional
-/// overrides (which make text read as something else) are shown escaped (`\u{1b}`), never
-/// interpreted. JSON stays exact; this is for text meant to be read.
+/// newlines, escape sequences that move the cursor or clear the screen), the line and paragraph
+/// separators U+2028/U+2029, and bidirectional overrides (which make text read as something
+/// else) are shown escaped (`\u{1b}`), never interpreted. JSON stays exact; this is for text
+/// meant to be read.
 ///
 /// ```
 /// assert_eq!(refund_core::explain::printable("a\nb\u{202e}c"), "a\\u{a}b\\u{202e}c");
@@ -42,7 +43,9 @@ pub fn printable(text: &str) -> String {
             c,
             '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
         );
-        if c.is_control() || bidi {
+        // Line and paragraph separators end a line in some renderers: a fake line, too.
+        let separator = matches!(c, '\u{2028}' | '\u{2029}');
+        if c.is_control() || bidi || separator {
             // Writing to a String cannot fail.
             let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
         } else {

@@ -132,7 +132,8 @@ fn request_signing_vectors() {
         let signing = explained.signing.as_ref().unwrap();
         assert_eq!(signing.signed_text, canonical, "{id}: explained text");
         assert_eq!(signing.signature, signature, "{id}: explained sign");
-        explained_request(&explained, &request);
+        let text = explained_request(&explained, &request);
+        insta::assert_snapshot!(format!("explain_request_{id}"), text);
     }
     assert_eq!(explained_vectors, 5, "req-01, 02, 04, 06 and 16");
 }
