@@ -19,7 +19,11 @@ pub fn batch_input(bytes: &[u8]) -> (Vec<u64>, Vec<u64>) {
 /// or why it is refused.
 pub fn resume(bytes: &[u8], csv: bool) -> Result<(Vec<u64>, u64), String> {
     let scan = if csv {
-        crate::batch::resume::scan_csv(Cursor::new(bytes), bytes.len() as u64)
+        crate::batch::resume::scan_csv(
+            Cursor::new(bytes),
+            bytes.len() as u64,
+            &crate::batch::render::csv_header(),
+        )
     } else {
         crate::batch::resume::scan_ndjson(Cursor::new(bytes))
     }?;

@@ -347,13 +347,7 @@ async fn misuse_is_a_usage_error() {
             "visible ASCII",
         ),
         (
-            vec![
-                "request",
-                "openapi",
-                "--refund-id",
-                "R1",
-                "--timestamp=-1",
-            ],
+            vec!["request", "openapi", "--refund-id", "R1", "--timestamp=-1"],
             "--timestamp",
         ),
         (

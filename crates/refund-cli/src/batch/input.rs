@@ -1,9 +1,12 @@
-//! Reading batch inputs: CSV with a `lookup,id` header, or NDJSON, streamed lazily so memory stays
-//! flat whatever the file size. Each input keeps its line number in the file.
+//! Reading batch (and reconcile ledger) inputs: CSV with a header, or NDJSON, streamed lazily so
+//! memory stays flat whatever the file size. Each record keeps its line number in the file and
+//! its fields by column name ([`Fields`]); `batch` reads `lookup,id` from them, `reconcile` the
+//! ledger's columns too.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use refund_core::{LookupKind, RefundLookup};
 
@@ -15,6 +18,41 @@ pub(crate) type Input = (u64, Result<RefundLookup, String>);
 fn parse_lookup(kind: &str, id: &str) -> Result<RefundLookup, String> {
     let kind: LookupKind = kind.trim().parse()?;
     Ok(RefundLookup::new(kind, id.trim()))
+}
+
+/// One record's fields by column name (CSV: the header's names, trimmed; NDJSON: the object's
+/// keys, values as text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fields {
+    names: Arc<Vec<String>>,
+    values: Vec<String>,
+}
+
+impl Fields {
+    /// The value of column `name`, if the record has it.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        let i = self.names.iter().position(|n| n == name)?;
+        self.values.get(i).map(String::as_str)
+    }
+
+    /// Every `(name, value)`, in the file's order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.values.iter().map(String::as_str))
+    }
+}
+
+/// One record: its 1-based line number in the file, and its fields (or why it is unusable).
+pub(crate) type Row = (u64, Result<Fields, String>);
+
+/// The lookup of a record's `lookup` and `id` fields.
+pub(crate) fn lookup_of(fields: &Fields) -> Result<RefundLookup, String> {
+    match (fields.get("lookup"), fields.get("id")) {
+        (Some(kind), Some(id)) => parse_lookup(kind, id),
+        _ => Err("missing lookup or id column".to_owned()),
+    }
 }
 
 /// NDJSON by extension (`.ndjson`, `.jsonl`, `.json`) or by a leading `{`; CSV otherwise.
@@ -39,14 +77,24 @@ fn is_ndjson(path: &Path) -> Result<bool, CliError> {
 
 /// The inputs of a file, lazily.
 pub(crate) fn read_inputs(path: &Path) -> Result<Box<dyn Iterator<Item = Input> + Send>, CliError> {
+    Ok(Box::new(read_rows(path, &["lookup", "id"])?.map(
+        |(n, row)| (n, row.and_then(|fields| lookup_of(&fields))),
+    )))
+}
+
+/// The records of a file, lazily; a CSV header must name every column in `required`.
+pub(crate) fn read_rows(
+    path: &Path,
+    required: &[&str],
+) -> Result<Box<dyn Iterator<Item = Row> + Send>, CliError> {
     let file = File::open(path)
         .map_err(|e| CliError::usage(format!("cannot read input {}: {e}", path.display())))?;
     if is_ndjson(path)? {
-        return Ok(Box::new(ndjson_inputs(BufReader::new(file))));
+        return Ok(Box::new(ndjson_rows(BufReader::new(file))));
     }
     let second = File::open(path)
         .map_err(|e| CliError::usage(format!("cannot read input {}: {e}", path.display())))?;
-    csv_inputs(file, BufReader::new(second))
+    csv_rows(file, BufReader::new(second), required)
         .map_err(|e| CliError::usage(format!("input {}: {e}", path.display())))
 }
 
@@ -119,14 +167,10 @@ impl<R: BufRead> LineCounter<R> {
     }
 }
 
-pub(crate) fn ndjson_inputs(
+/// NDJSON records: one object per line (blank lines skipped, a BOM ignored).
+pub(crate) fn ndjson_rows(
     reader: impl BufRead + Send + 'static,
-) -> impl Iterator<Item = Input> + Send {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        lookup: String,
-        id: String,
-    }
+) -> impl Iterator<Item = Row> + Send {
     reader.lines().enumerate().filter_map(|(i, line)| {
         let n = i as u64 + 1;
         let line = match line {
@@ -136,38 +180,84 @@ pub(crate) fn ndjson_inputs(
             Ok(l) => l,
             Err(e) => return Some((n, Err(format!("unreadable line: {e}")))),
         };
+        let object = match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(_) => return Some((n, Err("not a JSON object".to_owned()))),
+            Err(e) => return Some((n, Err(format!("not a JSON object: {e}")))),
+        };
+        let mut names = Vec::with_capacity(object.len());
+        let mut values = Vec::with_capacity(object.len());
+        for (name, value) in object {
+            let text = match value {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            names.push(name);
+            values.push(text);
+        }
         Some((
             n,
-            serde_json::from_str::<Row>(&line)
-                .map_err(|e| format!("not a {{\"lookup\", \"id\"}} object: {e}"))
-                .and_then(|row| parse_lookup(&row.lookup, &row.id)),
+            Ok(Fields {
+                names: Arc::new(names),
+                values,
+            }),
         ))
     })
 }
 
-pub(crate) fn csv_inputs(
+/// `batch`'s NDJSON inputs (what `read_inputs` does with a reader: for tests and fuzzing).
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn ndjson_inputs(
+    reader: impl BufRead + Send + 'static,
+) -> impl Iterator<Item = Input> + Send {
+    ndjson_rows(reader).map(|(n, row)| {
+        (
+            n,
+            row.map_err(|e| format!("{e} (expected {{\"lookup\", \"id\"}})"))
+                .and_then(|fields| lookup_of(&fields)),
+        )
+    })
+}
+
+/// CSV records under a header naming every column in `required`.
+pub(crate) fn csv_rows(
     reader: impl Read + Send + 'static,
     second_copy: impl BufRead + Send + 'static,
-) -> Result<Box<dyn Iterator<Item = Input> + Send>, String> {
+    required: &[&str],
+) -> Result<Box<dyn Iterator<Item = Row> + Send>, String> {
     let mut lines = LineCounter::new(second_copy);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .from_reader(reader);
-    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let (Some(lookup_col), Some(id_col)) = (column("lookup"), column("id")) else {
-        return Err("the CSV header must be `lookup,id`".to_owned());
-    };
+    let names: Vec<String> = reader
+        .headers()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    if let Some(missing) = required.iter().find(|r| !names.iter().any(|n| n == *r)) {
+        return Err(format!(
+            "the CSV header must name the columns `{}` (`{missing}` is missing)",
+            required.join(",")
+        ));
+    }
+    let names = Arc::new(names);
     Ok(Box::new(reader.into_records().map(move |record| {
         let mut line_of = |p: Option<&csv::Position>| p.map_or(0, |p| lines.line_at(p.byte()));
         match record {
             Ok(r) => {
                 let n = line_of(r.position());
-                match (r.get(lookup_col), r.get(id_col)) {
-                    (Some(kind), Some(id)) => (n, parse_lookup(kind, id)),
-                    _ => (n, Err("missing lookup or id column".to_owned())),
-                }
+                // A short row (the reader is flexible) lacks its last columns: `get` says so.
+                let values: Vec<String> = r.iter().map(str::to_owned).collect();
+                (
+                    n,
+                    Ok(Fields {
+                        names: Arc::clone(&names),
+                        values,
+                    }),
+                )
             }
             Err(e) => (
                 line_of(e.position()),
@@ -175,6 +265,19 @@ pub(crate) fn csv_inputs(
             ),
         }
     })))
+}
+
+/// `batch`'s CSV inputs, a `lookup,id` header (what `read_inputs` does with readers: for tests
+/// and fuzzing).
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn csv_inputs(
+    reader: impl Read + Send + 'static,
+    second_copy: impl BufRead + Send + 'static,
+) -> Result<Box<dyn Iterator<Item = Input> + Send>, String> {
+    Ok(Box::new(
+        csv_rows(reader, second_copy, &["lookup", "id"])?
+            .map(|(n, row)| (n, row.and_then(|fields| lookup_of(&fields)))),
+    ))
 }
 
 /// Lines in the file, less a header: the progress bar's length (0 when unreadable).

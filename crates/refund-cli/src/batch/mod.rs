@@ -5,7 +5,7 @@
 //! one outcome into output lines, `summary` counts; this module runs the workers.
 
 pub(crate) mod input;
-mod render;
+pub(crate) mod render;
 pub(crate) mod resume;
 mod summary;
 
@@ -20,7 +20,6 @@ use clap::Args;
 use refund_core::http::HttpConfig;
 use refund_core::{Provider, RefundLookup, RefundProvider};
 
-use self::input::Input;
 use self::render::Outcome;
 use self::summary::Summary;
 use crate::config::ProviderArg;
@@ -36,21 +35,29 @@ pub(crate) struct BatchArgs {
     /// CSV with a `lookup,id` header, or NDJSON (`{"lookup": ..., "id": ...}` per line).
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
-    /// Where results go (default stdout). Needed for --resume.
-    #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    sink: SinkArgs,
     /// Queries in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
     /// At most this many queries started per second (0.01 to 100000).
     #[arg(long, value_name = "R", value_parser = crate::args::rps)]
     rps: Option<f64>,
+}
+
+/// Where streamed results go, and what to do with an earlier run's output (`batch` and
+/// `reconcile` alike).
+#[derive(Debug, Args)]
+pub(crate) struct SinkArgs {
+    /// Where results go (default stdout). Needed for --resume.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
     /// Skip inputs whose line number is already in --output, and append to it.
     #[arg(long, requires = "output")]
-    resume: bool,
+    pub(crate) resume: bool,
     /// Replace an existing non-empty --output (without it, that is refused).
     #[arg(long, requires = "output", conflicts_with = "resume")]
-    overwrite: bool,
+    pub(crate) overwrite: bool,
 }
 
 /// True when `a` and `b` name the same existing file (same path, a `./` variant, a symlink or a
@@ -72,11 +79,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Refuses, before anything is opened for writing, an output that would destroy the input or
 /// earlier results.
-fn check_output(args: &BatchArgs) -> Result<(), CliError> {
+pub(crate) fn check_output(input: &Path, args: &SinkArgs) -> Result<(), CliError> {
     let Some(output) = &args.output else {
         return Ok(());
     };
-    if same_file(&args.input, output) {
+    if same_file(input, output) {
         return Err(CliError::usage(format!(
             "--output {} is the input file: refusing to overwrite it",
             output.display()
@@ -111,19 +118,112 @@ impl RateLimiter {
     }
 }
 
-async fn query_one(client: &dyn RefundProvider, input: &Result<RefundLookup, String>) -> Outcome {
-    let lookup = input.as_ref().map_err(|e| CliError::usage(e.clone()))?;
+/// What a streamed input offers the workers: the lookup to query, or why the line is unusable.
+pub(crate) trait Job: Send + Sync + 'static {
+    fn lookup(&self) -> Result<&RefundLookup, &str>;
+}
+
+impl Job for Result<RefundLookup, String> {
+    fn lookup(&self) -> Result<&RefundLookup, &str> {
+        self.as_ref().map_err(String::as_str)
+    }
+}
+
+async fn query_one(client: &dyn RefundProvider, job: &impl Job) -> Outcome {
+    let lookup = job.lookup().map_err(CliError::usage)?;
     Ok(crate::open::query_found(client, lookup).await?)
+}
+
+/// How `stream` runs: queries in flight, the start rate, and the lines already answered.
+pub(crate) struct Streaming {
+    pub(crate) concurrency: u16,
+    pub(crate) rps: Option<f64>,
+    pub(crate) done: HashSet<u64>,
+    pub(crate) progress: indicatif::ProgressBar,
+}
+
+/// Queries every job not in `done` with `concurrency` workers (spawned tasks, so RSA signing
+/// runs on every core) and hands each outcome to `on_result` as it comes, in completion order.
+/// Bounded channels keep memory flat: at most `concurrency` jobs queued and `concurrency` results
+/// waiting. Returns how many jobs were skipped as already done. `batch` and `reconcile` share it.
+pub(crate) async fn stream<J: Job>(
+    client: Box<dyn RefundProvider>,
+    jobs: impl Iterator<Item = (u64, J)> + Send + 'static,
+    how: Streaming,
+    mut on_result: impl FnMut(u64, J, Outcome) -> Result<(), CliError>,
+) -> Result<u64, CliError> {
+    let Streaming {
+        concurrency,
+        rps,
+        done,
+        progress,
+    } = how;
+    // `rps` is range-checked by its parser, so the gap is a sane duration.
+    let limiter = rps.map(|r| {
+        Arc::new(RateLimiter {
+            gap: Duration::from_secs_f64(1.0 / r),
+            next: Mutex::new(Instant::now()),
+        })
+    });
+    let client: Arc<dyn RefundProvider> = Arc::from(client);
+    let workers = usize::from(concurrency);
+    let (job_tx, job_rx) = tokio::sync::mpsc::channel::<(u64, J)>(workers);
+    let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
+    let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
+    let skip_bar = progress.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        for (n, job) in jobs {
+            if done.contains(&n) {
+                skip_bar.inc(1);
+                continue;
+            }
+            if job_tx.blocking_send((n, job)).is_err() {
+                break;
+            }
+        }
+        done.len()
+    });
+    for _ in 0..workers {
+        let (client, limiter, job_rx, result_tx) = (
+            Arc::clone(&client),
+            limiter.clone(),
+            Arc::clone(&job_rx),
+            result_tx.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                let next = job_rx.lock().await.recv().await;
+                let Some((line, job)) = next else { break };
+                if let Some(l) = &limiter {
+                    l.wait().await;
+                }
+                let outcome = query_one(client.as_ref(), &job).await;
+                if result_tx.send((line, job, outcome)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(result_tx);
+    while let Some((line, job, outcome)) = results.recv().await {
+        on_result(line, job, outcome)?;
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(reader.await.map_err(|e| CliError::io(e.to_string()))? as u64)
 }
 
 /// Where results go: `--output` (created, or appended to with `--resume`) or stdout; the CSV
 /// header is written once.
-fn open_sink(args: &BatchArgs, csv: bool) -> Result<Box<dyn Write + Send>, CliError> {
+pub(crate) fn open_sink(
+    args: &SinkArgs,
+    csv_header: Option<&str>,
+) -> Result<Box<dyn Write + Send>, CliError> {
     let io = |e: std::io::Error| CliError::io(format!("cannot write results: {e}"));
     let Some(path) = &args.output else {
         let mut out: Box<dyn Write + Send> = Box::new(std::io::stdout());
-        if csv {
-            out.write_all(render::csv_header().as_bytes()).map_err(io)?;
+        if let Some(header) = csv_header {
+            out.write_all(header.as_bytes()).map_err(io)?;
         }
         return Ok(out);
     };
@@ -135,14 +235,13 @@ fn open_sink(args: &BatchArgs, csv: bool) -> Result<Box<dyn Write + Send>, CliEr
     }
     .map_err(|e| CliError::usage(format!("cannot write output {}: {e}", path.display())))?;
     let mut file: Box<dyn Write + Send> = Box::new(file);
-    if csv && !(args.resume && existing) {
-        file.write_all(render::csv_header().as_bytes())
-            .map_err(io)?;
+    if let Some(header) = csv_header.filter(|_| !(args.resume && existing)) {
+        file.write_all(header.as_bytes()).map_err(io)?;
     }
     Ok(file)
 }
 
-fn progress_bar(input: &Path) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(input: &Path) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
@@ -163,80 +262,41 @@ pub(crate) async fn run(
     format: Option<Format>,
     args: BatchArgs,
 ) -> Result<u8, CliError> {
-    check_output(&args)?;
+    check_output(&args.input, &args.sink)?;
     let client = crate::open::open_client(config_path, args.provider, http)?;
     let provider: Provider = client.provider();
     let csv = format == Some(Format::Csv);
+    let header = render::csv_header();
     let inputs = input::read_inputs(&args.input)?;
-    let done = match (&args.output, args.resume) {
-        (Some(path), true) => resume::done_lines(path, csv)?,
-        _ => HashSet::new(),
-    };
-    let mut sink = open_sink(&args, csv)?;
+    let done = resume::done_lines_of(&args.sink, csv, &header)?;
+    let mut sink = open_sink(&args.sink, csv.then_some(header.as_str()))?;
     let progress = progress_bar(&args.input);
-    // `rps` is range-checked by its parser, so the gap is a sane duration.
-    let limiter = args.rps.map(|r| RateLimiter {
-        gap: Duration::from_secs_f64(1.0 / r),
-        next: Mutex::new(Instant::now()),
-    });
     let mut summary = Summary::default();
     let started = Instant::now();
-    // Workers are spawned tasks, so signing (RSA providers) runs on every core; bounded channels
-    // keep memory flat: at most `concurrency` inputs queued and `concurrency` results waiting.
-    let client: Arc<dyn RefundProvider> = Arc::from(client);
-    let limiter = limiter.map(Arc::new);
-    let workers = usize::from(args.concurrency);
-    let (input_tx, input_rx) = tokio::sync::mpsc::channel::<Input>(workers);
-    let input_rx = Arc::new(tokio::sync::Mutex::new(input_rx));
-    let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
-    let skip_bar = progress.clone();
-    let reader = tokio::task::spawn_blocking(move || {
-        for (n, input) in inputs {
-            if done.contains(&n) {
-                skip_bar.inc(1);
-                continue;
-            }
-            if input_tx.blocking_send((n, input)).is_err() {
-                break;
-            }
-        }
-        done.len()
-    });
-    for _ in 0..workers {
-        let (client, limiter, input_rx, result_tx) = (
-            Arc::clone(&client),
-            limiter.clone(),
-            Arc::clone(&input_rx),
-            result_tx.clone(),
-        );
-        tokio::spawn(async move {
-            loop {
-                let next = input_rx.lock().await.recv().await;
-                let Some((line, input)) = next else { break };
-                if let Some(l) = &limiter {
-                    l.wait().await;
-                }
-                let outcome = query_one(client.as_ref(), &input).await;
-                if result_tx.send((line, input, outcome)).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(result_tx);
-    while let Some((line, input, outcome)) = results.recv().await {
+    let how = Streaming {
+        concurrency: args.concurrency,
+        rps: args.rps,
+        done,
+        progress: progress.clone(),
+    };
+    let skipped = stream(client, inputs, how, |line, input, outcome| {
         let text = render::render(line, &input, &outcome, provider, csv);
-        sink.write_all(text.as_bytes())
-            .and_then(|()| sink.flush())
-            .map_err(|e| CliError::io(format!("cannot write results: {e}")))?;
+        write_flushed(&mut sink, &text)?;
         summary.add(&outcome);
         if outcome.is_err() {
             progress.set_message(summary.failed().to_string());
         }
-        progress.inc(1);
-    }
-    progress.finish_and_clear();
-    summary.skipped = reader.await.map_err(|e| CliError::io(e.to_string()))? as u64;
+        Ok(())
+    })
+    .await?;
+    summary.skipped = skipped;
     eprint!("{}", summary.text(started.elapsed()));
     Ok(exit::OK)
+}
+
+/// Writes one input's lines and flushes them, so a crash loses nothing already answered.
+pub(crate) fn write_flushed(sink: &mut dyn Write, text: &str) -> Result<(), CliError> {
+    sink.write_all(text.as_bytes())
+        .and_then(|()| sink.flush())
+        .map_err(|e| CliError::io(format!("cannot write results: {e}")))
 }

@@ -9,12 +9,24 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::render::csv_header;
 use crate::error::CliError;
 
-/// Line numbers already answered in an existing output file. A torn last record is cut off (and
-/// its line redone); a file that is not this tool's output is a usage error, never "empty".
-pub(crate) fn done_lines(path: &Path, csv: bool) -> Result<HashSet<u64>, CliError> {
+/// The lines an earlier run answered, when `--resume` is asked for (none otherwise).
+pub(crate) fn done_lines_of(
+    sink: &super::SinkArgs,
+    csv: bool,
+    header: &str,
+) -> Result<HashSet<u64>, CliError> {
+    match (&sink.output, sink.resume) {
+        (Some(path), true) => done_lines(path, csv, header),
+        _ => Ok(HashSet::new()),
+    }
+}
+
+/// Line numbers already answered in an existing output file (`header`: the CSV header this run
+/// writes). A torn last record is cut off (and its line redone); a file that is not this tool's
+/// output is a usage error, never "empty".
+pub(crate) fn done_lines(path: &Path, csv: bool, header: &str) -> Result<HashSet<u64>, CliError> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
@@ -32,7 +44,7 @@ pub(crate) fn done_lines(path: &Path, csv: bool) -> Result<HashSet<u64>, CliErro
         ))
     };
     let scan = if csv {
-        scan_csv(file, len)
+        scan_csv(file, len, header)
     } else {
         scan_ndjson(BufReader::new(file))
     }
@@ -83,12 +95,11 @@ pub(crate) fn scan_ndjson(mut reader: impl BufRead) -> Result<Scan, String> {
     }
 }
 
-pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64) -> Result<Scan, String> {
+pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64, header: &str) -> Result<Scan, String> {
     let mut scan = Scan {
         lines: HashSet::new(),
         complete: 0,
     };
-    let header = csv_header();
     let header: Vec<&[u8]> = header.trim_end().split(',').map(str::as_bytes).collect();
     // Streamed: memory stays flat however large the earlier output is.
     let mut reader = csv::ReaderBuilder::new()
@@ -167,7 +178,11 @@ mod tests {
     }
 
     fn csv(text: &str) -> Result<Scan, String> {
-        scan_csv(std::io::Cursor::new(text.as_bytes()), text.len() as u64)
+        scan_csv(
+            std::io::Cursor::new(text.as_bytes()),
+            text.len() as u64,
+            &super::super::render::csv_header(),
+        )
     }
 
     #[test]
@@ -183,7 +198,7 @@ mod tests {
 
     #[test]
     fn csv_quoted_fields_never_fool_it() {
-        let header = csv_header();
+        let header = super::super::render::csv_header();
         let pad = ",".repeat(header.trim_end().split(',').count() - 3);
         // A message with a comma, a quote and a newline, in a complete record.
         let tricky = format!("2,refund_id,R1{pad}\"a, \"\"b\"\"\n3,x\"\n");
