@@ -12,6 +12,9 @@ const TIMEOUT: (Duration, Duration) = (Duration::from_millis(1), Duration::from_
 const INTERVAL: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(3600));
 /// `watch --max-wait`: 1 ms to 7 days.
 const MAX_WAIT: (Duration, Duration) = (Duration::from_millis(1), Duration::from_secs(7 * 86_400));
+/// `reconcile --stuck-after`: 1 minute to 365 days.
+const STUCK_AFTER: (Duration, Duration) =
+    (Duration::from_secs(60), Duration::from_secs(365 * 86_400));
 /// `batch --rps`: 0.01 to 100,000 queries per second.
 pub(crate) const RPS: (f64, f64) = (0.01, 100_000.0);
 
@@ -81,6 +84,22 @@ pub(crate) fn rps(text: &str) -> Result<f64, String> {
         .ok()
         .filter(|r| r.is_finite() && (min..=max).contains(r))
         .ok_or_else(|| format!("{text:?} is not a rate from {min} to {max} queries per second"))
+}
+
+/// `reconcile --stuck-after`: `72h`, `3d`, … within 1 minute and 365 days.
+pub(crate) fn stuck_after(text: &str) -> Result<Duration, String> {
+    // Days are the natural unit for a finance team; the rest is the shared duration syntax.
+    match text.trim().strip_suffix('d') {
+        Some(days) if !days.is_empty() && days.bytes().all(|b| b.is_ascii_digit()) => {
+            let hours = days
+                .parse::<u64>()
+                .ok()
+                .and_then(|d| d.checked_mul(24))
+                .ok_or_else(|| format!("{text} is out of range: allowed from 1m to 8760h"))?;
+            duration_in(&format!("{hours}h"), STUCK_AFTER)
+        }
+        _ => duration_in(text, STUCK_AFTER),
+    }
 }
 
 /// `explain request --nonce`: 1 to 128 visible ASCII characters (it travels in an HTTP header).

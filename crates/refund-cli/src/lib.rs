@@ -22,6 +22,7 @@ mod explain;
 mod open;
 mod output;
 mod query;
+mod reconcile;
 mod watch;
 
 #[cfg(feature = "fuzzing")]
@@ -140,6 +141,9 @@ enum Command {
     },
     /// Query many refunds from a CSV or NDJSON file, streaming results as they come.
     Batch(batch::BatchArgs),
+    /// Compare a ledger (the books) with the provider's answers: one verdict per line, an HTML
+    /// report on request; exit 1 when anything disagrees.
+    Reconcile(reconcile::ReconcileArgs),
     /// Poll until every refund found is final, printing each change.
     Watch {
         /// openapi, edgeros or cpos.
@@ -198,6 +202,9 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Explain(command) => explain::run(config, global.http(), global.format(), command),
         Command::Batch(args) => batch::run(config, global.http(), global.format, args).await,
+        Command::Reconcile(args) => {
+            reconcile::run(config, global.http(), global.format, args).await
+        }
         Command::Watch {
             provider,
             lookup,

@@ -82,6 +82,26 @@ pub(crate) fn read_inputs(path: &Path) -> Result<Box<dyn Iterator<Item = Input> 
     )))
 }
 
+/// A CSV file's header names (trimmed), or `None` for NDJSON.
+pub(crate) fn csv_header_names(path: &Path) -> Result<Option<Vec<String>>, CliError> {
+    if is_ndjson(path)? {
+        return Ok(None);
+    }
+    let file = File::open(path)
+        .map_err(|e| CliError::usage(format!("cannot read input {}: {e}", path.display())))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(file);
+    let names = reader
+        .headers()
+        .map_err(|e| CliError::usage(format!("input {}: {e}", path.display())))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    Ok(Some(names))
+}
+
 /// The records of a file, lazily; a CSV header must name every column in `required`.
 pub(crate) fn read_rows(
     path: &Path,

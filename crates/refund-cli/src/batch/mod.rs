@@ -7,7 +7,7 @@
 pub(crate) mod input;
 pub(crate) mod render;
 pub(crate) mod resume;
-mod summary;
+pub(crate) mod summary;
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -62,7 +62,7 @@ pub(crate) struct SinkArgs {
 
 /// True when `a` and `b` name the same existing file (same path, a `./` variant, a symlink or a
 /// hard link).
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
         return false;
     };

@@ -34,54 +34,91 @@ pub(crate) fn render(
     provider: Provider,
     csv: bool,
 ) -> String {
-    let (lookup, id) = match input {
-        Ok(l) => (Some(l.kind().as_str()), Some(l.id())),
-        Err(_) => (None, None),
-    };
+    let lookup = input.as_ref().ok();
     let mut out = String::new();
-    match outcome {
-        Ok(refunds) => {
-            for refund in refunds {
-                let record = Record::new(refund);
-                if csv {
-                    let mut cells = head_cells(line, lookup, id);
-                    cells.extend(record.cells());
-                    cells.extend([String::new(), String::new(), String::new()]);
-                    push_csv(&mut out, &cells);
-                } else {
-                    let mut row = head(line, lookup, id);
-                    if let Ok(Value::Object(fields)) = serde_json::to_value(&record) {
-                        row.extend(fields);
-                    }
-                    row.insert("error".to_owned(), Value::Null);
-                    push_json(&mut out, row);
-                }
-            }
+    if csv {
+        for cells in csv_rows(line, lookup, outcome, provider) {
+            push_csv(&mut out, &cells);
         }
-        Err(e) => {
-            let error = error_json(error_kind(e), &e.message(), e.sdk());
-            let error = error.get("error").cloned().unwrap_or(Value::Null);
-            if csv {
-                let mut cells = head_cells(line, lookup, id);
-                cells.push(provider.as_str().to_owned());
-                cells.extend((1..COLUMNS.len()).map(|_| String::new()));
-                for k in ["kind", "message", "code"] {
-                    cells.push(match error.get(k) {
-                        Some(Value::String(s)) => s.clone(),
-                        _ => String::new(),
-                    });
-                }
-                push_csv(&mut out, &cells);
-            } else {
-                let mut row = head(line, lookup, id);
-                row.extend(COLUMNS.iter().map(|c| ((*c).to_owned(), Value::Null)));
-                row.insert("provider".to_owned(), Value::from(provider.as_str()));
-                row.insert("error".to_owned(), error);
-                push_json(&mut out, row);
-            }
+    } else {
+        for row in json_rows(line, lookup, outcome, provider) {
+            push_json(&mut out, row);
         }
     }
     out
+}
+
+/// The NDJSON objects of one input, in [`csv_header`]'s order of fields.
+pub(crate) fn json_rows(
+    line: u64,
+    lookup: Option<&RefundLookup>,
+    outcome: &Outcome,
+    provider: Provider,
+) -> Vec<Map<String, Value>> {
+    let (kind, id) = (
+        lookup.map(|l| l.kind().as_str()),
+        lookup.map(RefundLookup::id),
+    );
+    match outcome {
+        Ok(refunds) => refunds
+            .iter()
+            .map(|refund| {
+                let mut row = head(line, kind, id);
+                if let Ok(Value::Object(fields)) = serde_json::to_value(Record::new(refund)) {
+                    row.extend(fields);
+                }
+                row.insert("error".to_owned(), Value::Null);
+                row
+            })
+            .collect(),
+        Err(e) => {
+            let error = error_json(error_kind(e), &e.message(), e.sdk());
+            let error = error.get("error").cloned().unwrap_or(Value::Null);
+            let mut row = head(line, kind, id);
+            row.extend(COLUMNS.iter().map(|c| ((*c).to_owned(), Value::Null)));
+            row.insert("provider".to_owned(), Value::from(provider.as_str()));
+            row.insert("error".to_owned(), error);
+            vec![row]
+        }
+    }
+}
+
+/// The CSV cells of one input, in [`csv_header`]'s order.
+pub(crate) fn csv_rows(
+    line: u64,
+    lookup: Option<&RefundLookup>,
+    outcome: &Outcome,
+    provider: Provider,
+) -> Vec<Vec<String>> {
+    let (kind, id) = (
+        lookup.map(|l| l.kind().as_str()),
+        lookup.map(RefundLookup::id),
+    );
+    match outcome {
+        Ok(refunds) => refunds
+            .iter()
+            .map(|refund| {
+                let mut cells = head_cells(line, kind, id);
+                cells.extend(Record::new(refund).cells());
+                cells.extend([String::new(), String::new(), String::new()]);
+                cells
+            })
+            .collect(),
+        Err(e) => {
+            let error = error_json(error_kind(e), &e.message(), e.sdk());
+            let error = error.get("error").cloned().unwrap_or(Value::Null);
+            let mut cells = head_cells(line, kind, id);
+            cells.push(provider.as_str().to_owned());
+            cells.extend((1..COLUMNS.len()).map(|_| String::new()));
+            for k in ["kind", "message", "code"] {
+                cells.push(match error.get(k) {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => String::new(),
+                });
+            }
+            vec![cells]
+        }
+    }
 }
 
 fn head(line: u64, lookup: Option<&str>, id: Option<&str>) -> Map<String, Value> {
@@ -100,12 +137,12 @@ fn head_cells(line: u64, lookup: Option<&str>, id: Option<&str>) -> Vec<String> 
     ]
 }
 
-fn push_json(out: &mut String, row: Map<String, Value>) {
+pub(crate) fn push_json(out: &mut String, row: Map<String, Value>) {
     out.push_str(&Value::Object(row).to_string());
     out.push('\n');
 }
 
-fn push_csv(out: &mut String, cells: &[String]) {
+pub(crate) fn push_csv(out: &mut String, cells: &[String]) {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());

@@ -104,7 +104,7 @@ fn list(items: &[String]) -> String {
 }
 
 /// Minor units as a major-unit decimal with the currency's digits.
-fn format_minor(minor: i128, exponent: u32) -> String {
+pub(crate) fn format_minor(minor: i128, exponent: u32) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     if exponent == 0 {

@@ -223,26 +223,143 @@ mod tests {
         let paid = books("10.00", Some(Succeeded), None);
         let old = Some("2026-11-20T12:00:00Z");
         let cases: Vec<(&str, Expectation, Outcome, Verdict)> = vec![
-            ("equal amounts", plain.clone(), Ok(vec![cny("10.00", Succeeded)]), Verdict::Match),
-            ("exact decimals: 10 = 10.00", books("10", None, None), Ok(vec![cny("10.00", Succeeded)]), Verdict::Match),
-            ("one fen off", plain.clone(), Ok(vec![cny("9.99", Succeeded)]), Verdict::AmountMismatch),
-            ("another currency", plain.clone(), Ok(vec![refund("10.00", Currency::Hkd, Succeeded)]), Verdict::CurrencyMismatch),
-            ("books paid, provider failed", paid.clone(), Ok(vec![cny("10.00", Failed)]), Verdict::StatusMismatch),
-            ("books paid, provider paid", paid.clone(), Ok(vec![cny("10.00", Succeeded)]), Verdict::Match),
-            ("unknown provider status", plain.clone(), Ok(vec![cny("10.00", Unrecognized("7".into()))]), Verdict::StatusMismatch),
-            ("processing for a week", books("10.00", Some(Succeeded), old), Ok(vec![cny("10.00", Processing)]), Verdict::Stuck),
-            ("processing, requested today", books("10.00", Some(Processing), Some("2026-11-27T08:00:00Z")), Ok(vec![cny("10.00", Processing)]), Verdict::Match),
-            ("processing, no request time", books("10.00", Some(Processing), None), Ok(vec![cny("10.00", Processing)]), Verdict::Match),
-            ("final and old is not stuck", books("10.00", None, old), Ok(vec![cny("10.00", Succeeded)]), Verdict::Match),
-            ("not found", plain.clone(), Err(CliError::Sdk(Error::NotFound { provider: Provider::Cpos, code: "x".into(), message: "x".into() })), Verdict::Missing),
-            ("an empty answer", plain.clone(), Ok(vec![]), Verdict::Missing),
-            ("two refunds summing to it", plain.clone(), Ok(vec![cny("4.00", Succeeded), cny("6.00", Succeeded)]), Verdict::Match),
-            ("two refunds not summing to it", plain.clone(), Ok(vec![cny("4.00", Succeeded), cny("5.00", Succeeded)]), Verdict::Multiple),
-            ("two currencies", plain.clone(), Ok(vec![cny("4.00", Succeeded), refund("6.00", Currency::Hkd, Succeeded)]), Verdict::Multiple),
-            ("a bad signature", plain.clone(), Err(CliError::Sdk(Error::verify(Provider::Cpos, "bad"))), Verdict::Untrusted),
-            ("another refund's answer", plain.clone(), Err(CliError::Sdk(Error::mismatch(Provider::Cpos, "refund_no", "A", "B"))), Verdict::Untrusted),
-            ("a timeout", plain.clone(), Err(CliError::Sdk(Error::Transport { provider: Provider::Cpos, kind: refund_core::TransportErrorKind::Timeout, message: "t".into(), source: None })), Verdict::Error),
-            ("an unusable ledger line", plain.clone(), Err(CliError::usage("bad amount")), Verdict::Error),
+            (
+                "equal amounts",
+                plain.clone(),
+                Ok(vec![cny("10.00", Succeeded)]),
+                Verdict::Match,
+            ),
+            (
+                "exact decimals: 10 = 10.00",
+                books("10", None, None),
+                Ok(vec![cny("10.00", Succeeded)]),
+                Verdict::Match,
+            ),
+            (
+                "one fen off",
+                plain.clone(),
+                Ok(vec![cny("9.99", Succeeded)]),
+                Verdict::AmountMismatch,
+            ),
+            (
+                "another currency",
+                plain.clone(),
+                Ok(vec![refund("10.00", Currency::Hkd, Succeeded)]),
+                Verdict::CurrencyMismatch,
+            ),
+            (
+                "books paid, provider failed",
+                paid.clone(),
+                Ok(vec![cny("10.00", Failed)]),
+                Verdict::StatusMismatch,
+            ),
+            (
+                "books paid, provider paid",
+                paid.clone(),
+                Ok(vec![cny("10.00", Succeeded)]),
+                Verdict::Match,
+            ),
+            (
+                "unknown provider status",
+                plain.clone(),
+                Ok(vec![cny("10.00", Unrecognized("7".into()))]),
+                Verdict::StatusMismatch,
+            ),
+            (
+                "processing for a week",
+                books("10.00", Some(Succeeded), old),
+                Ok(vec![cny("10.00", Processing)]),
+                Verdict::Stuck,
+            ),
+            (
+                "processing, requested today",
+                books("10.00", Some(Processing), Some("2026-11-27T08:00:00Z")),
+                Ok(vec![cny("10.00", Processing)]),
+                Verdict::Match,
+            ),
+            (
+                "processing, no request time",
+                books("10.00", Some(Processing), None),
+                Ok(vec![cny("10.00", Processing)]),
+                Verdict::Match,
+            ),
+            (
+                "final and old is not stuck",
+                books("10.00", None, old),
+                Ok(vec![cny("10.00", Succeeded)]),
+                Verdict::Match,
+            ),
+            (
+                "not found",
+                plain.clone(),
+                Err(CliError::Sdk(Error::NotFound {
+                    provider: Provider::Cpos,
+                    code: "x".into(),
+                    message: "x".into(),
+                })),
+                Verdict::Missing,
+            ),
+            (
+                "an empty answer",
+                plain.clone(),
+                Ok(vec![]),
+                Verdict::Missing,
+            ),
+            (
+                "two refunds summing to it",
+                plain.clone(),
+                Ok(vec![cny("4.00", Succeeded), cny("6.00", Succeeded)]),
+                Verdict::Match,
+            ),
+            (
+                "two refunds not summing to it",
+                plain.clone(),
+                Ok(vec![cny("4.00", Succeeded), cny("5.00", Succeeded)]),
+                Verdict::Multiple,
+            ),
+            (
+                "two currencies",
+                plain.clone(),
+                Ok(vec![
+                    cny("4.00", Succeeded),
+                    refund("6.00", Currency::Hkd, Succeeded),
+                ]),
+                Verdict::Multiple,
+            ),
+            (
+                "a bad signature",
+                plain.clone(),
+                Err(CliError::Sdk(Error::verify(Provider::Cpos, "bad"))),
+                Verdict::Untrusted,
+            ),
+            (
+                "another refund's answer",
+                plain.clone(),
+                Err(CliError::Sdk(Error::mismatch(
+                    Provider::Cpos,
+                    "refund_no",
+                    "A",
+                    "B",
+                ))),
+                Verdict::Untrusted,
+            ),
+            (
+                "a timeout",
+                plain.clone(),
+                Err(CliError::Sdk(Error::Transport {
+                    provider: Provider::Cpos,
+                    kind: refund_core::TransportErrorKind::Timeout,
+                    message: "t".into(),
+                    source: None,
+                })),
+                Verdict::Error,
+            ),
+            (
+                "an unusable ledger line",
+                plain.clone(),
+                Err(CliError::usage("bad amount")),
+                Verdict::Error,
+            ),
         ];
         for (name, b, outcome, expected) in cases {
             assert_eq!(verdict(&b, outcome), expected, "{name}");
@@ -253,10 +370,16 @@ mod tests {
     fn an_unverified_answer_cannot_confirm_the_books() {
         let mut r = cny("10.00", RefundStatus::Succeeded);
         r.signature = Verification::Unverified;
-        assert_eq!(verdict(&books("10.00", None, None), Ok(vec![r])), Verdict::Untrusted);
+        assert_eq!(
+            verdict(&books("10.00", None, None), Ok(vec![r])),
+            Verdict::Untrusted
+        );
         let mut r = cny("10.00", RefundStatus::Succeeded);
         r.signature = Verification::NotSigned;
-        assert_eq!(verdict(&books("10.00", None, None), Ok(vec![r])), Verdict::Match);
+        assert_eq!(
+            verdict(&books("10.00", None, None), Ok(vec![r])),
+            Verdict::Match
+        );
     }
 
     #[test]
@@ -267,7 +390,12 @@ mod tests {
         let one_second_more = books("1.00", None, Some("2026-11-24T11:59:59Z"));
         assert_eq!(verdict(&one_second_more, processing()), Verdict::Stuck);
         // A huge limit never overflows into "stuck".
-        let j = judge(&one_second_more, &processing(), now(), Duration::from_secs(u64::MAX));
+        let j = judge(
+            &one_second_more,
+            &processing(),
+            now(),
+            Duration::from_secs(u64::MAX),
+        );
         assert_eq!(j.verdict, Verdict::Match);
     }
 
@@ -283,7 +411,11 @@ mod tests {
         assert_eq!(j.provider_amount.unwrap().to_major_string(), "9.99");
         let j = judge(
             &books("10.00", None, None),
-            &Ok(vec![refund("10.00", Currency::Hkd, RefundStatus::Succeeded)]),
+            &Ok(vec![refund(
+                "10.00",
+                Currency::Hkd,
+                RefundStatus::Succeeded,
+            )]),
             now(),
             DAY,
         );

@@ -1,0 +1,245 @@
+//! Reading the ledger: `batch`'s reader (CSV or NDJSON, CRLF, BOM, quoted fields, physical line
+//! numbers), then each record's books parsed exactly: amounts through `Money` (sub-fen, overflow
+//! and garbage refused, naming the column and value), statuses by name, times with or without an
+//! offset (without: China time, like the providers).
+
+use std::path::Path;
+
+use refund_core::{Currency, Money, RefundLookup, RefundStatus};
+
+use super::RECONCILE_COLUMNS;
+use super::verdict::Expectation;
+use crate::batch::input::{self, Fields};
+use crate::batch::{Job, render};
+use crate::error::CliError;
+
+/// The columns the ledger must have; `status` and `requested_at` are optional.
+const REQUIRED: [&str; 4] = ["lookup", "id", "amount", "currency"];
+/// Every column the ledger's books are read from; the others are carried through.
+const KNOWN: [&str; 6] = [
+    "lookup",
+    "id",
+    "amount",
+    "currency",
+    "status",
+    "requested_at",
+];
+
+/// One usable ledger line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LedgerLine {
+    pub(crate) lookup: RefundLookup,
+    pub(crate) books: Expectation,
+}
+
+/// One ledger record: its extra columns (always carried through) and its books, or why the line
+/// is unusable.
+#[derive(Debug)]
+pub(crate) struct LedgerJob {
+    pub(crate) extra: Vec<(String, String)>,
+    pub(crate) line: Result<LedgerLine, String>,
+}
+
+impl Job for LedgerJob {
+    fn lookup(&self) -> Result<&RefundLookup, &str> {
+        match &self.line {
+            Ok(l) => Ok(&l.lookup),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// How the output is laid out: a CSV ledger's extra columns become output columns; an NDJSON
+/// ledger's (which may differ per line) go into one `extra` column holding a JSON object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Layout {
+    Csv { extra: Vec<String> },
+    Ndjson,
+}
+
+impl Layout {
+    pub(crate) fn of(path: &Path) -> Result<Layout, CliError> {
+        let names = input::csv_header_names(path)?;
+        Ok(match names {
+            Some(names) => Layout::Csv {
+                extra: names
+                    .into_iter()
+                    .filter(|n| !KNOWN.contains(&n.as_str()))
+                    .collect(),
+            },
+            None => Layout::Ndjson,
+        })
+    }
+
+    /// The CSV output header: `batch`'s columns, [`RECONCILE_COLUMNS`], then the extras.
+    pub(crate) fn csv_header(&self) -> Vec<String> {
+        let batch = render::csv_header();
+        let mut header: Vec<String> = batch.trim_end().split(',').map(str::to_owned).collect();
+        header.extend(RECONCILE_COLUMNS.iter().map(|c| (*c).to_owned()));
+        match self {
+            Layout::Csv { extra } => {
+                for name in extra {
+                    header.push(if header.contains(name) {
+                        format!("ledger_{name}")
+                    } else {
+                        name.clone()
+                    });
+                }
+            }
+            Layout::Ndjson => header.push("extra".to_owned()),
+        }
+        header
+    }
+}
+
+/// The ledger's records, lazily.
+pub(crate) fn read(
+    path: &Path,
+) -> Result<Box<dyn Iterator<Item = (u64, LedgerJob)> + Send>, CliError> {
+    let ndjson = matches!(Layout::of(path)?, Layout::Ndjson);
+    Ok(Box::new(input::read_rows(path, &REQUIRED)?.map(
+        move |(n, row)| {
+            let job = match row {
+                Ok(fields) => {
+                    let mut extra: Vec<(String, String)> = fields
+                        .iter()
+                        .filter(|(name, _)| !KNOWN.contains(name))
+                        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                        .collect();
+                    if ndjson && !extra.is_empty() {
+                        // One column for an NDJSON ledger's extras (they may differ per line).
+                        let object: serde_json::Map<String, serde_json::Value> = extra
+                            .drain(..)
+                            .map(|(k, v)| (k, serde_json::Value::from(v)))
+                            .collect();
+                        extra.push((
+                            "extra".to_owned(),
+                            serde_json::Value::Object(object).to_string(),
+                        ));
+                    }
+                    LedgerJob {
+                        extra,
+                        line: parse(&fields),
+                    }
+                }
+                Err(e) => LedgerJob {
+                    extra: Vec::new(),
+                    line: Err(e),
+                },
+            };
+            (n, job)
+        },
+    )))
+}
+
+/// A field's trimmed text; empty counts as absent.
+fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
+    fields.get(name).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The books of one record.
+pub(crate) fn parse(fields: &Fields) -> Result<LedgerLine, String> {
+    let lookup = input::lookup_of(fields)?;
+    let currency_text = field(fields, "currency").ok_or("`currency` is empty")?;
+    let currency: Currency = currency_text.to_ascii_uppercase().parse().map_err(|_| {
+        format!("`currency` {currency_text:?} is not a currency code (CNY, HKD, …)")
+    })?;
+    let amount_text = field(fields, "amount").ok_or("`amount` is empty")?;
+    let amount = Money::from_major_str(amount_text, currency)
+        .map_err(|e| format!("`amount` {amount_text:?}: {e}"))?;
+    let status = match field(fields, "status") {
+        None => None,
+        Some(text) => match RefundStatus::from_name(&text.to_ascii_lowercase()) {
+            RefundStatus::Unrecognized(_) => {
+                return Err(format!(
+                    "`status` {text:?} is not one of succeeded, processing, failed, cancelled, needs_attention"
+                ));
+            }
+            known => Some(known),
+        },
+    };
+    let requested_at = match field(fields, "requested_at") {
+        None => None,
+        Some(text) if text.contains('T') => Some(
+            refund_core::time::parse_rfc3339("requested_at", text).map_err(|e| e.to_string())?,
+        ),
+        Some(text) => Some(
+            refund_core::time::parse_china_local("requested_at", text)
+                .map_err(|e| e.to_string())?,
+        ),
+    };
+    Ok(LedgerLine {
+        lookup,
+        books: Expectation {
+            amount,
+            status,
+            requested_at,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn rows(text: &'static str) -> Vec<(u64, Result<LedgerLine, String>)> {
+        input::csv_rows(Cursor::new(text), Cursor::new(text), &REQUIRED)
+            .unwrap()
+            .map(|(n, row)| (n, row.and_then(|f| parse(&f))))
+            .collect()
+    }
+
+    #[test]
+    fn books_are_read_exactly() {
+        let lines = rows(
+            "lookup,id,amount,currency,status,requested_at,order_no\n\
+             refund_id,R1,10.50,cny,Succeeded,2026-11-20 08:00:00,O-1\n\
+             refund_id,R2,1,CNY,,2026-11-20T00:00:00Z,O-2\n",
+        );
+        let first = lines[0].1.as_ref().unwrap();
+        assert_eq!(first.books.amount.minor(), 1050);
+        assert_eq!(first.books.status, Some(RefundStatus::Succeeded));
+        // China time without an offset: 08:00 in Shanghai is midnight UTC.
+        assert_eq!(
+            first
+                .books
+                .requested_at
+                .map(|t| refund_core::time::format_utc(&t)),
+            Some("2026-11-20T00:00:00Z".to_owned())
+        );
+        let second = lines[1].1.as_ref().unwrap();
+        assert_eq!(second.books.amount.minor(), 100);
+        assert_eq!(second.books.status, None);
+        assert_eq!(first.books.requested_at, second.books.requested_at);
+    }
+
+    #[test]
+    fn bad_books_name_the_column_and_value() {
+        let lines = rows(
+            "lookup,id,amount,currency,status\n\
+             refund_id,R1,1.001,CNY,\n\
+             refund_id,R2,ten,CNY,\n\
+             refund_id,R3,99999999999999999999,CNY,\n\
+             refund_id,R4,1.00,XYZ,\n\
+             refund_id,R5,1.00,CNY,paid\n\
+             bogus,R6,1.00,CNY,\n",
+        );
+        let errors: Vec<String> = lines.into_iter().map(|(_, r)| r.unwrap_err()).collect();
+        assert!(errors[0].contains("`amount` \"1.001\""), "{}", errors[0]);
+        assert!(errors[1].contains("`amount` \"ten\""), "{}", errors[1]);
+        assert!(errors[2].contains("`amount`"), "{}", errors[2]);
+        assert!(errors[3].contains("`currency` \"XYZ\""), "{}", errors[3]);
+        assert!(errors[4].contains("`status` \"paid\""), "{}", errors[4]);
+        assert!(errors[5].contains("unknown lookup"), "{}", errors[5]);
+    }
+
+    #[test]
+    fn the_header_must_name_the_books() {
+        let text = "lookup,id,amount\nrefund_id,R1,1\n";
+        let err = input::csv_rows(Cursor::new(text), Cursor::new(text), &REQUIRED)
+            .err()
+            .unwrap();
+        assert!(err.contains("`currency` is missing"), "{err}");
+    }
+}

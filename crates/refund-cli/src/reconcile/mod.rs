@@ -1,0 +1,233 @@
+//! `refund reconcile`: the merchant's ledger against the provider's answers, one verdict per
+//! ledger line, streamed like `batch` (the same engine: flat memory, resumable, a progress bar),
+//! with an optional self-contained HTML report.
+//!
+//! `ledger` reads the books, `verdict` decides (pure), `report` counts and draws; this module
+//! renders the output lines and runs it.
+
+mod ledger;
+pub(crate) mod report;
+pub(crate) mod verdict;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use clap::Args;
+use refund_core::http::HttpConfig;
+use serde_json::{Map, Value};
+
+use self::ledger::{Layout, LedgerJob};
+use self::report::Report;
+use self::verdict::{Judgement, Verdict, judge};
+use crate::batch::render::{self, Outcome};
+use crate::batch::{self, SinkArgs, Streaming};
+use crate::config::ProviderArg;
+use crate::error::{CliError, exit};
+use crate::output::Format;
+
+/// `refund reconcile` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ReconcileArgs {
+    /// openapi, edgeros or cpos.
+    #[arg(value_enum)]
+    provider: ProviderArg,
+    /// The books: CSV or NDJSON with `lookup,id,amount,currency` and optionally `status` and
+    /// `requested_at`; other columns are carried through to the output.
+    #[arg(long, value_name = "FILE")]
+    ledger: PathBuf,
+    #[command(flatten)]
+    sink: SinkArgs,
+    /// Also write a self-contained HTML report (totals, charts, the discrepancies).
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+    /// A refund still non-final this long after the ledger's `requested_at` is `stuck`
+    /// (1m to 365d; e.g. 72h, 3d).
+    #[arg(long, value_name = "D", default_value = "72h", value_parser = crate::args::stuck_after)]
+    stuck_after: Duration,
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: u16,
+    /// At most this many queries started per second (0.01 to 100000).
+    #[arg(long, value_name = "R", value_parser = crate::args::rps)]
+    rps: Option<f64>,
+}
+
+/// The fields `reconcile` adds to `batch`'s, in order (then `requested_at` and the ledger's own
+/// extra columns).
+pub(crate) const RECONCILE_COLUMNS: [&str; 6] = [
+    "verdict",
+    "expected_amount",
+    "expected_currency",
+    "expected_status",
+    "difference",
+    "requested_at",
+];
+
+/// Refuses a report path that would destroy something: the ledger, the output, or an existing
+/// non-empty file this run was not told to replace.
+fn check_report(args: &ReconcileArgs) -> Result<(), CliError> {
+    let Some(report) = &args.report else {
+        return Ok(());
+    };
+    let clashes = [Some(&args.ledger), args.sink.output.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|other| batch::same_file(report, other) || report == other);
+    if clashes {
+        return Err(CliError::usage(format!(
+            "--report {} is the ledger or the output: refusing to overwrite it",
+            report.display()
+        )));
+    }
+    let non_empty = std::fs::metadata(report).is_ok_and(|m| m.len() > 0);
+    if non_empty && !args.sink.resume && !args.sink.overwrite {
+        return Err(CliError::usage(format!(
+            "--report {} exists and is not empty: remove it, or use --overwrite or --resume (with --output) to replace it",
+            report.display()
+        )));
+    }
+    Ok(())
+}
+
+/// One ledger line's output rows (one per refund found, or one): `batch`'s fields, the verdict
+/// and the books' side, then the ledger's extra columns.
+fn json_rows(
+    line: u64,
+    job: &LedgerJob,
+    outcome: &Outcome,
+    judgement: &Judgement,
+    provider: refund_core::Provider,
+) -> Vec<Map<String, Value>> {
+    let lookup = job.line.as_ref().ok().map(|l| &l.lookup);
+    let books = job.line.as_ref().ok().map(|l| &l.books);
+    let text = |v: Option<String>| v.map_or(Value::Null, Value::from);
+    let mut rows = render::json_rows(line, lookup, outcome, provider);
+    for row in &mut rows {
+        row.insert("verdict".into(), judgement.verdict.as_str().into());
+        row.insert(
+            "expected_amount".into(),
+            text(books.map(|b| b.amount.to_major_string())),
+        );
+        row.insert(
+            "expected_currency".into(),
+            text(books.map(|b| b.amount.currency().code().to_owned())),
+        );
+        row.insert(
+            "expected_status".into(),
+            text(books.and_then(|b| b.status.as_ref().map(|s| s.as_str().to_owned()))),
+        );
+        row.insert(
+            "difference".into(),
+            text(judgement.difference.map(|d| d.to_major_string())),
+        );
+        row.insert(
+            "requested_at".into(),
+            text(books.and_then(|b| b.requested_at.as_ref().map(refund_core::time::format_utc))),
+        );
+        for (name, value) in &job.extra {
+            // A ledger column named like an output field is kept beside it, prefixed.
+            let key = if row.contains_key(name) {
+                format!("ledger_{name}")
+            } else {
+                name.clone()
+            };
+            row.insert(key, Value::from(value.as_str()));
+        }
+    }
+    rows
+}
+
+/// The same rows as CSV cells, in the header's order.
+fn csv_cells(row: &Map<String, Value>, header: &[String]) -> Vec<String> {
+    header
+        .iter()
+        .map(|name| match row.get(name) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        })
+        .collect()
+}
+
+/// Flattens `batch`'s nested `error` into its CSV columns.
+fn flatten_error(row: &mut Map<String, Value>) {
+    let error = row.remove("error").unwrap_or(Value::Null);
+    for k in ["kind", "message", "code"] {
+        let v = error.get(k).cloned().unwrap_or(Value::Null);
+        row.insert(format!("error_{k}"), v);
+    }
+}
+
+pub(crate) async fn run(
+    config_path: Option<&Path>,
+    http: HttpConfig,
+    format: Option<Format>,
+    args: ReconcileArgs,
+) -> Result<u8, CliError> {
+    batch::check_output(&args.ledger, &args.sink)?;
+    check_report(&args)?;
+    let client = crate::open::open_client(config_path, args.provider, http)?;
+    let provider = client.provider();
+    let csv = format == Some(Format::Csv);
+    let layout = Layout::of(&args.ledger)?;
+    let header = layout.csv_header();
+    let header_text = format!("{}\n", header.join(","));
+    let jobs = ledger::read(&args.ledger)?;
+    let done = batch::resume::done_lines_of(&args.sink, csv, &header_text)?;
+    // The report covers the whole output: lines an earlier run answered are read back first.
+    let mut report = Report::new(Utc::now());
+    if let (Some(output), true) = (&args.sink.output, args.sink.resume) {
+        report.add_output_file(output, csv)?;
+    }
+    let mut sink = batch::open_sink(&args.sink, csv.then_some(header_text.as_str()))?;
+    let progress = batch::progress_bar(&args.ledger);
+    let started = Instant::now();
+    let now = Utc::now();
+    let stuck_after = args.stuck_after;
+    let how = Streaming {
+        concurrency: args.concurrency,
+        rps: args.rps,
+        done,
+        progress: progress.clone(),
+    };
+    let skipped = batch::stream(client, jobs, how, |line, job, outcome| {
+        let judgement = match &job.line {
+            Ok(l) => judge(&l.books, &outcome, now, stuck_after),
+            Err(_) => Judgement {
+                verdict: Verdict::Error,
+                provider_amount: None,
+                difference: None,
+            },
+        };
+        let mut text = String::new();
+        for mut row in json_rows(line, &job, &outcome, &judgement, provider) {
+            if csv {
+                let error = row.get("error").cloned();
+                flatten_error(&mut row);
+                render::push_csv(&mut text, &csv_cells(&row, &header));
+                row.insert("error".into(), error.unwrap_or(Value::Null));
+                report.add_row(&row);
+            } else {
+                report.add_row(&row);
+                render::push_json(&mut text, row);
+            }
+        }
+        batch::write_flushed(&mut sink, &text)?;
+        if judgement.verdict != Verdict::Match {
+            progress.set_message(report.discrepancies().to_string());
+        }
+        Ok(())
+    })
+    .await?;
+    eprint!("{}", report.summary_text(skipped, started.elapsed()));
+    if let Some(path) = &args.report {
+        report.write_html(path)?;
+        eprintln!("reconcile: report written to {}", path.display());
+    }
+    Ok(if report.all_match() {
+        exit::OK
+    } else {
+        exit::OTHER
+    })
+}

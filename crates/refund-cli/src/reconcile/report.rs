@@ -1,0 +1,491 @@
+//! Counting a reconciliation and drawing it: totals per verdict and currency (exact, in minor
+//! units), the age of refunds still in flight, and the discrepancies sorted by amount — built
+//! incrementally from the output rows (the live ones, and an earlier run's read back on
+//! `--resume`), so memory stays flat: only the largest [`MAX_ROWS`] discrepancies are kept.
+//!
+//! The HTML is one self-contained file (inline CSS and SVG, no script, no font, no network), so
+//! it works from an e-mail attachment. Every text in it is escaped: provider strings are
+//! untrusted.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use refund_core::{Currency, Money};
+use serde_json::{Map, Value};
+
+use super::verdict::Verdict;
+use crate::error::CliError;
+
+/// The most discrepancies the report's table lists (the largest by amount); the totals count
+/// them all.
+pub(crate) const MAX_ROWS: usize = 1000;
+
+/// Age buckets of refunds still in flight: upper bounds in hours, then "older".
+const AGE_BUCKETS: [(&str, i64); 6] = [
+    ("< 1 h", 1),
+    ("1–24 h", 24),
+    ("1–3 d", 72),
+    ("3–7 d", 168),
+    ("7–30 d", 720),
+    ("> 30 d", i64::MAX),
+];
+
+/// Money per verdict and currency: minor units summed in i128 (no overflow, no float).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Totals {
+    pub(crate) lines: u64,
+    pub(crate) expected: i128,
+    pub(crate) provider: i128,
+    pub(crate) difference: i128,
+}
+
+/// One discrepancy, as the table shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Discrepancy {
+    /// Sort key: the books' amount in minor units (absolute), then the line (stable).
+    amount: i128,
+    line: Reverse<u64>,
+    verdict: &'static str,
+    lookup: String,
+    id: String,
+    expected: String,
+    provider_amount: String,
+    difference: String,
+    status: String,
+    provider_status: String,
+    message: String,
+}
+
+/// What a reconciliation found so far.
+#[derive(Debug)]
+pub(crate) struct Report {
+    now: DateTime<Utc>,
+    last_line: Option<u64>,
+    pub(crate) lines: u64,
+    pub(crate) verdicts: BTreeMap<Verdict, u64>,
+    pub(crate) money: BTreeMap<(Verdict, String), Totals>,
+    /// Lines still in flight by age bucket; the last slot is "age unknown".
+    pub(crate) ages: [u64; AGE_BUCKETS.len() + 1],
+    /// The largest discrepancies (a min-heap on amount, capped at [`MAX_ROWS`]).
+    table: BinaryHeap<Reverse<Discrepancy>>,
+    pending: Option<Discrepancy>,
+}
+
+fn text(row: &Map<String, Value>, key: &str) -> String {
+    match row.get(key) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Minor units of a major-unit amount text in a currency code (exact; `None` when absent).
+fn minor(amount: &str, currency: &str) -> Option<i128> {
+    let currency: Currency = currency.parse().ok()?;
+    Money::from_major_str(amount, currency)
+        .ok()
+        .map(|m| i128::from(m.minor()))
+}
+
+impl Report {
+    pub(crate) fn new(now: DateTime<Utc>) -> Self {
+        Report {
+            now,
+            last_line: None,
+            lines: 0,
+            verdicts: BTreeMap::new(),
+            money: BTreeMap::new(),
+            ages: [0; AGE_BUCKETS.len() + 1],
+            table: BinaryHeap::new(),
+            pending: None,
+        }
+    }
+
+    /// Counts one output row. Rows of one ledger line come together (one per refund found):
+    /// the line is counted once, the provider's amounts of all its rows are summed.
+    pub(crate) fn add_row(&mut self, row: &Map<String, Value>) {
+        let line = match row.get("line") {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .unwrap_or(0);
+        let Some(verdict) = Verdict::from_name(&text(row, "verdict")) else {
+            return;
+        };
+        let currency = text(row, "expected_currency");
+        let provider_minor = minor(&text(row, "amount"), &text(row, "currency"));
+        if self.last_line != Some(line) {
+            self.finish_line();
+            self.last_line = Some(line);
+            self.lines += 1;
+            *self.verdicts.entry(verdict).or_default() += 1;
+            let expected = minor(&text(row, "expected_amount"), &currency);
+            let totals = self.money.entry((verdict, currency.clone())).or_default();
+            totals.lines += 1;
+            totals.expected += expected.unwrap_or(0);
+            totals.difference += minor(&text(row, "difference"), &currency).unwrap_or(0);
+            self.count_age(row);
+            if verdict != Verdict::Match {
+                let error_message = row
+                    .get("error")
+                    .and_then(|e| e.get("message"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| text(row, "error_message"));
+                let failure = text(row, "failure_message");
+                self.pending = Some(Discrepancy {
+                    amount: expected.unwrap_or(0).abs(),
+                    line: Reverse(line),
+                    verdict: verdict.as_str(),
+                    lookup: text(row, "lookup"),
+                    id: text(row, "id"),
+                    expected: format!("{} {currency}", text(row, "expected_amount")),
+                    provider_amount: String::new(),
+                    difference: text(row, "difference"),
+                    status: text(row, "status"),
+                    provider_status: text(row, "provider_status"),
+                    message: if failure.is_empty() {
+                        error_message
+                    } else {
+                        failure
+                    },
+                });
+            }
+        }
+        if let Some(p) = provider_minor {
+            if let Some(totals) = self.money.get_mut(&(verdict, currency)) {
+                totals.provider += p;
+            }
+        }
+        if let Some(d) = &mut self.pending {
+            let amount = text(row, "amount");
+            if !amount.is_empty() {
+                let sep = if d.provider_amount.is_empty() {
+                    ""
+                } else {
+                    " + "
+                };
+                d.provider_amount = format!(
+                    "{}{sep}{amount} {}",
+                    d.provider_amount,
+                    text(row, "currency")
+                );
+            }
+        }
+    }
+
+    /// Files the pending discrepancy into the capped table.
+    fn finish_line(&mut self) {
+        if let Some(d) = self.pending.take() {
+            self.table.push(Reverse(d));
+            if self.table.len() > MAX_ROWS {
+                self.table.pop();
+            }
+        }
+    }
+
+    fn count_age(&mut self, row: &Map<String, Value>) {
+        let status = text(row, "status");
+        let in_flight = matches!(status.as_str(), "processing" | "unrecognized");
+        if !in_flight {
+            return;
+        }
+        let since = [text(row, "requested_at"), text(row, "created_at")]
+            .into_iter()
+            .find_map(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let slot = match since {
+            Some(t) => {
+                let hours = (self.now - t).num_hours();
+                AGE_BUCKETS
+                    .iter()
+                    .position(|(_, max)| hours < *max)
+                    .unwrap_or(AGE_BUCKETS.len() - 1)
+            }
+            None => AGE_BUCKETS.len(),
+        };
+        if let Some(n) = self.ages.get_mut(slot) {
+            *n += 1;
+        }
+    }
+
+    /// Reads an earlier run's output back (for `--resume`), streamed.
+    pub(crate) fn add_output_file(&mut self, path: &Path, csv: bool) -> Result<(), CliError> {
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(CliError::io(format!("cannot read {}: {e}", path.display()))),
+        };
+        let unreadable = |e: String| CliError::io(format!("cannot read {}: {e}", path.display()));
+        if csv {
+            let mut reader = csv::Reader::from_reader(file);
+            let names: Vec<String> = reader
+                .headers()
+                .map_err(|e| unreadable(e.to_string()))?
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            for record in reader.records() {
+                let record = record.map_err(|e| unreadable(e.to_string()))?;
+                let row: Map<String, Value> = names
+                    .iter()
+                    .zip(record.iter())
+                    .map(|(k, v)| (k.clone(), Value::from(v)))
+                    .collect();
+                self.add_row(&row);
+            }
+        } else {
+            for line in BufReader::new(file).lines() {
+                let line = line.map_err(|e| unreadable(e.to_string()))?;
+                if let Ok(Value::Object(row)) = serde_json::from_str(&line) {
+                    self.add_row(&row);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ledger lines that are not `match`.
+    pub(crate) fn discrepancies(&self) -> u64 {
+        self.lines - self.verdicts.get(&Verdict::Match).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn all_match(&self) -> bool {
+        self.discrepancies() == 0
+    }
+
+    /// The stderr summary: lines per verdict.
+    pub(crate) fn summary_text(&self, skipped: u64, elapsed: Duration) -> String {
+        let mut out = format!(
+            "reconcile: {} ledger lines in {:.1}s ({skipped} answered by an earlier run): ",
+            self.lines,
+            elapsed.as_secs_f64()
+        );
+        let parts: Vec<String> = Verdict::ALL
+            .iter()
+            .filter_map(|v| self.verdicts.get(v).map(|n| format!("{n} {}", v.as_str())))
+            .collect();
+        out.push_str(&parts.join(", "));
+        out.push('\n');
+        out
+    }
+
+    /// The discrepancies, largest amount first.
+    fn rows(&self) -> Vec<&Discrepancy> {
+        let mut rows: Vec<&Discrepancy> = self
+            .table
+            .iter()
+            .map(|Reverse(d)| d)
+            .chain(self.pending.as_ref())
+            .collect();
+        rows.sort_by(|a, b| b.cmp(a));
+        rows.truncate(MAX_ROWS);
+        rows
+    }
+
+    /// Writes the HTML report (a new file, or one this run may replace: checked before).
+    pub(crate) fn write_html(&self, path: &Path) -> Result<(), CliError> {
+        std::fs::write(path, self.html())
+            .map_err(|e| CliError::io(format!("cannot write report {}: {e}", path.display())))
+    }
+
+    /// The report as one self-contained HTML document.
+    pub(crate) fn html(&self) -> String {
+        let mut h = String::with_capacity(64 * 1024);
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>Refund reconciliation</title><style>{CSS}</style></head><body>\n\
+             <h1>Refund reconciliation</h1>\n<p>Generated {} UTC. <span id=\"lines\">{}</span> \
+             ledger lines, <span id=\"discrepancies\">{}</span> not <code>match</code>.</p>\n",
+            self.now.format("%Y-%m-%d %H:%M:%S"),
+            self.lines,
+            self.discrepancies()
+        );
+        h.push_str("<h2>Totals per verdict and currency</h2>\n<table id=\"totals\"><tr><th>verdict</th><th>currency</th><th>lines</th><th>books</th><th>provider</th><th>difference</th></tr>\n");
+        for ((verdict, currency), t) in &self.money {
+            let money = |minor: i128| show_minor(minor, currency);
+            let _ = writeln!(
+                h,
+                "<tr data-verdict=\"{v}\"><td>{v}</td><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                t.lines,
+                money(t.expected),
+                money(t.provider),
+                money(t.difference),
+                v = verdict.as_str(),
+                c = escape(currency),
+            );
+        }
+        h.push_str("</table>\n<h2>Lines per verdict</h2>\n");
+        let bars: Vec<(&str, u64)> = Verdict::ALL
+            .iter()
+            .map(|v| (v.as_str(), self.verdicts.get(v).copied().unwrap_or(0)))
+            .collect();
+        h.push_str(&bar_chart("verdicts", &bars));
+        h.push_str("<h2>Age of refunds still in flight</h2>\n");
+        let ages: Vec<(&str, u64)> = AGE_BUCKETS
+            .iter()
+            .map(|(label, _)| *label)
+            .chain(["unknown"])
+            .zip(self.ages)
+            .collect();
+        h.push_str(&bar_chart("ages", &ages));
+        let rows = self.rows();
+        let _ = writeln!(
+            h,
+            "<h2>Discrepancies, largest amount first</h2>\n<table id=\"discrepancies\"><tr><th>line</th><th>verdict</th><th>lookup</th><th>id</th><th>books</th><th>provider</th><th>difference</th><th>status</th><th>provider status</th><th>message</th></tr>"
+        );
+        for d in &rows {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                d.line.0,
+                d.verdict,
+                escape(&d.lookup),
+                escape(&d.id),
+                escape(&d.expected),
+                escape(&d.provider_amount),
+                escape(&d.difference),
+                escape(&d.status),
+                escape(&d.provider_status),
+                escape(&d.message),
+            );
+        }
+        h.push_str("</table>\n");
+        let listed = rows.len() as u64;
+        if self.discrepancies() > listed {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">The {listed} largest of {} discrepancies are listed; the output file has them all.</p>",
+                self.discrepancies()
+            );
+        }
+        h.push_str("</body></html>\n");
+        h
+    }
+}
+
+/// Minor units shown in major units for a currency code (exact).
+fn show_minor(minor: i128, currency: &str) -> String {
+    let exponent = currency.parse::<Currency>().map_or(2, Currency::exponent);
+    crate::batch::summary::format_minor(minor, exponent)
+}
+
+/// A horizontal bar chart as inline SVG: one labelled bar per entry, the count at its end.
+fn bar_chart(id: &str, bars: &[(&str, u64)]) -> String {
+    const ROW: u64 = 22;
+    const LABEL: u64 = 130;
+    const WIDTH: u64 = 420;
+    let max = bars.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let height = ROW * bars.len() as u64 + 4;
+    let mut s = format!(
+        "<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\">\n",
+        LABEL + WIDTH + 60
+    );
+    for (i, (label, n)) in bars.iter().enumerate() {
+        let y = ROW * i as u64 + 2;
+        let w = WIDTH * n / max;
+        let _ = writeln!(
+            s,
+            "<g data-label=\"{l}\" data-count=\"{n}\"><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{l}</text><rect x=\"{LABEL}\" y=\"{y}\" width=\"{w}\" height=\"{}\"/><text x=\"{}\" y=\"{}\">{n}</text></g>",
+            LABEL - 6,
+            y + 14,
+            ROW - 6,
+            LABEL + w + 6,
+            y + 14,
+            l = escape(label),
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// HTML text escaping: the five characters that can end a text or an attribute. Hand-written
+/// because it is five lines and every call site is ours; provider strings only ever reach the
+/// document through it.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}svg text{font:12px sans-serif}\
+svg rect{fill:#4a78b5}.note{color:#a33}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn counts_each_ledger_line_once_and_sums_exactly() {
+        let mut r = Report::new(now());
+        r.add_row(&row(json!({"line": 2, "verdict": "match", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "4.00", "currency": "CNY", "difference": "0.00", "status": "succeeded"})));
+        r.add_row(&row(json!({"line": 2, "verdict": "match", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "6.00", "currency": "CNY", "difference": "0.00", "status": "succeeded"})));
+        r.add_row(&row(json!({"line": 3, "verdict": "amount_mismatch", "expected_amount": "0.10", "expected_currency": "CNY", "amount": "0.20", "currency": "CNY", "difference": "0.10", "status": "processing", "requested_at": "2026-11-21T12:00:00Z"})));
+        assert_eq!(r.lines, 2);
+        assert_eq!(r.discrepancies(), 1);
+        let m = r.money[&(Verdict::Match, "CNY".to_owned())];
+        assert_eq!((m.lines, m.expected, m.provider), (1, 1000, 1000));
+        let a = r.money[&(Verdict::AmountMismatch, "CNY".to_owned())];
+        assert_eq!((a.expected, a.provider, a.difference), (10, 20, 10));
+        // Six days in flight: the 3–7 d bucket.
+        assert_eq!(r.ages[3], 1);
+        assert!(r.html().contains("<td>amount_mismatch</td>"));
+    }
+
+    #[test]
+    fn provider_text_is_escaped() {
+        let mut r = Report::new(now());
+        r.add_row(&row(json!({"line": 2, "verdict": "error", "expected_amount": "1.00", "expected_currency": "CNY", "lookup": "refund_id", "id": "<script>alert(1)</script>", "error": {"message": "a \"quoted\" & <b>bold</b> 'x'"}})));
+        let html = r.html();
+        assert!(!html.contains("<script>alert"));
+        assert!(!html.contains("<b>bold"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("a &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt; &#39;x&#39;"));
+        assert!(
+            !html.contains("<script") && !html.contains("http://")
+                || html.contains("xmlns=\"http://www.w3.org/2000/svg\"")
+        );
+    }
+
+    #[test]
+    fn the_table_keeps_only_the_largest() {
+        let mut r = Report::new(now());
+        for line in 0..(MAX_ROWS as u64 + 50) {
+            r.add_row(&row(json!({"line": line, "verdict": "missing", "expected_amount": format!("{line}.00"), "expected_currency": "CNY"})));
+        }
+        let rows = r.rows();
+        assert_eq!(rows.len(), MAX_ROWS);
+        assert_eq!(rows[0].line.0, MAX_ROWS as u64 + 49);
+        assert!(rows.windows(2).all(|w| w[0].amount >= w[1].amount));
+        assert!(r.html().contains("largest of 1050 discrepancies"));
+    }
+}
