@@ -4,7 +4,7 @@
 //!
 //! For each provider: the SDK (sign, send, verify, parse, map) with N queries, 64 in flight,
 //! beside a baseline that sends the same pre-signed requests through a bare reqwest client and
-//! does no parsing: the upper bound. With `--rss`, the peak RSS of `refund batch` over 10,000 and
+//! does no parsing: the upper bound. With `--rss`, the peak RSS of `refund batch` and `refund reconcile` over 10,000 and
 //! 1,000,000 lookups. `e2e serve` is the sandbox process it starts.
 #![allow(
     clippy::unwrap_used,
@@ -104,11 +104,13 @@ async fn main() {
         );
     }
     if let Some(refund) = arg("--rss") {
-        println!("\n| `refund batch cpos` lookups | peak RSS (KiB) | wall time |");
-        println!("|---|---|---|");
-        for n in [10_000_usize, 1_000_000] {
-            let (rss, took) = batch_rss(Path::new(&refund), &dir, n);
-            println!("| {n} | {rss} | {:.1}s |", took.as_secs_f64());
+        for command in ["batch", "reconcile"] {
+            println!("\n| `refund {command} cpos` lines | peak RSS (KiB) | wall time |");
+            println!("|---|---|---|");
+            for n in [10_000_usize, 1_000_000] {
+                let (rss, took) = streaming_rss(Path::new(&refund), command, &dir, n);
+                println!("| {n} | {rss} | {:.1}s |", took.as_secs_f64());
+            }
         }
     }
     let _ = server.kill().await;
@@ -305,30 +307,57 @@ async fn run_transport(provider: Provider, requests: &[PreparedRequest], in_flig
     .await
 }
 
-/// Peak RSS of `refund batch cpos` over `n` synthetic lookups (polling /proc VmHWM).
-fn batch_rss(refund: &Path, dir: &Path, n: usize) -> (u64, Duration) {
+/// Peak RSS of `refund batch cpos` (or `reconcile`, with its HTML report) over `n` synthetic
+/// lines (polling /proc VmHWM).
+fn streaming_rss(refund: &Path, command: &str, dir: &Path, n: usize) -> (u64, Duration) {
     let input = dir.join(format!("ids-{n}.csv"));
     let mut f = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
-    writeln!(f, "lookup,id").unwrap();
-    for i in 0..n {
-        writeln!(f, "refund_id,auto-{i}").unwrap();
+    if command == "batch" {
+        writeln!(f, "lookup,id").unwrap();
+        for i in 0..n {
+            writeln!(f, "refund_id,auto-{i}").unwrap();
+        }
+    } else {
+        // A ledger with a carried-through column; most lines disagree with the synthetic
+        // refunds, so the report's capped table is exercised too.
+        writeln!(f, "lookup,id,amount,currency,status,order_no").unwrap();
+        for i in 0..n {
+            writeln!(
+                f,
+                "refund_id,auto-{i},{}.{:02},CNY,succeeded,O-{i}",
+                i % 500,
+                i % 100
+            )
+            .unwrap();
+        }
     }
     drop(f);
     let output = dir.join(format!("out-{n}.ndjson"));
+    let report = dir.join(format!("report-{n}.html"));
+    let _ = std::fs::remove_file(&report);
     let started = Instant::now();
     let mut child = std::process::Command::new(refund)
         .args([
             "--config",
             &dir.join("refund.toml").display().to_string(),
-            "batch",
+            command,
             "cpos",
-            "--input",
+            if command == "batch" {
+                "--input"
+            } else {
+                "--ledger"
+            },
             &input.display().to_string(),
             "--output",
             &output.display().to_string(),
             "--concurrency",
             "64",
         ])
+        .args(if command == "batch" {
+            Vec::new()
+        } else {
+            vec!["--report".to_owned(), report.display().to_string()]
+        })
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -354,6 +383,7 @@ fn batch_rss(refund: &Path, dir: &Path, n: usize) -> (u64, Duration) {
     assert_eq!(lines, n, "every lookup answered");
     let _ = std::fs::remove_file(&input);
     let _ = std::fs::remove_file(&output);
+    let _ = std::fs::remove_file(&report);
     (peak, took)
 }
 

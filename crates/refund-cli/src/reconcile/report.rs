@@ -119,7 +119,6 @@ impl Report {
             return;
         };
         let currency = text(row, "expected_currency");
-        let provider_minor = minor(&text(row, "amount"), &text(row, "currency"));
         if self.last_line != Some(line) {
             self.finish_line();
             self.last_line = Some(line);
@@ -129,7 +128,13 @@ impl Report {
             let totals = self.money.entry((verdict, currency.clone())).or_default();
             totals.lines += 1;
             totals.expected += expected.unwrap_or(0);
-            totals.difference += minor(&text(row, "difference"), &currency).unwrap_or(0);
+            // The provider's side as the verdict counted it (books + difference): failed
+            // attempts beside a good one, or another currency, are not added in.
+            let difference = minor(&text(row, "difference"), &currency);
+            totals.difference += difference.unwrap_or(0);
+            if let (Some(e), Some(d)) = (expected, difference) {
+                totals.provider += e + d;
+            }
             self.count_age(row);
             if verdict != Verdict::Match {
                 let error_message = row
@@ -156,11 +161,6 @@ impl Report {
                         failure
                     },
                 });
-            }
-        }
-        if let Some(p) = provider_minor {
-            if let Some(totals) = self.money.get_mut(&(verdict, currency)) {
-                totals.provider += p;
             }
         }
         if let Some(d) = &mut self.pending {
@@ -308,7 +308,7 @@ impl Report {
             self.lines,
             self.discrepancies()
         );
-        h.push_str("<h2>Totals per verdict and currency</h2>\n<table id=\"totals\"><tr><th>verdict</th><th>currency</th><th>lines</th><th>books</th><th>provider</th><th>difference</th></tr>\n");
+        h.push_str("<h2>Totals per verdict and currency</h2>\n<table id=\"totals\"><tr><th>verdict</th><th>currency</th><th>lines</th><th>books</th><th>provider (as counted)</th><th>difference</th></tr>\n");
         for ((verdict, currency), t) in &self.money {
             let money = |minor: i128| show_minor(minor, currency);
             let _ = writeln!(

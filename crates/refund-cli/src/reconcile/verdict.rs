@@ -83,10 +83,16 @@ fn agrees(books: &RefundStatus, provider: &RefundStatus) -> bool {
 }
 
 /// The sum of the refunds' amounts, if they share one currency (and it does not overflow).
-fn total(refunds: &[Refund]) -> Option<Money> {
-    let (first, rest) = refunds.split_first()?;
-    rest.iter()
-        .try_fold(first.amount, |sum, r| sum.checked_add(r.amount))
+fn total(refunds: &[&Refund], currency: refund_core::Currency) -> Option<Money> {
+    refunds
+        .iter()
+        .try_fold(Money::zero(currency), |sum, r| sum.checked_add(r.amount))
+        .or_else(|| {
+            // Not the books' currency: the refunds' own, if they share one.
+            let (first, rest) = refunds.split_first()?;
+            rest.iter()
+                .try_fold(first.amount, |sum, r| sum.checked_add(r.amount))
+        })
 }
 
 fn difference(provider: Money, books: Money) -> Option<Money> {
@@ -127,7 +133,19 @@ pub(crate) fn judge(
     {
         return only(Verdict::Untrusted);
     }
-    let provider_amount = total(refunds);
+    // Several refunds for one line: the money that moved or is moving counts; a failed or
+    // cancelled attempt beside a good one refunded nothing.
+    let several = refunds.len() > 1;
+    let counted: Vec<&Refund> = if several {
+        refunds
+            .iter()
+            .filter(|r| !matches!(r.status, RefundStatus::Failed | RefundStatus::Cancelled))
+            .collect()
+    } else {
+        refunds.iter().collect()
+    };
+    let refunds = counted.as_slice();
+    let provider_amount = total(refunds, books.amount.currency());
     let judged = |verdict| Judgement {
         verdict,
         provider_amount,
@@ -138,14 +156,14 @@ pub(crate) fn judge(
         return judged(Verdict::Multiple);
     };
     if sum.currency() != books.amount.currency() {
-        return judged(if refunds.len() > 1 {
+        return judged(if several {
             Verdict::Multiple
         } else {
             Verdict::CurrencyMismatch
         });
     }
     if sum.minor() != books.amount.minor() {
-        return judged(if refunds.len() > 1 {
+        return judged(if several {
             Verdict::Multiple
         } else {
             Verdict::AmountMismatch

@@ -1,0 +1,437 @@
+//! `refund reconcile` end to end: the real binary against the sandbox, a ledger that yields every
+//! verdict, the output in both formats, `--resume`, and the HTML report parsed back.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{Env, code, ndjson, stderr, stdout};
+use refund_core::Provider;
+use refund_sandbox::{Fault, FaultRule, Scenario};
+use serde_json::Value;
+
+/// The ledger: one line per verdict (and one carrying hostile text), the expected verdicts by
+/// line number.
+const LEDGER: &str = "lookup,id,amount,currency,status,requested_at,order_no,note\n\
+refund_id,1818566685947465728,100.00,CNY,succeeded,,O-1,\"a, \"\"quoted\"\" note\"\n\
+refund_id,1818563941756964864,99.99,CNY,,,O-2,\n\
+refund_id,1818566685947465728,100.00,HKD,,,O-3,\n\
+refund_id,OA-CANCEL-1,5.00,CNY,succeeded,,O-4,\n\
+refund_id,OA-PENDING-1,12.34,CNY,processing,2024-08-01 10:00:00,O-5,\n\
+refund_id,NOPE-1,1.00,CNY,,,O-6,\n\
+original_transaction_id,CU51856318914782320,150.00,CNY,,,O-7,\n\
+refund_id,OA-REVIEW-1,1.00,CNY,,,O-8,\n\
+refund_id,auto-broken-1,1.00,CNY,,,O-9,\n\
+original_transaction_id,CU51856318914782320,100.00,CNY,,,O-10,\n\
+refund_id,OA-HOSTILE-1,7.00,CNY,succeeded,,O-11,<script>alert(1)</script>\n\
+refund_id,OA-X,1.001,CNY,,,O-12,\n";
+
+fn expected() -> BTreeMap<u64, &'static str> {
+    BTreeMap::from([
+        (2, "match"),
+        (3, "amount_mismatch"),
+        (4, "currency_mismatch"),
+        (5, "status_mismatch"),
+        (6, "stuck"),
+        (7, "missing"),
+        (8, "multiple"),
+        (9, "untrusted"),
+        (10, "error"),
+        // A failed attempt beside the good one: the 100.00 that moved matches the books.
+        (11, "match"),
+        (12, "status_mismatch"),
+        // 1.001 has sub-fen precision: an unusable ledger line.
+        (13, "error"),
+    ])
+}
+
+async fn sandbox(name: &str) -> Env {
+    let env = common::env(name).await;
+    // A refund whose provider text is hostile markup, failed while the books say succeeded.
+    let hostile = Scenario::from_toml(
+        "[[refunds]]\nprovider = \"openapi\"\nrefund_id = \"OA-HOSTILE-1\"\namount = \"7.00\"\nstatus = \"failed\"\nfailure_code = \"<b>E1</b>\"\nfailure_message = \"<img src=x onerror=alert(1)> & \\\"more\\\"\"\n",
+    )
+    .unwrap();
+    env.sandbox
+        .upsert_refund(hostile.refunds.into_iter().next().unwrap())
+        .unwrap();
+    // A genuine answer about another refund (untrusted), and a provider error page (error).
+    env.sandbox.add_fault(FaultRule::refund_id(
+        "OA-REVIEW-1",
+        Fault::AnswerFor {
+            refund_id: "OA-CANCEL-1".into(),
+        },
+    ));
+    env.sandbox
+        .add_fault(FaultRule::refund_id("auto-broken-1", Fault::Http500Html));
+    let _ = Provider::OpenApi;
+    env
+}
+
+fn write(env: &Env, name: &str, text: &str) -> String {
+    let path = env.dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// Verdicts per ledger line, checking that every row of one line carries the same one.
+fn verdicts(rows: &[Value]) -> BTreeMap<u64, String> {
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let line = row["line"].as_u64().unwrap();
+        let verdict = row["verdict"].as_str().unwrap().to_owned();
+        if let Some(seen) = out.insert(line, verdict.clone()) {
+            assert_eq!(seen, verdict, "line {line}: one verdict per ledger line");
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_verdict_end_to_end_with_the_report() {
+    let env = sandbox("reconcile-all").await;
+    let ledger = write(&env, "ledger.csv", LEDGER);
+    let output = env.dir.join("out.ndjson").display().to_string();
+    let report = env.dir.join("report.html").display().to_string();
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &ledger,
+            "--output",
+            &output,
+            "--report",
+            &report,
+            "--retries",
+            "0",
+        ])
+        .await;
+    assert_eq!(code(&o), 1, "a discrepancy exits 1: {}", stderr(&o));
+    let rows: Vec<Value> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got = verdicts(&rows);
+    let want: BTreeMap<u64, String> = expected()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect();
+    assert_eq!(got, want);
+    for verdict in [
+        "match",
+        "amount_mismatch",
+        "currency_mismatch",
+        "status_mismatch",
+        "stuck",
+        "missing",
+        "multiple",
+        "untrusted",
+        "error",
+    ] {
+        assert!(got.values().any(|v| v == verdict), "{verdict} is covered");
+    }
+    let line = |n: u64| rows.iter().find(|r| r["line"] == n).unwrap();
+    // The books' side, exact, and the difference provider − books.
+    assert_eq!(line(3)["expected_amount"], "99.99");
+    assert_eq!(line(3)["difference"], "0.01");
+    assert_eq!(line(8)["difference"], "-50.00");
+    assert!(
+        line(4)["difference"].is_null(),
+        "no difference across currencies"
+    );
+    assert_eq!(line(6)["requested_at"], "2024-08-01T02:00:00Z");
+    // Extra ledger columns are carried through untouched.
+    assert_eq!(line(2)["order_no"], "O-1");
+    assert_eq!(line(2)["note"], "a, \"quoted\" note");
+    assert_eq!(line(12)["note"], "<script>alert(1)</script>");
+    // Every batch field is there too.
+    for field in [
+        "provider",
+        "refund_id",
+        "status",
+        "provider_status",
+        "amount",
+        "signature",
+        "error",
+    ] {
+        assert!(line(2).get(field).is_some(), "{field}");
+    }
+    assert_eq!(line(13)["error"]["kind"], "invalid_input");
+
+    // The report, parsed back: its numbers are the output's.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "provider text is escaped"
+    );
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;more&quot;"));
+    assert!(
+        !html.contains("src=\"http") && !html.contains("<link"),
+        "self-contained"
+    );
+    let span = |id: &str| -> u64 {
+        let start = html.find(&format!("<span id=\"{id}\">")).unwrap() + id.len() + 12;
+        html[start..].split('<').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(span("lines"), want.len() as u64);
+    assert_eq!(
+        span("discrepancies"),
+        want.values().filter(|v| v.as_str() != "match").count() as u64
+    );
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for v in want.values() {
+        *counts.entry(v.as_str()).or_default() += 1;
+    }
+    let svg = &html[html.find("<svg id=\"verdicts\"").unwrap()..];
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    for (verdict, n) in &counts {
+        assert!(
+            svg.contains(&format!("data-label=\"{verdict}\" data-count=\"{n}\"")),
+            "{verdict}: {n}"
+        );
+    }
+    // Totals: the lines per verdict across currencies add up to the output's.
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    for tr in html.split("<tr data-verdict=\"").skip(1) {
+        let verdict = tr.split('"').next().unwrap().to_owned();
+        let cells: Vec<&str> = tr.split("<td class=\"n\">").skip(1).collect();
+        let lines: u64 = cells[0].split('<').next().unwrap().parse().unwrap();
+        *totals.entry(verdict).or_default() += lines;
+    }
+    let counts: BTreeMap<String, u64> =
+        counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    assert_eq!(totals, counts);
+    // The stuck refund is in the age histogram's oldest bucket.
+    assert!(
+        html.contains("data-label=\"&gt; 30 d\" data-count=\"1\""),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn csv_output_resume_and_an_all_match_ledger() {
+    let env = sandbox("reconcile-csv").await;
+    let ledger = write(&env, "ledger.csv", LEDGER);
+    let output = env.dir.join("out.csv").display().to_string();
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "--format",
+            "csv",
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &ledger,
+            "--output",
+            &output,
+            "--retries",
+            "0",
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(str::to_owned).collect::<Vec<String>>()
+    };
+    let run = |a: Vec<String>| {
+        let env = &env;
+        async move {
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            env.run(&refs).await
+        }
+    };
+    let o = run(args(&[])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let read = || {
+        let mut r = csv::Reader::from_path(&output).unwrap();
+        let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+        let rows: Vec<BTreeMap<String, String>> = r
+            .records()
+            .map(|rec| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(rec.unwrap().iter().map(str::to_owned))
+                    .collect()
+            })
+            .collect();
+        (header, rows)
+    };
+    let (header, rows) = read();
+    assert_eq!(&header[..3], ["line", "lookup", "id"]);
+    let tail: Vec<&str> = header[header.len() - 8..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "verdict",
+            "expected_amount",
+            "expected_currency",
+            "expected_status",
+            "difference",
+            "requested_at",
+            "order_no",
+            "note"
+        ]
+    );
+    let as_values: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).unwrap();
+            v["line"] = r["line"].parse::<u64>().unwrap().into();
+            v
+        })
+        .collect();
+    let first = verdicts(&as_values);
+    assert_eq!(first.len(), expected().len());
+
+    // A run killed after a few lines: --resume answers only the rest, each line once.
+    let text = std::fs::read_to_string(&output).unwrap();
+    let kept: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&output, kept).unwrap();
+    let o = run(args(&["--resume"])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("answered by an earlier run"),
+        "{}",
+        stderr(&o)
+    );
+    let (_, rows) = read();
+    let mut lines: Vec<u64> = rows.iter().map(|r| r["line"].parse().unwrap()).collect();
+    lines.dedup();
+    let mut unique = lines.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(
+        lines.len(),
+        unique.len(),
+        "each ledger line answered once: {lines:?}"
+    );
+    assert_eq!(unique.len(), expected().len());
+
+    // A ledger that agrees everywhere exits 0.
+    let good = write(
+        &env,
+        "good.ndjson",
+        "{\"lookup\":\"refund_id\",\"id\":\"1818566685947465728\",\"amount\":\"100\",\"currency\":\"CNY\",\"status\":\"succeeded\",\"cost_centre\":7}\n",
+    );
+    let o = env
+        .run(&[
+            "--format",
+            "ndjson",
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &good,
+        ])
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let rows = ndjson(&o);
+    assert_eq!(rows[0]["verdict"], "match");
+    assert_eq!(rows[0]["extra"], "{\"cost_centre\":\"7\"}");
+    assert!(stdout(&o).lines().count() == 1);
+}
+
+#[tokio::test]
+async fn nothing_is_overwritten_and_flags_are_checked() {
+    let env = sandbox("reconcile-guard").await;
+    let ledger = write(&env, "ledger.csv", LEDGER);
+    let report = write(&env, "old.html", "an earlier report");
+    for (args, needle) in [
+        (
+            vec![
+                "reconcile",
+                "openapi",
+                "--ledger",
+                &ledger,
+                "--report",
+                &report,
+            ],
+            "exists and is not empty",
+        ),
+        (
+            vec![
+                "reconcile",
+                "openapi",
+                "--ledger",
+                &ledger,
+                "--report",
+                &ledger,
+            ],
+            "is the ledger",
+        ),
+        (
+            vec![
+                "reconcile",
+                "openapi",
+                "--ledger",
+                &ledger,
+                "--output",
+                &ledger,
+            ],
+            "is the input",
+        ),
+        (
+            vec![
+                "reconcile",
+                "openapi",
+                "--ledger",
+                &ledger,
+                "--stuck-after",
+                "0s",
+            ],
+            "out of range",
+        ),
+        (
+            vec![
+                "reconcile",
+                "openapi",
+                "--ledger",
+                &ledger,
+                "--stuck-after",
+                "18446744073709551615d",
+            ],
+            "out of range",
+        ),
+        (
+            vec![
+                "reconcile",
+                "openapi",
+                "--ledger",
+                &ledger,
+                "--stuck-after",
+                "1e308",
+            ],
+            "--stuck-after",
+        ),
+    ] {
+        let o = env.run(&args).await;
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&report).unwrap(),
+        "an earlier report"
+    );
+    assert_eq!(std::fs::read_to_string(&ledger).unwrap(), LEDGER);
+    let missing_column = write(&env, "bad.csv", "lookup,id,amount\nrefund_id,R1,1.00\n");
+    let o = env
+        .run(&["reconcile", "openapi", "--ledger", &missing_column])
+        .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`currency` is missing"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = Path::new(&ledger);
+}
