@@ -219,9 +219,89 @@ pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
         eprintln!("refund: {}", crate::output::one_line(f));
     }
     if table {
-        writeln!(out, "\n{} found, {} failed. Next: `refund sandbox --dir ./sandbox` to point your own code at it.", records.len(), failures.len()).map_err(io)?;
+        writeln!(
+            out,
+            "\n{} found, {} failed.\n",
+            records.len(),
+            failures.len()
+        )
+        .map_err(io)?;
     }
     drop(out);
+    reconcile_demo(&handle, table).await?;
+    if table {
+        println!("Next: `refund sandbox --dir ./sandbox` to point your own code at it.");
+    }
     handle.shutdown().await;
     Ok(exit::OK)
+}
+
+/// The books of the demo's reconciliation: one line per kind of trouble a finance team meets.
+const DEMO_LEDGER: &str = "lookup,id,amount,currency,status,requested_at,invoice\n\
+refund_id,WX200324161500830790814539,0.50,CNY,succeeded,,INV-1001\n\
+refund_id,WX-FAILED-1,2.00,CNY,succeeded,,INV-1002\n\
+refund_id,WX-UNKNOWN-1,3.00,CNY,processing,2024-01-01 09:00:00,INV-1003\n\
+refund_id,WX-CLOSED-1,4.50,CNY,cancelled,,INV-1004\n\
+refund_id,WX-DOES-NOT-EXIST,1.00,CNY,,,INV-1005\n";
+
+/// Reconciles the built-in ledger against the sandbox through the real `reconcile` command, into
+/// a fresh folder of its own (nothing of the user's is touched), and says where the report is.
+async fn reconcile_demo(
+    handle: &refund_sandbox::SandboxHandle,
+    table: bool,
+) -> Result<(), CliError> {
+    let dir = std::env::temp_dir().join(format!("refund-demo-{}", std::process::id()));
+    let io = |e: std::io::Error| CliError::io(format!("demo folder {}: {e}", dir.display()));
+    if dir.exists() {
+        return Err(CliError::io(format!("{} already exists", dir.display())));
+    }
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    handle.write_credentials(&dir).map_err(io)?;
+    let ledger = dir.join("ledger.csv");
+    std::fs::write(&ledger, DEMO_LEDGER).map_err(io)?;
+    let output = dir.join("reconcile.ndjson");
+    let report = dir.join("report.html");
+    if table {
+        println!(
+            "$ refund reconcile cpos --ledger ledger.csv --output reconcile.ndjson --report report.html"
+        );
+    }
+    let args = crate::reconcile::ReconcileArgs::new(
+        crate::config::ProviderArg::Cpos,
+        ledger,
+        output.clone(),
+        report.clone(),
+    );
+    // Discrepancies are the point of the demo: its exit code is not the demo's.
+    let _ = crate::reconcile::run(
+        Some(&dir.join("refund.toml")),
+        refund_core::http::HttpConfig::default(),
+        Some(crate::output::Format::Ndjson),
+        args,
+    )
+    .await?;
+    if table {
+        let text = std::fs::read_to_string(&output).map_err(io)?;
+        for row in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        {
+            println!(
+                "  line {:<2} {:<18} {:<20} books {} {}, provider {}",
+                row["line"],
+                row["verdict"].as_str().unwrap_or_default(),
+                crate::output::one_line(row["id"].as_str().unwrap_or_default()),
+                row["expected_amount"].as_str().unwrap_or_default(),
+                row["expected_status"].as_str().unwrap_or("-"),
+                row["status"].as_str().unwrap_or("-"),
+            );
+        }
+        println!(
+            "\nThe report (open it in a browser): {}\n",
+            report.display()
+        );
+    } else {
+        eprintln!("refund demo: reconciliation report: {}", report.display());
+    }
+    Ok(())
 }

@@ -53,6 +53,30 @@ pub(crate) struct ReconcileArgs {
     rps: Option<f64>,
 }
 
+impl ReconcileArgs {
+    /// A run with the defaults (for `refund demo`).
+    pub(crate) fn new(
+        provider: ProviderArg,
+        ledger: PathBuf,
+        output: PathBuf,
+        report: PathBuf,
+    ) -> Self {
+        ReconcileArgs {
+            provider,
+            ledger,
+            sink: SinkArgs {
+                output: Some(output),
+                resume: false,
+                overwrite: false,
+            },
+            report: Some(report),
+            stuck_after: Duration::from_secs(72 * 3600),
+            concurrency: 8,
+            rps: None,
+        }
+    }
+}
+
 /// The fields `reconcile` adds to `batch`'s, in order (then `requested_at` and the ledger's own
 /// extra columns).
 pub(crate) const RECONCILE_COLUMNS: [&str; 6] = [
