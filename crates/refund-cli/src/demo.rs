@@ -286,14 +286,23 @@ async fn reconcile_demo(
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         {
+            let field = |k: &str| {
+                row.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("-")
+                    .to_owned()
+            };
+            let line = row
+                .get("line")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
             println!(
-                "  line {:<2} {:<18} {:<20} books {} {}, provider {}",
-                row["line"],
-                row["verdict"].as_str().unwrap_or_default(),
-                crate::output::one_line(row["id"].as_str().unwrap_or_default()),
-                row["expected_amount"].as_str().unwrap_or_default(),
-                row["expected_status"].as_str().unwrap_or("-"),
-                row["status"].as_str().unwrap_or("-"),
+                "  line {line:<2} {:<18} {:<28} books {} {}, provider {}",
+                field("verdict"),
+                crate::output::one_line(&field("id")),
+                field("expected_amount"),
+                field("expected_status"),
+                field("status"),
             );
         }
         println!(
