@@ -367,3 +367,14 @@ async fn the_sandbox_never_overwrites_files_it_did_not_write() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_blank_id_is_a_usage_error_never_sent() {
+    let env = env("blank-id").await;
+    for id in ["", "   ", "\u{3000}"] {
+        let o = env.run(&["query", "cpos", "--refund-id", id]).await;
+        assert_eq!(code(&o), 2, "{id:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("refund_id"), "{}", stderr(&o));
+    }
+    assert_eq!(env.sandbox.request_count(refund_core::Provider::Cpos), 0);
+}

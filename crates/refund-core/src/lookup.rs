@@ -156,16 +156,21 @@ impl RefundLookup {
         &self.id
     }
 
-    /// Checks the id is non-empty, at most `max_chars` characters and free of control characters.
+    /// Checks the id is non-empty and not blank, at most `max_chars` characters and free of
+    /// control characters.
     ///
     /// ```
     /// use refund_core::RefundLookup;
     /// assert!(RefundLookup::refund_id("a\nb").validate(50).is_err());
+    /// assert!(RefundLookup::refund_id("   ").validate(50).unwrap_err().to_string().contains("blank"));
     /// assert!(RefundLookup::refund_id("abc").validate(2).is_err());
     /// ```
     pub fn validate(&self, max_chars: usize) -> Result<(), Error> {
         let reason = if self.id.is_empty() {
             Some("must not be empty".to_owned())
+        } else if self.id.trim().is_empty() {
+            // No provider has an id of spaces: it is a paste or quoting mistake, never sent.
+            Some("must not be blank (only spaces)".to_owned())
         } else if self.id.chars().any(char::is_control) {
             Some("must not contain control characters".to_owned())
         } else if self.id.chars().count() > max_chars {

@@ -241,15 +241,17 @@ pub(crate) fn open_sink(
     Ok(file)
 }
 
-pub(crate) fn progress_bar(input: &Path) -> indicatif::ProgressBar {
+/// A progress bar on a terminal (hidden otherwise); `counted` names what its message counts
+/// (`failed`, `not match`).
+pub(crate) fn progress_bar(input: &Path, counted: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(input::count_inputs(input));
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} done, {msg} failed, {per_sec}, ETA {eta}",
-        )
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} done, {{msg}} {counted}, {{per_sec}}, ETA {{eta}}"
+        ))
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message("0");
@@ -270,7 +272,7 @@ pub(crate) async fn run(
     let inputs = input::read_inputs(&args.input)?;
     let done = resume::done_lines_of(&args.sink, csv, &header)?;
     let mut sink = open_sink(&args.sink, csv.then_some(header.as_str()))?;
-    let progress = progress_bar(&args.input);
+    let progress = progress_bar(&args.input, "failed");
     let mut summary = Summary::default();
     let started = Instant::now();
     let how = Streaming {

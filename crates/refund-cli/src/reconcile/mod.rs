@@ -205,7 +205,7 @@ pub(crate) async fn run(
         report.add_output_file(output, csv)?;
     }
     let mut sink = batch::open_sink(&args.sink, csv.then_some(header_text.as_str()))?;
-    let progress = batch::progress_bar(&args.ledger);
+    let progress = batch::progress_bar(&args.ledger, "not match");
     let started = Instant::now();
     let now = Utc::now();
     let stuck_after = args.stuck_after;
