@@ -281,8 +281,9 @@ pub(crate) async fn run(
         done,
         progress: progress.clone(),
     };
+    let columns = csv.then(render::csv_columns);
     let skipped = stream(client, inputs, how, |line, input, outcome| {
-        let text = render::render(line, &input, &outcome, provider, csv);
+        let text = render::render(line, &input, &outcome, provider, columns.as_deref());
         write_flushed(&mut sink, &text)?;
         summary.add(&outcome);
         if outcome.is_err() {

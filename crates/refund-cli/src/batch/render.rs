@@ -19,10 +19,15 @@ pub(crate) fn error_kind(e: &CliError) -> &'static str {
 
 /// The CSV header: `line,lookup,id`, the output fields, then the error's kind, message and code.
 pub(crate) fn csv_header() -> String {
+    format!("{}\n", csv_columns().join(","))
+}
+
+/// The CSV header's column names.
+pub(crate) fn csv_columns() -> Vec<String> {
     let mut cells: Vec<&str> = vec!["line", "lookup", "id"];
     cells.extend(COLUMNS);
     cells.extend(["error_kind", "error_message", "error_code"]);
-    format!("{}\n", cells.join(","))
+    cells.into_iter().map(str::to_owned).collect()
 }
 
 /// The output lines of one input: one per refund found, or one carrying the error. The input's
@@ -32,17 +37,14 @@ pub(crate) fn render(
     input: &Result<RefundLookup, String>,
     outcome: &Outcome,
     provider: Provider,
-    csv: bool,
+    csv_header: Option<&[String]>,
 ) -> String {
     let lookup = input.as_ref().ok();
     let mut out = String::new();
-    if csv {
-        for cells in csv_rows(line, lookup, outcome, provider) {
-            push_csv(&mut out, &cells);
-        }
-    } else {
-        for row in json_rows(line, lookup, outcome, provider) {
-            push_json(&mut out, row);
+    for row in json_rows(line, lookup, outcome, provider) {
+        match csv_header {
+            Some(header) => push_csv(&mut out, &csv_cells(&row, header)),
+            None => push_json(&mut out, row),
         }
     }
     out
@@ -83,42 +85,25 @@ pub(crate) fn json_rows(
     }
 }
 
-/// The CSV cells of one input, in [`csv_header`]'s order.
-pub(crate) fn csv_rows(
-    line: u64,
-    lookup: Option<&RefundLookup>,
-    outcome: &Outcome,
-    provider: Provider,
-) -> Vec<Vec<String>> {
-    let (kind, id) = (
-        lookup.map(|l| l.kind().as_str()),
-        lookup.map(RefundLookup::id),
-    );
-    match outcome {
-        Ok(refunds) => refunds
-            .iter()
-            .map(|refund| {
-                let mut cells = head_cells(line, kind, id);
-                cells.extend(Record::new(refund).cells());
-                cells.extend([String::new(), String::new(), String::new()]);
-                cells
-            })
-            .collect(),
-        Err(e) => {
-            let error = error_json(error_kind(e), &e.message(), e.sdk());
-            let error = error.get("error").cloned().unwrap_or(Value::Null);
-            let mut cells = head_cells(line, kind, id);
-            cells.push(provider.as_str().to_owned());
-            cells.extend((1..COLUMNS.len()).map(|_| String::new()));
-            for k in ["kind", "message", "code"] {
-                cells.push(match error.get(k) {
-                    Some(Value::String(s)) => s.clone(),
-                    _ => String::new(),
-                });
+/// A JSON row as CSV cells in `header`'s order: `error` flattened into `error_kind`,
+/// `error_message`, `error_code`; null as an empty cell, numbers in decimal. `batch` and
+/// `reconcile` render CSV through it, so the two formats always carry the same values.
+pub(crate) fn csv_cells(row: &Map<String, Value>, header: &[String]) -> Vec<String> {
+    let error = row.get("error");
+    header
+        .iter()
+        .map(|name| {
+            let value = match name.strip_prefix("error_") {
+                Some(part @ ("kind" | "message" | "code")) => error.and_then(|e| e.get(part)),
+                _ => row.get(name),
+            };
+            match value {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
             }
-            vec![cells]
-        }
-    }
+        })
+        .collect()
 }
 
 fn head(line: u64, lookup: Option<&str>, id: Option<&str>) -> Map<String, Value> {
@@ -127,14 +112,6 @@ fn head(line: u64, lookup: Option<&str>, id: Option<&str>) -> Map<String, Value>
         ("lookup".to_owned(), lookup.map_or(Value::Null, Value::from)),
         ("id".to_owned(), id.map_or(Value::Null, Value::from)),
     ])
-}
-
-fn head_cells(line: u64, lookup: Option<&str>, id: Option<&str>) -> Vec<String> {
-    vec![
-        line.to_string(),
-        lookup.unwrap_or_default().to_owned(),
-        id.unwrap_or_default().to_owned(),
-    ]
 }
 
 pub(crate) fn push_json(out: &mut String, row: Map<String, Value>) {
@@ -177,7 +154,7 @@ mod tests {
             &lookup,
             &Ok(vec![refund("AR1")]),
             Provider::Edgeros,
-            false,
+            None,
         );
         let v: Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(
@@ -201,7 +178,7 @@ mod tests {
             "AR1",
             "AR2",
         ));
-        let text = render(3, &lookup, &Err(mismatch), Provider::Edgeros, false);
+        let text = render(3, &lookup, &Err(mismatch), Provider::Edgeros, None);
         let v: Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(v["error"]["kind"], "mismatch");
         assert_eq!(v["id"], "AR1");
@@ -213,7 +190,7 @@ mod tests {
             &bad,
             &Err(CliError::usage("unknown lookup")),
             Provider::Cpos,
-            true,
+            Some(&csv_columns()),
         );
         assert_eq!(
             text,
@@ -229,7 +206,7 @@ mod tests {
             &lookup,
             &Ok(vec![refund("AR1"), refund("AR1")]),
             Provider::Edgeros,
-            true,
+            Some(&csv_columns()),
         );
         let header = csv_header();
         let columns = header.trim_end().split(',').count();

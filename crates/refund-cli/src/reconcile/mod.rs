@@ -162,27 +162,6 @@ fn json_rows(
     rows
 }
 
-/// The same rows as CSV cells, in the header's order.
-fn csv_cells(row: &Map<String, Value>, header: &[String]) -> Vec<String> {
-    header
-        .iter()
-        .map(|name| match row.get(name) {
-            None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        })
-        .collect()
-}
-
-/// Flattens `batch`'s nested `error` into its CSV columns.
-fn flatten_error(row: &mut Map<String, Value>) {
-    let error = row.remove("error").unwrap_or(Value::Null);
-    for k in ["kind", "message", "code"] {
-        let v = error.get(k).cloned().unwrap_or(Value::Null);
-        row.insert(format!("error_{k}"), v);
-    }
-}
-
 pub(crate) async fn run(
     config_path: Option<&Path>,
     http: HttpConfig,
@@ -225,12 +204,9 @@ pub(crate) async fn run(
             },
         };
         let mut text = String::new();
-        for mut row in json_rows(line, &job, &outcome, &judgement, provider) {
+        for row in json_rows(line, &job, &outcome, &judgement, provider) {
             if csv {
-                let error = row.get("error").cloned();
-                flatten_error(&mut row);
-                render::push_csv(&mut text, &csv_cells(&row, &header));
-                row.insert("error".into(), error.unwrap_or(Value::Null));
+                render::push_csv(&mut text, &render::csv_cells(&row, &header));
                 report.add_row(&row);
             } else {
                 report.add_row(&row);
