@@ -1,8 +1,11 @@
-//! Flag values that need more than clap's own parsers: durations and rates, each range-checked
-//! when it is parsed, so an extreme value is a usage error (exit 2) naming the allowed range,
-//! never an overflow later.
+//! Flags shared by several commands (the lookup flags) and flag values that need more than
+//! clap's own parsers: durations and rates, each range-checked when it is parsed, so an extreme
+//! value is a usage error (exit 2) naming the allowed range, never an overflow later.
 
 use std::time::Duration;
+
+use clap::Args;
+use refund_core::{LookupKind, RefundLookup};
 
 /// The most retries `--retries` allows.
 pub(crate) const MAX_RETRIES: i64 = 10;
@@ -113,6 +116,42 @@ pub(crate) fn nonce(text: &str) -> Result<String, String> {
 
 /// `explain request --timestamp`: 0 to 253402300799999 (the end of year 9999 in milliseconds).
 pub(crate) const TIMESTAMP_MAX: i64 = 253_402_300_799_999;
+
+/// Exactly one lookup flag.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct LookupArgs {
+    /// The provider's refund id.
+    #[arg(long, value_name = "ID")]
+    refund_id: Option<String>,
+    /// The merchant's refund id.
+    #[arg(long, value_name = "ID")]
+    merchant_refund_id: Option<String>,
+    /// The original transaction id (may match several refunds).
+    #[arg(long, value_name = "ID")]
+    original_transaction_id: Option<String>,
+    /// The channel trade number.
+    #[arg(long, value_name = "ID")]
+    channel_trade_no: Option<String>,
+}
+
+impl LookupArgs {
+    pub(crate) fn lookup(&self) -> RefundLookup {
+        let pairs = [
+            (LookupKind::RefundId, &self.refund_id),
+            (LookupKind::MerchantRefundId, &self.merchant_refund_id),
+            (
+                LookupKind::OriginalTransactionId,
+                &self.original_transaction_id,
+            ),
+            (LookupKind::ChannelTradeNo, &self.channel_trade_no),
+        ];
+        pairs
+            .into_iter()
+            .find_map(|(kind, id)| id.as_ref().map(|id| RefundLookup::new(kind, id.clone())))
+            .unwrap_or_else(|| RefundLookup::refund_id(""))
+    }
+}
 
 #[cfg(test)]
 mod tests {

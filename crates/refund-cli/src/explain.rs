@@ -10,7 +10,7 @@ use refund_core::http::HttpConfig;
 use refund_core::{Error, RefundLookup, RefundProvider};
 use serde::Serialize;
 
-use crate::LookupArgs;
+use crate::args::LookupArgs;
 use crate::config::{Config, Pins, ProviderArg};
 use crate::error::{CliError, exit, sdk_exit_code};
 use crate::output::{Format, Record};

@@ -36,8 +36,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use refund_core::http::{HttpConfig, RetryPolicy};
-use refund_core::{LookupKind, RefundLookup};
 
+use crate::args::LookupArgs;
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::output::Format;
@@ -86,42 +86,6 @@ impl Global {
             .with_attempt_timeout(self.timeout.min(Duration::from_secs(10)))
             .with_connect_timeout(self.timeout.min(Duration::from_secs(5)))
             .with_retry(RetryPolicy::with_retries(self.retries))
-    }
-}
-
-/// Exactly one lookup flag.
-#[derive(Debug, Clone, Args)]
-#[group(required = true, multiple = false)]
-pub(crate) struct LookupArgs {
-    /// The provider's refund id.
-    #[arg(long, value_name = "ID")]
-    refund_id: Option<String>,
-    /// The merchant's refund id.
-    #[arg(long, value_name = "ID")]
-    merchant_refund_id: Option<String>,
-    /// The original transaction id (may match several refunds).
-    #[arg(long, value_name = "ID")]
-    original_transaction_id: Option<String>,
-    /// The channel trade number.
-    #[arg(long, value_name = "ID")]
-    channel_trade_no: Option<String>,
-}
-
-impl LookupArgs {
-    pub(crate) fn lookup(&self) -> RefundLookup {
-        let pairs = [
-            (LookupKind::RefundId, &self.refund_id),
-            (LookupKind::MerchantRefundId, &self.merchant_refund_id),
-            (
-                LookupKind::OriginalTransactionId,
-                &self.original_transaction_id,
-            ),
-            (LookupKind::ChannelTradeNo, &self.channel_trade_no),
-        ];
-        pairs
-            .into_iter()
-            .find_map(|(kind, id)| id.as_ref().map(|id| RefundLookup::new(kind, id.clone())))
-            .unwrap_or_else(|| RefundLookup::refund_id(""))
     }
 }
 
