@@ -44,7 +44,12 @@ use crate::output::Format;
 
 /// Ask payment providers what happened to your refunds.
 #[derive(Debug, Parser)]
-#[command(name = "refund", version, about, propagate_version = true)]
+#[command(
+    name = "refund",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (RSA back-end: aws-lc)"),
+    about,
+    propagate_version = true
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -224,5 +229,18 @@ pub fn main() -> ExitCode {
             error::report(&error, format);
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_version_names_the_rsa_back_end_in_use() {
+        use clap::CommandFactory;
+        let version = super::Cli::command().render_version();
+        assert!(
+            version.contains(&format!("RSA back-end: {}", refund_core::rsa_keys::BACKEND)),
+            "{version}"
+        );
     }
 }
