@@ -29,18 +29,18 @@ pub(crate) enum ExplainCommand {
         /// EdgerOS: sign with this nonce instead of a random one (to reproduce an example).
         #[arg(long, value_parser = crate::args::nonce)]
         nonce: Option<String>,
-        /// Open API: sign with this `timestamp` (in the configured unit) instead of now.
+        /// Open API: sign with this timestamp (in the configured unit) instead of now.
         #[arg(long, value_parser = clap::value_parser!(i64).range(0..=crate::args::TIMESTAMP_MAX))]
         timestamp: Option<i64>,
     },
-    /// Check a captured answer body step by step; exits with the code `query` would have.
+    /// Check a captured answer body step by step; exits with the code query would have.
     Response {
         /// openapi, edgeros or cpos.
         #[arg(value_enum)]
         provider: ProviderArg,
         #[command(flatten)]
         lookup: LookupArgs,
-        /// The answer body: a file, or `-` (the default) for standard input.
+        /// The answer body: a file, or - (the default) for standard input.
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },

@@ -132,7 +132,8 @@ enum Command {
     Explain(explain::ExplainCommand),
     /// Run the sandbox (all three providers) in the foreground.
     Sandbox(demo::SandboxArgs),
-    /// Start the built-in sandbox and show a query through each provider and a small batch.
+    /// Start the built-in sandbox and show a query through each provider, a small batch and a
+    /// small reconciliation with its report.
     Demo,
 }
 

@@ -32,7 +32,7 @@ pub(crate) struct BatchArgs {
     /// openapi, edgeros or cpos.
     #[arg(value_enum)]
     provider: ProviderArg,
-    /// CSV with a `lookup,id` header, or NDJSON (`{"lookup": ..., "id": ...}` per line).
+    /// CSV with a lookup,id header, or NDJSON ({"lookup": ..., "id": ...} per line).
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
     #[command(flatten)]

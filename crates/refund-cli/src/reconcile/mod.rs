@@ -32,8 +32,8 @@ pub(crate) struct ReconcileArgs {
     /// openapi, edgeros or cpos.
     #[arg(value_enum)]
     provider: ProviderArg,
-    /// The books: CSV or NDJSON with `lookup,id,amount,currency` and optionally `status` and
-    /// `requested_at`; other columns are carried through to the output.
+    /// The books: CSV or NDJSON with lookup, id, amount, currency and optionally status and
+    /// requested_at; other columns are carried through to the output.
     #[arg(long, value_name = "FILE")]
     ledger: PathBuf,
     #[command(flatten)]
@@ -41,7 +41,7 @@ pub(crate) struct ReconcileArgs {
     /// Also write a self-contained HTML report (totals, charts, the discrepancies).
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
-    /// A refund still non-final this long after the ledger's `requested_at` is `stuck`
+    /// A refund still non-final this long after the ledger's requested_at is "stuck"
     /// (1m to 365d; e.g. 72h, 3d).
     #[arg(long, value_name = "D", default_value = "72h", value_parser = crate::args::stuck_after)]
     stuck_after: Duration,
