@@ -34,7 +34,10 @@ pub(crate) async fn run(
         let Ok(outcome) =
             tokio::time::timeout(left, crate::open::query_found(client, lookup)).await
         else {
-            eprintln!("refund: gave up after {max_wait:?}: not every refund is final yet");
+            eprintln!(
+                "refund: gave up after {}: not every refund is final yet",
+                refund_core::http::humane(max_wait)
+            );
             return Ok(exit::OTHER);
         };
         let mut changed = false;
@@ -83,7 +86,10 @@ pub(crate) async fn run(
         wait = next_wait(wait, interval, changed);
         let now = Instant::now();
         if now + wait > deadline {
-            eprintln!("refund: gave up after {max_wait:?}: not every refund is final yet");
+            eprintln!(
+                "refund: gave up after {}: not every refund is final yet",
+                refund_core::http::humane(max_wait)
+            );
             return Ok(exit::OTHER);
         }
         tokio::time::sleep(wait).await;

@@ -362,7 +362,7 @@ fn reqwest_error(provider: Provider, budget: Duration, e: reqwest::Error) -> Err
         return Error::Transport {
             provider,
             kind: TransportErrorKind::Timeout,
-            message: format!("no complete answer within {budget:?}"),
+            message: format!("no complete answer within {}", humane(budget)),
             source: None,
         };
     } else if e.is_connect() {
@@ -436,6 +436,42 @@ pub async fn execute(
             }
         }
     }
+}
+
+/// A duration as people write it in messages: `500ms`, `3s`, `1.9s`, `1m30s`, `2h` (rounded to
+/// a tenth of a second under a minute, to the second above), never `2.999999639s`.
+///
+/// ```
+/// use std::time::Duration;
+/// use refund_core::http::humane;
+/// assert_eq!(humane(Duration::from_nanos(2_999_999_639)), "3s");
+/// assert_eq!(humane(Duration::from_millis(1_940)), "1.9s");
+/// assert_eq!(humane(Duration::from_millis(250)), "250ms");
+/// assert_eq!(humane(Duration::from_secs(90)), "1m30s");
+/// assert_eq!(humane(Duration::from_secs(7200)), "2h");
+/// ```
+pub fn humane(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1_000 {
+        return format!("{ms}ms");
+    }
+    let tenths = (ms + 50) / 100;
+    if tenths < 600 {
+        return if tenths % 10 == 0 {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        };
+    }
+    let secs = (ms + 500) / 1_000;
+    let (h, m, s) = (secs / 3_600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if n > 0 {
+            out.push_str(&format!("{n}{unit}"));
+        }
+    }
+    out
 }
 
 /// The jitter source of retries: uniform draws in `[0, 1)`. Jitter needs spread, not secrecy,
