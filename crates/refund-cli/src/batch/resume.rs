@@ -129,7 +129,7 @@ pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64, header: &str) -> Re
         // and has every column; otherwise it is cut off and redone.
         let mut tail = Vec::new();
         file.seek(SeekFrom::Start(start))
-            .and_then(|_| file.take(len - start).read_to_end(&mut tail))
+            .and_then(|_| (&mut file).take(len - start).read_to_end(&mut tail))
             .map_err(|e| e.to_string())?;
         let complete = tail.last() == Some(&b'\n')
             && tail.iter().filter(|&&b| b == b'"').count() % 2 == 0
@@ -137,6 +137,18 @@ pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64, header: &str) -> Re
         if complete {
             accept(&mut scan, &record, &header, &mut first, start)?;
             scan.complete = len;
+        }
+    }
+    // The csv reader reports a record ended by `\r\n` as ending after the `\r`; its `\n` belongs
+    // to it, so a cut there would leave a stray `\n` ahead of the next run's lines (found by
+    // fuzzing: `cli_resume`).
+    if scan.complete > 0 && scan.complete < len {
+        let mut pair = [0_u8; 2];
+        file.seek(SeekFrom::Start(scan.complete - 1))
+            .and_then(|_| file.read_exact(&mut pair))
+            .map_err(|e| e.to_string())?;
+        if pair == *b"\r\n" {
+            scan.complete += 1;
         }
     }
     Ok(scan)
@@ -194,6 +206,21 @@ mod tests {
         assert!(ndjson(b"{\"line\":2}\nnot json\n").is_err());
         assert!(ndjson(b"lookup,id\nrefund_id,1\n").is_err());
         assert_eq!(ndjson(b"").unwrap().lines.len(), 0);
+    }
+
+    #[test]
+    fn a_crlf_record_before_a_torn_tail_is_cut_after_its_line_feed() {
+        // Found by fuzzing (`cli_resume`): the cut fell between `\r` and `\n`.
+        let header = super::super::render::csv_header();
+        let record = format!(
+            "2,refund_id,R1,cpos{}",
+            ",".repeat(header.matches(',').count() - 3)
+        );
+        let text = format!("{header}{record}\r\n\0\0\0");
+        let scan = csv(&text).unwrap();
+        assert_eq!(scan.lines, HashSet::from([2]));
+        assert_eq!(scan.complete, (text.len() - 3) as u64);
+        assert_eq!(text.as_bytes()[scan.complete as usize - 1], b'\n');
     }
 
     #[test]
