@@ -6,7 +6,9 @@
 #   scripts/fuzz.sh --runs 10000000   # the long run: at least 10 million inputs per target
 # Needs cargo-fuzz 0.13.2 (`cargo install --locked cargo-fuzz@0.13.2`); runs on stable with
 # `-s none` (no sanitizer). A crash is saved in fuzz/artifacts/<target>/: copy it into the
-# provider's fixtures/<provider>/responses/ as a regression case (its outcome gets a snapshot).
+# provider's fixtures/<provider>/responses/ as a regression case (its outcome gets a snapshot), or
+# for the CLI's own parsers into fuzz/regressions/<target>/ (replayed by every run, CI's too) with
+# a unit test beside the fix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=(-max_total_time="${1:-60}"); what="${1:-60}s"
@@ -22,7 +24,8 @@ max_len() { # target -> largest input: provider bodies up to 64 KiB; CLI text in
     *) echo 65536 ;;
   esac
 }
-seed() { # target -> seed directories
+seed() { # target -> seed directories (and fuzz/regressions/<target>: inputs that once failed)
+  [ -d "fuzz/regressions/$1" ] && printf '%s ' "fuzz/regressions/$1"
   case "$1" in
     openapi_response) echo fixtures/openapi/responses ;;
     edgeros_response) echo fixtures/edgeros/responses ;;
@@ -53,7 +56,8 @@ run() {
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   # The binaries built above, run directly: editing the sources during a long run neither
   # rebuilds nor mixes code versions.
-  if "$bin/$t" "fuzz/corpus/$t" "$(seed "$t")" \
+  # shellcheck disable=SC2046 # seed dirs are space-separated, without spaces of their own
+  if "$bin/$t" "fuzz/corpus/$t" $(seed "$t") \
       "${limit[@]}" -artifact_prefix="fuzz/artifacts/$t/" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     echo "fuzz $t: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$') inputs ($what, $(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$')/s), no crash"
   else
