@@ -49,8 +49,10 @@ printf '[cpos]\nbase_url = "http://127.0.0.1:1"\naccess_id = "cpostest"\nsecret 
 printf '[cpos]\nSECRET-key = "SECRET"\nresponse_signature = "SECRET"\n' > fuzz/corpus/cli_config-seeds/b
 printf '500ms' > fuzz/corpus/cli_flags-seeds/a; printf '168h' > fuzz/corpus/cli_flags-seeds/b; printf '1e-30' > fuzz/corpus/cli_flags-seeds/c
 
-cargo fuzz build -s none
-bin="fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
+# FUZZ_TARGET_DIR: build elsewhere (e.g. to start a long run while fuzz/target is in use).
+target_dir="${FUZZ_TARGET_DIR:-fuzz/target}"
+cargo fuzz build -s none --target-dir "$target_dir"
+bin="$target_dir/$(rustc -vV | sed -n 's/^host: //p')/release"
 run() {
   local t="$1" log="fuzz/corpus/$1.log"
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
