@@ -79,7 +79,8 @@ impl Layout {
         match self {
             Layout::Csv { extra } => {
                 for name in extra {
-                    header.push(if header.contains(name) {
+                    // `error` is an output field too (flattened into `error_*` columns in CSV).
+                    header.push(if header.contains(name) || name == "error" {
                         format!("ledger_{name}")
                     } else {
                         name.clone()
@@ -232,6 +233,23 @@ mod tests {
         assert!(errors[3].contains("`currency` \"XYZ\""), "{}", errors[3]);
         assert!(errors[4].contains("`status` \"paid\""), "{}", errors[4]);
         assert!(errors[5].contains("unknown lookup"), "{}", errors[5]);
+    }
+
+    #[test]
+    fn extra_columns_named_like_output_fields_are_prefixed() {
+        let layout = Layout::Csv {
+            extra: vec!["provider".into(), "error".into(), "note".into()],
+        };
+        let header = layout.csv_header();
+        let tail: Vec<&str> = header[header.len() - 3..]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(tail, ["ledger_provider", "ledger_error", "note"]);
+        assert_eq!(
+            Layout::Ndjson.csv_header().last().map(String::as_str),
+            Some("extra")
+        );
     }
 
     #[test]
