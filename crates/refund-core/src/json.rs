@@ -251,6 +251,24 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn numbers_survive_a_print_and_parse_round_trip() {
+        // Found by fuzzing (`cpos_response`): `3e+23` parsed 1 ulp off, so a re-signed answer's
+        // canonical text changed between two parses. Numbers now parse to the nearest f64.
+        for text in [
+            "300000000000000000000000",
+            "3e+23",
+            "0.1",
+            "1e-7",
+            "123456789.123456789",
+        ] {
+            let first = parse_strict(text.as_bytes()).unwrap();
+            let printed = serde_json::to_vec(&first).unwrap();
+            assert_eq!(parse_strict(&printed).unwrap(), first, "{text}");
+        }
+    }
+
     use super::*;
 
     #[test]
