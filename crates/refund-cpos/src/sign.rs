@@ -6,6 +6,11 @@
 //! order, joined as `key=value` with `&` (raw values, numbers in decimal), then `&key=<secret>`;
 //! MD5 of the UTF-8 bytes; upper-case hex. Responses: the same over the top-level scalar fields
 //! (nested objects such as `attach` are left out).
+//!
+//! A JSON number in an answer is written as parsed (integers exactly, others in their shortest
+//! round-trip form), not as its raw text: a provider that signed `1.10` for the number `1.10`
+//! would not verify. CPOS sends amounts as strings and codes as integers, so this does not arise
+//! with its documented fields.
 
 use md5::{Digest, Md5};
 use refund_core::{
