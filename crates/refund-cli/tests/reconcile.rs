@@ -10,10 +10,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use common::{Env, code, ndjson, stderr, stdout};
-use refund_core::Provider;
 use refund_sandbox::{Fault, FaultRule, Scenario};
 use serde_json::Value;
 
@@ -71,7 +69,6 @@ async fn sandbox(name: &str) -> Env {
     ));
     env.sandbox
         .add_fault(FaultRule::refund_id("auto-broken-1", Fault::Http500Html));
-    let _ = Provider::OpenApi;
     env
 }
 
@@ -433,5 +430,4 @@ async fn nothing_is_overwritten_and_flags_are_checked() {
         "{}",
         stderr(&o)
     );
-    let _ = Path::new(&ledger);
 }
