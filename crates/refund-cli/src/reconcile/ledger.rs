@@ -93,11 +93,13 @@ impl Layout {
     }
 }
 
-/// The ledger's records, lazily.
+/// The ledger's records, lazily (`layout`: [`Layout::of`] the same file, read once by the caller
+/// for the output header too).
 pub(crate) fn read(
     path: &Path,
+    layout: &Layout,
 ) -> Result<Box<dyn Iterator<Item = (u64, LedgerJob)> + Send>, CliError> {
-    let ndjson = matches!(Layout::of(path)?, Layout::Ndjson);
+    let ndjson = matches!(layout, Layout::Ndjson);
     Ok(Box::new(input::read_rows(path, &REQUIRED)?.map(
         move |(n, row)| {
             let job = match row {

@@ -176,7 +176,7 @@ pub(crate) async fn run(
     let layout = Layout::of(&args.ledger)?;
     let header = layout.csv_header();
     let header_text = format!("{}\n", header.join(","));
-    let jobs = ledger::read(&args.ledger)?;
+    let jobs = ledger::read(&args.ledger, &layout)?;
     let done = batch::resume::done_lines_of(&args.sink, csv, &header_text)?;
     // The report covers the whole output: lines an earlier run answered are read back first.
     let mut report = Report::new(Utc::now());
@@ -199,7 +199,6 @@ pub(crate) async fn run(
             Ok(l) => judge(&l.books, &outcome, now, stuck_after),
             Err(_) => Judgement {
                 verdict: Verdict::Error,
-                provider_amount: None,
                 difference: None,
             },
         };

@@ -65,13 +65,10 @@ impl Verdict {
     }
 }
 
-/// A verdict and the money behind it.
+/// A verdict and the difference behind it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Judgement {
     pub(crate) verdict: Verdict,
-    /// What the provider holds for the line (several refunds: their sum), when it is one
-    /// currency.
-    pub(crate) provider_amount: Option<Money>,
     /// Provider minus books, when both are in one currency.
     pub(crate) difference: Option<Money>,
 }
@@ -112,7 +109,6 @@ pub(crate) fn judge(
 ) -> Judgement {
     let only = |verdict| Judgement {
         verdict,
-        provider_amount: None,
         difference: None,
     };
     let refunds = match outcome {
@@ -148,7 +144,6 @@ pub(crate) fn judge(
     let provider_amount = total(refunds, books.amount.currency());
     let judged = |verdict| Judgement {
         verdict,
-        provider_amount,
         difference: provider_amount.and_then(|p| difference(p, books.amount)),
     };
     let Some(sum) = provider_amount else {
@@ -426,7 +421,6 @@ mod tests {
             DAY,
         );
         assert_eq!(j.difference.unwrap().to_major_string(), "-0.01");
-        assert_eq!(j.provider_amount.unwrap().to_major_string(), "9.99");
         let j = judge(
             &books("10.00", None, None),
             &Ok(vec![refund(
