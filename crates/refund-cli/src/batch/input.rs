@@ -77,9 +77,16 @@ fn is_ndjson(path: &Path) -> Result<bool, CliError> {
 
 /// The inputs of a file, lazily.
 pub(crate) fn read_inputs(path: &Path) -> Result<Box<dyn Iterator<Item = Input> + Send>, CliError> {
-    Ok(Box::new(read_rows(path, &["lookup", "id"])?.map(
-        |(n, row)| (n, row.and_then(|fields| lookup_of(&fields))),
-    )))
+    Ok(Box::new(inputs_of(read_rows(path, &LOOKUP_COLUMNS)?)))
+}
+
+/// The columns `batch` reads.
+const LOOKUP_COLUMNS: [&str; 2] = ["lookup", "id"];
+
+/// `batch`'s inputs from records: the one mapping the real reader and the tests and fuzz targets
+/// share.
+fn inputs_of(rows: impl Iterator<Item = Row> + Send) -> impl Iterator<Item = Input> + Send {
+    rows.map(|(n, row)| (n, row.and_then(|fields| lookup_of(&fields))))
 }
 
 /// A CSV file's header names (trimmed), or `None` for NDJSON.
@@ -226,18 +233,13 @@ pub(crate) fn ndjson_rows(
     })
 }
 
-/// `batch`'s NDJSON inputs (what `read_inputs` does with a reader: for tests and fuzzing).
+/// `batch`'s NDJSON inputs from a reader (what `read_inputs` does with a file): for tests and
+/// fuzzing.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn ndjson_inputs(
     reader: impl BufRead + Send + 'static,
 ) -> impl Iterator<Item = Input> + Send {
-    ndjson_rows(reader).map(|(n, row)| {
-        (
-            n,
-            row.map_err(|e| format!("{e} (expected {{\"lookup\", \"id\"}})"))
-                .and_then(|fields| lookup_of(&fields)),
-        )
-    })
+    inputs_of(ndjson_rows(reader))
 }
 
 /// CSV records under a header naming every column in `required`.
@@ -287,17 +289,14 @@ pub(crate) fn csv_rows(
     })))
 }
 
-/// `batch`'s CSV inputs, a `lookup,id` header (what `read_inputs` does with readers: for tests
-/// and fuzzing).
+/// `batch`'s CSV inputs from readers (what `read_inputs` does with a file): for tests and
+/// fuzzing.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn csv_inputs(
     reader: impl Read + Send + 'static,
     second_copy: impl BufRead + Send + 'static,
-) -> Result<Box<dyn Iterator<Item = Input> + Send>, String> {
-    Ok(Box::new(
-        csv_rows(reader, second_copy, &["lookup", "id"])?
-            .map(|(n, row)| (n, row.and_then(|fields| lookup_of(&fields)))),
-    ))
+) -> Result<impl Iterator<Item = Input> + Send, String> {
+    Ok(inputs_of(csv_rows(reader, second_copy, &LOOKUP_COLUMNS)?))
 }
 
 /// Lines in the file, less a header: the progress bar's length (0 when unreadable).
