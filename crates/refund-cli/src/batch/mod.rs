@@ -37,12 +37,19 @@ pub(crate) struct BatchArgs {
     input: PathBuf,
     #[command(flatten)]
     sink: SinkArgs,
+    #[command(flatten)]
+    pace: PaceArgs,
+}
+
+/// How fast streamed queries go (`batch` and `reconcile` alike).
+#[derive(Debug, Args)]
+pub(crate) struct PaceArgs {
     /// Queries in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    concurrency: u16,
+    pub(crate) concurrency: u16,
     /// At most this many queries started per second (0.01 to 100000).
     #[arg(long, value_name = "R", value_parser = crate::args::rps)]
-    rps: Option<f64>,
+    pub(crate) rps: Option<f64>,
 }
 
 /// Where streamed results go, and what to do with an earlier run's output (`batch` and
@@ -134,10 +141,9 @@ async fn query_one(client: &dyn RefundProvider, job: &impl Job) -> Outcome {
     Ok(crate::open::query_found(client, lookup).await?)
 }
 
-/// How `stream` runs: queries in flight, the start rate, and the lines already answered.
+/// How `stream` runs: its pace, and the lines already answered.
 pub(crate) struct Streaming {
-    pub(crate) concurrency: u16,
-    pub(crate) rps: Option<f64>,
+    pub(crate) pace: PaceArgs,
     pub(crate) done: HashSet<u64>,
     pub(crate) progress: indicatif::ProgressBar,
 }
@@ -153,8 +159,7 @@ pub(crate) async fn stream<J: Job>(
     mut on_result: impl FnMut(u64, J, Outcome) -> Result<(), CliError>,
 ) -> Result<u64, CliError> {
     let Streaming {
-        concurrency,
-        rps,
+        pace: PaceArgs { concurrency, rps },
         done,
         progress,
     } = how;
@@ -276,8 +281,7 @@ pub(crate) async fn run(
     let mut summary = Summary::default();
     let started = Instant::now();
     let how = Streaming {
-        concurrency: args.concurrency,
-        rps: args.rps,
+        pace: args.pace,
         done,
         progress: progress.clone(),
     };

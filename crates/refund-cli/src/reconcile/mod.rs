@@ -21,7 +21,7 @@ use self::ledger::{Layout, LedgerJob};
 use self::report::Report;
 use self::verdict::{Judgement, Verdict, judge};
 use crate::batch::render::{self, Outcome};
-use crate::batch::{self, SinkArgs, Streaming};
+use crate::batch::{self, PaceArgs, SinkArgs, Streaming};
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::output::Format;
@@ -45,12 +45,8 @@ pub(crate) struct ReconcileArgs {
     /// (1m to 365d; e.g. 72h, 3d).
     #[arg(long, value_name = "D", default_value = "72h", value_parser = crate::args::stuck_after)]
     stuck_after: Duration,
-    /// Queries in flight at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    concurrency: u16,
-    /// At most this many queries started per second (0.01 to 100000).
-    #[arg(long, value_name = "R", value_parser = crate::args::rps)]
-    rps: Option<f64>,
+    #[command(flatten)]
+    pace: PaceArgs,
 }
 
 impl ReconcileArgs {
@@ -71,8 +67,10 @@ impl ReconcileArgs {
             },
             report: Some(report),
             stuck_after: Duration::from_secs(72 * 3600),
-            concurrency: 8,
-            rps: None,
+            pace: PaceArgs {
+                concurrency: 8,
+                rps: None,
+            },
         }
     }
 }
@@ -189,8 +187,7 @@ pub(crate) async fn run(
     let now = Utc::now();
     let stuck_after = args.stuck_after;
     let how = Streaming {
-        concurrency: args.concurrency,
-        rps: args.rps,
+        pace: args.pace,
         done,
         progress: progress.clone(),
     };
