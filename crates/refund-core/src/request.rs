@@ -62,6 +62,10 @@ pub struct SignedRequest {
     pub request: PreparedRequest,
     /// The signature it carries, as sent.
     pub signature: String,
+    /// The exact text that was signed, when it holds no secret (`None` for a shared-secret rule,
+    /// whose signed text ends in the secret). Handed over, not copied: building it cost nothing
+    /// extra.
+    pub signed_text: Option<String>,
 }
 
 impl PreparedRequest {

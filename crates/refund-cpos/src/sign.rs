@@ -256,6 +256,8 @@ pub fn build_signed_request(
             body,
         ),
         signature: sign,
+        // It ends in the secret: explanations show it with a placeholder instead.
+        signed_text: None,
     })
 }
 

@@ -133,7 +133,7 @@ impl Protocol for EdgerosProtocol {
             &nonce,
             &query,
         )?;
-        let canonical = sign::request_canonical(&self.mch_no, &nonce, &query);
+        let canonical = signed.signed_text.unwrap_or_default();
         let mut parameters: Vec<Parameter> = sign::request_fields(&self.mch_no, &nonce, &query)
             .into_iter()
             .map(|(k, v)| Parameter::new(k, v, true))

@@ -295,6 +295,7 @@ pub fn build_signed_request(
             body: None,
         },
         signature: sign,
+        signed_text: Some(canonical),
     })
 }
 

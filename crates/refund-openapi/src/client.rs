@@ -163,7 +163,7 @@ impl Protocol for OpenApiProtocol {
         let timestamp = self.timestamp_unit.of(self.clock.get());
         let signed =
             sign::build_signed_request(&self.base_url, &self.app_id, &self.key, lookup, timestamp)?;
-        let param = sign::build_param(lookup, timestamp)?;
+        let param = signed.signed_text.unwrap_or_default();
         let id_name = match lookup.kind() {
             LookupKind::OriginalTransactionId => "param.originalTransactionId",
             _ => "param.refundTransactionId",

@@ -136,5 +136,6 @@ pub fn build_signed_request(
             body,
         ),
         signature: sign,
+        signed_text: Some(param),
     })
 }
