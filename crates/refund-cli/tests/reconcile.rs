@@ -342,6 +342,7 @@ async fn nothing_is_overwritten_and_flags_are_checked() {
     let env = sandbox("reconcile-guard").await;
     let ledger = write(&env, "ledger.csv", LEDGER);
     let report = write(&env, "old.html", "an earlier report");
+    let earlier = write(&env, "earlier.ndjson", "{\"line\":2}\n");
     for (args, needle) in [
         (
             vec![
@@ -375,6 +376,17 @@ async fn nothing_is_overwritten_and_flags_are_checked() {
                 &ledger,
             ],
             "is the input",
+        ),
+        (
+            vec![
+                "reconcile",
+                "openapi",
+                "--ledger",
+                &ledger,
+                "--output",
+                &earlier,
+            ],
+            "exists and is not empty",
         ),
         (
             vec![
@@ -419,6 +431,7 @@ async fn nothing_is_overwritten_and_flags_are_checked() {
         std::fs::read_to_string(&report).unwrap(),
         "an earlier report"
     );
+    assert_eq!(std::fs::read_to_string(&earlier).unwrap(), "{\"line\":2}\n");
     assert_eq!(std::fs::read_to_string(&ledger).unwrap(), LEDGER);
     let missing_column = write(&env, "bad.csv", "lookup,id,amount\nrefund_id,R1,1.00\n");
     let o = env
