@@ -168,9 +168,7 @@ pub fn explained(
         format!("{parsed:?}"),
         "the explanation must end exactly where parse_response does"
     );
-    let json = serde_json::to_string_pretty(explanation)
-        .unwrap_or_else(|e| panic!("an explanation serialises: {e}"));
-    format!("{explanation}--- json\n{json}\n")
+    both_forms(explanation)
 }
 
 /// A request's explanation in both forms (the text layout, then the JSON) for one snapshot, after
@@ -190,6 +188,11 @@ pub fn explained_request(
         &explanation.request, prepared,
         "the explained request must be the prepared one, byte for byte"
     );
+    both_forms(explanation)
+}
+
+/// An explanation's text layout, then its JSON: the two forms one snapshot holds.
+fn both_forms(explanation: &(impl std::fmt::Display + serde::Serialize)) -> String {
     let json = serde_json::to_string_pretty(explanation)
         .unwrap_or_else(|e| panic!("an explanation serialises: {e}"));
     format!("{explanation}--- json\n{json}\n")
