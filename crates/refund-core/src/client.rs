@@ -136,7 +136,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
@@ -167,7 +167,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
@@ -207,7 +207,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
@@ -238,7 +238,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
@@ -270,7 +270,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
@@ -304,7 +304,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
@@ -338,7 +338,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
@@ -382,7 +382,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
@@ -418,7 +418,7 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = ();
+    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;

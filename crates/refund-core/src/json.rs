@@ -4,6 +4,7 @@
 //! with duplicate keys, one copy can be verified while another is used (a forged amount rides
 //! along a valid signature). Every provider response goes through [`parse_strict`].
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
@@ -177,6 +178,471 @@ where
     }
 }
 
+/// What a provider's answer is strictly parsed into, the pipeline's first step: a [`Value`] tree
+/// for providers that decode one, or a borrowed [`FlatObject`] for a provider that signs its
+/// top-level scalars (one pass, no tree).
+pub trait StrictDocument<'b>: Sized {
+    /// Parses `body`; a body that is not one strict JSON document (of the kind this type holds)
+    /// is an [`Error::Decode`] of the field `body`.
+    ///
+    /// ```
+    /// use refund_core::json::StrictDocument;
+    /// let v = serde_json::Value::parse(refund_core::Provider::OpenApi, br#"{"a":1}"#).unwrap();
+    /// assert_eq!(v["a"], 1);
+    /// ```
+    fn parse(provider: Provider, body: &'b [u8]) -> Result<Self, Error>;
+}
+
+impl<'b> StrictDocument<'b> for Value {
+    fn parse(provider: Provider, body: &'b [u8]) -> Result<Self, Error> {
+        parse_body(provider, body)
+    }
+}
+
+/// One JSON object parsed strictly in a single pass, keeping only its top level: each member's
+/// key and, for scalars, its value (strings borrowed from the body unless escaped). Nested
+/// objects and arrays are checked (duplicate keys rejected at every depth) but not kept.
+///
+/// This is the document of a provider that signs its top-level scalars (CPOS, WeChat Pay v2):
+/// the signature check reads the members in key order, the typed decode reads the few it needs,
+/// and no `Value` tree is built.
+///
+/// ```
+/// use refund_core::json::{FlatObject, Member};
+/// let doc = FlatObject::parse_strict(br#"{"b":"x","a":10000,"n":null,"o":{"k":[1]}}"#).unwrap();
+/// let keys: Vec<&str> = doc.members().map(|(k, _)| k).collect();
+/// assert_eq!(keys, ["a", "b", "n", "o"]); // in key order
+/// assert_eq!(doc.get("a").and_then(Member::scalar_text).as_deref(), Some("10000"));
+/// assert_eq!(doc.get("o"), Some(&Member::Object));
+/// assert!(FlatObject::parse_strict(br#"{"a":1,"o":{"k":1,"k":2}}"#).is_err());
+/// assert!(FlatObject::parse_strict(b"[1]").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlatObject<'b> {
+    source: &'b [u8],
+    /// Sorted by key (byte order), keys unique.
+    members: Vec<(Cow<'b, str>, Member<'b>)>,
+}
+
+/// A top-level member of a [`FlatObject`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Member<'b> {
+    /// A string, unescaped (borrowed from the body when it had no escapes).
+    String(Cow<'b, str>),
+    /// A number, as parsed.
+    Number(Number),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// An object (checked, not kept).
+    Object,
+    /// An array (checked, not kept).
+    Array,
+}
+
+impl Member<'_> {
+    /// A scalar as text: strings as they are, numbers as parsed (integers exactly, others in
+    /// their shortest round-trip form), booleans `true`/`false`; `None` for null, objects and
+    /// arrays. The same text [`scalar_text`] gives for a [`Value`].
+    ///
+    /// ```
+    /// use refund_core::json::Member;
+    /// assert_eq!(Member::Number(3.into()).scalar_text().as_deref(), Some("3"));
+    /// assert_eq!(Member::Null.scalar_text(), None);
+    /// ```
+    pub fn scalar_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Member::String(s) => Some(Cow::Borrowed(s.as_ref())),
+            Member::Number(n) => Some(Cow::Owned(n.to_string())),
+            Member::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            Member::Null | Member::Object | Member::Array => None,
+        }
+    }
+
+    /// The string, when the member is one.
+    ///
+    /// ```
+    /// use refund_core::json::Member;
+    /// assert_eq!(Member::String("x".into()).as_str(), Some("x"));
+    /// assert_eq!(Member::Bool(true).as_str(), None);
+    /// ```
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Member::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The JSON text of the member, for error messages (nested values are not kept: named).
+    fn excerpt(&self) -> String {
+        match self {
+            Member::String(s) => serde_json::to_string(s.as_ref()).unwrap_or_default(),
+            Member::Number(n) => n.to_string(),
+            Member::Bool(b) => b.to_string(),
+            Member::Null => "null".to_owned(),
+            Member::Object => "{…}".to_owned(),
+            Member::Array => "[…]".to_owned(),
+        }
+    }
+
+    /// serde's wording for the member's type, for error messages.
+    fn unexpected(&self) -> String {
+        match self {
+            Member::String(s) => format!("string {s:?}"),
+            Member::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+            Member::Number(n) => format!("integer `{n}`"),
+            Member::Bool(b) => format!("boolean `{b}`"),
+            Member::Null => "null".to_owned(),
+            Member::Object => "map".to_owned(),
+            Member::Array => "sequence".to_owned(),
+        }
+    }
+}
+
+/// A [`Value`]'s scalar as text, by the rule of [`Member::scalar_text`] (for code that builds
+/// a document as a `Value` and signs it, such as the sandbox).
+///
+/// ```
+/// assert_eq!(refund_core::json::scalar_text(&serde_json::json!(1)).as_deref(), Some("1"));
+/// assert_eq!(refund_core::json::scalar_text(&serde_json::json!({"a": 1})), None);
+/// ```
+pub fn scalar_text(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+impl<'b> FlatObject<'b> {
+    /// Parses one JSON object strictly (duplicate keys rejected at every depth; nothing after
+    /// it but whitespace).
+    pub fn parse_strict(bytes: &'b [u8]) -> Result<Self, serde_json::Error> {
+        // JSON is UTF-8: checking the whole body at once is faster than string by string, and
+        // lets every string be borrowed as `&str` without a second check.
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            <serde_json::Error as de::Error>::custom(format_args!("the body is not UTF-8: {e}"))
+        })?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let members = de.deserialize_map(FlatVisitor)?;
+        de.end()?;
+        Ok(FlatObject {
+            source: bytes,
+            members,
+        })
+    }
+
+    /// The bytes it was parsed from.
+    ///
+    /// ```
+    /// let doc = refund_core::json::FlatObject::parse_strict(b"{}").unwrap();
+    /// assert_eq!(doc.source(), b"{}");
+    /// ```
+    pub fn source(&self) -> &'b [u8] {
+        self.source
+    }
+
+    /// The members in key order (byte order of the keys).
+    ///
+    /// ```
+    /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"b":1,"a":2}"#).unwrap();
+    /// assert_eq!(doc.members().next().map(|(k, _)| k), Some("a"));
+    /// ```
+    pub fn members(&self) -> impl Iterator<Item = (&str, &Member<'b>)> {
+        self.members.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// The member named `key`.
+    ///
+    /// ```
+    /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"a":"x"}"#).unwrap();
+    /// assert_eq!(doc.get("a").and_then(|m| m.as_str()), Some("x"));
+    /// assert!(doc.get("b").is_none());
+    /// ```
+    pub fn get(&self, key: &str) -> Option<&Member<'b>> {
+        self.members
+            .binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
+            .ok()
+            .and_then(|i| self.members.get(i))
+            .map(|(_, v)| v)
+    }
+
+    /// A member that must be a string when present: absent or `null` is `None`, anything else
+    /// is an [`Error::Decode`] naming the field and the value (see [`Member::string`]).
+    ///
+    /// ```
+    /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"a":"x","n":5}"#).unwrap();
+    /// assert_eq!(doc.string(refund_core::Provider::Cpos, "a").unwrap(), Some("x"));
+    /// let err = doc.string(refund_core::Provider::Cpos, "n").unwrap_err();
+    /// assert_eq!(err.to_string(), "cpos: cannot decode `n` (\"5\"): invalid type: integer `5`, expected a string");
+    /// ```
+    pub fn string(&self, provider: Provider, key: &str) -> Result<Option<&str>, Error> {
+        self.get(key)
+            .map_or(Ok(None), |member| member.string(provider, key))
+    }
+
+    /// A member that is a string or an integer when present, as text (see [`Member::text`]).
+    ///
+    /// ```
+    /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"a":"1","b":2,"c":1.5}"#).unwrap();
+    /// let p = refund_core::Provider::Cpos;
+    /// assert_eq!(doc.text(p, "a").unwrap().as_deref(), Some("1"));
+    /// assert_eq!(doc.text(p, "b").unwrap().as_deref(), Some("2"));
+    /// assert!(doc.text(p, "c").is_err());
+    /// ```
+    pub fn text(&self, provider: Provider, key: &str) -> Result<Option<Cow<'_, str>>, Error> {
+        self.get(key)
+            .map_or(Ok(None), |member| member.text(provider, key))
+    }
+}
+
+impl Member<'_> {
+    /// The member `key` as a string field: `null` is `None`, a string is itself, anything else
+    /// is an [`Error::Decode`] naming the field and the value.
+    ///
+    /// ```
+    /// use refund_core::json::Member;
+    /// let p = refund_core::Provider::Cpos;
+    /// assert_eq!(Member::String("x".into()).string(p, "a").unwrap(), Some("x"));
+    /// assert!(Member::Bool(true).string(p, "a").is_err());
+    /// ```
+    pub fn string(&self, provider: Provider, key: &str) -> Result<Option<&str>, Error> {
+        match self {
+            Member::Null => Ok(None),
+            Member::String(s) => Ok(Some(s)),
+            other => Err(other.type_error(provider, key, "a string")),
+        }
+    }
+
+    /// The member `key` as a string-or-integer field (see [`Text`]), as text: `null` is `None`;
+    /// floats, booleans, objects and arrays are an [`Error::Decode`].
+    ///
+    /// ```
+    /// use refund_core::json::Member;
+    /// let p = refund_core::Provider::Cpos;
+    /// assert_eq!(Member::Number(7.into()).text(p, "a").unwrap().as_deref(), Some("7"));
+    /// assert!(Member::Bool(true).text(p, "a").is_err());
+    /// ```
+    pub fn text(&self, provider: Provider, key: &str) -> Result<Option<Cow<'_, str>>, Error> {
+        match self {
+            Member::Null => Ok(None),
+            Member::String(s) => Ok(Some(Cow::Borrowed(s.as_ref()))),
+            Member::Number(n) if !n.is_f64() => Ok(Some(Cow::Owned(n.to_string()))),
+            other => Err(other.type_error(provider, key, "a string or an integer")),
+        }
+    }
+
+    fn type_error(&self, provider: Provider, key: &str, expected: &str) -> Error {
+        Error::decode(
+            provider,
+            key,
+            self.excerpt(),
+            format!("invalid type: {}, expected {expected}", self.unexpected()),
+        )
+    }
+}
+
+impl<'b> StrictDocument<'b> for FlatObject<'b> {
+    fn parse(provider: Provider, body: &'b [u8]) -> Result<Self, Error> {
+        FlatObject::parse_strict(body).map_err(|e| Error::Decode {
+            provider,
+            field: "body".to_owned(),
+            value: crate::error::excerpt(body),
+            reason: format!("not a valid JSON document: {e}"),
+            source: Some(Box::new(e)),
+        })
+    }
+}
+
+/// The keys of one object seen so far, to reject a repeat where it occurs (so the error points
+/// at it): a linear scan for the usual small object, a hash set past 32 keys (a hostile object
+/// with many keys stays linear in its size).
+#[derive(Default)]
+struct SeenKeys(Option<std::collections::HashSet<String>>);
+
+impl SeenKeys {
+    const LINEAR: usize = 32;
+
+    fn admit<'k, E: de::Error>(
+        &mut self,
+        key: &str,
+        earlier: impl ExactSizeIterator<Item = &'k str>,
+    ) -> Result<(), E> {
+        let repeated = match &mut self.0 {
+            Some(set) => !set.insert(key.to_owned()),
+            None if earlier.len() < Self::LINEAR => earlier.into_iter().any(|k| k == key),
+            None => {
+                let mut set: std::collections::HashSet<String> =
+                    earlier.map(str::to_owned).collect();
+                let repeated = !set.insert(key.to_owned());
+                self.0 = Some(set);
+                repeated
+            }
+        };
+        if repeated {
+            return Err(E::custom(format_args!("duplicate key {key:?}")));
+        }
+        Ok(())
+    }
+}
+
+/// An object key, borrowed from the body unless it had escapes.
+struct Key<'b>(Cow<'b, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct FlatVisitor;
+
+impl<'de> Visitor<'de> for FlatVisitor {
+    type Value = Vec<(Cow<'de, str>, Member<'de>)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members: Vec<(Cow<'de, str>, Member<'de>)> = Vec::with_capacity(16);
+        let mut seen = SeenKeys::default();
+        while let Some(Key(key)) = map.next_key()? {
+            seen.admit(&key, members.iter().map(|(k, _)| k.as_ref()))?;
+            let member: Member<'de> = map.next_value()?;
+            members.push((key, member));
+        }
+        members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        Ok(members)
+    }
+}
+
+impl<'de> Deserialize<'de> for Member<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(MemberVisitor)
+    }
+}
+
+struct MemberVisitor;
+
+impl<'de> Visitor<'de> for MemberVisitor {
+    type Value = Member<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Member<'de>, E> {
+        Ok(Member::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Member<'de>, E> {
+        Ok(Member::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Member<'de>, E> {
+        Ok(Member::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Member<'de>, E> {
+        Number::from_f64(v)
+            .map(Member::Number)
+            .ok_or_else(|| E::custom("non-finite number"))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Member<'de>, E> {
+        Ok(Member::String(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Member<'de>, E> {
+        Ok(Member::String(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Member<'de>, E> {
+        Ok(Member::String(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Member<'de>, E> {
+        Ok(Member::Null)
+    }
+    fn visit_none<E>(self) -> Result<Member<'de>, E> {
+        Ok(Member::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member<'de>, A::Error> {
+        CheckedVisitor.visit_seq(seq).map(|Checked| Member::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Member<'de>, A::Error> {
+        CheckedVisitor.visit_map(map).map(|Checked| Member::Object)
+    }
+}
+
+/// Any JSON value, checked strictly (duplicate keys rejected at every depth) and dropped.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_none<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while let Some(Checked) = seq.next_element()? {}
+        Ok(Checked)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        let mut seen = SeenKeys::default();
+        while let Some(Key(key)) = map.next_key()? {
+            seen.admit(&key, keys.iter().map(Cow::as_ref))?;
+            let Checked = map.next_value()?;
+            if seen.0.is_none() {
+                keys.push(key);
+            }
+        }
+        Ok(Checked)
+    }
+}
+
 struct StrictValue(Value);
 
 impl<'de> Deserialize<'de> for StrictValue {
@@ -294,6 +760,82 @@ mod tests {
         assert!(parse_strict(br#"{"a":1} x"#).is_err());
         assert!(parse_strict(b"<html>").is_err());
         assert!(parse_strict(b"").is_err());
+    }
+
+    #[test]
+    fn flat_object_is_as_strict_as_the_tree() {
+        let many = |dup_at: usize| {
+            let mut text = String::from("{");
+            for i in 0..100 {
+                text.push_str(&format!("\"k{}\":{i},", if i == dup_at { 1 } else { i }));
+            }
+            text.push_str("\"end\":0}");
+            text
+        };
+        for bad in [
+            r#"{"a":1,"a":1}"#.to_owned(),
+            r#"{"a":1,"\u0061":2}"#.to_owned(),
+            r#"{"attach":{"x":[{"y":1,"y":2}]}}"#.to_owned(),
+            r#"{"a":1} x"#.to_owned(),
+            "<html>".to_owned(),
+            String::new(),
+            "[1]".to_owned(),
+            many(3),  // repeats k1 as the 4th key: found by the linear scan
+            many(90), // repeats k1 as the 91st: found by the hash set
+            format!(r#"{{"nested":{}}}"#, many(70)),
+        ] {
+            assert!(FlatObject::parse_strict(bad.as_bytes()).is_err(), "{bad}");
+            assert!(
+                parse_strict(bad.as_bytes()).is_err() || bad == "[1]",
+                "the tree parser accepts {bad}"
+            );
+        }
+        let err = FlatObject::parse_strict(
+            br#"{"a":1,
+"a":2}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "duplicate key \"a\" at line 2 column 3");
+        assert!(FlatObject::parse_strict(many(1000).as_bytes()).is_ok());
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// The one-pass document and the tree agree on every top-level member's text.
+        #[test]
+        fn flat_object_texts_equal_the_trees(
+            members in proptest::collection::btree_map(
+                "[a-z_\u{e9}\\\"]{1,8}",
+                proptest::prop_oneof![
+                    proptest::arbitrary::any::<String>().prop_map(Value::from),
+                    proptest::arbitrary::any::<i64>().prop_map(Value::from),
+                    proptest::arbitrary::any::<u64>().prop_map(Value::from),
+                    proptest::arbitrary::any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+                    proptest::arbitrary::any::<bool>().prop_map(Value::from),
+                    proptest::strategy::Just(Value::Null),
+                    proptest::strategy::Just(serde_json::json!({"a": [1, {"b": "c"}]})),
+                ],
+                0..12,
+            )
+        ) {
+            let tree = Value::Object(members.into_iter().collect());
+            let bytes = serde_json::to_vec(&tree).unwrap();
+            let flat = FlatObject::parse_strict(&bytes).unwrap();
+            let from_flat: Vec<(String, Option<String>)> = flat
+                .members()
+                .map(|(k, m)| (k.to_owned(), m.scalar_text().map(Cow::into_owned)))
+                .collect();
+            let reparsed = parse_strict(&bytes).unwrap();
+            let mut from_tree: Vec<(String, Option<String>)> = reparsed
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), scalar_text(v).map(Cow::into_owned)))
+                .collect();
+            from_tree.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            proptest::prop_assert_eq!(from_flat, from_tree);
+        }
     }
 
     #[test]

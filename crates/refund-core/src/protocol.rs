@@ -20,12 +20,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde_json::Value;
-
 use crate::explain::{
     Check, Fact, NoTrace, RequestExplanation, ResponseExplanation, Step, Trace, Verdict,
     refund_line,
 };
+use crate::json::StrictDocument;
 use crate::{Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Verification};
 
 /// One id an answer names, to be checked against what was asked.
@@ -106,6 +105,7 @@ impl<'a> Binding<'a> {
 /// impl Protocol for Echo {
 ///     type Answer = Answer;
 ///     type Builder = ();
+///     type Document<'b> = serde_json::Value;
 ///     const PROVIDER: Provider = Provider::OpenApi;
 ///     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 ///     const MAX_ID_CHARS: usize = 32;
@@ -147,14 +147,22 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     /// Builds the signed request for an already-validated lookup. Called once per attempt.
     fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error>;
 
-    /// Checks what the provider signed (the received bytes, or its canonical form rebuilt from
-    /// the strict parse `value`) before any field is trusted. A failure the policy does not
-    /// allow is an [`Error::Signature`]; otherwise says how far the answer was verified.
-    fn verify_response(&self, body: &[u8], value: &Value) -> Result<Verification, Error>;
+    /// What an answer is strictly parsed into before anything else (duplicate keys rejected):
+    /// a [`serde_json::Value`] tree, or a borrowed one-pass form such as [`crate::json::FlatObject`].
+    type Document<'b>: StrictDocument<'b>;
 
-    /// Decodes the verified document into the wire model (it may keep `value` for detail read
+    /// Checks what the provider signed (the received bytes, or its canonical form rebuilt from
+    /// the strict parse `document`) before any field is trusted. A failure the policy does not
+    /// allow is an [`Error::Signature`]; otherwise says how far the answer was verified.
+    fn verify_response(
+        &self,
+        body: &[u8],
+        document: &Self::Document<'_>,
+    ) -> Result<Verification, Error>;
+
+    /// Decodes the verified document into the wire model (it may keep what a detail read needs
     /// later, off the common path).
-    fn decode(&self, value: Value) -> Result<Self::Answer, Error>;
+    fn decode(&self, document: Self::Document<'_>) -> Result<Self::Answer, Error>;
 
     /// Every id the answer names that must equal what was asked: the merchant it echoes (on
     /// every answer that carries one) and, on an answer that describes refunds, the id of the
@@ -188,7 +196,7 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     /// What [`Protocol::verify_response`] looks at, for explanations: the canonical text it
     /// rebuilds, the signature it finds, what it expects (or the key it verifies with), and the
     /// fields no signature covers. Only explanations call it; the default shows nothing.
-    fn explain_signature(&self, _body: &[u8], _value: &Value) -> Vec<Fact> {
+    fn explain_signature(&self, _body: &[u8], _document: &Self::Document<'_>) -> Vec<Fact> {
         Vec::new()
     }
 }
@@ -200,7 +208,7 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
 /// # use refund_core::*;
 /// # #[derive(Debug)] struct P;
 /// # impl Protocol for P {
-/// #     type Answer = (); type Builder = ();
+/// #     type Answer = (); type Builder = (); type Document<'b> = serde_json::Value;
 /// #     const PROVIDER: Provider = Provider::Cpos;
 /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 /// #     const MAX_ID_CHARS: usize = 4;
@@ -227,7 +235,7 @@ pub fn prepare<P: Protocol>(protocol: &P, lookup: &RefundLookup) -> Result<Prepa
 /// # use refund_core::*;
 /// # #[derive(Debug)] struct P;
 /// # impl Protocol for P {
-/// #     type Answer = (); type Builder = ();
+/// #     type Answer = (); type Builder = (); type Document<'b> = serde_json::Value;
 /// #     const PROVIDER: Provider = Provider::Cpos;
 /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 /// #     const MAX_ID_CHARS: usize = 4;
@@ -289,7 +297,7 @@ fn run_answer<P: Protocol>(
     body: &[u8],
     trace: &mut impl Trace,
 ) -> Result<Bound<P::Answer>, Error> {
-    let value = crate::json::parse_body(P::PROVIDER, body).inspect_err(|e| {
+    let document = P::Document::parse(P::PROVIDER, body).inspect_err(|e| {
         trace.step(|| Step::failed(Check::Parse, e));
     })?;
     trace.step(|| {
@@ -299,7 +307,7 @@ fn run_answer<P: Protocol>(
             format!("strict JSON, {} bytes, no duplicate keys", body.len()),
         )
     });
-    let verification = protocol.verify_response(body, &value);
+    let verification = protocol.verify_response(body, &document);
     trace.step(|| {
         let step = match &verification {
             Ok(Verification::Verified) => {
@@ -317,10 +325,10 @@ fn run_answer<P: Protocol>(
             ),
             Err(e) => Step::failed(Check::Signature, e),
         };
-        step.with_facts(protocol.explain_signature(body, &value))
+        step.with_facts(protocol.explain_signature(body, &document))
     });
     let verification = verification?;
-    let answer = protocol.decode(value).inspect_err(|e| {
+    let answer = protocol.decode(document).inspect_err(|e| {
         trace.step(|| Step::failed(Check::Decode, e));
     })?;
     trace.step(|| Step::new(Check::Decode, Verdict::Pass, "the wire model decoded"));
@@ -401,7 +409,7 @@ pub fn explain_request<P: Protocol>(
 /// # #[derive(Debug)] struct Echo;
 /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
 /// # impl Protocol for Echo {
-/// #     type Answer = Answer; type Builder = ();
+/// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
 /// #     const PROVIDER: Provider = Provider::OpenApi;
 /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 /// #     const MAX_ID_CHARS: usize = 32;

@@ -6,11 +6,11 @@ use refund_core::client::{Client, ClientOptions};
 use refund_core::explain::{
     Fact, KeyIdentity, Parameter, RequestExplanation, SECRET_PLACEHOLDER, Signing,
 };
+use refund_core::json::FlatObject;
 use refund_core::protocol::{self, Binding, Bound, Protocol};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Secret, Verification,
 };
-use serde_json::Value;
 
 use crate::map::{self, CposRefund};
 use crate::sign::{self, ResponseSignature};
@@ -58,6 +58,9 @@ impl CposProtocol {
 impl Protocol for CposProtocol {
     type Answer = CposAnswer;
     type Builder = CposClientBuilder;
+    /// One strict pass over the body, borrowing its strings: the signature is checked on its
+    /// top-level scalars in key order and the deciding fields are read from it; no tree.
+    type Document<'b> = FlatObject<'b>;
     const PROVIDER: Provider = Provider::Cpos;
     const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
     const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;
@@ -66,12 +69,16 @@ impl Protocol for CposProtocol {
         sign::build_request(&self.base_url, &self.access_id, &self.secret, lookup)
     }
 
-    fn verify_response(&self, _body: &[u8], value: &Value) -> Result<Verification, Error> {
-        sign::verify_response(value, &self.secret, self.response_signature)
+    fn verify_response(
+        &self,
+        _body: &[u8],
+        document: &FlatObject<'_>,
+    ) -> Result<Verification, Error> {
+        sign::verify_response(document, &self.secret, self.response_signature)
     }
 
-    fn decode(&self, value: Value) -> Result<CposAnswer, Error> {
-        CposAnswer::decode(value)
+    fn decode(&self, document: FlatObject<'_>) -> Result<CposAnswer, Error> {
+        CposAnswer::decode(&document)
     }
 
     /// On an answer that describes a refund, the id field of the lookup's kind (`refund_no`,
@@ -130,22 +137,16 @@ impl Protocol for CposProtocol {
 
     /// The canonical text of the top-level scalars (secret as a placeholder), the signature
     /// received and the one expected, the policy; nested objects (`attach`) are unsigned.
-    fn explain_signature(&self, _body: &[u8], value: &Value) -> Vec<Fact> {
-        let fields = sign::response_fields(value);
-        let pairs = || fields.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let received = fields
-            .iter()
-            .find(|(k, _)| k == "sign")
-            .map_or("absent", |(_, v)| v.as_str());
-        let unsigned: Vec<&str> = value
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .filter(|(k, v)| *k == "sign" || v.is_null() || v.is_object() || v.is_array())
-                    .map(|(k, _)| k.as_str())
-                    .collect()
-            })
-            .unwrap_or_default();
+    fn explain_signature(&self, _body: &[u8], document: &FlatObject<'_>) -> Vec<Fact> {
+        let received = document
+            .get("sign")
+            .and_then(|s| s.scalar_text())
+            .map_or_else(|| "absent".to_owned(), |s| s.into_owned());
+        let unsigned: Vec<&str> = document
+            .members()
+            .filter(|(k, m)| *k == "sign" || m.scalar_text().is_none())
+            .map(|(k, _)| k)
+            .collect();
         vec![
             Fact::new(
                 "policy",
@@ -158,10 +159,10 @@ impl Protocol for CposProtocol {
             ),
             Fact::new(
                 "canonical",
-                sign::canonical_string(pairs(), SECRET_PLACEHOLDER),
+                sign::document_canonical_string(document, SECRET_PLACEHOLDER),
             ),
             Fact::new("received sign", received),
-            Fact::new("expected sign", sign::sign_fields(pairs(), &self.secret)),
+            Fact::new("expected sign", sign::sign_document(document, &self.secret)),
             Fact::new("key", self.secret_identity().to_string()),
             Fact::new("unsigned fields", unsigned.join(", ")),
         ]

@@ -23,7 +23,8 @@ fn text(value: &Option<Text>) -> Option<&str> {
 /// answers whose ids are bound to the lookup.
 ///
 /// ```
-/// let r: refund_cpos::wire::QueryResponse = serde_json::from_str(r#"{"return_code":"40004","error_code":"REFUNDNOTEXIST"}"#).unwrap();
+/// let doc = refund_core::json::FlatObject::parse_strict(br#"{"return_code":"40004","error_code":"REFUNDNOTEXIST"}"#).unwrap();
+/// let r = refund_cpos::wire::QueryResponse::from_document(&doc).unwrap();
 /// assert!(!refund_cpos::map::describes_refund(&r));
 /// ```
 pub fn describes_refund(response: &QueryResponse) -> bool {
@@ -295,20 +296,25 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    fn response(json: &str) -> QueryResponse {
+        let doc = refund_core::json::FlatObject::parse_strict(json.as_bytes()).unwrap();
+        QueryResponse::from_document(&doc).unwrap()
+    }
+
     #[test]
     fn not_found_and_business_errors() {
-        let r: QueryResponse = serde_json::from_str(
+        let r = response(
             r#"{"return_code":"40001","error_code":"REFUNDNOTEXIST","error_msg":"退款单不存在"}"#,
-        )
-        .unwrap();
+        );
         assert!(map_response(&r).unwrap_err().is_not_found());
-        let r: QueryResponse =
-            serde_json::from_str(r#"{"return_code":40004,"error_code":"SYSTEMERROR"}"#).unwrap();
+        let r = response(r#"{"return_code":40004,"error_code":"SYSTEMERROR"}"#);
         assert_eq!(
             map_response(&r).unwrap_err().code().as_deref(),
             Some("SYSTEMERROR")
         );
-        let r: QueryResponse = serde_json::from_str(r#"{"return_code":10000,"refund_status":2,"refund_amount":"-1.00","error_code":"NOTENOUGH"}"#).unwrap();
+        let r = response(
+            r#"{"return_code":10000,"refund_status":2,"refund_amount":"-1.00","error_code":"NOTENOUGH"}"#,
+        );
         let refund = &map_response(&r).unwrap()[0];
         assert_eq!(refund.amount.minor(), 100);
         assert_eq!(refund.failure_code.as_deref(), Some("NOTENOUGH"));

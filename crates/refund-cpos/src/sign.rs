@@ -12,12 +12,16 @@
 //! would not verify. CPOS sends amounts as strings and codes as integers, so this does not arise
 //! with its documented fields.
 
+use std::borrow::Cow;
+
 use md5::{Digest, Md5};
+use refund_core::json::{FlatObject, Member};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, RefundLookup, Secret, SignedRequest, Verification,
 };
 use serde::Deserialize;
 use serde_json::Value;
+use subtle::ConstantTimeEq;
 
 use crate::wire::QueryRequestBody;
 
@@ -31,6 +35,71 @@ pub const SUPPORTED_LOOKUPS: &[LookupKind] = &[
     LookupKind::MerchantRefundId,
     LookupKind::ChannelTradeNo,
 ];
+
+/// The rule: fields already in key order, each except `sign` with a non-empty value as
+/// `key=value&`, then `key=<secret>`.
+fn write_canonical<'a>(
+    out: &mut String,
+    sorted: impl Iterator<Item = (&'a str, Cow<'a, str>)>,
+    secret: &str,
+) {
+    for (key, value) in sorted {
+        if key != "sign" && !value.is_empty() {
+            out.push_str(key);
+            out.push('=');
+            out.push_str(&value);
+            out.push('&');
+        }
+    }
+    out.push_str("key=");
+    out.push_str(secret);
+}
+
+/// Fields in key order (ASCII byte order).
+fn sorted<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
+    let mut pairs: Vec<(&str, &str)> = fields.into_iter().collect();
+    pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    pairs
+}
+
+/// A document's signed fields, in key order: its top-level scalars as text.
+fn document_fields<'a>(
+    document: &'a FlatObject<'_>,
+) -> impl Iterator<Item = (&'a str, Cow<'a, str>)> {
+    document
+        .members()
+        .filter_map(|(key, member)| member.scalar_text().map(|text| (key, text)))
+}
+
+/// MD5 of the signed text, upper-case hex. The text is built once, in one buffer, and hashed
+/// in one call (feeding MD5 piece by piece costs more than the copy).
+fn md5_of<'a>(
+    sorted: impl Iterator<Item = (&'a str, Cow<'a, str>)>,
+    secret: &str,
+    capacity: usize,
+) -> String {
+    let mut text = String::with_capacity(capacity + secret.len() + 5);
+    write_canonical(&mut text, sorted, secret);
+    let digest = Md5::digest(text.as_bytes());
+    // The text ends in the secret: wipe that part before the buffer is freed.
+    let mut bytes = text.into_bytes();
+    let start = bytes.len().saturating_sub(secret.len());
+    bytes
+        .get_mut(start..)
+        .into_iter()
+        .for_each(zeroize::Zeroize::zeroize);
+    upper_hex(&digest)
+}
+
+fn upper_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for nibble in [b >> 4, b & 0x0f] {
+            out.extend(char::from_digit(u32::from(nibble), 16).map(|c| c.to_ascii_uppercase()));
+        }
+    }
+    out
+}
 
 /// The text that is hashed: sorted non-empty `key=value` pairs (except `sign`) and the secret.
 ///
@@ -48,11 +117,7 @@ pub fn canonical_string<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a str)>,
     secret: &str,
 ) -> String {
-    let mut pairs: Vec<(&str, &str)> = fields
-        .into_iter()
-        .filter(|(k, v)| *k != "sign" && !v.is_empty())
-        .collect();
-    pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let pairs = sorted(fields);
     let mut out = String::with_capacity(
         pairs
             .iter()
@@ -61,14 +126,24 @@ pub fn canonical_string<'a>(
             + secret.len()
             + 5,
     );
-    for (k, v) in pairs {
-        out.push_str(k);
-        out.push('=');
-        out.push_str(v);
-        out.push('&');
-    }
-    out.push_str("key=");
-    out.push_str(secret);
+    write_canonical(
+        &mut out,
+        pairs.into_iter().map(|(k, v)| (k, Cow::Borrowed(v))),
+        secret,
+    );
+    out
+}
+
+/// The signed text of an answer (its top-level scalars), with `secret` as given: for
+/// explanations, which pass a placeholder.
+///
+/// ```
+/// let doc = refund_core::json::FlatObject::parse_strict(br#"{"return_code":10000,"attach":{"a":1},"sign":"S"}"#).unwrap();
+/// assert_eq!(refund_cpos::sign::document_canonical_string(&doc, "<secret>"), "return_code=10000&key=<secret>");
+/// ```
+pub fn document_canonical_string(document: &FlatObject<'_>, secret: &str) -> String {
+    let mut out = String::with_capacity(document.source().len() + secret.len());
+    write_canonical(&mut out, document_fields(document), secret);
     out
 }
 
@@ -78,46 +153,71 @@ pub fn canonical_string<'a>(
 /// assert_eq!(refund_cpos::sign::md5_upper_hex("appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d"), "9A0A8659F005D6984697E2CA0A9CF3B7");
 /// ```
 pub fn md5_upper_hex(text: &str) -> String {
-    use std::fmt::Write as _;
-    let digest = Md5::digest(text.as_bytes());
-    let mut out = String::with_capacity(32);
-    for b in digest {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02X}");
-    }
-    out
+    upper_hex(&Md5::digest(text.as_bytes()))
 }
 
-/// Signs fields with the shared secret.
+/// Signs fields with the shared secret (the signed text is streamed into MD5, never built).
 ///
 /// ```
 /// let s = refund_cpos::sign::sign_fields([("accessid", "cpostest")], &refund_core::Secret::new("k"));
-/// assert_eq!(s.len(), 32);
+/// assert_eq!(s, refund_cpos::sign::md5_upper_hex("accessid=cpostest&key=k"));
 /// ```
 pub fn sign_fields<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a str)>,
     secret: &Secret,
 ) -> String {
-    md5_upper_hex(&canonical_string(fields, secret.expose()))
+    let pairs = sorted(fields);
+    let capacity = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    md5_of(
+        pairs.into_iter().map(|(k, v)| (k, Cow::Borrowed(v))),
+        secret.expose(),
+        capacity,
+    )
 }
 
-/// Compares two signatures in constant time (ASCII case-insensitive, for hex).
+/// The signature of an answer's top-level scalars: what its `sign` must be.
+///
+/// ```
+/// let doc = refund_core::json::FlatObject::parse_strict(br#"{"return_code":10000,"sign":"S"}"#).unwrap();
+/// let secret = refund_core::Secret::new("k");
+/// assert_eq!(refund_cpos::sign::sign_document(&doc, &secret), refund_cpos::sign::sign_fields([("return_code", "10000")], &secret));
+/// ```
+pub fn sign_document(document: &FlatObject<'_>, secret: &Secret) -> String {
+    md5_of(
+        document_fields(document),
+        secret.expose(),
+        document.source().len(),
+    )
+}
+
+/// Compares two signatures in constant time (ASCII case-insensitive, for hex); signatures
+/// longer than 128 bytes never match.
 ///
 /// ```
 /// assert!(refund_cpos::sign::signatures_equal("ab12", "AB12"));
 /// assert!(!refund_cpos::sign::signatures_equal("AB12", "AB13"));
 /// ```
 pub fn signatures_equal(a: &str, b: &str) -> bool {
-    if a.len() != b.len() {
+    const MAX: usize = 128;
+    if a.len() != b.len() || a.len() > MAX {
         return false;
     }
-    a.bytes().zip(b.bytes()).fold(0_u8, |acc, (x, y)| {
-        acc | (x.to_ascii_uppercase() ^ y.to_ascii_uppercase())
-    }) == 0
+    let upper = |s: &str| {
+        let mut out = [0_u8; MAX];
+        for (o, c) in out.iter_mut().zip(s.bytes()) {
+            *o = c.to_ascii_uppercase();
+        }
+        out
+    };
+    let (a_upper, b_upper) = (upper(a), upper(b));
+    match (a_upper.get(..a.len()), b_upper.get(..b.len())) {
+        (Some(a), Some(b)) => bool::from(a.ct_eq(b)),
+        _ => false,
+    }
 }
 
-/// The signed fields of a response: top-level scalars as text (strings raw, numbers in decimal,
-/// booleans as `true`/`false`); nulls, objects and arrays left out.
+/// The signed fields of a document built as a [`Value`] (by the sandbox, by tests): its
+/// top-level scalars as text by the same rule as an answer's ([`refund_core::json::scalar_text`]).
 ///
 /// ```
 /// let v = serde_json::json!({"refund_status": 1, "refund_amount": "-0.50", "attach": {"x": 1}, "sign": "S"});
@@ -131,13 +231,7 @@ pub fn response_fields(response: &Value) -> Vec<(String, String)> {
     object
         .iter()
         .filter_map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                Value::Null | Value::Array(_) | Value::Object(_) => return None,
-            };
-            Some((k.clone(), text))
+            refund_core::json::scalar_text(v).map(|text| (k.clone(), text.into_owned()))
         })
         .collect()
 }
@@ -151,24 +245,25 @@ pub enum ResponseSignatureProblem {
     Mismatch,
 }
 
-/// Checks a response's `sign` over its top-level scalar fields.
+/// Checks a document's `sign` over its top-level scalar fields.
 ///
 /// ```
 /// let secret = refund_core::Secret::new("k");
 /// let sign = refund_cpos::sign::sign_fields([("return_code", "10000")], &secret);
-/// let v = serde_json::json!({"return_code": 10000, "sign": sign});
-/// assert!(refund_cpos::sign::check_response(&v, &secret).is_ok());
+/// let body = format!(r#"{{"return_code":10000,"sign":"{sign}"}}"#);
+/// let doc = refund_core::json::FlatObject::parse_strict(body.as_bytes()).unwrap();
+/// assert!(refund_cpos::sign::check_response(&doc, &secret).is_ok());
 /// ```
-pub fn check_response(response: &Value, secret: &Secret) -> Result<(), ResponseSignatureProblem> {
-    let fields = response_fields(response);
-    let received = fields
-        .iter()
-        .find(|(k, _)| k == "sign")
-        .map(|(_, v)| v.as_str())
+pub fn check_response(
+    document: &FlatObject<'_>,
+    secret: &Secret,
+) -> Result<(), ResponseSignatureProblem> {
+    let received = document
+        .get("sign")
+        .and_then(Member::as_str)
         .filter(|s| !s.is_empty())
         .ok_or(ResponseSignatureProblem::Missing)?;
-    let expected = sign_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())), secret);
-    if signatures_equal(&expected, received) {
+    if signatures_equal(&sign_document(document, secret), received) {
         Ok(())
     } else {
         Err(ResponseSignatureProblem::Mismatch)
@@ -334,36 +429,38 @@ pub const RETURN_CODE_SUCCESS: &str = "10000";
 ///
 /// ```
 /// use refund_core::{Secret, Verification};
+/// use refund_core::json::FlatObject;
 /// use refund_cpos::{sign, ResponseSignature};
 /// let secret = Secret::new("k");
 /// let good = sign::sign_fields([("return_code", "10000")], &secret);
-/// let v = serde_json::json!({"return_code": 10000, "sign": good});
-/// assert_eq!(sign::verify_response(&v, &secret, ResponseSignature::Required).unwrap(), Verification::Verified);
-/// let forged = serde_json::json!({"return_code": 10000, "refund_status": 1});
+/// let body = format!(r#"{{"return_code":10000,"sign":"{good}"}}"#);
+/// let doc = FlatObject::parse_strict(body.as_bytes()).unwrap();
+/// assert_eq!(sign::verify_response(&doc, &secret, ResponseSignature::Required).unwrap(), Verification::Verified);
+/// let forged = FlatObject::parse_strict(br#"{"return_code":10000,"refund_status":1}"#).unwrap();
 /// assert_eq!(sign::verify_response(&forged, &secret, ResponseSignature::Required).unwrap_err().kind(), "signature");
 /// assert_eq!(sign::verify_response(&forged, &secret, ResponseSignature::Optional).unwrap(), Verification::Unverified);
 /// ```
 pub fn verify_response(
-    response: &Value,
+    document: &FlatObject<'_>,
     secret: &Secret,
     policy: ResponseSignature,
 ) -> Result<Verification, Error> {
-    let problem = match check_response(response, secret) {
+    let problem = match check_response(document, secret) {
         Ok(()) => return Ok(Verification::Verified),
         Err(problem) => problem,
     };
-    let is_success = match response.get("return_code") {
-        Some(Value::String(code)) => code == RETURN_CODE_SUCCESS,
-        Some(Value::Number(code)) => code.to_string() == RETURN_CODE_SUCCESS,
-        _ => false,
-    };
+    let is_success = matches!(
+        document.get("return_code"),
+        Some(code @ (Member::String(_) | Member::Number(_)))
+            if code.scalar_text().as_deref() == Some(RETURN_CODE_SUCCESS)
+    );
     if problem == ResponseSignatureProblem::Missing && !is_success {
         return Ok(Verification::Unverified);
     }
     match policy {
         ResponseSignature::Required => Err(signature_error(problem)),
         ResponseSignature::Optional => {
-            let id = |k: &str| response.get(k).and_then(Value::as_str).unwrap_or("");
+            let id = |k: &str| document.get(k).and_then(Member::as_str).unwrap_or("");
             tracing::warn!(
                 provider = "cpos",
                 refund_no = id("refund_no"),

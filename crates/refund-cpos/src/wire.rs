@@ -1,6 +1,7 @@
 //! CPOS JSON exactly as it travels, and its status vocabularies.
 
-use refund_core::RefundStatus;
+use refund_core::json::FlatObject;
+use refund_core::{Provider, RefundStatus};
 use serde::{Deserialize, Serialize};
 
 pub use refund_core::json::Text;
@@ -31,7 +32,10 @@ pub struct QueryRequestBody<'a> {
 /// The fields of an answer that decide a plain query: all top-level scalars, inside the
 /// signature. Everything else is in [`QueryResponseDetail`], decoded only when asked for, so a
 /// malformed detail field can never fail a status query.
-#[derive(Debug, Clone, Default, Deserialize)]
+///
+/// Decoded from the one-pass [`FlatObject`] the signature was checked on
+/// ([`QueryResponse::from_document`]), not from a second parse.
+#[derive(Debug, Clone, Default)]
 pub struct QueryResponse {
     /// 10000 on success.
     pub return_code: Option<Text>,
@@ -51,6 +55,44 @@ pub struct QueryResponse {
     pub error_msg: Option<String>,
     /// MD5 signature, upper-case hex.
     pub sign: Option<String>,
+}
+
+impl QueryResponse {
+    /// Reads the deciding fields from a strictly parsed answer: ids, amounts and messages must
+    /// be strings, codes and statuses strings or integers; a wrong type is an
+    /// [`refund_core::Error::Decode`] naming the field.
+    ///
+    /// ```
+    /// use refund_core::json::FlatObject;
+    /// let doc = FlatObject::parse_strict(br#"{"return_code":10000,"refund_status":"1","refund_amount":"-0.50"}"#).unwrap();
+    /// let r = refund_cpos::wire::QueryResponse::from_document(&doc).unwrap();
+    /// assert_eq!(r.return_code.unwrap().as_str(), "10000");
+    /// let doc = FlatObject::parse_strict(br#"{"refund_amount":-0.5}"#).unwrap();
+    /// assert!(refund_cpos::wire::QueryResponse::from_document(&doc).is_err());
+    /// ```
+    pub fn from_document(document: &FlatObject<'_>) -> Result<Self, refund_core::Error> {
+        const P: Provider = Provider::Cpos;
+        let mut response = QueryResponse::default();
+        // One walk over the members (fields not listed here are detail, read only on demand).
+        for (key, member) in document.members() {
+            let text =
+                || Ok::<_, refund_core::Error>(member.text(P, key)?.map(|t| Text(t.into_owned())));
+            let string = || Ok::<_, refund_core::Error>(member.string(P, key)?.map(str::to_owned));
+            match key {
+                "return_code" => response.return_code = text()?,
+                "refund_amount" => response.refund_amount = string()?,
+                "refund_status" => response.refund_status = text()?,
+                "refund_no" => response.refund_no = string()?,
+                "out_refund_no" => response.out_refund_no = string()?,
+                "channel_trade_no" => response.channel_trade_no = string()?,
+                "error_code" => response.error_code = text()?,
+                "error_msg" => response.error_msg = string()?,
+                "sign" => response.sign = string()?,
+                _ => {}
+            }
+        }
+        Ok(response)
+    }
 }
 
 /// CPOS's extra fields: amounts and fees (signed top-level scalars) and WeChat's native answer
@@ -250,31 +292,35 @@ impl WechatRefundStatus {
     }
 }
 
-/// A decoded answer: the fields a status query needs, and the strict parse kept for
-/// [`CposAnswer::detail`], which only the detailed query pays for.
+/// A decoded answer: the fields a status query needs, and the answer's bytes kept for
+/// [`CposAnswer::detail`], which only the detailed query pays for (a copy of the body is cheaper
+/// than keeping a parsed tree, and a plain query never decodes, or fails on, a detail field).
 #[derive(Debug, Clone)]
 pub struct CposAnswer {
     /// The deciding fields.
     pub response: QueryResponse,
-    document: serde_json::Value,
+    body: Box<[u8]>,
 }
 
 impl CposAnswer {
     /// Decodes the deciding fields of a strictly parsed (and verified) document.
     ///
     /// ```
-    /// let v = serde_json::json!({"return_code": 10000, "refund_status": 1, "total_amount": 5});
-    /// let a = refund_cpos::wire::CposAnswer::decode(v).unwrap();
+    /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"return_code": 10000, "refund_status": 1, "total_amount": 5}"#).unwrap();
+    /// let a = refund_cpos::wire::CposAnswer::decode(&doc).unwrap();
     /// assert_eq!(a.response.refund_status.as_ref().map(|s| s.as_str()), Some("1"));
     /// assert!(a.detail().is_err()); // `total_amount` must be a yuan string: only the detail fails
     /// ```
-    pub fn decode(document: serde_json::Value) -> Result<Self, refund_core::Error> {
-        let response = refund_core::json::decode_value(refund_core::Provider::Cpos, &document)?;
-        Ok(CposAnswer { response, document })
+    pub fn decode(document: &FlatObject<'_>) -> Result<Self, refund_core::Error> {
+        Ok(CposAnswer {
+            response: QueryResponse::from_document(document)?,
+            body: document.source().into(),
+        })
     }
 
-    /// Decodes the detail-only fields (amounts, fees, WeChat's `attach`).
+    /// Decodes the detail-only fields (amounts, fees, WeChat's `attach`) from the same bytes,
+    /// parsed strictly again.
     pub fn detail(&self) -> Result<QueryResponseDetail, refund_core::Error> {
-        refund_core::json::decode_value(refund_core::Provider::Cpos, &self.document)
+        refund_core::json::decode_strict(Provider::Cpos, &self.body).map(|(_, detail)| detail)
     }
 }

@@ -63,6 +63,7 @@ impl EdgerosProtocol {
 impl Protocol for EdgerosProtocol {
     type Answer = QueryResponse;
     type Builder = EdgerosClientBuilder;
+    type Document<'b> = Value;
     const PROVIDER: Provider = Provider::Edgeros;
     const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
     const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;

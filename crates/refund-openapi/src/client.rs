@@ -103,6 +103,7 @@ pub struct OpenApiProtocol {
 impl Protocol for OpenApiProtocol {
     type Answer = QueryResponse;
     type Builder = OpenApiClientBuilder;
+    type Document<'b> = Value;
     const PROVIDER: Provider = Provider::OpenApi;
     const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
     const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;

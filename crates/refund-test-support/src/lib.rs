@@ -142,7 +142,7 @@ pub fn fixture_lookup(provider: &str, fixture_name: &str) -> refund_core::Refund
 /// # use refund_core::*;
 /// # #[derive(Debug)] struct Echo;
 /// # impl Protocol for Echo {
-/// #     type Answer = serde_json::Value; type Builder = ();
+/// #     type Answer = serde_json::Value; type Builder = (); type Document<'b> = serde_json::Value;
 /// #     const PROVIDER: Provider = Provider::OpenApi;
 /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 /// #     const MAX_ID_CHARS: usize = 32;

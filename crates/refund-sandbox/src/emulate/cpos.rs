@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use refund_core::json::Member;
 use refund_core::{LookupKind, Provider, RefundStatus};
 use serde_json::{Map, Value, json};
 
@@ -57,7 +58,7 @@ fn cpos_statuses(view: &View) -> (Value, Option<String>) {
 }
 
 pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Answer {
-    let Ok(request) = refund_core::json::parse_strict(body) else {
+    let Ok(request) = refund_core::json::FlatObject::parse_strict(body) else {
         return answer(
             vec![],
             &cpos_error(shared, 40003, "PARAM_ERROR", "请求不是合法的 JSON"),
@@ -66,7 +67,7 @@ pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Answer {
     if refund_cpos::sign::check_response(&request, &shared.credentials.cpos_secret).is_err() {
         return answer(vec![], &cpos_error(shared, 40001, "SIGNERROR", "签名错误"));
     }
-    if request.get("accessid").and_then(Value::as_str)
+    if request.get("accessid").and_then(Member::as_str)
         != Some(shared.credentials.cpos_access_id.as_str())
     {
         return answer(
@@ -83,7 +84,7 @@ pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Answer {
     .find_map(|(field, kind)| {
         request
             .get(field)
-            .and_then(Value::as_str)
+            .and_then(Member::as_str)
             .filter(|s| !s.is_empty())
             .map(|id| (kind, id.to_owned()))
     });
