@@ -322,19 +322,23 @@ impl HttpTransport {
         let status = response.status().as_u16();
         let limit = self.max_body_bytes;
         let too_large = Error::BodyTooLarge { provider, limit };
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
-            return Err(too_large);
-        }
-        let mut body = Vec::with_capacity(response.content_length().map_or(1024, |l| l as usize));
-        while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large);
+        let body = match response.content_length() {
+            Some(len) if len > limit as u64 => return Err(too_large),
+            // A declared length within the limit: hyper reads exactly that many bytes, so the
+            // body can be taken whole (one chunk is handed over without a copy).
+            Some(_) => response.bytes().await.map_err(failed)?,
+            // No length (chunked): read chunk by chunk and stop at the limit.
+            None => {
+                let mut body = Vec::with_capacity(1024);
+                while let Some(chunk) = response.chunk().await.map_err(failed)? {
+                    if body.len() + chunk.len() > limit {
+                        return Err(too_large);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Bytes::from(body)
             }
-            body.extend_from_slice(&chunk);
-        }
+        };
         if !(200..300).contains(&status) {
             return Err(Error::HttpStatus {
                 provider,
@@ -342,7 +346,7 @@ impl HttpTransport {
                 body_excerpt: excerpt(&body),
             });
         }
-        Ok(Bytes::from(body))
+        Ok(body)
     }
 }
 

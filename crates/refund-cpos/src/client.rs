@@ -14,7 +14,7 @@ use refund_core::{
 
 use crate::map::{self, CposRefund};
 use crate::sign::{self, ResponseSignature};
-use crate::wire::CposAnswer;
+use crate::wire::QueryResponse;
 
 /// A refund-query client for CPOS: core's [`Client`] over [`CposProtocol`]. For CPOS's and
 /// WeChat's extra fields, use [`CposDetail::query_detailed`].
@@ -56,7 +56,7 @@ impl CposProtocol {
 }
 
 impl Protocol for CposProtocol {
-    type Answer = CposAnswer;
+    type Answer = QueryResponse;
     type Builder = CposClientBuilder;
     /// One strict pass over the body, borrowing its strings: the signature is checked on its
     /// top-level scalars in key order and the deciding fields are read from it; no tree.
@@ -77,18 +77,17 @@ impl Protocol for CposProtocol {
         sign::verify_response(document, &self.secret, self.response_signature)
     }
 
-    fn decode(&self, document: FlatObject<'_>) -> Result<CposAnswer, Error> {
-        CposAnswer::decode(&document)
+    fn decode(&self, document: FlatObject<'_>) -> Result<QueryResponse, Error> {
+        QueryResponse::from_document(&document)
     }
 
     /// On an answer that describes a refund, the id field of the lookup's kind (`refund_no`,
     /// `out_refund_no`, `channel_trade_no`). Error answers carry no refund ids.
     fn bindings<'a>(
         &'a self,
-        answer: &'a CposAnswer,
+        response: &'a QueryResponse,
         lookup: &'a RefundLookup,
     ) -> Vec<Binding<'a>> {
-        let response = &answer.response;
         if !map::describes_refund(response) {
             return Vec::new();
         }
@@ -101,8 +100,8 @@ impl Protocol for CposProtocol {
         vec![Binding::new(field, lookup.id(), answered.as_deref())]
     }
 
-    fn map(&self, bound: &Bound<CposAnswer>) -> Result<Vec<Refund>, Error> {
-        map::map_response(&bound.answer.response)
+    fn map(&self, bound: &Bound<QueryResponse>) -> Result<Vec<Refund>, Error> {
+        map::map_response(&bound.answer)
     }
 
     /// The same signing as `prepare`, shown; the secret appears only as a placeholder and a
@@ -194,12 +193,12 @@ pub trait CposDetail {
 impl CposDetail for CposClient {
     fn parse_detailed(&self, lookup: &RefundLookup, body: &[u8]) -> Result<CposRefund, Error> {
         let bound = protocol::decode_bound(self.protocol(), lookup, body)?;
-        map::map_detailed(&bound)
+        map::map_detailed(&bound, body)
     }
 
     async fn query_detailed(&self, lookup: &RefundLookup) -> Result<CposRefund, Error> {
-        let bound = self.query_bound(lookup).await?;
-        map::map_detailed(&bound)
+        let body = self.fetch(lookup).await?;
+        self.parse_detailed(lookup, &body)
     }
 }
 

@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::sign::RETURN_CODE_SUCCESS;
-use crate::wire::{Attach, CposAnswer, CposStatus, QueryResponse, Text, WechatRefundStatus};
+use crate::wire::{
+    Attach, CposStatus, QueryResponse, QueryResponseDetail, Text, WechatRefundStatus,
+};
 
 /// "Refund does not exist": mapped to [`Error::NotFound`].
 pub const ERR_REFUND_NOT_EXIST: &str = "REFUNDNOTEXIST";
@@ -193,12 +195,14 @@ pub struct CouponDetail {
 
 /// Maps a bound answer with its detail: the same [`Refund`] as a plain query (labelled with how
 /// it verified), plus every extra field, decoded only here.
-pub(crate) fn map_detailed(bound: &Bound<CposAnswer>) -> Result<CposRefund, Error> {
-    let answer = &bound.answer;
-    let response = &answer.response;
+///
+/// `body` is the answer `bound` was decoded from (the caller passes the bytes it just ran
+/// through the pipeline): the detail is decoded from it only here.
+pub(crate) fn map_detailed(bound: &Bound<QueryResponse>, body: &[u8]) -> Result<CposRefund, Error> {
+    let response = &bound.answer;
     let (mut refund, signed_refund_amount) = map_refund(response)?;
     refund.signature = bound.verification;
-    let detail = answer.detail()?;
+    let detail = QueryResponseDetail::decode(body)?;
     let yuan = |field: &str, value: &Option<String>| {
         decode::major_money(P, field, value.as_deref(), Currency::Cny)
     };

@@ -96,7 +96,8 @@ impl QueryResponse {
 }
 
 /// CPOS's extra fields: amounts and fees (signed top-level scalars) and WeChat's native answer
-/// (`attach`, **outside** the signature).
+/// (`attach`, **outside** the signature). Decoded only by the detailed query, from the same
+/// bytes the pipeline verified ([`QueryResponseDetail::decode`]).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct QueryResponseDetail {
     /// Order total, yuan.
@@ -122,6 +123,19 @@ pub struct QueryResponseDetail {
     /// WeChat's native answer (an object, or JSON text holding one). Not signed by CPOS.
     #[serde(default, deserialize_with = "refund_core::json::value_or_json_text")]
     pub attach: Option<Attach>,
+}
+
+impl QueryResponseDetail {
+    /// Decodes the detail-only fields (amounts, fees, WeChat's `attach`) of an answer, strictly.
+    ///
+    /// ```
+    /// let d = refund_cpos::wire::QueryResponseDetail::decode(br#"{"total_amount":"1.00","attach":"{\"refund_fee\":\"100\"}"}"#).unwrap();
+    /// assert_eq!(d.total_amount.as_deref(), Some("1.00"));
+    /// assert!(refund_cpos::wire::QueryResponseDetail::decode(br#"{"total_amount":5}"#).is_err());
+    /// ```
+    pub fn decode(body: &[u8]) -> Result<Self, refund_core::Error> {
+        refund_core::json::decode_strict(Provider::Cpos, body).map(|(_, detail)| detail)
+    }
 }
 
 /// WeChat Pay's native refund-query fields (fen strings). The `_0` suffixed names of WeChat's
@@ -289,38 +303,5 @@ impl WechatRefundStatus {
             WechatRefundStatus::Change => Some(RefundStatus::NeedsAttention),
             WechatRefundStatus::Other(_) => None,
         }
-    }
-}
-
-/// A decoded answer: the fields a status query needs, and the answer's bytes kept for
-/// [`CposAnswer::detail`], which only the detailed query pays for (a copy of the body is cheaper
-/// than keeping a parsed tree, and a plain query never decodes, or fails on, a detail field).
-#[derive(Debug, Clone)]
-pub struct CposAnswer {
-    /// The deciding fields.
-    pub response: QueryResponse,
-    body: Box<[u8]>,
-}
-
-impl CposAnswer {
-    /// Decodes the deciding fields of a strictly parsed (and verified) document.
-    ///
-    /// ```
-    /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"return_code": 10000, "refund_status": 1, "total_amount": 5}"#).unwrap();
-    /// let a = refund_cpos::wire::CposAnswer::decode(&doc).unwrap();
-    /// assert_eq!(a.response.refund_status.as_ref().map(|s| s.as_str()), Some("1"));
-    /// assert!(a.detail().is_err()); // `total_amount` must be a yuan string: only the detail fails
-    /// ```
-    pub fn decode(document: &FlatObject<'_>) -> Result<Self, refund_core::Error> {
-        Ok(CposAnswer {
-            response: QueryResponse::from_document(document)?,
-            body: document.source().into(),
-        })
-    }
-
-    /// Decodes the detail-only fields (amounts, fees, WeChat's `attach`) from the same bytes,
-    /// parsed strictly again.
-    pub fn detail(&self) -> Result<QueryResponseDetail, refund_core::Error> {
-        refund_core::json::decode_strict(Provider::Cpos, &self.body).map(|(_, detail)| detail)
     }
 }

@@ -264,6 +264,9 @@ pub enum Fault {
         /// Total size in bytes.
         bytes: usize,
     },
+    /// A valid answer's start, then spaces as fast as the client reads them, chunked with no
+    /// declared length, forever: the client must stop at its body limit, not at a timeout.
+    EndlessBody,
     /// The provider's genuine, correctly signed answer about another refund, whatever was asked:
     /// a replayed or substituted answer. Clients must reject it as a mismatch.
     AnswerFor {

@@ -375,6 +375,20 @@ async fn respond(shared: &Shared, provider: Provider, answer: Answer) -> Respons
                 Body::from_stream(trickle),
             )
         }
+        Fault::EndlessBody => {
+            let head = Bytes::from(body);
+            let spaces = Bytes::from(vec![b' '; 64 * 1024]);
+            let stream = futures_util::stream::iter(
+                std::iter::once(head)
+                    .chain(std::iter::repeat(spaces))
+                    .map(Ok::<_, std::io::Error>),
+            );
+            with_type(
+                StatusCode::OK,
+                "application/json",
+                Body::from_stream(stream),
+            )
+        }
         Fault::OversizedBody { bytes } => {
             if body.len() < bytes {
                 body.resize(bytes, b' ');

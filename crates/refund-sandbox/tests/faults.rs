@@ -32,7 +32,7 @@ fn expected(fault: &Fault, provider: Provider) -> (Option<&'static str>, u64) {
         Fault::WrongSignature => (Some("signature"), 1),
         Fault::ConnectionReset => (Some("transport"), 3),
         Fault::NeverEnding => (Some("timeout"), 3),
-        Fault::OversizedBody { .. } => (Some("body_too_large"), 1),
+        Fault::OversizedBody { .. } | Fault::EndlessBody => (Some("body_too_large"), 1),
         _ => unreachable!(),
     }
 }
@@ -51,6 +51,7 @@ async fn every_fault_for_every_provider() {
         Fault::OversizedBody {
             bytes: 2 * 1024 * 1024,
         },
+        Fault::EndlessBody,
     ];
     let mut injected = 0;
     for (provider, id) in IDS {
@@ -88,7 +89,8 @@ async fn every_fault_for_every_provider() {
             injected += 1;
         }
     }
-    assert_eq!(injected, 27);
+    assert_eq!(injected, IDS.len() * faults.len());
+    assert_eq!(injected, 30);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

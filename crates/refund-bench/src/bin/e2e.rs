@@ -1,11 +1,14 @@
 //! End-to-end throughput and memory, against the sandbox running in a separate process.
 //!
-//! `cargo run --release -p refund-bench --bin e2e -- [--queries N] [--in-flight N] [--rss REFUND_BINARY]`
+//! `cargo run --release -p refund-bench --bin e2e -- [--queries N] [--in-flight N] [--runs N] [--only PROVIDER] [--rss REFUND_BINARY]`
 //!
 //! For each provider: the SDK (sign, send, verify, parse, map) with N queries, 64 in flight,
 //! beside a baseline that sends the same pre-signed requests through a bare reqwest client and
-//! does no parsing: the upper bound. With `--rss`, the peak RSS of `refund batch` and `refund reconcile` over 10,000 and
-//! 1,000,000 lookups. `e2e serve` is the sandbox process it starts.
+//! does no parsing: the upper bound. Each run also reports CPU per query of the client and the
+//! sandbox, and the realistic bound (the bare run's CPU plus the client's RSA work). With
+//! `--rss`, `refund batch cpos`'s throughput over 100,000 lookups beside the SDK figure, and the
+//! peak RSS of `refund batch` and `refund reconcile` over 10,000 and 1,000,000 lookups.
+//! `e2e serve` is the sandbox process it starts.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -63,11 +66,21 @@ async fn main() {
     );
     let creds = Credentials::test_keys().unwrap();
     let crypto = crypto_costs(&creds);
+    let sandbox_pid = server.id().unwrap();
+    let runs: usize = arg("--runs").map_or(1, |r| r.parse().unwrap());
     println!(
-        "\n| provider | SDK q/s | bare reqwest q/s (one task) | ratio | bare reqwest q/s (spawned workers, as the SDK run) | ratio | crypto-bound q/s (2 cores) | SDK / crypto bound |"
+        "\nCPU is per query, in µs: the client process (getrusage, user + system) and the sandbox \
+         process (/proc/<pid>/stat) around each run. The realistic bound is 2 cores / (the bare \
+         run's CPU per query, client + sandbox, which includes the sandbox's RSA work, + the \
+         client's own RSA work per query, measured in-process): what the machine allows if the \
+         SDK added nothing but its signatures."
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "\n| provider | run | SDK q/s | SDK CPU client / sandbox | bare reqwest q/s (one task) | bare reqwest q/s (spawned workers) | bare CPU client / sandbox | SDK / bare q/s | SDK / bare client CPU | our transport q/s | crypto-only bound | realistic bound | SDK / realistic bound |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let only = arg("--only");
+    let mut cpos_sdk = Vec::new();
     for provider in [Provider::Cpos, Provider::OpenApi, Provider::Edgeros] {
         if only.as_deref().is_some_and(|o| o != provider.as_str()) {
             continue;
@@ -82,28 +95,61 @@ async fn main() {
             .pool_max_idle_per_host(256)
             .build()
             .unwrap();
-        let baseline = run_bare(&bare, &requests, in_flight).await;
-        let spawned = run_bare_spawned(&bare, &requests, in_flight).await;
-        let transport = run_transport(provider, &requests, in_flight).await;
-        eprintln!("{provider}: our transport alone (pre-signed, no parsing): {transport:.0} q/s");
-        let sdk = run_sdk(&client, &ids, in_flight).await;
-        // RSA work per query on the shared two cores: Open API answers are unsigned (client
-        // signs, sandbox verifies); EdgerOS signs and verifies both ways.
-        let (sign, verify) = (crypto.0.as_secs_f64(), crypto.1.as_secs_f64());
-        let bound = match provider {
-            Provider::OpenApi => Some(2.0 / (sign + verify)),
-            Provider::Edgeros => Some(2.0 / (2.0 * (sign + verify))),
-            _ => None,
-        };
-        println!(
-            "| {provider} | {sdk:.0} | {baseline:.0} | {:.2} | {spawned:.0} | {:.2} | {} | {} |",
-            sdk / baseline,
-            sdk / spawned,
-            bound.map_or("-".into(), |b| format!("{b:.0}")),
-            bound.map_or("-".into(), |b| format!("{:.2}", sdk / b)),
-        );
+        for run in 1..=runs {
+            let baseline =
+                measured(sandbox_pid, queries, run_bare(&bare, &requests, in_flight)).await;
+            let spawned = measured(
+                sandbox_pid,
+                queries,
+                run_bare_spawned(&bare, &requests, in_flight),
+            )
+            .await;
+            let transport = run_transport(provider, &requests, in_flight).await;
+            let sdk = measured(sandbox_pid, queries, run_sdk(&client, &ids, in_flight)).await;
+            // RSA work per query: Open API answers are unsigned (the client signs, the sandbox
+            // verifies); EdgerOS signs and verifies both ways.
+            let (sign, verify) = (crypto.0.as_secs_f64(), crypto.1.as_secs_f64());
+            let (crypto_bound, client_rsa) = match provider {
+                Provider::OpenApi => (Some(2.0 / (sign + verify)), sign),
+                Provider::Edgeros => (Some(2.0 / (2.0 * (sign + verify))), sign + verify),
+                _ => (None, 0.0),
+            };
+            let realistic =
+                crypto_bound.map(|_| 2.0 / (spawned.client_cpu + spawned.sandbox_cpu + client_rsa));
+            if provider == Provider::Cpos {
+                cpos_sdk.push(sdk.qps);
+            }
+            let fmt = |b: Option<f64>| b.map_or("-".into(), |b| format!("{b:.0}"));
+            println!(
+                "| {provider} | {run} | {:.0} | {:.1} / {:.1} | {:.0} | {:.0} | {:.1} / {:.1} | {:.2} | {:.2} | {transport:.0} | {} | {} | {} |",
+                sdk.qps,
+                sdk.client_cpu * 1e6,
+                sdk.sandbox_cpu * 1e6,
+                baseline.qps,
+                spawned.qps,
+                spawned.client_cpu * 1e6,
+                spawned.sandbox_cpu * 1e6,
+                sdk.qps / spawned.qps,
+                sdk.client_cpu / spawned.client_cpu,
+                fmt(crypto_bound),
+                fmt(realistic),
+                realistic.map_or("-".into(), |b| format!("{:.2}", sdk.qps / b)),
+            );
+        }
     }
     if let Some(refund) = arg("--rss") {
+        if !cpos_sdk.is_empty() {
+            let sdk = cpos_sdk.iter().sum::<f64>() / cpos_sdk.len() as f64;
+            println!(
+                "\n| `refund batch cpos`, 100,000 lookups, 64 in flight | batch q/s | cpos SDK q/s (mean of this run's) | batch / SDK |"
+            );
+            println!("|---|---|---|---|");
+            for run in 1..=runs {
+                let (_, took) = streaming_rss(Path::new(&refund), "batch", &dir, 100_000);
+                let qps = 100_000.0 / took.as_secs_f64();
+                println!("| run {run} | {qps:.0} | {sdk:.0} | {:.2} |", qps / sdk);
+            }
+        }
         for command in ["batch", "reconcile"] {
             println!("\n| `refund {command} cpos` lines | peak RSS (KiB) | wall time |");
             println!("|---|---|---|");
@@ -115,6 +161,48 @@ async fn main() {
     }
     let _ = server.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A run's throughput and CPU per query (seconds).
+struct Measured {
+    qps: f64,
+    client_cpu: f64,
+    sandbox_cpu: f64,
+}
+
+/// This process's CPU time so far (user + system), from getrusage.
+fn own_cpu() -> f64 {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let usage = getrusage(UsageWho::RUSAGE_SELF).unwrap();
+    let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
+    seconds(usage.user_time()) + seconds(usage.system_time())
+}
+
+/// Another process's CPU time so far (user + system), from /proc/<pid>/stat (clock ticks of
+/// 1/100 s: runs last about a second or more, so this is within a percent or two).
+fn process_cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// Runs `run` (which returns queries per second) and measures both processes' CPU around it.
+async fn measured(
+    sandbox: u32,
+    queries: usize,
+    run: impl std::future::Future<Output = f64>,
+) -> Measured {
+    let (client_before, sandbox_before) = (own_cpu(), process_cpu(sandbox));
+    let qps = run.await;
+    let n = queries as f64;
+    Measured {
+        qps,
+        client_cpu: (own_cpu() - client_before) / n,
+        sandbox_cpu: (process_cpu(sandbox) - sandbox_before) / n,
+    }
 }
 
 /// Median time of one sign and one verify with the back-end in this build.
