@@ -82,6 +82,31 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// The JSON values, in [`COLUMNS`] order: exactly what its `Serialize` writes (a test
+    /// holds them equal), without building a map first.
+    pub(crate) fn json_values(&self) -> [serde_json::Value; 16] {
+        use serde_json::Value;
+        let o = |v: Option<&str>| v.map_or(Value::Null, Value::from);
+        [
+            Value::from(self.provider),
+            o(self.refund_id),
+            o(self.merchant_refund_id),
+            o(self.original_transaction_id),
+            Value::from(self.status),
+            o(self.provider_status),
+            Value::from(self.amount.as_str()),
+            Value::from(self.amount_minor),
+            Value::from(self.currency),
+            self.fee_refunded_minor.map_or(Value::Null, Value::from),
+            o(self.created_at.as_deref()),
+            o(self.completed_at.as_deref()),
+            o(self.failure_code),
+            o(self.failure_message),
+            o(self.channel),
+            Value::from(self.signature),
+        ]
+    }
+
     /// The csv cells, in [`COLUMNS`] order (empty for null).
     pub(crate) fn cells(&self) -> [String; 16] {
         let o = |v: Option<&str>| v.unwrap_or_default().to_owned();
@@ -197,13 +222,16 @@ fn write_table(out: &mut dyn Write, records: &[Record<'_>]) -> std::io::Result<(
 
 /// The error object printed on stdout in json/ndjson formats.
 pub(crate) fn error_json(kind: &str, message: &str, error: Option<&Error>) -> serde_json::Value {
+    serde_json::json!({ "error": error_object(kind, message, error) })
+}
+
+/// What an error says, as JSON: `kind`, `message`, `provider`, `code` (null when unknown).
+pub(crate) fn error_object(kind: &str, message: &str, error: Option<&Error>) -> serde_json::Value {
     serde_json::json!({
-        "error": {
-            "kind": kind,
-            "message": message,
-            "provider": error.and_then(Error::provider),
-            "code": error.and_then(Error::code),
-        }
+        "kind": kind,
+        "message": message,
+        "provider": error.and_then(Error::provider),
+        "code": error.and_then(Error::code),
     })
 }
 
@@ -257,6 +285,24 @@ mod tests {
             lines.next().unwrap(),
             "cpos,WX1,,,succeeded,,0.50,50,CNY,,,,,,,verified"
         );
+    }
+
+    #[test]
+    fn json_values_are_what_serialize_writes() {
+        let mut full = refund();
+        full.merchant_refund_id = Some("M1".into());
+        full.fee_refunded = Some(Money::from_minor(3, Currency::Cny));
+        full.created_at = chrono::DateTime::from_timestamp(1_722_416_882, 0);
+        full.failure_message = Some("退款\"失败\"".into());
+        for r in [refund(), full] {
+            let record = Record::new(&r);
+            let serialized = serde_json::to_value(&record).unwrap();
+            let values = record.json_values();
+            for (column, value) in COLUMNS.iter().zip(values) {
+                assert_eq!(serialized[column], value, "{column}");
+            }
+            assert_eq!(serialized.as_object().unwrap().len(), COLUMNS.len());
+        }
     }
 
     #[test]

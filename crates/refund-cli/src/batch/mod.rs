@@ -148,73 +148,109 @@ pub(crate) struct Streaming {
     pub(crate) progress: indicatif::ProgressBar,
 }
 
-/// Queries every job not in `done` with `concurrency` workers (spawned tasks, so RSA signing
-/// runs on every core) and hands each outcome to `on_result` as it comes, in completion order.
-/// Bounded channels keep memory flat: at most `concurrency` jobs queued and `concurrency` results
-/// waiting. Returns how many jobs were skipped as already done. `batch` and `reconcile` share it.
+/// Jobs handed from the reading thread to the runtime at once: one wake-up per chunk, not per
+/// line.
+const CHUNK: usize = 256;
+
+/// Queries every job not in `done`, at most `concurrency` at a time (each on its own spawned
+/// task, so RSA signing runs on every core), and hands each outcome to `on_result` as it comes,
+/// in completion order, with the text buffer its lines go into. Whatever outcomes are ready
+/// together are written to `sink` in one write and flushed at once (nothing waits for more: a
+/// crash loses nothing already answered, and a busy run makes one system call per group, not
+/// per line).
+///
+/// The input is read on a blocking thread and handed over in chunks of up to [`CHUNK`] jobs
+/// (a partial chunk as soon as the runtime is waiting for work, so a slow producer on stdin is
+/// never held back); a semaphore keeps `concurrency` queries in flight. Memory stays flat: at
+/// most two chunks queued, `concurrency` queries and `concurrency` results waiting. Returns how
+/// many jobs were skipped as already done. `batch` and `reconcile` share it.
 pub(crate) async fn stream<J: Job>(
     client: Box<dyn RefundProvider>,
     jobs: impl Iterator<Item = (u64, J)> + Send + 'static,
     how: Streaming,
-    mut on_result: impl FnMut(u64, J, Outcome) -> Result<(), CliError>,
+    sink: &mut dyn Write,
+    mut on_result: impl FnMut(u64, J, Outcome, &mut String) -> Result<(), CliError>,
 ) -> Result<u64, CliError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
     let Streaming {
         pace: PaceArgs { concurrency, rps },
         done,
         progress,
     } = how;
     // `rps` is range-checked by its parser, so the gap is a sane duration.
-    let limiter = rps.map(|r| {
-        Arc::new(RateLimiter {
-            gap: Duration::from_secs_f64(1.0 / r),
-            next: Mutex::new(Instant::now()),
-        })
+    let limiter = rps.map(|r| RateLimiter {
+        gap: Duration::from_secs_f64(1.0 / r),
+        next: Mutex::new(Instant::now()),
     });
     let client: Arc<dyn RefundProvider> = Arc::from(client);
     let workers = usize::from(concurrency);
-    let (job_tx, job_rx) = tokio::sync::mpsc::channel::<(u64, J)>(workers);
-    let job_rx = Arc::new(tokio::sync::Mutex::new(job_rx));
-    let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
+    let (chunk_tx, mut chunk_rx) = tokio::sync::mpsc::channel::<Vec<(u64, J)>>(2);
+    let hungry = Arc::new(AtomicBool::new(true));
     let skip_bar = progress.clone();
+    let reader_hungry = Arc::clone(&hungry);
     let reader = tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(CHUNK);
         for (n, job) in jobs {
             if done.contains(&n) {
                 skip_bar.inc(1);
                 continue;
             }
-            if job_tx.blocking_send((n, job)).is_err() {
-                break;
+            chunk.push((n, job));
+            if chunk.len() == CHUNK || reader_hungry.load(Ordering::Acquire) {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                if chunk_tx.blocking_send(full).is_err() {
+                    return done.len();
+                }
             }
+        }
+        if !chunk.is_empty() {
+            let _ = chunk_tx.blocking_send(chunk);
         }
         done.len()
     });
-    for _ in 0..workers {
-        let (client, limiter, job_rx, result_tx) = (
-            Arc::clone(&client),
-            limiter.clone(),
-            Arc::clone(&job_rx),
-            result_tx.clone(),
-        );
-        tokio::spawn(async move {
-            loop {
-                let next = job_rx.lock().await.recv().await;
-                let Some((line, job)) = next else { break };
+    let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(workers));
+    let feeder = tokio::spawn(async move {
+        loop {
+            hungry.store(true, Ordering::Release);
+            let Some(chunk) = chunk_rx.recv().await else {
+                break;
+            };
+            hungry.store(false, Ordering::Release);
+            for (line, job) in chunk {
+                // The semaphore is never closed.
+                let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
+                    return;
+                };
                 if let Some(l) = &limiter {
                     l.wait().await;
                 }
-                let outcome = query_one(client.as_ref(), &job).await;
-                if result_tx.send((line, job, outcome)).await.is_err() {
-                    break;
+                // The writer stopped (an output error): query nothing more.
+                if result_tx.is_closed() {
+                    return;
                 }
+                let (client, result_tx) = (Arc::clone(&client), result_tx.clone());
+                tokio::spawn(async move {
+                    let outcome = query_one(client.as_ref(), &job).await;
+                    let _ = result_tx.send((line, job, outcome)).await;
+                    drop(permit);
+                });
             }
-        });
-    }
-    drop(result_tx);
-    while let Some((line, job, outcome)) = results.recv().await {
-        on_result(line, job, outcome)?;
-        progress.inc(1);
+        }
+    });
+    let mut ready = Vec::with_capacity(workers);
+    let mut text = String::new();
+    while results.recv_many(&mut ready, workers).await > 0 {
+        let n = ready.len() as u64;
+        for (line, job, outcome) in ready.drain(..) {
+            on_result(line, job, outcome, &mut text)?;
+        }
+        write_flushed(sink, &text)?;
+        text.clear();
+        progress.inc(n);
     }
     progress.finish_and_clear();
+    feeder.await.map_err(|e| CliError::io(e.to_string()))?;
     Ok(reader.await.map_err(|e| CliError::io(e.to_string()))? as u64)
 }
 
@@ -286,22 +322,27 @@ pub(crate) async fn run(
         progress: progress.clone(),
     };
     let columns = csv.then(render::csv_columns);
-    let skipped = stream(client, inputs, how, |line, input, outcome| {
-        let text = render::render(line, &input, &outcome, provider, columns.as_deref());
-        write_flushed(&mut sink, &text)?;
-        summary.add(&outcome);
-        if outcome.is_err() {
-            progress.set_message(summary.failed().to_string());
-        }
-        Ok(())
-    })
+    let skipped = stream(
+        client,
+        inputs,
+        how,
+        &mut sink,
+        |line, input, outcome, text| {
+            render::render(text, line, &input, &outcome, provider, columns.as_deref());
+            summary.add(&outcome);
+            if outcome.is_err() {
+                progress.set_message(summary.failed().to_string());
+            }
+            Ok(())
+        },
+    )
     .await?;
     summary.skipped = skipped;
     eprint!("{}", summary.text(started.elapsed()));
     Ok(exit::OK)
 }
 
-/// Writes one input's lines and flushes them, so a crash loses nothing already answered.
+/// Writes lines and flushes them, so a crash loses nothing already answered.
 pub(crate) fn write_flushed(sink: &mut dyn Write, text: &str) -> Result<(), CliError> {
     sink.write_all(text.as_bytes())
         .and_then(|()| sink.flush())

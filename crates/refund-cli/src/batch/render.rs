@@ -1,10 +1,13 @@
 //! One input's output lines, rendered from the typed refunds (or the error), as NDJSON or CSV.
 
+use std::borrow::Cow;
+
 use refund_core::{Provider, Refund, RefundLookup};
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::CliError;
-use crate::output::{COLUMNS, Record, error_json};
+use crate::output::{COLUMNS, Record, error_object};
 
 /// What became of one input: the refunds found, or why not.
 pub(crate) type Outcome = Result<Vec<Refund>, CliError>;
@@ -33,21 +36,73 @@ pub(crate) fn csv_columns() -> Vec<String> {
 /// The output lines of one input: one per refund found, or one carrying the error. The input's
 /// own line number, lookup and id head every line, so no result is attributed to another input.
 pub(crate) fn render(
+    out: &mut String,
     line: u64,
     input: &Result<RefundLookup, String>,
     outcome: &Outcome,
     provider: Provider,
     csv_header: Option<&[String]>,
-) -> String {
+) {
     let lookup = input.as_ref().ok();
-    let mut out = String::new();
     for row in json_rows(line, lookup, outcome, provider) {
         match csv_header {
-            Some(header) => push_csv(&mut out, &csv_cells(&row, header)),
-            None => push_json(&mut out, row),
+            Some(header) => push_csv(out, &csv_cells(&row, header)),
+            None => push_json(out, &row),
         }
     }
-    out
+}
+
+/// One output row: field names and values in the contract's order (the order `query` prints
+/// a refund in, headed by the input's `line`, `lookup`, `id`), written as one JSON object or as
+/// CSV cells. Keys are unique: [`OutputRow::insert`] replaces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct OutputRow(Vec<(Cow<'static, str>, Value)>);
+
+impl OutputRow {
+    /// Appends a field the caller knows is new (the fixed fields of the contract).
+    fn push(&mut self, key: &'static str, value: Value) {
+        self.0.push((Cow::Borrowed(key), value));
+    }
+
+    /// Sets a field, replacing one of the same name.
+    pub(crate) fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: Value) {
+        let key = key.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+}
+
+impl Serialize for OutputRow {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key.as_ref(), value)?;
+        }
+        map.end()
+    }
+}
+
+/// A row read back from an earlier output (its order does not matter there).
+impl FromIterator<(String, Value)> for OutputRow {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(fields: I) -> Self {
+        OutputRow(
+            fields
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k), v))
+                .collect(),
+        )
+    }
 }
 
 /// The NDJSON objects of one input, in [`csv_header`]'s order of fields.
@@ -56,7 +111,7 @@ pub(crate) fn json_rows(
     lookup: Option<&RefundLookup>,
     outcome: &Outcome,
     provider: Provider,
-) -> Vec<Map<String, Value>> {
+) -> Vec<OutputRow> {
     let (kind, id) = (
         lookup.map(|l| l.kind().as_str()),
         lookup.map(RefundLookup::id),
@@ -66,20 +121,20 @@ pub(crate) fn json_rows(
             .iter()
             .map(|refund| {
                 let mut row = head(line, kind, id);
-                if let Ok(Value::Object(fields)) = serde_json::to_value(Record::new(refund)) {
-                    row.extend(fields);
+                for (column, value) in COLUMNS.into_iter().zip(Record::new(refund).json_values()) {
+                    row.push(column, value);
                 }
-                row.insert("error".to_owned(), Value::Null);
+                row.push("error", Value::Null);
                 row
             })
             .collect(),
         Err(e) => {
-            let error = error_json(error_kind(e), &e.message(), e.sdk());
-            let error = error.get("error").cloned().unwrap_or(Value::Null);
             let mut row = head(line, kind, id);
-            row.extend(COLUMNS.iter().map(|c| ((*c).to_owned(), Value::Null)));
-            row.insert("provider".to_owned(), Value::from(provider.as_str()));
-            row.insert("error".to_owned(), error);
+            for column in COLUMNS {
+                row.push(column, Value::Null);
+            }
+            row.insert("provider", Value::from(provider.as_str()));
+            row.push("error", error_object(error_kind(e), &e.message(), e.sdk()));
             vec![row]
         }
     }
@@ -88,7 +143,7 @@ pub(crate) fn json_rows(
 /// A JSON row as CSV cells in `header`'s order: `error` flattened into `error_kind`,
 /// `error_message`, `error_code`; null as an empty cell, numbers in decimal. `batch` and
 /// `reconcile` render CSV through it, so the two formats always carry the same values.
-pub(crate) fn csv_cells(row: &Map<String, Value>, header: &[String]) -> Vec<String> {
+pub(crate) fn csv_cells(row: &OutputRow, header: &[String]) -> Vec<String> {
     let error = row.get("error");
     header
         .iter()
@@ -106,16 +161,19 @@ pub(crate) fn csv_cells(row: &Map<String, Value>, header: &[String]) -> Vec<Stri
         .collect()
 }
 
-fn head(line: u64, lookup: Option<&str>, id: Option<&str>) -> Map<String, Value> {
-    Map::from_iter([
-        ("line".to_owned(), Value::from(line)),
-        ("lookup".to_owned(), lookup.map_or(Value::Null, Value::from)),
-        ("id".to_owned(), id.map_or(Value::Null, Value::from)),
-    ])
+fn head(line: u64, lookup: Option<&str>, id: Option<&str>) -> OutputRow {
+    let mut row = OutputRow(Vec::with_capacity(3 + COLUMNS.len() + 1));
+    row.push("line", Value::from(line));
+    row.push("lookup", lookup.map_or(Value::Null, Value::from));
+    row.push("id", id.map_or(Value::Null, Value::from));
+    row
 }
 
-pub(crate) fn push_json(out: &mut String, row: Map<String, Value>) {
-    out.push_str(&Value::Object(row).to_string());
+pub(crate) fn push_json(out: &mut String, row: &OutputRow) {
+    // Serialising a tree of strings and numbers cannot fail.
+    if let Ok(text) = serde_json::to_string(row) {
+        out.push_str(&text);
+    }
     out.push('\n');
 }
 
@@ -135,6 +193,18 @@ mod tests {
     use super::*;
     use refund_core::{Currency, Error, Money, RefundStatus, Verification};
 
+    fn rendered(
+        line: u64,
+        input: &Result<RefundLookup, String>,
+        outcome: &Outcome,
+        provider: Provider,
+        csv_header: Option<&[String]>,
+    ) -> String {
+        let mut out = String::new();
+        render(&mut out, line, input, outcome, provider, csv_header);
+        out
+    }
+
     fn refund(id: &str) -> Refund {
         let mut r = Refund::new(
             Provider::Edgeros,
@@ -149,7 +219,7 @@ mod tests {
     #[test]
     fn ndjson_lines_carry_the_input_and_every_field() {
         let lookup = Ok(RefundLookup::refund_id("AR1"));
-        let text = render(
+        let text = rendered(
             7,
             &lookup,
             &Ok(vec![refund("AR1")]),
@@ -167,6 +237,16 @@ mod tests {
         for c in COLUMNS {
             assert!(v.get(c).is_some(), "{c}");
         }
+        // Keys in the contract's order (as `query` prints a refund), not alphabetical.
+        let mut order = vec!["line", "lookup", "id"];
+        order.extend(COLUMNS);
+        order.push("error");
+        let positions: Vec<usize> = order
+            .iter()
+            .map(|k| text.find(&format!("\"{k}\":")).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert_eq!(v.as_object().unwrap().len(), order.len());
     }
 
     #[test]
@@ -178,14 +258,14 @@ mod tests {
             "AR1",
             "AR2",
         ));
-        let text = render(3, &lookup, &Err(mismatch), Provider::Edgeros, None);
+        let text = rendered(3, &lookup, &Err(mismatch), Provider::Edgeros, None);
         let v: Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(v["error"]["kind"], "mismatch");
         assert_eq!(v["id"], "AR1");
         assert!(v["refund_id"].is_null() && v["signature"].is_null());
         assert_eq!(v["provider"], "edgeros");
         let bad: Result<RefundLookup, String> = Err("unknown lookup".into());
-        let text = render(
+        let text = rendered(
             4,
             &bad,
             &Err(CliError::usage("unknown lookup")),
@@ -201,7 +281,7 @@ mod tests {
     #[test]
     fn csv_rows_line_up_with_the_header() {
         let lookup = Ok(RefundLookup::refund_id("AR1"));
-        let text = render(
+        let text = rendered(
             2,
             &lookup,
             &Ok(vec![refund("AR1"), refund("AR1")]),

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use clap::Args;
 use refund_core::http::HttpConfig;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use self::ledger::{Layout, LedgerJob};
 use self::report::Report;
 use self::verdict::{Judgement, Verdict, judge};
-use crate::batch::render::{self, Outcome};
+use crate::batch::render::{self, Outcome, OutputRow};
 use crate::batch::{self, PaceArgs, SinkArgs, Streaming};
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
@@ -120,31 +120,31 @@ fn json_rows(
     outcome: &Outcome,
     judgement: &Judgement,
     provider: refund_core::Provider,
-) -> Vec<Map<String, Value>> {
+) -> Vec<OutputRow> {
     let lookup = job.line.as_ref().ok().map(|l| &l.lookup);
     let books = job.line.as_ref().ok().map(|l| &l.books);
     let text = |v: Option<String>| v.map_or(Value::Null, Value::from);
     let mut rows = render::json_rows(line, lookup, outcome, provider);
     for row in &mut rows {
-        row.insert("verdict".into(), judgement.verdict.as_str().into());
+        row.insert("verdict", judgement.verdict.as_str().into());
         row.insert(
-            "expected_amount".into(),
+            "expected_amount",
             text(books.map(|b| b.amount.to_major_string())),
         );
         row.insert(
-            "expected_currency".into(),
+            "expected_currency",
             text(books.map(|b| b.amount.currency().code().to_owned())),
         );
         row.insert(
-            "expected_status".into(),
+            "expected_status",
             text(books.and_then(|b| b.status.as_ref().map(|s| s.as_str().to_owned()))),
         );
         row.insert(
-            "difference".into(),
+            "difference",
             text(judgement.difference.map(|d| d.to_major_string())),
         );
         row.insert(
-            "requested_at".into(),
+            "requested_at",
             text(books.and_then(|b| b.requested_at.as_ref().map(refund_core::time::format_utc))),
         );
         for (name, value) in &job.extra {
@@ -191,7 +191,7 @@ pub(crate) async fn run(
         done,
         progress: progress.clone(),
     };
-    let skipped = batch::stream(client, jobs, how, |line, job, outcome| {
+    let skipped = batch::stream(client, jobs, how, &mut sink, |line, job, outcome, text| {
         let judgement = match &job.line {
             Ok(l) => judge(&l.books, &outcome, now, stuck_after),
             Err(_) => Judgement {
@@ -199,17 +199,14 @@ pub(crate) async fn run(
                 difference: None,
             },
         };
-        let mut text = String::new();
         for row in json_rows(line, &job, &outcome, &judgement, provider) {
             if csv {
-                render::push_csv(&mut text, &render::csv_cells(&row, &header));
-                report.add_row(&row);
+                render::push_csv(text, &render::csv_cells(&row, &header));
             } else {
-                report.add_row(&row);
-                render::push_json(&mut text, row);
+                render::push_json(text, &row);
             }
+            report.add_row(&row);
         }
-        batch::write_flushed(&mut sink, &text)?;
         if judgement.verdict != Verdict::Match {
             progress.set_message(report.discrepancies().to_string());
         }

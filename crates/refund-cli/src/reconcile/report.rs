@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use refund_core::{Currency, Money};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::verdict::Verdict;
+use crate::batch::render::OutputRow;
 use crate::error::CliError;
 
 /// The most discrepancies the report's table lists (the largest by amount); the totals count
@@ -76,7 +77,7 @@ pub(crate) struct Report {
     pending: Option<Discrepancy>,
 }
 
-fn text(row: &Map<String, Value>, key: &str) -> String {
+fn text(row: &OutputRow, key: &str) -> String {
     match row.get(key) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -108,7 +109,7 @@ impl Report {
 
     /// Counts one output row. Rows of one ledger line come together (one per refund found):
     /// the line is counted once, the provider's amounts of all its rows are summed.
-    pub(crate) fn add_row(&mut self, row: &Map<String, Value>) {
+    pub(crate) fn add_row(&mut self, row: &OutputRow) {
         let line = match row.get("line") {
             Some(Value::Number(n)) => n.as_u64(),
             Some(Value::String(s)) => s.parse().ok(),
@@ -190,7 +191,7 @@ impl Report {
         }
     }
 
-    fn count_age(&mut self, row: &Map<String, Value>) {
+    fn count_age(&mut self, row: &OutputRow) {
         let status = text(row, "status");
         let in_flight = matches!(status.as_str(), "processing" | "unrecognized");
         if !in_flight {
@@ -233,7 +234,7 @@ impl Report {
                 .collect();
             for record in reader.records() {
                 let record = record.map_err(|e| unreadable(e.to_string()))?;
-                let row: Map<String, Value> = names
+                let row: OutputRow = names
                     .iter()
                     .zip(record.iter())
                     .map(|(k, v)| (k.clone(), Value::from(v)))
@@ -244,7 +245,7 @@ impl Report {
             for line in BufReader::new(file).lines() {
                 let line = line.map_err(|e| unreadable(e.to_string()))?;
                 if let Ok(Value::Object(row)) = serde_json::from_str(&line) {
-                    self.add_row(&row);
+                    self.add_row(&row.into_iter().collect());
                 }
             }
         }
@@ -434,8 +435,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn row(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap()
+    fn row(value: Value) -> OutputRow {
+        value.as_object().cloned().unwrap().into_iter().collect()
     }
 
     fn now() -> DateTime<Utc> {
