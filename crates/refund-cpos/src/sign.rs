@@ -92,13 +92,14 @@ fn md5_of<'a>(
 }
 
 fn upper_hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        for nibble in [b >> 4, b & 0x0f] {
-            out.extend(char::from_digit(u32::from(nibble), 16).map(|c| c.to_ascii_uppercase()));
-        }
-    }
-    out
+    const DIGITS: [u8; 16] = *b"0123456789ABCDEF";
+    let hex: Vec<u8> = bytes
+        .iter()
+        .flat_map(|b| [b >> 4, b & 0x0f])
+        .map(|nibble| DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'))
+        .collect();
+    // Only ASCII digits and letters were written.
+    String::from_utf8(hex).unwrap_or_default()
 }
 
 /// The text that is hashed: sorted non-empty `key=value` pairs (except `sign`) and the secret.

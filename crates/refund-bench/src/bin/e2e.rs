@@ -76,7 +76,7 @@ async fn main() {
          SDK added nothing but its signatures."
     );
     println!(
-        "\n| provider | run | SDK q/s | SDK CPU client / sandbox | bare reqwest q/s (one task) | bare reqwest q/s (spawned workers) | bare CPU client / sandbox | SDK / bare q/s | SDK / bare client CPU | our transport q/s | crypto-only bound | realistic bound | SDK / realistic bound |"
+        "\n| provider | run | SDK q/s | SDK CPU client / sandbox | bare reqwest q/s (one task) | bare reqwest q/s (spawned workers) | bare CPU client / sandbox | SDK / bare q/s | SDK / bare client CPU | our transport q/s (client CPU) | crypto-only bound | realistic bound | SDK / realistic bound |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let only = arg("--only");
@@ -95,6 +95,18 @@ async fn main() {
             .pool_max_idle_per_host(256)
             .build()
             .unwrap();
+        if std::env::var_os("E2E_PROFILE_SDK").is_some() {
+            // For profiling the SDK alone (`perf record`): no baselines, no table.
+            for _ in 0..runs {
+                let sdk = measured(sandbox_pid, queries, run_sdk(&client, &ids, in_flight)).await;
+                eprintln!(
+                    "{provider}: SDK {:.0} q/s, {:.1} µs client CPU per query",
+                    sdk.qps,
+                    sdk.client_cpu * 1e6
+                );
+            }
+            continue;
+        }
         for run in 1..=runs {
             let baseline =
                 measured(sandbox_pid, queries, run_bare(&bare, &requests, in_flight)).await;
@@ -104,7 +116,12 @@ async fn main() {
                 run_bare_spawned(&bare, &requests, in_flight),
             )
             .await;
-            let transport = run_transport(provider, &requests, in_flight).await;
+            let transport = measured(
+                sandbox_pid,
+                queries,
+                run_transport(provider, &requests, in_flight),
+            )
+            .await;
             let sdk = measured(sandbox_pid, queries, run_sdk(&client, &ids, in_flight)).await;
             // RSA work per query: Open API answers are unsigned (the client signs, the sandbox
             // verifies); EdgerOS signs and verifies both ways.
@@ -121,7 +138,7 @@ async fn main() {
             }
             let fmt = |b: Option<f64>| b.map_or("-".into(), |b| format!("{b:.0}"));
             println!(
-                "| {provider} | {run} | {:.0} | {:.1} / {:.1} | {:.0} | {:.0} | {:.1} / {:.1} | {:.2} | {:.2} | {transport:.0} | {} | {} | {} |",
+                "| {provider} | {run} | {:.0} | {:.1} / {:.1} | {:.0} | {:.0} | {:.1} / {:.1} | {:.2} | {:.2} | {:.0} ({:.1}) | {} | {} | {} |",
                 sdk.qps,
                 sdk.client_cpu * 1e6,
                 sdk.sandbox_cpu * 1e6,
@@ -131,6 +148,8 @@ async fn main() {
                 spawned.sandbox_cpu * 1e6,
                 sdk.qps / spawned.qps,
                 sdk.client_cpu / spawned.client_cpu,
+                transport.qps,
+                transport.client_cpu * 1e6,
                 fmt(crypto_bound),
                 fmt(realistic),
                 realistic.map_or("-".into(), |b| format!("{:.2}", sdk.qps / b)),
