@@ -1,6 +1,6 @@
 //! End-to-end throughput and memory, against the sandbox running in a separate process.
 //!
-//! `cargo run --release -p refund-bench --bin e2e -- [--queries N] [--in-flight N] [--runs N] [--only PROVIDER] [--rss REFUND_BINARY]`
+//! `cargo run --release -p refund-bench --bin e2e -- [--queries N] [--in-flight N] [--runs N] [--only PROVIDER[,PROVIDER]] [--rss REFUND_BINARY]`
 //!
 //! For each provider: the SDK (sign, send, verify, parse, map) with N queries, 64 in flight,
 //! beside a baseline that sends the same pre-signed requests through a bare reqwest client and
@@ -84,7 +84,10 @@ async fn main() {
     let only = arg("--only");
     let mut cpos_sdk = Vec::new();
     for provider in [Provider::Cpos, Provider::OpenApi, Provider::Edgeros] {
-        if only.as_deref().is_some_and(|o| o != provider.as_str()) {
+        if only
+            .as_deref()
+            .is_some_and(|o| !o.split(',').any(|p| p == provider.as_str()))
+        {
             continue;
         }
         let ids: Vec<RefundLookup> = (0..queries)
