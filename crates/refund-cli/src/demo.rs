@@ -12,7 +12,7 @@ use crate::error::{CliError, exit};
 use crate::output::{Format, write_refunds};
 
 /// The scenario `refund demo` and (by default) `refund sandbox` serve.
-const BUILT_IN_SCENARIO: &str = include_str!("../../../fixtures/sandbox/scenario.toml");
+const BUILT_IN_SCENARIO: &str = include_str!("../testdata/sandbox/scenario.toml");
 
 /// `refund sandbox` arguments.
 #[derive(Debug, Args)]

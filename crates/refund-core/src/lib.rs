@@ -80,3 +80,8 @@ pub use request::{Method, PreparedRequest, SignedRequest};
 pub use secret::Secret;
 pub use source::Source;
 pub use status::RefundStatus;
+
+/// The README's example, compiled and checked as a doctest (it is what crates.io shows).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -52,3 +52,8 @@ pub use map::{CposRefund, CposRefundDetail, UnverifiedWechatDetail};
 pub use refund_core;
 pub use refund_core::{Error, Refund, RefundLookup, RefundStatus, Secret, Verification};
 pub use sign::{ResponseSignature, SUPPORTED_LOOKUPS};
+
+/// The README's example, compiled and checked as a doctest (it is what crates.io shows).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

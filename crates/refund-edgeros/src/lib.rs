@@ -47,3 +47,8 @@ pub use client::{DEFAULT_BASE_URL, EdgerosClient, EdgerosClientBuilder, EdgerosP
 pub use refund_core;
 pub use refund_core::{Error, Refund, RefundLookup, RefundStatus, Verification};
 pub use sign::SUPPORTED_LOOKUPS;
+
+/// The README's example, compiled and checked as a doctest (it is what crates.io shows).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -43,9 +43,8 @@ fn signed(gateway: &RsaPrivateKey, param: &str) -> Result<Vec<u8>, Box<dyn std::
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The gateway's key (a public test key; a receiver holds only the public half).
-    let gateway = RsaPrivateKey::from_text(include_str!(
-        "../../../fixtures/keys/openapi_platform_2048.pem"
-    ))?;
+    let gateway =
+        RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_platform_2048.pem"))?;
     let processing = r#"{"eventName":"payment.refund.later","refundTransactionId":"R1","refundAmount":500,"refundStatus":"PROCESS","refundCreateTime":"2024-07-31 16:26:46"}"#;
     let succeeded = r#"{"eventName":"payment.refund.success","refundTransactionId":"R1","refundAmount":500,"refundStatus":"COMPLETED","refundCreateTime":"2024-07-31 16:26:46","refundReturnTime":"2024-07-31 16:30:00"}"#;
     let failed = r#"{"eventName":"payment.refund.failed","refundTransactionId":"R1","refundAmount":500,"refundStatus":"FAILED","refundCreateTime":"2024-07-31 16:26:46","refundReturnTime":"2024-07-31 16:31:00"}"#;

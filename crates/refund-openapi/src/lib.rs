@@ -50,3 +50,8 @@ pub use client::{OpenApiClient, OpenApiClientBuilder, OpenApiProtocol, Timestamp
 pub use refund_core;
 pub use refund_core::{Currency, Error, Refund, RefundLookup, RefundStatus, Verification};
 pub use sign::SUPPORTED_LOOKUPS;
+
+/// The README's example, compiled and checked as a doctest (it is what crates.io shows).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -70,20 +70,20 @@ impl Credentials {
         Ok(Credentials {
             openapi_app_id: "733b887a4a784708bb369524db5b6ded".to_owned(),
             openapi_merchant_key: RsaPrivateKey::from_text(include_str!(
-                "../../../fixtures/keys/openapi_merchant_2048.pem"
+                "../testdata/keys/openapi_merchant_2048.pem"
             ))?,
             openapi_platform_key: RsaPrivateKey::from_text(include_str!(
-                "../../../fixtures/keys/openapi_platform_2048.pem"
+                "../testdata/keys/openapi_platform_2048.pem"
             ))?,
             edgeros_mch_no: "MCH1000000".to_owned(),
             edgeros_merchant_key: RsaPrivateKey::from_text(include_str!(
-                "../../../fixtures/keys/edgeros_merchant.pem"
+                "../testdata/keys/edgeros_merchant.pem"
             ))?,
             edgeros_platform_key: RsaPrivateKey::from_text(include_str!(
-                "../../../fixtures/keys/edgeros_platform.pem"
+                "../testdata/keys/edgeros_platform.pem"
             ))?,
             cpos_access_id: "cpostest".to_owned(),
-            cpos_secret: Secret::new(include_str!("../../../fixtures/keys/cpos_secret.txt").trim()),
+            cpos_secret: Secret::new(include_str!("../testdata/keys/cpos_secret.txt").trim()),
         })
     }
 

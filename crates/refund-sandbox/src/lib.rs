@@ -44,3 +44,8 @@ mod state;
 pub use credentials::Credentials;
 pub use scenario::{Fault, FaultRule, SandboxRefund, Scenario, ScenarioError, Timeline};
 pub use server::{Sandbox, SandboxBuilder, SandboxError, SandboxHandle};
+
+/// The README's example, compiled and checked as a doctest (it is what crates.io shows).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

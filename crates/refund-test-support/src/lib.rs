@@ -197,3 +197,34 @@ fn both_forms(explanation: &(impl std::fmt::Display + serde::Serialize)) -> Stri
         .unwrap_or_else(|e| panic!("an explanation serialises: {e}"));
     format!("{explanation}--- json\n{json}\n")
 }
+
+/// Runs one of this workspace's example binaries (built by `cargo test` beside the test binary,
+/// in `target/<profile>/examples/`) with `env` and `args`, and returns its stdout; a failure
+/// (or a missing binary) panics with the example's stderr.
+///
+/// ```no_run
+/// let out = refund_test_support::run_example("cpos_query", &[("REFUND_CPOS_BASE_URL", "http://127.0.0.1:1")], &["WX1"]);
+/// ```
+pub fn run_example(name: &str, env: &[(&str, &str)], args: &[&str]) -> String {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("the test binary's path: {e}"));
+    // target/<profile>/deps/<test> → target/<profile>/examples/<name>
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|profile| profile.join("examples").join(name))
+        .unwrap_or_else(|| panic!("{} is not in target/<profile>/deps", exe.display()));
+    let output = std::process::Command::new(&path)
+        .env_clear()
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} (built by `cargo test`): {e}", path.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "example {name} failed ({}):\nstdout: {stdout}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
