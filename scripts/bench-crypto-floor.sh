@@ -10,5 +10,6 @@ for backend in rsa aws-lc; do
   [ "$backend" = aws-lc ] && features=(--features aws-lc)
   echo "== refunds-rs, back-end $backend (criterion medians)"
   cargo bench -q -p refund-bench "${features[@]}" --bench sdk -- 'rsa2048/' 2>/dev/null \
-    | grep -E '^rsa2048|time:' | paste - - | awk '{print $1, $(NF-3), $(NF-2)}'
+    | awk '/^rsa2048/ { name = $1 }
+           /time:/ { for (i = 1; i <= NF; i++) if ($i == "time:") { print name, $(i + 3), $(i + 4); break } }'
 done

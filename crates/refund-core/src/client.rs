@@ -30,6 +30,10 @@ pub struct ClientOptions {
     pub http: HttpConfig,
     /// The transport; `None` builds an [`HttpTransport`] from `http`.
     pub transport: Option<Arc<dyn Transport>>,
+    /// Your configured reqwest client (proxy, custom CA, connection limits), used by the
+    /// default transport instead of one it builds; the body limit and deadlines of `http`
+    /// still apply. Ignored when `transport` is set.
+    pub reqwest_client: Option<reqwest::Client>,
 }
 
 impl ClientOptions {
@@ -41,6 +45,24 @@ impl ClientOptions {
     /// ```
     pub fn with_http_config(mut self, http: HttpConfig) -> Self {
         self.http = http;
+        self
+    }
+
+    /// Sends with your reqwest client (a proxy, a custom CA, your own pool settings) through
+    /// the default transport: the body limit, per-attempt and overall deadlines and retries
+    /// still apply. Configure it without redirects (`reqwest::redirect::Policy::none()`): a
+    /// redirected query carries its signature to a host nobody configured.
+    ///
+    /// ```
+    /// let http = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()
+    ///     .unwrap();
+    /// let o = refund_core::client::ClientOptions::default().with_reqwest_client(http);
+    /// assert!(o.reqwest_client.is_some());
+    /// ```
+    pub fn with_reqwest_client(mut self, client: reqwest::Client) -> Self {
+        self.reqwest_client = Some(client);
         self
     }
 
@@ -81,6 +103,20 @@ macro_rules! client_builder_options {
         /// ```
         pub fn http_config(mut self, config: $crate::http::HttpConfig) -> Self {
             self.options = self.options.with_http_config(config);
+            self
+        }
+
+        /// Your configured `reqwest::Client` (proxy, custom CA, pool settings), used by the
+        /// default transport; deadlines, retries and the body limit still apply. Build it
+        /// without redirects: a redirected query carries its signature elsewhere.
+        ///
+        /// ```
+        /// use refund_core::http::reqwest;
+        /// let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        #[doc = concat!("let b = ", $builder, ".reqwest_client(http);")]
+        /// ```
+        pub fn reqwest_client(mut self, client: $crate::http::reqwest::Client) -> Self {
+            self.options = self.options.with_reqwest_client(client);
             self
         }
 
@@ -188,9 +224,10 @@ impl<P: Protocol> Client<P> {
     /// assert_eq!(client.provider(), Provider::OpenApi);
     /// ```
     pub fn new(protocol: P, options: ClientOptions) -> Result<Self, Error> {
-        let transport = match options.transport {
-            Some(t) => t,
-            None => Arc::new(HttpTransport::new(&options.http)?),
+        let transport: Arc<dyn Transport> = match (options.transport, options.reqwest_client) {
+            (Some(t), _) => t,
+            (None, Some(client)) => Arc::new(HttpTransport::with_client(client, &options.http)),
+            (None, None) => Arc::new(HttpTransport::new(&options.http)?),
         };
         Ok(Client {
             protocol,

@@ -12,6 +12,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub use bytes::Bytes;
+/// The reqwest this transport is built on, so a configured client can be handed in
+/// ([`HttpTransport::with_client`], the builders' `reqwest_client`) without a version mismatch.
+pub use reqwest;
 use tokio::time::Instant;
 
 use crate::error::excerpt;
@@ -286,6 +289,22 @@ impl HttpTransport {
             client,
             max_body_bytes: config.max_body_bytes,
         })
+    }
+
+    /// The default transport over your reqwest client (proxy, custom CA, pool settings),
+    /// with the body limit of `config` (its deadlines and retries are applied per attempt by
+    /// the client). Build yours with `redirect(reqwest::redirect::Policy::none())`.
+    ///
+    /// ```
+    /// let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    /// let t = refund_core::http::HttpTransport::with_client(http, &Default::default());
+    /// assert_eq!(t.max_body_bytes(), 1 << 20);
+    /// ```
+    pub fn with_client(client: reqwest::Client, config: &HttpConfig) -> Self {
+        HttpTransport {
+            client,
+            max_body_bytes: config.max_body_bytes,
+        }
     }
 
     /// The largest body read.

@@ -247,3 +247,59 @@ async fn timelines_move_from_processing_to_succeeded() {
         assert_eq!(seen, expected, "{provider}");
     }
 }
+
+/// A configured reqwest client handed to the builder is the one that sends: here it alone knows
+/// where `cpos.provider.test` is (`resolve`), so the query succeeds only through it; and the
+/// body limit of `http_config` still applies to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_reqwest_client_is_used_and_still_limited() {
+    use refund_core::http::{HttpConfig, reqwest};
+    let sandbox = common::start().await;
+    let addr: std::net::SocketAddr = sandbox
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let own = || {
+        reqwest::Client::builder()
+            .resolve("cpos.provider.test", addr)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    let base = format!("http://cpos.provider.test:{}", addr.port());
+    let lookup = RefundLookup::refund_id("WX200324161500830790814539");
+    let client = sandbox
+        .cpos_client()
+        .base_url(base.clone())
+        .reqwest_client(own())
+        .build()
+        .unwrap();
+    let refunds = client.query(&lookup).await.unwrap();
+    assert_eq!(
+        refunds[0].refund_id.as_deref(),
+        Some("WX200324161500830790814539")
+    );
+    // Without it, the name does not resolve.
+    let default = sandbox
+        .cpos_client()
+        .base_url(base.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        default.query(&lookup).await.unwrap_err().kind(),
+        "transport"
+    );
+    // The body limit is ours, whichever client sends.
+    let tiny = sandbox
+        .cpos_client()
+        .base_url(base)
+        .reqwest_client(own())
+        .http_config(HttpConfig::default().with_max_body_bytes(16))
+        .build()
+        .unwrap();
+    assert_eq!(
+        tiny.query(&lookup).await.unwrap_err().kind(),
+        "body_too_large"
+    );
+}
