@@ -105,6 +105,9 @@ pub enum Error {
         status: u16,
         /// The start of the body, escaped and bounded (see [`excerpt`]).
         body_excerpt: String,
+        /// When the provider said to try again (`Retry-After`, in seconds or as an HTTP date);
+        /// retries wait at least this long, and do not retry when it is past the deadline.
+        retry_after: Option<std::time::Duration>,
     },
     /// The response body exceeded the configured limit and was cut off.
     #[error("{provider}: response body exceeds the {limit}-byte limit")]
@@ -179,13 +182,28 @@ pub enum Error {
 }
 
 impl Error {
+    /// How long the provider asked to wait before trying again (`Retry-After` on an HTTP
+    /// error answer), if it said.
+    ///
+    /// ```
+    /// use refund_core::{Error, Provider};
+    /// let e = Error::HttpStatus { provider: Provider::Cpos, status: 429, body_excerpt: String::new(), retry_after: Some(std::time::Duration::from_secs(1)) };
+    /// assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(1)));
+    /// ```
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::HttpStatus { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// True for failures that may go away if the same read-only query is sent again:
     /// connect errors, timeouts, broken bodies, HTTP 429 and 5xx. Never for business errors,
     /// signature failures, decode errors or 4xx.
     ///
     /// ```
     /// use refund_core::{Error, Provider};
-    /// let e = Error::HttpStatus { provider: Provider::Edgeros, status: 503, body_excerpt: String::new() };
+    /// let e = Error::HttpStatus { provider: Provider::Edgeros, status: 503, body_excerpt: String::new(), retry_after: None };
     /// assert!(e.is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
@@ -423,6 +441,7 @@ mod tests {
             provider: Provider::Cpos,
             status,
             body_excerpt: String::new(),
+            retry_after: None,
         };
         assert!(h(429).is_retryable());
         assert!(h(500).is_retryable());
@@ -454,6 +473,7 @@ mod tests {
             provider: Provider::Edgeros,
             status: 500,
             body_excerpt: excerpt(b"<html><body>Internal \x1b Error</body></html>"),
+            retry_after: None,
         };
         insta::assert_snapshot!(e.to_string(), @r#"edgeros: HTTP 500: "<html><body>Internal \u{1b} Error</body></html>""#);
     }

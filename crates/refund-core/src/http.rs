@@ -116,7 +116,7 @@ impl HttpConfig {
 /// use std::time::Duration;
 /// use refund_core::http::{RetryDecision, RetryPolicy};
 /// let p = RetryPolicy::default();
-/// let e = refund_core::Error::HttpStatus { provider: refund_core::Provider::Cpos, status: 503, body_excerpt: String::new() };
+/// let e = refund_core::Error::HttpStatus { provider: refund_core::Provider::Cpos, status: 503, body_excerpt: String::new(), retry_after: None };
 /// // After the first attempt, with 10 s left and a jitter draw of 0.5:
 /// assert_eq!(p.decide(1, &e, Duration::from_secs(10), 0.5), RetryDecision::RetryAfter(Duration::from_millis(100)));
 /// ```
@@ -208,7 +208,10 @@ impl RetryPolicy {
         } else {
             0.0
         };
-        let delay = ceiling.mul_f64(jitter);
+        // The provider's own `Retry-After` is a floor: never sooner than it asked.
+        let delay = ceiling
+            .mul_f64(jitter)
+            .max(error.retry_after().unwrap_or(Duration::ZERO));
         if delay >= remaining {
             return RetryDecision::GiveUp;
         }
@@ -336,9 +339,14 @@ impl HttpTransport {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let failed = |e: reqwest::Error| reqwest_error(provider, budget, e);
+        let failed = |e: reqwest::Error| reqwest_error(provider, budget, &request.url, e);
         let mut response = builder.send().await.map_err(failed)?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
         let limit = self.max_body_bytes;
         let too_large = Error::BodyTooLarge { provider, limit };
         let body = match response.content_length() {
@@ -363,6 +371,7 @@ impl HttpTransport {
                 provider,
                 status,
                 body_excerpt: excerpt(&body),
+                retry_after,
             });
         }
         Ok(body)
@@ -380,7 +389,32 @@ impl Transport for HttpTransport {
     }
 }
 
-fn reqwest_error(provider: Provider, budget: Duration, e: reqwest::Error) -> Error {
+/// A `Retry-After` value: delay-seconds or an HTTP date (RFC 9110), as a wait from `now`
+/// (a date in the past is no wait); anything else is ignored. Capped at a day.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use refund_core::http::parse_retry_after;
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_784_000_000);
+/// assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+/// let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+/// assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+/// assert_eq!(parse_retry_after("soon", now), None);
+/// ```
+pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    const DAY: Duration = Duration::from_secs(86_400);
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(wait.min(DAY))
+}
+
+fn reqwest_error(provider: Provider, budget: Duration, url: &str, e: reqwest::Error) -> Error {
     let kind = if e.is_timeout() {
         return Error::Transport {
             provider,
@@ -399,13 +433,55 @@ fn reqwest_error(provider: Provider, budget: Duration, e: reqwest::Error) -> Err
     } else {
         TransportErrorKind::Other
     };
+    // The host and port say where; the path and query (ids) stay out of messages.
     let e = e.without_url();
+    let causes = chain_text(&e);
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_owned();
+            Some(match u.port_or_known_default() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| "the provider".to_owned());
+    let message = match kind {
+        TransportErrorKind::Connect => format!("cannot connect to {host}: {causes}"),
+        TransportErrorKind::Tls => format!("TLS with {host} failed: {causes}"),
+        _ => format!("{causes} (talking to {host})"),
+    };
     Error::Transport {
         provider,
         kind,
-        message: e.to_string(),
+        message,
         source: Some(Box::new(e)),
     }
+}
+
+/// An error and its causes on one line, each said once (`a: b: c`): transport errors hide the
+/// cause that matters ("Connection refused") two or three sources down, and a cause's text is
+/// often repeated in its parent's.
+///
+/// ```
+/// let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+/// #[derive(Debug)] struct Outer(std::io::Error);
+/// impl std::fmt::Display for Outer { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("tcp connect error") } }
+/// impl std::error::Error for Outer { fn source(&self) -> Option<&(dyn std::error::Error + 'static)> { Some(&self.0) } }
+/// assert_eq!(refund_core::http::chain_text(&Outer(io)), "tcp connect error: Connection refused");
+/// ```
+pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut current = error.source();
+    while let Some(cause) = current {
+        let said = cause.to_string();
+        if !said.is_empty() && !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        current = cause.source();
+    }
+    text
 }
 
 /// Sends a query with the deadlines and retries of `config`: every attempt calls `prepare` for a
@@ -562,7 +638,28 @@ mod tests {
             provider: Provider::Cpos,
             status,
             body_excerpt: String::new(),
+            retry_after: None,
         }
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_within_the_deadline() {
+        let p = RetryPolicy::default();
+        let asked = |secs| Error::HttpStatus {
+            provider: Provider::Cpos,
+            status: 429,
+            body_excerpt: String::new(),
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        let left = Duration::from_secs(10);
+        assert_eq!(
+            p.decide(1, &asked(2), left, 0.5),
+            RetryDecision::RetryAfter(Duration::from_secs(2))
+        );
+        // A wait that ends past the overall deadline is not started.
+        assert_eq!(p.decide(1, &asked(30), left, 0.5), RetryDecision::GiveUp);
+        // Nor beyond the attempts.
+        assert_eq!(p.decide(3, &asked(1), left, 0.5), RetryDecision::GiveUp);
     }
 
     #[test]

@@ -104,12 +104,17 @@ async fn a_passing_fault_is_retried_away() {
             let sandbox = common::start().await;
             sandbox.add_fault(FaultRule::provider(provider, fault.clone()).times(2));
             let client = common::client(&sandbox, provider, common::fast_http());
+            let started = Instant::now();
             let refunds = client
                 .query_refunds(&RefundLookup::refund_id(id))
                 .await
                 .unwrap();
             assert_eq!(refunds.len(), 1);
             assert_eq!(sandbox.request_count(provider), 3, "{provider} {fault:?}");
+            if fault == Fault::TooManyRequests {
+                // `Retry-After: 1`, twice, honoured within the 3 s deadline.
+                assert!(started.elapsed() >= Duration::from_secs(2), "{provider}");
+            }
         }
     }
 }
@@ -173,6 +178,17 @@ async fn nothing_listening_is_a_connect_error() {
             }
         ),
         "{err:?}"
+    );
+    // The message names where and why, once each.
+    let message = err.to_string();
+    assert!(
+        message.contains("cannot connect to 127.0.0.1:9"),
+        "{message}"
+    );
+    assert!(message.contains("refused"), "{message}");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "the typed cause is kept"
     );
 }
 
