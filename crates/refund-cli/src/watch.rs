@@ -28,6 +28,9 @@ pub(crate) async fn run(
     let mut last: HashMap<String, String> = HashMap::new();
     let mut wait = interval;
     let mut warned = false;
+    // The kind of passing trouble the last poll met: shown once when it starts or changes, and
+    // once when the provider answers again.
+    let mut trouble: Option<&'static str> = None;
     loop {
         // `--max-wait` is an overall deadline: no attempt outlives it.
         let left = deadline.saturating_duration_since(Instant::now());
@@ -43,6 +46,9 @@ pub(crate) async fn run(
         let mut changed = false;
         match outcome {
             Ok(refunds) => {
+                if trouble.take().is_some() {
+                    eprintln!("refund: {} answers again", client.provider());
+                }
                 if !warned {
                     warned = crate::open::warn_if_unverified(&refunds, lookup);
                 }
@@ -79,20 +85,21 @@ pub(crate) async fn run(
             }
             // Passing trouble: keep polling until the deadline.
             Err(e) if e.is_retryable() => {
-                tracing::warn!(error = %e, "poll failed; will try again");
+                if trouble != Some(e.kind()) {
+                    eprintln!(
+                        "refund: {}; polling again until the deadline",
+                        crate::output::one_line(&e.to_string())
+                    );
+                }
+                trouble = Some(e.kind());
             }
             Err(e) => return Err(CliError::Sdk(e)),
         }
         wait = next_wait(wait, interval, changed);
-        let now = Instant::now();
-        if now + wait > deadline {
-            eprintln!(
-                "refund: gave up after {}: not every refund is final yet",
-                refund_core::http::humane(max_wait)
-            );
-            return Ok(exit::OTHER);
-        }
-        tokio::time::sleep(wait).await;
+        // `--max-wait` is honoured exactly: a wait that would end past it ends at it (and the
+        // poll there has no time left, so the watch gives up then, not earlier).
+        let left = deadline.saturating_duration_since(Instant::now());
+        tokio::time::sleep(wait.min(left)).await;
     }
 }
 

@@ -289,6 +289,66 @@ async fn watch_keeps_its_deadline_whatever_the_timeout() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_says_when_trouble_starts_and_ends_once_each() {
+    let env = env("watch-trouble").await;
+    // The first poll's three attempts meet HTTP 500; later polls are answered.
+    env.sandbox
+        .add_fault(FaultRule::provider(Provider::Cpos, Fault::Http500Html).times(3));
+    let started = Instant::now();
+    let o = env
+        .run(&[
+            "watch",
+            "cpos",
+            "--refund-id",
+            "WX-UNKNOWN-1",
+            "--interval",
+            "200ms",
+            "--max-wait",
+            "2s",
+        ])
+        .await;
+    let err = stderr(&o);
+    assert_eq!(code(&o), 1, "{err}");
+    assert_eq!(
+        err.matches("polling again until the deadline").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("HTTP 500"), "{err}");
+    assert_eq!(err.matches("cpos answers again").count(), 1, "{err}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_with_an_interval_beyond_max_wait_polls_once_and_keeps_the_deadline() {
+    let env = env("watch-once").await;
+    let started = Instant::now();
+    let o = env
+        .run(&[
+            "watch",
+            "cpos",
+            "--refund-id",
+            "WX-UNKNOWN-1",
+            "--interval",
+            "30s",
+            "--max-wait",
+            "1s",
+        ])
+        .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(ndjson(&o).len(), 1, "one poll, one line");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+}
+
 /// Starts `refund sandbox` with `args`; returns its exit code if it exits by itself, else its
 /// first lines of output once it is listening (and stops it).
 async fn sandbox_run(args: &[&str]) -> Result<String, (i32, String)> {
