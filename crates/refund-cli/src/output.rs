@@ -197,17 +197,19 @@ fn write_table(out: &mut dyn Write, records: &[Record<'_>]) -> std::io::Result<(
             ]
         })
         .collect();
-    let mut widths = headers.map(|h| h.chars().count());
+    // Columns by display width: a CJK character takes two terminal cells.
+    use unicode_width::UnicodeWidthStr;
+    let mut widths = headers.map(UnicodeWidthStr::width);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(cell.width());
         }
     }
     let line = |cells: Vec<&str>| {
         cells
             .iter()
             .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.width()))))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()
@@ -303,6 +305,26 @@ mod tests {
             }
             assert_eq!(serialized.as_object().unwrap().len(), COLUMNS.len());
         }
+    }
+
+    #[test]
+    fn the_table_aligns_chinese_text_by_display_width() {
+        let mut cjk = refund();
+        cjk.failure_message = Some("退款失败".into());
+        cjk.refund_id = Some("退款单号1".into());
+        let mut out = Vec::new();
+        write_refunds(&mut out, Format::Table, &[refund(), cjk]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        // The STATUS column starts at the same terminal cell on every line.
+        let status_cell = |line: &str| {
+            let at = line
+                .find("succeeded")
+                .or_else(|| line.find("STATUS"))
+                .unwrap();
+            unicode_width::UnicodeWidthStr::width(&line[..at])
+        };
+        let cells: Vec<usize> = text.lines().map(status_cell).collect();
+        assert!(cells.windows(2).all(|w| w[0] == w[1]), "{text}");
     }
 
     #[test]

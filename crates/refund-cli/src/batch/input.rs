@@ -300,15 +300,43 @@ pub(crate) fn csv_inputs(
 }
 
 /// Lines in the file, less a header: the progress bar's length (0 when unreadable).
+/// How many inputs the file holds, for the progress bar: its non-blank lines, less the header
+/// of a CSV file (NDJSON has none). A CSV record spanning lines (a quoted newline) is counted
+/// per line: the bar is a guide, the output is exact.
 pub(crate) fn count_inputs(path: &Path) -> u64 {
-    File::open(path)
-        .map_or(0, |f| BufReader::new(f).lines().count() as u64)
-        .saturating_sub(1)
+    let lines = File::open(path).map_or(0, |f| {
+        BufReader::new(f)
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| !l.trim().is_empty())
+            .count() as u64
+    });
+    match is_ndjson(path) {
+        Ok(true) => lines,
+        _ => lines.saturating_sub(1),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_progress_total_counts_inputs_not_lines() {
+        let dir = std::env::temp_dir().join(format!("refund-count-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("ids.csv");
+        std::fs::write(&csv, "lookup,id\nrefund_id,A\n\nrefund_id,B\n").unwrap();
+        assert_eq!(count_inputs(&csv), 2);
+        let ndjson = dir.join("ids.ndjson");
+        std::fs::write(
+            &ndjson,
+            "{\"lookup\":\"refund_id\",\"id\":\"A\"}\n\n{\"lookup\":\"refund_id\",\"id\":\"B\"}\n",
+        )
+        .unwrap();
+        assert_eq!(count_inputs(&ndjson), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn csv_keeps_file_line_numbers_and_bad_rows() {
