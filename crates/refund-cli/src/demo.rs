@@ -86,6 +86,8 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
         });
     }
     let base = handle.base_url();
+    // Say exactly where the keys went (an absolute path: they are files a user may want gone).
+    let dir = std::fs::canonicalize(&args.dir).unwrap_or_else(|_| args.dir.clone());
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "refund sandbox listening on {base}");
     if reused {
@@ -112,13 +114,13 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
     );
     let _ = writeln!(
         out,
-        "credentials and config: {}/refund.toml",
-        args.dir.display()
+        "credentials and config written to {} (refund.toml, keys/)",
+        dir.display()
     );
     let _ = writeln!(
         out,
-        "try: refund --config {}/refund.toml query cpos --refund-id WX200324161500830790814539",
-        args.dir.display()
+        "try: refund --config {} query cpos --refund-id WX200324161500830790814539",
+        dir.join("refund.toml").display()
     );
     let _ = writeln!(out, "press Ctrl-C to stop");
     let _ = out.flush();
