@@ -60,19 +60,24 @@ struct Cli {
 #[derive(Debug, Clone, Args)]
 struct Global {
     /// Configuration file (default ./refund.toml, then ~/.config/refund/refund.toml).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     config: Option<PathBuf>,
     /// Deadline for a whole query, retries included (e.g. 500ms, 2s, 10m).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = args::timeout)]
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = args::timeout, help_heading = "Global options")]
     timeout: Duration,
     /// Retries after the first attempt (transport errors, 429 and 5xx only).
-    #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=args::MAX_RETRIES))]
+    #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=args::MAX_RETRIES), help_heading = "Global options")]
     retries: u32,
     /// Output format (default: table on a terminal, ndjson otherwise).
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, help_heading = "Global options")]
     format: Option<Format>,
     /// Tracing on stderr (-v info, -vv debug, -vvv trace). Secrets are never printed.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     verbose: u8,
 }
 
@@ -97,6 +102,9 @@ impl Global {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Query one refund (or every refund of an original transaction).
+    #[command(
+        after_help = "Examples:\n  refund query cpos --refund-id WX200324161500830790814539\n  refund query openapi --original-transaction-id CU518563189147832320 --format json\n  refund query edgeros --refund-id AR1 --explain"
+    )]
     Query {
         /// openapi, edgeros or cpos.
         #[arg(value_enum)]
@@ -109,11 +117,20 @@ enum Command {
         explain: bool,
     },
     /// Query many refunds from a CSV or NDJSON file, streaming results as they come.
+    #[command(
+        after_help = "Examples:\n  refund batch cpos --input ids.csv --output results.ndjson\n  refund batch cpos --input ids.csv --output results.ndjson --resume\n  refund batch edgeros --input ids.ndjson --format csv --concurrency 8 --rps 20"
+    )]
     Batch(batch::BatchArgs),
     /// Compare a ledger (the books) with the provider's answers: one verdict per line, an HTML
     /// report on request; exit 1 when anything disagrees.
+    #[command(
+        after_help = "Examples:\n  refund reconcile cpos --ledger books.csv --output verdicts.ndjson --report report.html\n  refund reconcile cpos --ledger books.csv --stuck-after 3d --format csv"
+    )]
     Reconcile(reconcile::ReconcileArgs),
     /// Poll until every refund found is final, printing each change.
+    #[command(
+        after_help = "Examples:\n  refund watch edgeros --refund-id AR1\n  refund watch cpos --merchant-refund-id 200324847290000004766 --interval 30s --max-wait 2h"
+    )]
     Watch {
         /// openapi, edgeros or cpos.
         #[arg(value_enum)]
@@ -129,11 +146,18 @@ enum Command {
     },
     /// Show how a request is signed, or why an answer is (not) trusted, offline.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  refund explain request edgeros --refund-id AR1\n  refund explain response cpos --refund-id WX1 answer.json"
+    )]
     Explain(explain::ExplainCommand),
     /// Run the sandbox (all three providers) in the foreground.
+    #[command(
+        after_help = "Examples:\n  refund sandbox\n  refund sandbox --dir /tmp/sbx --port 8080 --scenario my-scenario.toml"
+    )]
     Sandbox(demo::SandboxArgs),
     /// Start the built-in sandbox and show a query through each provider, a small batch and a
     /// small reconciliation with its report.
+    #[command(after_help = "Examples:\n  refund demo\n  refund demo --format json")]
     Demo,
 }
 
