@@ -206,7 +206,7 @@ fn own_cpu() -> f64 {
     seconds(usage.user_time()) + seconds(usage.system_time())
 }
 
-/// Another process's CPU time so far (user + system), from /proc/<pid>/stat (clock ticks of
+/// Another process's CPU time so far (user + system), from `/proc/<pid>/stat` (clock ticks of
 /// 1/100 s: runs last about a second or more, so this is within a percent or two).
 fn process_cpu(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
