@@ -124,11 +124,19 @@ pub(crate) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
             place.push(format!("key `{key}`"));
         }
     }
-    let reason = scrub(&crate::output::one_line(e.message()));
+    // The reason keeps toml's own lines (e.g. "invalid table header" / "expected `.`, `]`"),
+    // each escaped and scrubbed, indented under the place.
+    let reason: Vec<String> = e
+        .message()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| scrub(&crate::output::one_line(l.trim_end())))
+        .collect();
+    let reason = reason.join("\n  ");
     if place.is_empty() {
         reason
     } else {
-        format!("({}): {reason}", place.join(", "))
+        format!("({}):\n  {reason}", place.join(", "))
     }
 }
 
@@ -464,6 +472,15 @@ mod tests {
             Ok(_) => String::new(),
             Err(e) => describe_toml_error(text, &e),
         }
+    }
+
+    #[test]
+    fn a_toml_error_keeps_its_layout() {
+        let e = error_of("[cpos\nbase_url = \"http://x\"\n");
+        assert_eq!(
+            e,
+            "(line 1, column 6):\n  invalid table header\n  expected `.`, `]`"
+        );
     }
 
     #[test]

@@ -97,7 +97,13 @@ pub(crate) fn sdk_exit_code(e: &Error) -> u8 {
 
 /// Prints an error: one line on stderr, and in json/ndjson also a JSON object on stdout.
 pub(crate) fn report(error: &CliError, format: Format) {
-    eprintln!("refund: error: {}", one_line(&error.message()));
+    // A configuration error keeps its own layout (place, then toml's reason lines), each line
+    // escaped; any other message is one line, escaped (it may hold provider text).
+    let text = match error {
+        CliError::Config(m) => m.lines().map(one_line).collect::<Vec<_>>().join("\n"),
+        _ => one_line(&error.message()),
+    };
+    eprintln!("refund: error: {text}");
     if matches!(format, Format::Json | Format::Ndjson) {
         println!(
             "{}",

@@ -290,6 +290,37 @@ async fn watch_keeps_its_deadline_whatever_the_timeout() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_config_is_reported_on_separate_lines_without_its_values() {
+    let dir = std::env::temp_dir().join(format!("refund-badcfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("refund.toml");
+    std::fs::write(
+        &path,
+        "[cpos]\nbase_url = \"http://x\"\naccess_id = \"a\"\nsecret = [\"hunter2-SECRET\"]\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "--config".into(),
+        path.display().to_string(),
+        "query".into(),
+        "cpos".into(),
+        "--refund-id".into(),
+        "X".into(),
+    ])
+    .await;
+    let err = stderr(&o);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code(&o), 2, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].contains("(line 4, column 10, key `secret`):"),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("  invalid type"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_says_when_trouble_starts_and_ends_once_each() {
     let env = env("watch-trouble").await;
     // The first poll's three attempts meet HTTP 500; later polls are answered.
