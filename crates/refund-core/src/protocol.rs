@@ -137,6 +137,9 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     /// The provider's client builder, so `Client::<P>::builder()` (and the provider's
     /// `XxxClient::builder()` alias) starts one.
     type Builder: Default;
+    /// What an answer is strictly parsed into before anything else (duplicate keys rejected):
+    /// a [`serde_json::Value`] tree, or a borrowed one-pass form such as [`crate::json::FlatObject`].
+    type Document<'b>: StrictDocument<'b>;
     /// Which provider this is.
     const PROVIDER: Provider;
     /// The lookup kinds the provider answers (kept in the provider's `sign.rs`).
@@ -146,10 +149,6 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
 
     /// Builds the signed request for an already-validated lookup. Called once per attempt.
     fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error>;
-
-    /// What an answer is strictly parsed into before anything else (duplicate keys rejected):
-    /// a [`serde_json::Value`] tree, or a borrowed one-pass form such as [`crate::json::FlatObject`].
-    type Document<'b>: StrictDocument<'b>;
 
     /// Checks what the provider signed (the received bytes, or its canonical form rebuilt from
     /// the strict parse `document`) before any field is trusted. A failure the policy does not

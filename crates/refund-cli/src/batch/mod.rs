@@ -1,4 +1,4 @@
-//! `refund batch`: many lookups from a file, results streamed and flushed one by one, so a
+//! `refund batch`: many lookups from a file, results written and flushed as they come, so a
 //! crash or Ctrl-C loses nothing and `--resume` picks up where it stopped.
 //!
 //! `input` reads the file lazily, `resume` finds what an earlier run answered, `render` turns
