@@ -580,19 +580,3 @@ impl Trace for Vec<Step> {
         self.push(make());
     }
 }
-
-/// A refund in one line, for the map step.
-pub(crate) fn refund_line(refund: &Refund) -> String {
-    let id = refund
-        .refund_id
-        .as_deref()
-        .or(refund.merchant_refund_id.as_deref())
-        .unwrap_or("(no id)");
-    format!(
-        "{id}: {} (provider status {}), {}, signature {}",
-        refund.status,
-        refund.provider_status.as_deref().unwrap_or("none"),
-        refund.amount,
-        refund.signature.as_str()
-    )
-}

@@ -299,6 +299,50 @@ impl Member<'_> {
             Member::Array => "sequence".to_owned(),
         }
     }
+
+    /// The member `key` as a string field: `null` is `None`, a string is itself, anything else
+    /// is an [`Error::Decode`] naming the field and the value.
+    ///
+    /// ```
+    /// use refund_core::json::Member;
+    /// let p = refund_core::Provider::Cpos;
+    /// assert_eq!(Member::String("x".into()).string(p, "a").unwrap(), Some("x"));
+    /// assert!(Member::Bool(true).string(p, "a").is_err());
+    /// ```
+    pub fn string(&self, provider: Provider, key: &str) -> Result<Option<&str>, Error> {
+        match self {
+            Member::Null => Ok(None),
+            Member::String(s) => Ok(Some(s)),
+            other => Err(other.type_error(provider, key, "a string")),
+        }
+    }
+
+    /// The member `key` as a string-or-integer field (see [`Text`]), as text: `null` is `None`;
+    /// floats, booleans, objects and arrays are an [`Error::Decode`].
+    ///
+    /// ```
+    /// use refund_core::json::Member;
+    /// let p = refund_core::Provider::Cpos;
+    /// assert_eq!(Member::Number(7.into()).text(p, "a").unwrap().as_deref(), Some("7"));
+    /// assert!(Member::Bool(true).text(p, "a").is_err());
+    /// ```
+    pub fn text(&self, provider: Provider, key: &str) -> Result<Option<Cow<'_, str>>, Error> {
+        match self {
+            Member::Null => Ok(None),
+            Member::String(s) => Ok(Some(Cow::Borrowed(s.as_ref()))),
+            Member::Number(n) if !n.is_f64() => Ok(Some(Cow::Owned(n.to_string()))),
+            other => Err(other.type_error(provider, key, "a string or an integer")),
+        }
+    }
+
+    fn type_error(&self, provider: Provider, key: &str, expected: &str) -> Error {
+        Error::decode(
+            provider,
+            key,
+            self.excerpt(),
+            format!("invalid type: {}, expected {expected}", self.unexpected()),
+        )
+    }
 }
 
 /// A [`Value`]'s scalar as text, by the rule of [`Member::scalar_text`] (for code that builds
@@ -368,80 +412,6 @@ impl<'b> FlatObject<'b> {
             .ok()
             .and_then(|i| self.members.get(i))
             .map(|(_, v)| v)
-    }
-
-    /// A member that must be a string when present: absent or `null` is `None`, anything else
-    /// is an [`Error::Decode`] naming the field and the value (see [`Member::string`]).
-    ///
-    /// ```
-    /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"a":"x","n":5}"#).unwrap();
-    /// assert_eq!(doc.string(refund_core::Provider::Cpos, "a").unwrap(), Some("x"));
-    /// let err = doc.string(refund_core::Provider::Cpos, "n").unwrap_err();
-    /// assert_eq!(err.to_string(), "cpos: cannot decode `n` (\"5\"): invalid type: integer `5`, expected a string");
-    /// ```
-    pub fn string(&self, provider: Provider, key: &str) -> Result<Option<&str>, Error> {
-        self.get(key)
-            .map_or(Ok(None), |member| member.string(provider, key))
-    }
-
-    /// A member that is a string or an integer when present, as text (see [`Member::text`]).
-    ///
-    /// ```
-    /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"a":"1","b":2,"c":1.5}"#).unwrap();
-    /// let p = refund_core::Provider::Cpos;
-    /// assert_eq!(doc.text(p, "a").unwrap().as_deref(), Some("1"));
-    /// assert_eq!(doc.text(p, "b").unwrap().as_deref(), Some("2"));
-    /// assert!(doc.text(p, "c").is_err());
-    /// ```
-    pub fn text(&self, provider: Provider, key: &str) -> Result<Option<Cow<'_, str>>, Error> {
-        self.get(key)
-            .map_or(Ok(None), |member| member.text(provider, key))
-    }
-}
-
-impl Member<'_> {
-    /// The member `key` as a string field: `null` is `None`, a string is itself, anything else
-    /// is an [`Error::Decode`] naming the field and the value.
-    ///
-    /// ```
-    /// use refund_core::json::Member;
-    /// let p = refund_core::Provider::Cpos;
-    /// assert_eq!(Member::String("x".into()).string(p, "a").unwrap(), Some("x"));
-    /// assert!(Member::Bool(true).string(p, "a").is_err());
-    /// ```
-    pub fn string(&self, provider: Provider, key: &str) -> Result<Option<&str>, Error> {
-        match self {
-            Member::Null => Ok(None),
-            Member::String(s) => Ok(Some(s)),
-            other => Err(other.type_error(provider, key, "a string")),
-        }
-    }
-
-    /// The member `key` as a string-or-integer field (see [`Text`]), as text: `null` is `None`;
-    /// floats, booleans, objects and arrays are an [`Error::Decode`].
-    ///
-    /// ```
-    /// use refund_core::json::Member;
-    /// let p = refund_core::Provider::Cpos;
-    /// assert_eq!(Member::Number(7.into()).text(p, "a").unwrap().as_deref(), Some("7"));
-    /// assert!(Member::Bool(true).text(p, "a").is_err());
-    /// ```
-    pub fn text(&self, provider: Provider, key: &str) -> Result<Option<Cow<'_, str>>, Error> {
-        match self {
-            Member::Null => Ok(None),
-            Member::String(s) => Ok(Some(Cow::Borrowed(s.as_ref()))),
-            Member::Number(n) if !n.is_f64() => Ok(Some(Cow::Owned(n.to_string()))),
-            other => Err(other.type_error(provider, key, "a string or an integer")),
-        }
-    }
-
-    fn type_error(&self, provider: Provider, key: &str, expected: &str) -> Error {
-        Error::decode(
-            provider,
-            key,
-            self.excerpt(),
-            format!("invalid type: {}, expected {expected}", self.unexpected()),
-        )
     }
 }
 

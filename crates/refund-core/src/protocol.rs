@@ -22,7 +22,6 @@ use std::fmt;
 
 use crate::explain::{
     Check, Fact, NoTrace, RequestExplanation, ResponseExplanation, Step, Trace, Verdict,
-    refund_line,
 };
 use crate::json::StrictDocument;
 use crate::{Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Verification};
@@ -442,7 +441,7 @@ pub fn explain_response<P: Protocol>(
                 refunds
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| Fact::new(format!("refund {}", i + 1), refund_line(r)))
+                    .map(|(i, r)| Fact::new(format!("refund {}", i + 1), r.to_string()))
                     .collect(),
             ),
             Err(e) => Step::failed(Check::Map, e),

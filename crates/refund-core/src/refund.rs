@@ -185,3 +185,31 @@ impl Refund {
         }
     }
 }
+
+/// One line: the id, the status (with the provider's own word), the amount and how the answer
+/// was verified — what a log line or an example prints; explanations use it too.
+///
+/// ```
+/// use refund_core::{Currency, Money, Provider, Refund, RefundStatus};
+/// let mut r = Refund::new(Provider::Cpos, Money::from_minor(50, Currency::Cny), RefundStatus::Succeeded);
+/// r.refund_id = Some("WX1".into());
+/// r.provider_status = Some("1".into());
+/// assert_eq!(r.to_string(), "WX1: succeeded (provider status 1), 0.50 CNY, signature unverified");
+/// ```
+impl fmt::Display for Refund {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self
+            .refund_id
+            .as_deref()
+            .or(self.merchant_refund_id.as_deref())
+            .unwrap_or("(no id)");
+        write!(
+            f,
+            "{id}: {} (provider status {}), {}, signature {}",
+            self.status,
+            self.provider_status.as_deref().unwrap_or("none"),
+            self.amount,
+            self.signature.as_str()
+        )
+    }
+}

@@ -53,13 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // 3. Verify, bind to the question, map.
     for refund in client.parse_response(&lookup, &body)? {
-        println!(
-            "{} {} {} (signature: {})",
-            refund.refund_id.as_deref().unwrap_or("-"),
-            refund.amount,
-            refund.status,
-            refund.signature
-        );
+        println!("{refund}");
     }
     Ok(())
 }

@@ -24,13 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: cpos_query REFUND_NO")?;
     // Signs, sends, verifies the answer's MD5 `sign`, binds it to this refund, maps it.
     for refund in client.query(&RefundLookup::refund_id(id)).await? {
-        println!(
-            "{} {} {} (signature: {})",
-            refund.refund_id.as_deref().unwrap_or("-"),
-            refund.amount,
-            refund.status,
-            refund.signature
-        );
+        println!("{refund}");
     }
     Ok(())
 }

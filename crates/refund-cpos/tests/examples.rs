@@ -33,7 +33,7 @@ async fn the_async_and_the_blocking_example_answer_the_same() {
     .unwrap();
     assert_eq!(
         query,
-        "WX200324161500830790814539 0.50 CNY succeeded (signature: verified)\n"
+        "WX200324161500830790814539: succeeded (provider status 1), 0.50 CNY, signature verified\n"
     );
     assert_eq!(blocking, query);
 }

@@ -26,13 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: edgeros_query REFUND_NO")?;
     // Signs, sends, verifies the platform's signature, binds it to this merchant and refund.
     for refund in client.query(&RefundLookup::refund_id(id)).await? {
-        println!(
-            "{} {} {} (signature: {})",
-            refund.refund_id.as_deref().unwrap_or("-"),
-            refund.amount,
-            refund.status,
-            refund.signature
-        );
+        println!("{refund}");
     }
     Ok(())
 }

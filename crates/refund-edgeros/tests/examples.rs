@@ -43,7 +43,7 @@ async fn the_async_and_the_blocking_example_answer_the_same() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(
         query,
-        format!("{ID} 12.34 CNY succeeded (signature: verified)\n")
+        format!("{ID}: succeeded (provider status SUCCESS), 12.34 CNY, signature verified\n")
     );
     assert_eq!(blocking, query);
 }

@@ -27,13 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Signs `param`, sends, binds every refund listed to this transaction, maps.
     let lookup = RefundLookup::original_transaction_id(id);
     for refund in client.query(&lookup).await? {
-        println!(
-            "{} {} {} (signature: {})",
-            refund.refund_id.as_deref().unwrap_or("-"),
-            refund.amount,
-            refund.status,
-            refund.signature
-        );
+        println!("{refund}");
     }
     Ok(())
 }

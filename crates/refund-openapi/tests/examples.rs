@@ -44,8 +44,8 @@ async fn the_async_and_the_blocking_example_answer_the_same() {
     assert_eq!(
         lines,
         [
-            "RF1 1.00 CNY succeeded (signature: not_signed)",
-            "RF2 2.50 CNY succeeded (signature: not_signed)"
+            "RF1: succeeded (provider status COMPLETED), 1.00 CNY, signature not_signed",
+            "RF2: succeeded (provider status COMPLETED), 2.50 CNY, signature not_signed"
         ]
     );
     assert_eq!(blocking, query);
