@@ -198,13 +198,21 @@ struct Measured {
     sandbox_cpu: f64,
 }
 
-/// This process's CPU time so far (user + system), from getrusage.
-fn own_cpu() -> f64 {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let usage = getrusage(UsageWho::RUSAGE_SELF).unwrap();
+/// CPU time so far (user + system), from getrusage: this process's or this thread's.
+fn cpu_seconds(who: nix::sys::resource::UsageWho) -> f64 {
+    let usage = nix::sys::resource::getrusage(who).unwrap();
     let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
     seconds(usage.user_time()) + seconds(usage.system_time())
 }
+
+/// This process's CPU time so far.
+fn own_cpu() -> f64 {
+    cpu_seconds(nix::sys::resource::UsageWho::RUSAGE_SELF)
+}
+
+/// What the RSA figures sign: an Open API `param`.
+const RSA_MESSAGE: &[u8] =
+    b"{\"originalTransactionId\":\"CU518563189147832320\",\"timestamp\":1722416882000}";
 
 /// Another process's CPU time so far (user + system), from `/proc/<pid>/stat` (clock ticks of
 /// 1/100 s: runs last about a second or more, so this is within a percent or two).
@@ -237,14 +245,9 @@ async fn measured(
 /// run: the client signs on both cores while the sandbox verifies), from getrusage per thread.
 /// On a machine whose cores share execution units this is above the single-thread median.
 fn crypto_costs_loaded(creds: &Credentials) -> (Duration, Duration) {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let thread_cpu = || {
-        let u = getrusage(UsageWho::RUSAGE_THREAD).unwrap();
-        let s = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 * 1e-6;
-        s(u.user_time()) + s(u.system_time())
-    };
+    let thread_cpu = || cpu_seconds(nix::sys::resource::UsageWho::RUSAGE_THREAD);
     let key: &RsaPrivateKey = &creds.openapi_merchant_key;
-    let msg = b"{\"originalTransactionId\":\"CU518563189147832320\",\"timestamp\":1722416882000}";
+    let msg = RSA_MESSAGE;
     let sig = key.sign(msg).unwrap();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_op = |op: &(dyn Fn() + Sync), n: usize| {
@@ -278,7 +281,7 @@ fn crypto_costs_loaded(creds: &Credentials) -> (Duration, Duration) {
 /// Median time of one sign and one verify with the back-end in this build.
 fn crypto_costs(creds: &Credentials) -> (Duration, Duration) {
     let key: &RsaPrivateKey = &creds.openapi_merchant_key;
-    let msg = b"{\"originalTransactionId\":\"CU518563189147832320\",\"timestamp\":1722416882000}";
+    let msg = RSA_MESSAGE;
     let sig = key.sign(msg).unwrap();
     let time = |f: &dyn Fn()| {
         let mut samples: Vec<Duration> = (0..200)
