@@ -222,12 +222,15 @@ fn write_table(out: &mut dyn Write, records: &[Record<'_>]) -> std::io::Result<(
     Ok(())
 }
 
-/// The error object printed on stdout in json/ndjson formats.
-pub(crate) fn error_json(kind: &str, message: &str, error: Option<&Error>) -> serde_json::Value {
-    serde_json::json!({ "error": error_object(kind, message, error) })
+/// The error object printed on stdout in json/ndjson formats, keys in the contract's order.
+pub(crate) fn error_json(kind: &str, message: &str, error: Option<&Error>) -> String {
+    let value = serde_json::json!({ "error": error_object(kind, message, error) });
+    // Serialising strings and nulls cannot fail.
+    serde_json::to_string(&InContractOrder(&value)).unwrap_or_default()
 }
 
 /// What an error says, as JSON: `kind`, `message`, `provider`, `code` (null when unknown).
+/// Written through [`InContractOrder`], which keeps that order.
 pub(crate) fn error_object(kind: &str, message: &str, error: Option<&Error>) -> serde_json::Value {
     serde_json::json!({
         "kind": kind,
@@ -235,6 +238,35 @@ pub(crate) fn error_object(kind: &str, message: &str, error: Option<&Error>) -> 
         "provider": error.and_then(Error::provider),
         "code": error.and_then(Error::code),
     })
+}
+
+/// The error object's keys in the order `docs/cli.md` gives them.
+const ERROR_KEYS: [&str; 4] = ["kind", "message", "provider", "code"];
+
+/// A JSON value written with its objects' keys in the contract's order: serde_json's map sorts
+/// its keys (the `preserve_order` feature would change the map for every crate in the build,
+/// the providers' strict parses included), so the CLI orders the one nested object it prints,
+/// the error: [`ERROR_KEYS`] first, in that order, then any other key.
+pub(crate) struct InContractOrder<'a>(pub(crate) &'a serde_json::Value);
+
+impl serde::Serialize for InContractOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let serde_json::Value::Object(fields) = self.0 else {
+            return self.0.serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(fields.len()))?;
+        let known = ERROR_KEYS
+            .iter()
+            .filter_map(|key| fields.get_key_value(*key));
+        let others = fields
+            .iter()
+            .filter(|(key, _)| !ERROR_KEYS.contains(&key.as_str()));
+        for (key, value) in known.chain(others) {
+            map.serialize_entry(key, &InContractOrder(value))?;
+        }
+        map.end()
+    }
 }
 
 /// Makes untrusted text safe for a terminal, on one line (core's rule: control characters and

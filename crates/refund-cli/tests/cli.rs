@@ -441,6 +441,18 @@ async fn exit_codes() {
         if let Some(kind) = case.kind {
             let e: Value = serde_json::from_slice(&o.stdout).unwrap();
             assert_eq!(e["error"]["kind"], kind, "{}", case.name);
+            // The documented key order (`kind, message, provider, code`), as batch writes it.
+            let keys: Vec<&String> = e["error"].as_object().unwrap().keys().collect();
+            assert_eq!(keys.len(), 4, "{}", case.name);
+            let text = String::from_utf8_lossy(&o.stdout);
+            let at = |k: &str| text.find(&format!("\"{k}\":")).unwrap();
+            assert!(
+                at("kind") < at("message")
+                    && at("message") < at("provider")
+                    && at("provider") < at("code"),
+                "{}: {text}",
+                case.name
+            );
             assert_eq!(
                 stderr.lines().count(),
                 1,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::CliError;
-use crate::output::{COLUMNS, Record, error_object};
+use crate::output::{COLUMNS, InContractOrder, Record, error_object};
 
 /// What became of one input: the refunds found, or why not.
 pub(crate) type Outcome = Result<Vec<Refund>, CliError>;
@@ -87,7 +87,7 @@ impl Serialize for OutputRow {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (key, value) in &self.0 {
-            map.serialize_entry(key.as_ref(), value)?;
+            map.serialize_entry(key.as_ref(), &InContractOrder(value))?;
         }
         map.end()
     }
@@ -261,6 +261,13 @@ mod tests {
         let text = rendered(3, &lookup, &Err(mismatch), Provider::Edgeros, None);
         let v: Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(v["error"]["kind"], "mismatch");
+        // The error object's keys in the contract's order too, not alphabetical.
+        let error_at = text.find("\"error\":{").unwrap();
+        let positions: Vec<usize> = ["kind", "message", "provider", "code"]
+            .iter()
+            .map(|k| error_at + text[error_at..].find(&format!("\"{k}\":")).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
         assert_eq!(v["id"], "AR1");
         assert!(v["refund_id"].is_null() && v["signature"].is_null());
         assert_eq!(v["provider"], "edgeros");
