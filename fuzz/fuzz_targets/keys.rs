@@ -11,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
     match RsaPrivateKey::from_text(text) {
         Ok(key) => assert!(key.bits() >= MIN_BITS),
         Err(e) => {
-            let message = e.to_string();
+            // The whole chain, as the CLI prints it: the parser's own cause included.
+            let message = refund_core::error::chain_text(&e);
             // The message may say what is wrong (and name a short label); it must never repeat
             // a longer run of key material (base64, so no spaces: the message's own wording, which
             // a mutation may copy into the input, is not a leak). Walking the (short) message's

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use refund_core::error::chain_text;
 use refund_core::http::HttpConfig;
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{Currency, Provider, RefundProvider, Secret};
@@ -339,7 +340,7 @@ impl Config {
         let key_text =
             self.inline_or_file(p, "private_key_file", &s.private_key, &s.private_key_file)?;
         let key = RsaPrivateKey::from_text(&key_text)
-            .map_err(|e| CliError::config(format!("[openapi] private key: {e}")))?;
+            .map_err(|e| CliError::config(format!("[openapi] private key: {}", chain_text(&e))))?;
         let mut builder = refund_openapi::OpenApiClient::builder()
             .base_url(s.base_url.clone().unwrap_or_default())
             .app_id(s.app_id.clone().unwrap_or_default())
@@ -397,9 +398,11 @@ impl Config {
         let mut builder = refund_edgeros::EdgerosClient::builder()
             .mch_no(s.mch_no.clone().unwrap_or_default())
             .merchant_private_key_pem(&key_text)
-            .map_err(|e| CliError::config(format!("[edgeros] private key: {e}")))?
+            .map_err(|e| CliError::config(format!("[edgeros] private key: {}", chain_text(&e))))?
             .platform_public_key_pem(&platform_text)
-            .map_err(|e| CliError::config(format!("[edgeros] platform public key: {e}")))?
+            .map_err(|e| {
+                CliError::config(format!("[edgeros] platform public key: {}", chain_text(&e)))
+            })?
             .http_config(http);
         if let Some(url) = &s.base_url {
             builder = builder.base_url(url.clone());

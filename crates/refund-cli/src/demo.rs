@@ -34,8 +34,8 @@ pub(crate) struct SandboxArgs {
     force: bool,
 }
 
-fn scenario_error(e: impl std::fmt::Display) -> CliError {
-    CliError::usage(format!("sandbox: {e}"))
+fn scenario_error(e: impl std::error::Error + 'static) -> CliError {
+    CliError::usage(format!("sandbox: {}", refund_core::error::chain_text(&e)))
 }
 
 pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {

@@ -64,7 +64,9 @@ impl CliError {
     pub(crate) fn message(&self) -> String {
         match self {
             CliError::Usage(m) | CliError::Config(m) | CliError::Io(m) => m.clone(),
-            CliError::Sdk(e) => e.to_string(),
+            // The causes too, each said once: "cannot read RSA private key: cannot read
+            // key.pem: No such file or directory".
+            CliError::Sdk(e) => refund_core::error::chain_text(e),
         }
     }
 

@@ -215,7 +215,7 @@ pub(crate) fn print_query(explained: &QueryExplanation) {
         }
         Err(e) => text.push_str(&format!(
             "-- no answer: {}\n",
-            crate::output::one_line(&e.to_string())
+            crate::output::one_line(&refund_core::error::chain_text(e))
         )),
     }
     let mut stderr = anstream::stderr().lock();

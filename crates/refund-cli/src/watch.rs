@@ -88,7 +88,7 @@ pub(crate) async fn run(
                 if trouble != Some(e.kind()) {
                     eprintln!(
                         "refund: {}; polling again until the deadline",
-                        crate::output::one_line(&e.to_string())
+                        crate::output::one_line(&refund_core::error::chain_text(&e))
                     );
                 }
                 trouble = Some(e.kind());

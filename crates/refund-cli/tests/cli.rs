@@ -163,6 +163,16 @@ fn unknown_app_config(env: &Env) -> PathBuf {
     edited_config(env, "wrong-app.toml", &app, "unknown-app")
 }
 
+/// The sandbox's config with the Open API key file pointing nowhere.
+fn missing_key_file_config(env: &Env) -> PathBuf {
+    edited_config(
+        env,
+        "missing-key.toml",
+        "keys/openapi_merchant.pem",
+        "keys/moved-away.pem",
+    )
+}
+
 fn dead_endpoint_config(env: &Env) -> PathBuf {
     edited_config(
         env,
@@ -284,7 +294,17 @@ async fn exit_codes() {
             args: &["query", "edgeros", "--refund-id", "AR-PROCESSING-1"],
             code: 5,
             kind: Some("signature"),
-            stderr: "verification",
+            // The cause too, not only "failed verification".
+            stderr: "response failed signature verification: data.sign: signature does not match",
+        },
+        Case {
+            name: "a key file that cannot be read names the file and the cause",
+            fault: None,
+            config: missing_key_file_config,
+            args: &["query", "openapi", "--refund-id", "OA-PENDING-1"],
+            code: 2,
+            kind: Some("config"),
+            stderr: "keys/moved-away.pem: No such file or directory",
         },
         Case {
             name: "a signed answer about another refund",

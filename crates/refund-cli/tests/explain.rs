@@ -248,7 +248,11 @@ async fn every_answer_fixture_ends_where_query_does() {
                 }
                 Err(err) => {
                     assert_eq!(e["conclusion"]["kind"], err.kind(), "{what}");
-                    assert_eq!(e["conclusion"]["message"], err.to_string(), "{what}");
+                    assert_eq!(
+                        e["conclusion"]["message"],
+                        refund_core::error::chain_text(err),
+                        "{what}"
+                    );
                     let failing: Vec<&Value> = e["steps"]
                         .as_array()
                         .unwrap()

@@ -82,6 +82,10 @@ pub enum Error {
         what: String,
         /// Why; never contains key material.
         reason: String,
+        /// The underlying error (a file that cannot be read, a key the parser refused), when
+        /// there is one; never carries key material either.
+        #[source]
+        source: Option<BoxError>,
     },
     /// The request did not get a complete HTTP answer.
     #[error("{provider}: {kind} error: {message}")]
@@ -133,7 +137,7 @@ pub enum Error {
         source: Option<BoxError>,
     },
     /// Signing failed, or a response did not verify. Never retried.
-    #[error("{provider}: {stage}: {reason}")]
+    #[error("{provider}: {stage}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") })]
     Signature {
         /// Which provider.
         provider: Provider,
@@ -141,6 +145,9 @@ pub enum Error {
         stage: SignatureStage,
         /// Why.
         reason: String,
+        /// The underlying error (e.g. [`crate::rsa_keys::VerifyError`]), when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// The provider answered, verifiably, with a business error code.
     #[error("{provider}: provider error {code}: {message}{}", meaning.as_ref().map(|m| format!(" ({m})")).unwrap_or_default())]
@@ -222,7 +229,7 @@ impl Error {
     /// A stable snake-case name for the kind of error, as the CLI prints it.
     ///
     /// ```
-    /// let e = refund_core::Error::Config { what: "base_url".into(), reason: "empty".into() };
+    /// let e = refund_core::Error::config("base_url", "empty");
     /// assert_eq!(e.kind(), "config");
     /// ```
     pub fn kind(&self) -> &'static str {
@@ -281,7 +288,7 @@ impl Error {
     /// True when the provider said the refund does not exist.
     ///
     /// ```
-    /// let e = refund_core::Error::Config { what: "x".into(), reason: "y".into() };
+    /// let e = refund_core::Error::config("x", "y");
     /// assert!(!e.is_not_found());
     /// ```
     pub fn is_not_found(&self) -> bool {
@@ -316,10 +323,57 @@ impl Error {
     /// assert_eq!(e.to_string(), "configuration error: mch_no: is required");
     /// ```
     pub fn missing_setting(what: &str) -> Self {
+        Error::config(what, "is required")
+    }
+
+    /// A configuration error: `what` (the setting) and why, without a cause.
+    ///
+    /// ```
+    /// let e = refund_core::Error::config("base_url", "has no host");
+    /// assert_eq!(e.to_string(), "configuration error: base_url: has no host");
+    /// ```
+    pub fn config(what: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Config {
-            what: what.to_owned(),
-            reason: "is required".to_owned(),
+            what: what.into(),
+            reason: reason.into(),
+            source: None,
         }
+    }
+
+    /// Signing a request failed: `source` says why (the key's back-end refused).
+    ///
+    /// ```
+    /// let e = refund_core::Error::sign_failed(refund_core::Provider::OpenApi, std::io::Error::other("no entropy"));
+    /// assert_eq!(e.to_string(), "openapi: could not sign the request");
+    /// assert_eq!(refund_core::error::chain_text(&e), "openapi: could not sign the request: no entropy");
+    /// ```
+    pub fn sign_failed(provider: Provider, source: impl Into<BoxError>) -> Self {
+        Error::Signature {
+            provider,
+            stage: SignatureStage::Sign,
+            reason: String::new(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The same error with `source` as its cause, for the kinds that keep one (transport,
+    /// decode, configuration, signature); any other kind is returned unchanged.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+    /// let e = refund_core::Error::config("secret_file", "cannot read /etc/x").caused_by(io);
+    /// assert_eq!(e.source().unwrap().to_string(), "No such file or directory");
+    /// ```
+    pub fn caused_by(mut self, cause: impl Into<BoxError>) -> Self {
+        match &mut self {
+            Error::Transport { source, .. }
+            | Error::Decode { source, .. }
+            | Error::Config { source, .. }
+            | Error::Signature { source, .. } => *source = Some(cause.into()),
+            _ => {}
+        }
+        self
     }
 
     /// A field the answer must carry is absent (or null): a decode error, never a default.
@@ -370,12 +424,38 @@ impl Error {
             provider,
             stage: SignatureStage::Verify,
             reason: reason.into(),
+            source: None,
         }
     }
 }
 
+/// An error and its causes on one line, each said once (`a: b: c`): transport errors hide the
+/// cause that matters ("Connection refused") two or three sources down, and a cause's text is
+/// often repeated in its parent's.
+///
+/// ```
+/// let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+/// #[derive(Debug)] struct Outer(std::io::Error);
+/// impl std::fmt::Display for Outer { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("tcp connect error") } }
+/// impl std::error::Error for Outer { fn source(&self) -> Option<&(dyn std::error::Error + 'static)> { Some(&self.0) } }
+/// assert_eq!(refund_core::error::chain_text(&Outer(io)), "tcp connect error: Connection refused");
+/// ```
+pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut current = error.source();
+    while let Some(cause) = current {
+        let said = cause.to_string();
+        if !said.is_empty() && !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        current = cause.source();
+    }
+    text
+}
+
 /// Serialised as `{"kind", "message", "provider", "code"}`: the shape the CLI prints and
-/// snapshot tests record. `provider` and `code` are `null` where they do not apply.
+/// snapshot tests record; `message` is [`chain_text`], the error and its causes. `provider` and `code` are `null` where they do not apply.
 ///
 /// ```
 /// let e = refund_core::Error::NotFound { provider: refund_core::Provider::OpenApi, code: "21006".into(), message: "Merchant transaction not found".into() };
@@ -389,7 +469,7 @@ impl serde::Serialize for Error {
         use serde::ser::SerializeStruct;
         let mut s = serializer.serialize_struct("Error", 4)?;
         s.serialize_field("kind", self.kind())?;
-        s.serialize_field("message", &self.to_string())?;
+        s.serialize_field("message", &chain_text(self))?;
         s.serialize_field("provider", &self.provider())?;
         s.serialize_field("code", &self.code())?;
         s.end()

@@ -206,9 +206,9 @@ impl Step {
         self
     }
 
-    /// A failed step: the error's text is the summary.
+    /// A failed step: the error's text and its causes are the summary.
     pub fn failed(check: Check, error: &Error) -> Self {
-        Step::new(check, Verdict::Fail, error.to_string())
+        Step::new(check, Verdict::Fail, crate::error::chain_text(error))
     }
 }
 
@@ -467,7 +467,7 @@ impl ResponseExplanation {
             },
             Err(e) => Conclusion::Error {
                 kind: e.kind(),
-                message: e.to_string(),
+                message: crate::error::chain_text(e),
             },
         };
         ResponseExplanation {

@@ -284,10 +284,7 @@ impl HttpTransport {
             .user_agent(config.user_agent.clone())
             .pool_max_idle_per_host(256)
             .build()
-            .map_err(|e| Error::Config {
-                what: "http client".to_owned(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| Error::config("http client", "cannot be built").caused_by(e))?;
         Ok(HttpTransport {
             client,
             max_body_bytes: config.max_body_bytes,
@@ -435,7 +432,7 @@ fn reqwest_error(provider: Provider, budget: Duration, url: &str, e: reqwest::Er
     };
     // The host and port say where; the path and query (ids) stay out of messages.
     let e = e.without_url();
-    let causes = chain_text(&e);
+    let causes = crate::error::chain_text(&e);
     let host = reqwest::Url::parse(url)
         .ok()
         .and_then(|u| {
@@ -457,31 +454,6 @@ fn reqwest_error(provider: Provider, budget: Duration, url: &str, e: reqwest::Er
         message,
         source: Some(Box::new(e)),
     }
-}
-
-/// An error and its causes on one line, each said once (`a: b: c`): transport errors hide the
-/// cause that matters ("Connection refused") two or three sources down, and a cause's text is
-/// often repeated in its parent's.
-///
-/// ```
-/// let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
-/// #[derive(Debug)] struct Outer(std::io::Error);
-/// impl std::fmt::Display for Outer { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("tcp connect error") } }
-/// impl std::error::Error for Outer { fn source(&self) -> Option<&(dyn std::error::Error + 'static)> { Some(&self.0) } }
-/// assert_eq!(refund_core::http::chain_text(&Outer(io)), "tcp connect error: Connection refused");
-/// ```
-pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut current = error.source();
-    while let Some(cause) = current {
-        let said = cause.to_string();
-        if !said.is_empty() && !text.contains(&said) {
-            text.push_str(": ");
-            text.push_str(&said);
-        }
-        current = cause.source();
-    }
-    text
 }
 
 /// Sends a query with the deadlines and retries of `config`: every attempt calls `prepare` for a

@@ -142,10 +142,7 @@ pub fn join_url(base: &str, path: &str) -> String {
 /// assert!(refund_core::request::validate_base_url("").is_err());
 /// ```
 pub fn validate_base_url(base: &str) -> Result<(), crate::Error> {
-    let err = |reason: &str| crate::Error::Config {
-        what: "base_url".to_owned(),
-        reason: format!("{base:?} {reason}"),
-    };
+    let err = |reason: &str| crate::Error::config("base_url", format!("{base:?} {reason}"));
     let rest = base
         .strip_prefix("https://")
         .or_else(|| base.strip_prefix("http://"))

@@ -38,20 +38,57 @@ use crate::Secret;
 /// let err = refund_core::rsa_keys::RsaPrivateKey::from_text("not a key").unwrap_err();
 /// assert!(err.to_string().contains("private key"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[error("cannot read RSA {what}: {reason}")]
 pub struct KeyError {
     /// `private key` or `public key`.
     pub what: &'static str,
     /// Why, without any of the key's bytes.
     pub reason: String,
+    /// What the parser, the file system or the back-end said (a DER error names a tag or a
+    /// length, never key bytes), when it said something.
+    #[source]
+    pub source: Option<crate::error::BoxError>,
 }
 
+impl KeyError {
+    fn new(what: &'static str, reason: impl Into<String>) -> Self {
+        KeyError {
+            what,
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    fn caused_by(
+        what: &'static str,
+        reason: impl Into<String>,
+        source: impl Into<crate::error::BoxError>,
+    ) -> Self {
+        KeyError {
+            what,
+            reason: reason.into(),
+            source: Some(source.into()),
+        }
+    }
+}
+
+/// A key error is a configuration error of the setting it was read for; its cause stays its
+/// `source()`.
+///
+/// ```
+/// use std::error::Error as _;
+/// let key_error = refund_core::rsa_keys::RsaPrivateKey::from_file("/nonexistent.pem").unwrap_err();
+/// let e = refund_core::Error::from(key_error);
+/// assert_eq!(e.kind(), "config");
+/// assert!(e.source().unwrap().downcast_ref::<std::io::Error>().is_some());
+/// ```
 impl From<KeyError> for crate::Error {
     fn from(e: KeyError) -> Self {
         crate::Error::Config {
             what: e.what.to_owned(),
             reason: e.reason,
+            source: e.source,
         }
     }
 }
@@ -113,7 +150,6 @@ pub const MIN_BITS: usize = 2048;
 /// Decodes text that is either PEM (any label) or bare base64 DER, returning the PEM label.
 fn pem_or_der(text: &str, what: &'static str) -> Result<(Option<String>, Vec<u8>), KeyError> {
     let text = text.trim();
-    let err = |reason: String| KeyError { what, reason };
     if text.starts_with("-----BEGIN") {
         let body: String = text
             .lines()
@@ -128,16 +164,16 @@ fn pem_or_der(text: &str, what: &'static str) -> Result<(Option<String>, Vec<u8>
             .map(str::to_owned);
         let der = BASE64
             .decode(body)
-            .map_err(|e| err(format!("PEM body is not valid base64 ({e})")))?;
+            .map_err(|e| KeyError::caused_by(what, "PEM body is not valid base64", e))?;
         return Ok((label, der));
     }
     let compact: String = text.split_whitespace().collect();
     if compact.is_empty() {
-        return Err(err("the key text is empty".to_owned()));
+        return Err(KeyError::new(what, "the key text is empty"));
     }
     let der = BASE64
         .decode(compact)
-        .map_err(|e| err(format!("neither PEM nor bare base64 DER ({e})")))?;
+        .map_err(|e| KeyError::caused_by(what, "neither PEM nor bare base64 DER", e))?;
     Ok((None, der))
 }
 
@@ -156,18 +192,16 @@ fn shown_label(label: &str) -> String {
 }
 
 fn read_key_file(path: &std::path::Path, what: &'static str) -> Result<String, KeyError> {
-    std::fs::read_to_string(path).map_err(|e| KeyError {
-        what,
-        reason: format!("cannot read {}: {e}", path.display()),
-    })
+    std::fs::read_to_string(path)
+        .map_err(|e| KeyError::caused_by(what, format!("cannot read {}", path.display()), e))
 }
 
 fn check_bits(bits: usize, what: &'static str) -> Result<(), KeyError> {
     if bits < MIN_BITS {
-        return Err(KeyError {
+        return Err(KeyError::new(
             what,
-            reason: format!("{bits}-bit modulus is too small; at least {MIN_BITS} bits required"),
-        });
+            format!("{bits}-bit modulus is too small; at least {MIN_BITS} bits required"),
+        ));
     }
     Ok(())
 }
@@ -204,21 +238,21 @@ impl RsaPrivateKey {
         const WHAT: &str = "private key";
         let (label, der) = pem_or_der(text, WHAT)?;
         let key = match label.as_deref() {
-            Some("RSA PRIVATE KEY") => {
-                rsa::RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| e.to_string())
-            }
-            Some("PRIVATE KEY") => {
-                rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| e.to_string())
-            }
-            Some(other) => Err(format!(
-                "PEM label {} is not a private key (expected PRIVATE KEY or RSA PRIVATE KEY)",
-                shown_label(other)
+            Some("RSA PRIVATE KEY") => rsa::RsaPrivateKey::from_pkcs1_der(&der)
+                .map_err(|e| KeyError::caused_by(WHAT, "not a PKCS#1 RSA private key", e)),
+            Some("PRIVATE KEY") => rsa::RsaPrivateKey::from_pkcs8_der(&der)
+                .map_err(|e| KeyError::caused_by(WHAT, "not a PKCS#8 RSA private key", e)),
+            Some(other) => Err(KeyError::new(
+                WHAT,
+                format!(
+                    "PEM label {} is not a private key (expected PRIVATE KEY or RSA PRIVATE KEY)",
+                    shown_label(other)
+                ),
             )),
             None => rsa::RsaPrivateKey::from_pkcs8_der(&der)
                 .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(&der))
-                .map_err(|_| "bare DER is neither PKCS#8 nor PKCS#1 RSA".to_owned()),
-        }
-        .map_err(|reason| KeyError { what: WHAT, reason })?;
+                .map_err(|_| KeyError::new(WHAT, "bare DER is neither PKCS#8 nor PKCS#1 RSA")),
+        }?;
         Self::from_key(key)
     }
 
@@ -235,22 +269,16 @@ impl RsaPrivateKey {
     fn from_key(key: rsa::RsaPrivateKey) -> Result<Self, KeyError> {
         const WHAT: &str = "private key";
         check_bits(key.size() * 8, WHAT)?;
-        key.validate().map_err(|e| KeyError {
-            what: WHAT,
-            reason: format!("inconsistent key ({e})"),
-        })?;
+        key.validate()
+            .map_err(|e| KeyError::caused_by(WHAT, "inconsistent key", e))?;
         let public = RsaPublicKey::from_key(key.to_public_key())?;
         #[cfg(feature = "aws-lc")]
         let fast = {
-            let der = key.to_pkcs8_der().map_err(|e| KeyError {
-                what: WHAT,
-                reason: format!("cannot re-encode for aws-lc ({e})"),
-            })?;
-            let pair =
-                aws_lc_rs::rsa::KeyPair::from_pkcs8(der.as_bytes()).map_err(|e| KeyError {
-                    what: WHAT,
-                    reason: format!("aws-lc rejected the key ({e})"),
-                })?;
+            let der = key
+                .to_pkcs8_der()
+                .map_err(|e| KeyError::caused_by(WHAT, "cannot re-encode for aws-lc", e))?;
+            let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der.as_bytes())
+                .map_err(|e| KeyError::caused_by(WHAT, "aws-lc rejected the key", e))?;
             std::sync::Arc::new(pair)
         };
         Ok(RsaPrivateKey {
@@ -267,11 +295,8 @@ impl RsaPrivateKey {
     /// let key = refund_core::rsa_keys::RsaPrivateKey::generate(2048).unwrap();
     /// ```
     pub fn generate(bits: usize) -> Result<Self, KeyError> {
-        let key =
-            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits).map_err(|e| KeyError {
-                what: "private key",
-                reason: format!("generation failed ({e})"),
-            })?;
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits)
+            .map_err(|e| KeyError::caused_by("private key", "generation failed", e))?;
         Self::from_key(key)
     }
 
@@ -344,10 +369,7 @@ impl RsaPrivateKey {
         let key: &rsa::RsaPrivateKey = self.signing.as_ref();
         key.to_pkcs8_pem(LineEnding::LF)
             .map(|pem| Secret::new(pem.as_str()))
-            .map_err(|e| KeyError {
-                what: "private key",
-                reason: format!("cannot encode ({e})"),
-            })
+            .map_err(|e| KeyError::caused_by("private key", "cannot encode", e))
     }
 }
 
@@ -397,21 +419,27 @@ impl RsaPublicKey {
         const WHAT: &str = "public key";
         let (label, der) = pem_or_der(text, WHAT)?;
         let key = match label.as_deref() {
-            Some("RSA PUBLIC KEY") => {
-                rsa::RsaPublicKey::from_pkcs1_der(&der).map_err(|e| e.to_string())
-            }
-            Some("PUBLIC KEY") => {
-                rsa::RsaPublicKey::from_public_key_der(&der).map_err(|e| e.to_string())
-            }
-            Some(other) => Err(format!(
-                "PEM label {} is not a public key (expected PUBLIC KEY or RSA PUBLIC KEY)",
-                shown_label(other)
+            Some("RSA PUBLIC KEY") => rsa::RsaPublicKey::from_pkcs1_der(&der)
+                .map_err(|e| KeyError::caused_by(WHAT, "not a PKCS#1 RSA public key", e)),
+            Some("PUBLIC KEY") => rsa::RsaPublicKey::from_public_key_der(&der).map_err(|e| {
+                KeyError::caused_by(WHAT, "not a SubjectPublicKeyInfo RSA public key", e)
+            }),
+            Some(other) => Err(KeyError::new(
+                WHAT,
+                format!(
+                    "PEM label {} is not a public key (expected PUBLIC KEY or RSA PUBLIC KEY)",
+                    shown_label(other)
+                ),
             )),
             None => rsa::RsaPublicKey::from_public_key_der(&der)
                 .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(&der))
-                .map_err(|_| "bare DER is neither SubjectPublicKeyInfo nor PKCS#1 RSA".to_owned()),
-        }
-        .map_err(|reason| KeyError { what: WHAT, reason })?;
+                .map_err(|_| {
+                    KeyError::new(
+                        WHAT,
+                        "bare DER is neither SubjectPublicKeyInfo nor PKCS#1 RSA",
+                    )
+                }),
+        }?;
         Self::from_key(key)
     }
 
@@ -430,18 +458,14 @@ impl RsaPublicKey {
         #[cfg(feature = "aws-lc")]
         let fast = {
             use rsa::pkcs1::EncodeRsaPublicKey;
-            let der = key.to_pkcs1_der().map_err(|e| KeyError {
-                what: "public key",
-                reason: format!("cannot re-encode for aws-lc ({e})"),
-            })?;
+            let der = key
+                .to_pkcs1_der()
+                .map_err(|e| KeyError::caused_by("public key", "cannot re-encode for aws-lc", e))?;
             let parsed = aws_lc_rs::signature::ParsedPublicKey::new(
                 &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
                 der.as_bytes(),
             )
-            .map_err(|e| KeyError {
-                what: "public key",
-                reason: format!("aws-lc rejected the key ({e})"),
-            })?;
+            .map_err(|e| KeyError::caused_by("public key", "aws-lc rejected the key", e))?;
             std::sync::Arc::new(parsed)
         };
         Ok(RsaPublicKey {
@@ -546,10 +570,8 @@ impl RsaPublicKey {
     /// ```
     pub fn to_spki_pem(&self) -> Result<String, KeyError> {
         let key: &rsa::RsaPublicKey = self.verifying.as_ref();
-        key.to_public_key_pem(LineEnding::LF).map_err(|e| KeyError {
-            what: "public key",
-            reason: format!("cannot encode ({e})"),
-        })
+        key.to_public_key_pem(LineEnding::LF)
+            .map_err(|e| KeyError::caused_by("public key", "cannot encode", e))
     }
 }
 

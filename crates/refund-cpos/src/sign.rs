@@ -409,10 +409,10 @@ impl std::str::FromStr for ResponseSignature {
         match s {
             "required" => Ok(ResponseSignature::Required),
             "optional" => Ok(ResponseSignature::Optional),
-            other => Err(Error::Config {
-                what: "response_signature".to_owned(),
-                reason: format!("{other:?} is neither \"required\" nor \"optional\""),
-            }),
+            other => Err(Error::config(
+                "response_signature",
+                format!("{other:?} is neither \"required\" nor \"optional\""),
+            )),
         }
     }
 }

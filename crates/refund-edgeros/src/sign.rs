@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{
-    Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, SignatureStage,
-    SignedRequest, Verification,
+    Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, SignedRequest, Verification,
 };
 use serde_json::Value;
 
@@ -203,11 +202,7 @@ pub fn request_canonical(mch_no: &str, nonce: &str, query: &RefundQuery) -> Stri
 /// ```
 pub fn sign_canonical(key: &RsaPrivateKey, canonical: &str) -> Result<String, Error> {
     key.sign_base64(canonical.as_bytes())
-        .map_err(|e| Error::Signature {
-            provider: Provider::Edgeros,
-            stage: SignatureStage::Sign,
-            reason: e.to_string(),
-        })
+        .map_err(|e| Error::sign_failed(Provider::Edgeros, e))
 }
 
 /// Percent-encodes a query-string component (RFC 3986 unreserved characters kept).
@@ -458,6 +453,6 @@ pub fn verify_response(
     }
     platform_key
         .verify_base64(parts.canonical.as_bytes(), sign)
-        .map_err(|e| Error::verify(Provider::Edgeros, format!("data.sign: {e}")))?;
+        .map_err(|e| Error::verify(Provider::Edgeros, "data.sign").caused_by(e))?;
     Ok(Verification::Verified)
 }

@@ -149,6 +149,7 @@ fn response_verification_vectors() {
     .unwrap();
     let cases = v["response_verification"].as_array().unwrap();
     assert_eq!(cases.len(), 7);
+    let mut typed_causes = 0;
     for case in cases {
         let id = case["id"].as_str().unwrap();
         let text = case["response_json_text"].as_str().unwrap();
@@ -168,7 +169,20 @@ fn response_verification_vectors() {
             "{id}: whether a signature was checked"
         );
         if !official {
-            assert_eq!(verdict.unwrap_err().kind(), "signature", "{id}");
+            let err = verdict.unwrap_err();
+            assert_eq!(err.kind(), "signature", "{id}");
+            // A signature that does not match keeps the typed cause.
+            if let refund_core::Error::Signature { reason, .. } = &err
+                && reason == "data.sign"
+            {
+                let cause = std::error::Error::source(&err).expect("a cause");
+                assert_eq!(
+                    cause.downcast_ref::<refund_core::rsa_keys::VerifyError>(),
+                    Some(&refund_core::rsa_keys::VerifyError::Mismatch),
+                    "{id}"
+                );
+                typed_causes += 1;
+            }
         }
         // The full path (parse, verify, decode, bind, map) agrees too, for the merchant and
         // refund the vector's answer names (binding itself is tested in responses.rs).
@@ -195,4 +209,8 @@ fn response_verification_vectors() {
             (true, _) => assert_eq!(mapped.unwrap().len(), 1, "{id}"),
         }
     }
+    assert!(
+        typed_causes > 0,
+        "a vector with a signature that does not match"
+    );
 }

@@ -61,9 +61,11 @@ impl std::str::FromStr for TimestampUnit {
         TimestampUnit::deserialize(
             serde::de::value::StrDeserializer::<serde::de::value::Error>::new(s),
         )
-        .map_err(|_| Error::Config {
-            what: "timestamp_unit".to_owned(),
-            reason: format!("{s:?} is neither \"millis\" nor \"seconds\""),
+        .map_err(|_| {
+            Error::config(
+                "timestamp_unit",
+                format!("{s:?} is neither \"millis\" nor \"seconds\""),
+            )
         })
     }
 }

@@ -8,9 +8,7 @@
 //! to change.
 
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
-use refund_core::{
-    Error, LookupKind, PreparedRequest, Provider, RefundLookup, SignatureStage, SignedRequest,
-};
+use refund_core::{Error, LookupKind, PreparedRequest, Provider, RefundLookup, SignedRequest};
 
 use crate::wire::{QueryParam, QueryRequestBody};
 
@@ -61,11 +59,7 @@ pub fn build_param(lookup: &RefundLookup, timestamp: i64) -> Result<String, Erro
 /// ```
 pub fn sign_param(key: &RsaPrivateKey, param: &str) -> Result<String, Error> {
     key.sign_base64(param.as_bytes())
-        .map_err(|e| Error::Signature {
-            provider: Provider::OpenApi,
-            stage: SignatureStage::Sign,
-            reason: e.to_string(),
-        })
+        .map_err(|e| Error::sign_failed(Provider::OpenApi, e))
 }
 
 /// Verifies a gateway signature over exactly the bytes of `param` (refund callbacks).
@@ -77,12 +71,8 @@ pub fn sign_param(key: &RsaPrivateKey, param: &str) -> Result<String, Error> {
 /// assert!(refund_openapi::sign::verify_param(key.public_key(), "{ }", &sign).is_err());
 /// ```
 pub fn verify_param(key: &RsaPublicKey, param: &str, sign: &str) -> Result<(), Error> {
-    key.verify_base64(param.as_bytes(), sign).map_err(|e| {
-        Error::verify(
-            Provider::OpenApi,
-            format!("callback `sign` over `param`: {e}"),
-        )
-    })
+    key.verify_base64(param.as_bytes(), sign)
+        .map_err(|e| Error::verify(Provider::OpenApi, "callback `sign` over `param`").caused_by(e))
 }
 
 /// Builds the complete signed request: `POST {base}/open-api/refund/payments` with the JSON

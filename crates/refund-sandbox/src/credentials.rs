@@ -115,7 +115,7 @@ impl Credentials {
     pub fn write_to(&self, dir: &Path, base_url: &str, replace: bool) -> std::io::Result<()> {
         let keys = dir.join("keys");
         let ours = keys.join(MANIFEST).is_file();
-        let io = |e: KeyError| std::io::Error::other(e.to_string());
+        let io = |e: KeyError| std::io::Error::other(e);
         let files: Vec<(std::path::PathBuf, String)> = vec![
             (
                 keys.join("openapi_merchant.pem"),
