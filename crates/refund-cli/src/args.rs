@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use refund_core::http::humane;
 use refund_core::{LookupKind, RefundLookup};
 
 /// The most retries `--retries` allows.
@@ -21,47 +22,28 @@ const STUCK_AFTER: (Duration, Duration) =
 /// `batch --rps`: 0.01 to 100,000 queries per second.
 pub(crate) const RPS: (f64, f64) = (0.01, 100_000.0);
 
-/// Parses `500ms`, `2s`, `10m`, `1h` (a bare number is seconds) within `[min, max]`.
+/// Parses a duration within `[min, max]`: humantime's syntax (`500ms`, `2s`, `10m`, `1h30m`,
+/// `3d`), and a bare number as seconds (as the flags always took it).
 fn duration_in(text: &str, (min, max): (Duration, Duration)) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let range = || format!("from {} to {}", show(min), show(max));
-    let n: u64 = number.parse().map_err(|_| {
-        format!(
-            "{text:?} is not a duration like 500ms, 2s or 10m ({})",
-            range()
-        )
-    })?;
-    let millis_per_unit: u64 = match unit {
-        "ms" => 1,
-        "" | "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => {
-            return Err(format!(
-                "{text:?}: unknown unit {unit:?} (use ms, s, m or h)"
-            ));
-        }
+    let range = || format!("from {} to {}", humane(min), humane(max));
+    let out_of_range = || format!("{text} is out of range: allowed {}", range());
+    let parsed = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| out_of_range())?
+    } else {
+        humantime::parse_duration(text).map_err(|e| match e {
+            humantime::DurationError::NumberOverflow => out_of_range(),
+            e => format!(
+                "{text:?} is not a duration like 500ms, 2s, 10m or 1h30m: {e} ({})",
+                range()
+            ),
+        })?
     };
-    let d = n
-        .checked_mul(millis_per_unit)
-        .map(Duration::from_millis)
+    Some(parsed)
         .filter(|d| (min..=max).contains(d))
-        .ok_or_else(|| format!("{text} is out of range: allowed {}", range()))?;
-    Ok(d)
-}
-
-fn show(d: Duration) -> String {
-    let ms = d.as_millis();
-    match ms {
-        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
-        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
-        ms if ms % 1_000 == 0 => format!("{}s", ms / 1_000),
-        ms => format!("{ms}ms"),
-    }
+        .ok_or_else(out_of_range)
 }
 
 /// `--timeout`.
@@ -91,18 +73,7 @@ pub(crate) fn rps(text: &str) -> Result<f64, String> {
 
 /// `reconcile --stuck-after`: `72h`, `3d`, … within 1 minute and 365 days.
 pub(crate) fn stuck_after(text: &str) -> Result<Duration, String> {
-    // Days are the natural unit for a finance team; the rest is the shared duration syntax.
-    match text.trim().strip_suffix('d') {
-        Some(days) if !days.is_empty() && days.bytes().all(|b| b.is_ascii_digit()) => {
-            let hours = days
-                .parse::<u64>()
-                .ok()
-                .and_then(|d| d.checked_mul(24))
-                .ok_or_else(|| format!("{text} is out of range: allowed from 1m to 8760h"))?;
-            duration_in(&format!("{hours}h"), STUCK_AFTER)
-        }
-        _ => duration_in(text, STUCK_AFTER),
-    }
+    duration_in(text, STUCK_AFTER)
 }
 
 /// `explain request --nonce`: 1 to 128 visible ASCII characters (it travels in an HTTP header).
@@ -161,9 +132,19 @@ mod tests {
     fn durations_parse_within_their_range() {
         assert_eq!(timeout("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(timeout("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(
-            max_wait("7d").unwrap_err(),
-            "\"7d\": unknown unit \"d\" (use ms, s, m or h)"
+        assert_eq!(max_wait("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(timeout("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(timeout("1.5s"), Ok(Duration::from_millis(1_500)));
+        assert!(
+            timeout("3x")
+                .unwrap_err()
+                .starts_with("\"3x\" is not a duration like 500ms")
+        );
+        assert_eq!(stuck_after("3d"), Ok(Duration::from_secs(3 * 86_400)));
+        assert!(
+            stuck_after("18446744073709551615d")
+                .unwrap_err()
+                .contains("out of range: allowed from 1m to 8760h")
         );
         for bad in [
             "0",
@@ -173,7 +154,8 @@ mod tests {
             "2h",
             "-1s",
             "",
-            "1.5s",
+            "1ns",
+            "1.5.5s",
             "NaN",
         ] {
             assert!(timeout(bad).is_err(), "{bad}");

@@ -459,11 +459,13 @@ pub(crate) struct Pins {
     pub(crate) timestamp: Option<i64>,
 }
 
+/// The user's configuration folder: `$XDG_CONFIG_HOME` (when absolute) or `~/.config` on Linux
+/// and macOS alike (what command-line tools use there), `%APPDATA%` on Windows.
 fn user_config_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+    use etcetera::BaseStrategy as _;
+    etcetera::choose_base_strategy()
+        .ok()
+        .map(|dirs| dirs.config_dir())
 }
 
 #[cfg(test)]

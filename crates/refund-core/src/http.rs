@@ -521,6 +521,9 @@ pub async fn execute(
 /// assert_eq!(humane(Duration::from_secs(90)), "1m30s");
 /// assert_eq!(humane(Duration::from_secs(7200)), "2h");
 /// ```
+// Kept by hand: humantime's `format_duration` writes every unit down to nanoseconds
+// (`2s 999ms 999us 639ns`) and counts months and years in fractional days; messages want one
+// rounded figure.
 pub fn humane(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1_000 {

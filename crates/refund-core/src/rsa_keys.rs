@@ -608,7 +608,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A random token of `len` characters from `[0-9A-Za-z]`, drawn from the OS random source
-/// without modulo bias (signature nonces).
+/// (`rand`'s `Alphanumeric`: rejection sampling, so every character is equally likely).
 ///
 /// ```
 /// let n = refund_core::rsa_keys::random_token(32);
@@ -616,24 +616,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// assert!(n.bytes().all(|b| b.is_ascii_alphanumeric()));
 /// ```
 pub fn random_token(len: usize) -> String {
-    use rsa::rand_core::RngCore;
-    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = String::with_capacity(len);
-    let mut rng = rsa::rand_core::OsRng;
-    while out.len() < len {
-        let mut buf = [0_u8; 64];
-        rng.fill_bytes(&mut buf);
-        // 248 = 4 × 62: bytes at or above it are dropped so every character is equally likely.
-        for b in buf.into_iter().filter(|b| *b < 248) {
-            if out.len() == len {
-                break;
-            }
-            if let Some(c) = ALPHABET.get(usize::from(b % 62)) {
-                out.push(char::from(*c));
-            }
-        }
-    }
-    out
+    use rand::Rng as _;
+    rand::rngs::OsRng
+        .sample_iter(rand::distributions::Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
 }
 
 #[cfg(test)]
@@ -643,6 +631,18 @@ mod tests {
     const PKCS8_PEM: &str = include_str!("../testdata/keys/openapi_merchant_2048.pem");
     const PUB_PEM: &str = include_str!("../testdata/keys/openapi_merchant_2048.pub.pem");
     const PKCS1_PEM: &str = include_str!("../testdata/keys/openapi_merchant_2048.pkcs1.pem");
+
+    #[test]
+    fn random_tokens_use_the_whole_alphabet_and_differ() {
+        let text: String = (0..200).map(|_| random_token(50)).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        seen.extend(text.bytes());
+        // 10,000 draws: missing one of 62 characters has odds of about 62 × (61/62)^10000.
+        assert_eq!(seen.len(), 62);
+        assert!(seen.iter().all(u8::is_ascii_alphanumeric));
+        assert_ne!(random_token(32), random_token(32));
+        assert_eq!(random_token(0), "");
+    }
 
     fn bare(pem: &str) -> String {
         pem.lines().filter(|l| !l.starts_with("-----")).collect()

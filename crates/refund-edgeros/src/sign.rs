@@ -211,16 +211,15 @@ pub fn sign_canonical(key: &RsaPrivateKey, canonical: &str) -> Result<String, Er
 /// assert_eq!(refund_edgeros::sign::percent_encode("a b&退"), "a%20b%26%E9%80%80");
 /// ```
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, QUERY_COMPONENT).to_string()
 }
+
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is escaped.
+const QUERY_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Builds the signed `GET` request: ids, `aco_pay_sdk` and `version` in the query string, the
 /// signature in `x-acopay-*` headers.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use refund_edgeros::sign::{
-    Canonical, RefundQuery, request_canonical, to_canonical_json, write_json_string,
+    Canonical, RefundQuery, percent_encode, request_canonical, to_canonical_json, write_json_string,
 };
 
 fn reference(value: &impl serde::Serialize) -> String {
@@ -33,7 +33,25 @@ fn text() -> impl Strategy<Value = String> {
     .prop_map(|chars| chars.into_iter().collect())
 }
 
+/// RFC 3986 by the letter: unreserved bytes kept, every other byte `%XX` in upper-case hex.
+fn percent_reference(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 proptest! {
+    #[test]
+    fn query_components_are_percent_encoded_by_rfc_3986(s in text()) {
+        prop_assert_eq!(percent_encode(&s), percent_reference(&s));
+    }
+
     #[test]
     fn strings_escape_like_the_sdk(s in text()) {
         let mut ours = String::new();
