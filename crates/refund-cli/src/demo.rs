@@ -32,6 +32,8 @@ pub(crate) struct SandboxArgs {
     /// With --generate-keys: replace the keys an earlier sandbox wrote into --dir.
     #[arg(long, requires = "generate_keys")]
     force: bool,
+    #[command(flatten)]
+    pub(crate) verbose: crate::options::VerboseOption,
 }
 
 fn scenario_error(e: impl std::error::Error + 'static) -> CliError {

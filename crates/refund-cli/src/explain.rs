@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use refund_core::explain::{Conclusion, QueryExplanation, RequestExplanation, ResponseExplanation};
 use refund_core::http::HttpConfig;
+
+use crate::options::OfflineOptions;
 use refund_core::{Error, RefundLookup, RefundProvider};
 use serde::Serialize;
 
@@ -32,6 +34,8 @@ pub(crate) enum ExplainCommand {
         /// Open API: sign with this timestamp (in the configured unit) instead of now.
         #[arg(long, value_parser = clap::value_parser!(i64).range(0..=crate::args::TIMESTAMP_MAX))]
         timestamp: Option<i64>,
+        #[command(flatten)]
+        options: OfflineOptions,
     },
     /// Check a captured answer body step by step; exits with the code query would have.
     Response {
@@ -43,22 +47,37 @@ pub(crate) enum ExplainCommand {
         /// The answer body: a file, or - (the default) for standard input.
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
+        #[command(flatten)]
+        options: OfflineOptions,
     },
+}
+
+impl ExplainCommand {
+    /// The global options given after `explain request` or `explain response`.
+    pub(crate) fn options(&self) -> OfflineOptions {
+        match self {
+            ExplainCommand::Request { options, .. } | ExplainCommand::Response { options, .. } => {
+                options.clone()
+            }
+        }
+    }
 }
 
 /// Runs `refund explain`.
 pub(crate) fn run(
     config: Option<&std::path::Path>,
-    http: HttpConfig,
     format: Format,
     command: ExplainCommand,
 ) -> Result<u8, CliError> {
+    // Nothing is sent: only the body limit of the HTTP settings matters (the default one).
+    let http = HttpConfig::default();
     match command {
         ExplainCommand::Request {
             provider,
             lookup,
             nonce,
             timestamp,
+            ..
         } => {
             refuse_unused_pin(provider, nonce.is_some(), timestamp.is_some())?;
             let lookup = lookup.lookup();
@@ -73,6 +92,7 @@ pub(crate) fn run(
             provider,
             lookup,
             file,
+            ..
         } => {
             let lookup = lookup.lookup();
             let limit = http.max_body_bytes;

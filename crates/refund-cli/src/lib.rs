@@ -20,6 +20,7 @@ mod demo;
 mod error;
 mod explain;
 mod open;
+mod options;
 mod output;
 mod query;
 mod reconcile;
@@ -30,16 +31,15 @@ mod watch;
 pub mod fuzzing;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use refund_core::http::{HttpConfig, RetryPolicy};
+use clap::{Parser, Subcommand};
 
 use crate::args::LookupArgs;
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
+use crate::options::{FormatOption, Global, Takes, VerboseOption};
 use crate::output::Format;
 
 /// Ask payment providers what happened to your refunds.
@@ -55,48 +55,6 @@ struct Cli {
     global: Global,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Debug, Clone, Args)]
-struct Global {
-    /// Configuration file (default ./refund.toml, then ~/.config/refund/refund.toml).
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        help_heading = "Global options"
-    )]
-    config: Option<PathBuf>,
-    /// Deadline for a whole query, retries included (e.g. 500ms, 2s, 10m).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = args::timeout, help_heading = "Global options")]
-    timeout: Duration,
-    /// Retries after the first attempt (transport errors, 429 and 5xx only).
-    #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=args::MAX_RETRIES), help_heading = "Global options")]
-    retries: u32,
-    /// Output format (default: table on a terminal, ndjson otherwise).
-    #[arg(long, global = true, value_enum, help_heading = "Global options")]
-    format: Option<Format>,
-    /// Tracing on stderr (-v info, -vv debug, -vvv trace). Secrets are never printed.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
-    verbose: u8,
-}
-
-impl Global {
-    fn format(&self) -> Format {
-        self.format.unwrap_or(if std::io::stdout().is_terminal() {
-            Format::Table
-        } else {
-            Format::Ndjson
-        })
-    }
-
-    fn http(&self) -> HttpConfig {
-        HttpConfig::default()
-            .with_overall_timeout(self.timeout)
-            .with_attempt_timeout(self.timeout.min(Duration::from_secs(10)))
-            .with_connect_timeout(self.timeout.min(Duration::from_secs(5)))
-            .with_retry(RetryPolicy::with_retries(self.retries))
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +73,8 @@ enum Command {
         /// with -vv).
         #[arg(long)]
         explain: bool,
+        #[command(flatten)]
+        global: Global,
     },
     /// Query many refunds from a CSV or NDJSON file, streaming results as they come.
     #[command(
@@ -143,6 +103,8 @@ enum Command {
         /// Give up after this long (exit 1).
         #[arg(long, default_value = "10m", value_parser = args::max_wait)]
         max_wait: Duration,
+        #[command(flatten)]
+        global: Global,
     },
     /// Show how a request is signed, or why an answer is (not) trusted, offline.
     #[command(subcommand)]
@@ -158,7 +120,48 @@ enum Command {
     /// Start the built-in sandbox and show a query through each provider, a small batch and a
     /// small reconciliation with its report.
     #[command(after_help = "Examples:\n  refund demo\n  refund demo --format json")]
-    Demo,
+    Demo {
+        #[command(flatten)]
+        format: FormatOption,
+        #[command(flatten)]
+        verbose: VerboseOption,
+    },
+}
+
+impl Command {
+    /// The global options given after the subcommand's name, which of them it takes, and its
+    /// name (for messages).
+    fn own_options(&self) -> (Global, Takes, &'static str) {
+        let offline = Takes {
+            network: false,
+            ..Takes::ALL
+        };
+        match self {
+            Command::Query { global, .. } => (global.clone(), Takes::ALL, "query"),
+            Command::Watch { global, .. } => (global.clone(), Takes::ALL, "watch"),
+            Command::Batch(args) => (args.global.clone(), Takes::ALL, "batch"),
+            Command::Reconcile(args) => (args.global.clone(), Takes::ALL, "reconcile"),
+            Command::Explain(command) => (command.options().into(), offline, "explain"),
+            Command::Sandbox(args) => (
+                Global::output_only(FormatOption::default(), args.verbose.clone()),
+                Takes {
+                    config: false,
+                    network: false,
+                    format: false,
+                },
+                "sandbox",
+            ),
+            Command::Demo { format, verbose } => (
+                Global::output_only(format.clone(), verbose.clone()),
+                Takes {
+                    config: false,
+                    network: false,
+                    format: true,
+                },
+                "demo",
+            ),
+        }
+    }
 }
 
 fn init_tracing(verbose: u8) {
@@ -180,30 +183,33 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-async fn run(cli: Cli) -> Result<u8, CliError> {
-    let global = cli.global;
-    let config = global.config.as_deref();
-    match cli.command {
+async fn run(global: Global, command: Command) -> Result<u8, CliError> {
+    let config = global.config();
+    match command {
         Command::Query {
             provider,
             lookup,
             explain,
+            ..
         } => {
             let lookup = lookup.lookup();
             let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
-            let explain = explain || global.verbose >= 2;
+            let explain = explain || global.verbose() >= 2;
             query::run(client.as_ref(), &lookup, global.format(), explain).await
         }
-        Command::Explain(command) => explain::run(config, global.http(), global.format(), command),
-        Command::Batch(args) => batch::run(config, global.http(), global.format, args).await,
+        Command::Explain(command) => explain::run(config, global.format(), command),
+        Command::Batch(args) => {
+            batch::run(config, global.http(), global.format_given(), args).await
+        }
         Command::Reconcile(args) => {
-            reconcile::run(config, global.http(), global.format, args).await
+            reconcile::run(config, global.http(), global.format_given(), args).await
         }
         Command::Watch {
             provider,
             lookup,
             interval,
             max_wait,
+            ..
         } => {
             let lookup = lookup.lookup();
             let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
@@ -217,7 +223,7 @@ async fn run(cli: Cli) -> Result<u8, CliError> {
             .await
         }
         Command::Sandbox(args) => demo::sandbox(args).await,
-        Command::Demo => demo::demo(global.format()).await,
+        Command::Demo { .. } => demo::demo(global.format()).await,
     }
 }
 
@@ -236,8 +242,16 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_tracing(cli.global.verbose);
-    let format = cli.global.format();
+    let (after, takes, name) = cli.command.own_options();
+    let global = match cli.global.merge(after, takes, name) {
+        Ok(global) => global,
+        Err(error) => {
+            error::report(&error, Format::Table);
+            return ExitCode::from(error.exit_code());
+        }
+    };
+    init_tracing(global.verbose());
+    let format = global.format();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -248,7 +262,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(global, cli.command)) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             error::report(&error, format);

@@ -437,3 +437,56 @@ async fn a_blank_id_is_a_usage_error_never_sent() {
     }
     assert_eq!(env.sandbox.request_count(refund_core::Provider::Cpos), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_offers_only_the_global_options_it_uses() {
+    let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    // Help: the sandbox takes -v only; demo -v and --format; query all five.
+    let help =
+        |command: &'static str| async move { stdout(&run(&args(&[command, "--help"])).await) };
+    let sandbox = help("sandbox").await;
+    assert!(sandbox.contains("--verbose"), "{sandbox}");
+    for absent in ["--format", "--config", "--timeout", "--retries"] {
+        assert!(
+            !sandbox.contains(absent),
+            "sandbox offers {absent}: {sandbox}"
+        );
+    }
+    let demo = help("demo").await;
+    assert!(
+        demo.contains("--format") && !demo.contains("--timeout"),
+        "{demo}"
+    );
+    let query = help("query").await;
+    for present in [
+        "--config",
+        "--timeout",
+        "--retries",
+        "--format",
+        "--verbose",
+    ] {
+        assert!(query.contains(present), "query lacks {present}: {query}");
+    }
+    // An option a command ignores is a usage error, before or after its name, and nothing runs.
+    let before = run(&args(&["--format", "json", "sandbox", "--port", "1"])).await;
+    assert_eq!(code(&before), 2);
+    assert_eq!(
+        stderr(&before).trim(),
+        "refund: error: --format does not apply to `refund sandbox`"
+    );
+    let after = run(&args(&["sandbox", "--timeout", "2s"])).await;
+    assert_eq!(code(&after), 2);
+    assert!(stderr(&after).contains("--timeout"), "{}", stderr(&after));
+    let offline = run(&args(&[
+        "--retries",
+        "1",
+        "explain",
+        "request",
+        "cpos",
+        "--refund-id",
+        "X",
+    ]))
+    .await;
+    assert_eq!(code(&offline), 2);
+    assert!(stderr(&offline).contains("--retries does not apply to `refund explain`"));
+}

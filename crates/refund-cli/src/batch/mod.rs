@@ -39,6 +39,8 @@ pub(crate) struct BatchArgs {
     sink: SinkArgs,
     #[command(flatten)]
     pace: PaceArgs,
+    #[command(flatten)]
+    pub(crate) global: crate::options::Global,
 }
 
 /// How fast streamed queries go (`batch` and `reconcile` alike).

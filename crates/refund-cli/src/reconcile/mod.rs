@@ -47,6 +47,8 @@ pub(crate) struct ReconcileArgs {
     stuck_after: Duration,
     #[command(flatten)]
     pace: PaceArgs,
+    #[command(flatten)]
+    pub(crate) global: crate::options::Global,
 }
 
 impl ReconcileArgs {
@@ -71,6 +73,7 @@ impl ReconcileArgs {
                 concurrency: 8,
                 rps: None,
             },
+            global: crate::options::Global::default(),
         }
     }
 }
