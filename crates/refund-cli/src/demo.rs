@@ -5,11 +5,16 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use refund_core::{LookupKind, Provider, RefundLookup, RefundProvider};
+use refund_core::http::HttpConfig;
+use refund_core::{LookupKind, RefundLookup};
 use refund_sandbox::{Credentials, Sandbox, Scenario};
 
+use crate::batch::BatchArgs;
+use crate::batch::render;
+use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
-use crate::output::{Format, write_refunds};
+use crate::open;
+use crate::output::Format;
 
 /// The scenario `refund demo` and (by default) `refund sandbox` serve.
 const BUILT_IN_SCENARIO: &str = include_str!("../testdata/sandbox/scenario.toml");
@@ -134,111 +139,37 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
     Ok(exit::OK)
 }
 
-pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
-    let scenario = Scenario::from_toml(BUILT_IN_SCENARIO).map_err(scenario_error)?;
-    let handle = Sandbox::builder()
-        .scenario(scenario)
-        .start()
-        .await
-        .map_err(scenario_error)?;
-    let clients: Vec<Box<dyn RefundProvider>> = vec![
-        Box::new(handle.openapi_client().build()?),
-        Box::new(handle.edgeros_client().build()?),
-        Box::new(handle.cpos_client().build()?),
-    ];
-    let queries = [
-        (
-            Provider::OpenApi,
-            RefundLookup::original_transaction_id("CU51856318914782320"),
-        ),
-        (
-            Provider::Edgeros,
-            RefundLookup::refund_id("AR202112151405438637829842922855012187"),
-        ),
-        (
-            Provider::Cpos,
-            RefundLookup::merchant_refund_id("200324847290000004766"),
-        ),
-    ];
-    let table = format == Format::Table;
-    let mut out = std::io::stdout().lock();
-    let io = |e: std::io::Error| CliError::io(e.to_string());
-    if table {
-        writeln!(out, "refund demo: an embedded sandbox on {} speaks all three providers' real protocols\n(signed requests, verified responses; no account, no network).\n", handle.base_url()).map_err(io)?;
-    }
-    for (provider, lookup) in &queries {
-        let client = clients
-            .iter()
-            .find(|c| c.provider() == *provider)
-            .ok_or_else(|| CliError::io("missing client"))?;
-        if table {
-            writeln!(
-                out,
-                "$ refund query {provider} --{} {}",
-                lookup.kind().as_str().replace('_', "-"),
-                lookup.id()
-            )
-            .map_err(io)?;
-        }
-        let refunds = client.query_refunds(lookup).await?;
-        write_refunds(&mut out, format, &refunds).map_err(io)?;
-        if table {
-            writeln!(out).map_err(io)?;
-        }
-    }
-    // A small batch: several ids, statuses and one that does not exist.
-    let batch = [
-        "WX200324161500830790814539",
-        "WX-FAILED-1",
-        "WX-UNKNOWN-1",
-        "WX-CLOSED-1",
-        "WX-CHANGE-1",
-        "WX-DOES-NOT-EXIST",
-    ];
-    if table {
-        writeln!(
-            out,
-            "$ refund batch cpos --input ids.csv   ({} lookups)",
-            batch.len()
-        )
-        .map_err(io)?;
-    }
-    let cpos = clients
-        .iter()
-        .find(|c| c.provider() == Provider::Cpos)
-        .ok_or_else(|| CliError::io("missing client"))?;
-    let mut records = Vec::new();
-    let mut failures = Vec::new();
-    for id in batch {
-        match cpos
-            .query_refunds(&RefundLookup::new(LookupKind::RefundId, id))
-            .await
-        {
-            Ok(refunds) => records.extend(refunds),
-            Err(e) => failures.push(format!("{id}: {e}")),
-        }
-    }
-    write_refunds(&mut out, format, &records).map_err(io)?;
-    for f in &failures {
-        eprintln!("refund: {}", crate::output::one_line(f));
-    }
-    if table {
-        writeln!(
-            out,
-            "\n{} found, {} failed.\n",
-            records.len(),
-            failures.len()
-        )
-        .map_err(io)?;
-    }
-    drop(out);
-    reconcile_demo(&handle, table).await?;
-    if table {
-        println!("Next: `refund sandbox --dir ./sandbox` to point your own code at it.");
-    }
-    handle.shutdown().await;
-    Ok(exit::OK)
-}
+/// The query section: one lookup through each provider.
+const DEMO_QUERIES: [(ProviderArg, LookupKind, &str); 3] = [
+    (
+        ProviderArg::Openapi,
+        LookupKind::OriginalTransactionId,
+        "CU51856318914782320",
+    ),
+    (
+        ProviderArg::Edgeros,
+        LookupKind::RefundId,
+        "AR202112151405438637829842922855012187",
+    ),
+    (
+        ProviderArg::Cpos,
+        LookupKind::MerchantRefundId,
+        "200324847290000004766",
+    ),
+];
+
+/// The id in the batch that no provider knows, there on purpose: a batch records a refund the
+/// provider does not know as a line with its error, and goes on.
+const MADE_UP_ID: &str = "WX-DOES-NOT-EXIST";
+
+/// The batch section's input (`ids.csv`): one refund per outcome a batch meets, and a made-up id.
+const DEMO_BATCH: &str = "lookup,id\n\
+refund_id,WX-FAILED-1\n\
+refund_id,WX-UNKNOWN-1\n\
+refund_id,WX-CLOSED-1\n\
+refund_id,WX-CHANGE-1\n\
+refund_id,WX-WECHAT-SUCCESS-1\n\
+refund_id,WX-DOES-NOT-EXIST\n";
 
 /// The books of the demo's reconciliation: one line per kind of trouble a finance team meets.
 const DEMO_LEDGER: &str = "lookup,id,amount,currency,status,requested_at,invoice\n\
@@ -248,48 +179,247 @@ refund_id,WX-UNKNOWN-1,3.00,CNY,processing,2024-01-01 09:00:00,INV-1003\n\
 refund_id,WX-CLOSED-1,4.50,CNY,cancelled,,INV-1004\n\
 refund_id,WX-DOES-NOT-EXIST,1.00,CNY,,,INV-1005\n";
 
-/// Reconciles the built-in ledger against the sandbox through the real `reconcile` command, into
-/// a fresh folder of its own (nothing of the user's is touched), and says where the report is.
-async fn reconcile_demo(
-    handle: &refund_sandbox::SandboxHandle,
-    table: bool,
-) -> Result<(), CliError> {
-    let dir = std::env::temp_dir().join(format!("refund-demo-{}", std::process::id()));
-    let io = |e: std::io::Error| CliError::io(format!("demo folder {}: {e}", dir.display()));
-    if dir.exists() {
-        return Err(CliError::io(format!("{} already exists", dir.display())));
+/// The demo's own fresh folder (nothing of the user's is touched): the sandbox's credentials and
+/// `refund.toml`, the batch input, the books, and what the commands write.
+struct DemoFolder {
+    dir: PathBuf,
+}
+
+impl DemoFolder {
+    fn create(handle: &refund_sandbox::SandboxHandle) -> Result<Self, CliError> {
+        let dir = std::env::temp_dir().join(format!("refund-demo-{}", std::process::id()));
+        let io = |e: std::io::Error| CliError::io(format!("demo folder {}: {e}", dir.display()));
+        if dir.exists() {
+            return Err(CliError::io(format!("{} already exists", dir.display())));
+        }
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        handle.write_credentials(&dir).map_err(io)?;
+        std::fs::write(dir.join("ids.csv"), DEMO_BATCH).map_err(io)?;
+        std::fs::write(dir.join("ledger.csv"), DEMO_LEDGER).map_err(io)?;
+        Ok(DemoFolder { dir })
     }
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    handle.write_credentials(&dir).map_err(io)?;
-    let ledger = dir.join("ledger.csv");
-    std::fs::write(&ledger, DEMO_LEDGER).map_err(io)?;
-    let output = dir.join("reconcile.ndjson");
-    let report = dir.join("report.html");
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn config(&self) -> PathBuf {
+        self.file("refund.toml")
+    }
+}
+
+/// `refund demo`: the real commands against an embedded sandbox. On a terminal, each section
+/// is shown as the command a user would type and what it prints (the batch with its progress bar
+/// and summary); piped, stdout is one well-formed stream in the chosen format: every line of the
+/// query and batch sections in batch's shape, labelled by a leading `section` field (one CSV
+/// header, one JSON array), and the reconciliation's files named on stderr.
+pub(crate) async fn demo(format: Format) -> Result<u8, CliError> {
+    let scenario = Scenario::from_toml(BUILT_IN_SCENARIO).map_err(scenario_error)?;
+    let handle = Sandbox::builder()
+        .scenario(scenario)
+        .start()
+        .await
+        .map_err(scenario_error)?;
+    let folder = DemoFolder::create(&handle)?;
+    let shown = match format {
+        Format::Table => show(&handle, &folder).await,
+        _ => stream_sections(&folder, format).await,
+    };
+    handle.shutdown().await;
+    shown?;
+    Ok(exit::OK)
+}
+
+fn lookup_of((_, kind, id): &(ProviderArg, LookupKind, &str)) -> RefundLookup {
+    RefundLookup::new(*kind, *id)
+}
+
+/// The demo on a terminal: each command as typed, then what it prints.
+async fn show(handle: &refund_sandbox::SandboxHandle, folder: &DemoFolder) -> Result<(), CliError> {
+    let config = folder.config();
+    println!(
+        "refund demo: an embedded sandbox on {} speaks all three providers' real protocols\n(signed requests, verified responses; no account, no network). Its files: {}\n",
+        handle.base_url(),
+        folder.dir.display()
+    );
+    for query in &DEMO_QUERIES {
+        let lookup = lookup_of(query);
+        let client = open::open_for_lookup(Some(&config), query.0, HttpConfig::default(), &lookup)?;
+        println!(
+            "$ refund query {} --{} {}",
+            client.provider(),
+            lookup.kind().as_str().replace('_', "-"),
+            lookup.id()
+        );
+        crate::query::run(client.as_ref(), &lookup, Format::Table, false).await?;
+        println!();
+    }
+    let output = folder.file("batch.ndjson");
+    println!(
+        "$ refund batch cpos --input ids.csv --output batch.ndjson\n  ({} is made up on purpose: a batch records a refund the provider does not know\n  as a line with its error, and goes on)",
+        MADE_UP_ID
+    );
+    let args = BatchArgs::new(ProviderArg::Cpos, folder.file("ids.csv"), output.clone());
+    crate::batch::run(
+        Some(&config),
+        HttpConfig::default(),
+        Some(Format::Ndjson),
+        args,
+    )
+    .await?;
+    let mut rows = read_rows(&output)?;
+    rows.sort_by_key(|row| row.get("line").and_then(serde_json::Value::as_u64));
+    for row in &rows {
+        let field = |k: &str| {
+            row.get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("-")
+                .to_owned()
+        };
+        let id = field("id");
+        let outcome = match row
+            .pointer("/error/kind")
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(kind) if id == MADE_UP_ID => format!("{kind} (the made-up id: as expected)"),
+            Some(kind) => kind.to_owned(),
+            None => format!(
+                "{} {} {}",
+                field("status"),
+                field("amount"),
+                field("currency")
+            ),
+        };
+        println!(
+            "  line {:<2} {:<22} {}",
+            row.get("line")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0),
+            crate::output::one_line(&id),
+            crate::output::one_line(&outcome)
+        );
+    }
+    println!();
+    reconcile_section(folder, true).await?;
+    println!("Next: `refund sandbox --dir ./sandbox` to point your own code at it.");
+    Ok(())
+}
+
+/// The demo piped: the query and batch sections as one stream of batch-shaped lines, each
+/// labelled with its `section`, then the reconciliation's files named on stderr.
+async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliError> {
+    let config = folder.config();
+    let mut rows = Vec::new();
+    for (n, query) in (1..).zip(&DEMO_QUERIES) {
+        let lookup = lookup_of(query);
+        let client = open::open_for_lookup(Some(&config), query.0, HttpConfig::default(), &lookup)?;
+        let outcome = open::query_found(client.as_ref(), &lookup)
+            .await
+            .map_err(CliError::from);
+        rows.extend(
+            render::json_rows(n, Some(&lookup), &outcome, client.provider())
+                .into_iter()
+                .map(|row| row.labelled("query")),
+        );
+    }
+    // The batch section through batch's own streaming code, from its input file.
+    let client = open::open_client(Some(&config), ProviderArg::Cpos, HttpConfig::default())?;
+    let provider = client.provider();
+    let how = crate::batch::Streaming {
+        pace: crate::batch::PaceArgs::default(),
+        done: Default::default(),
+        progress: indicatif::ProgressBar::hidden(),
+    };
+    let mut answered = Vec::new();
+    let inputs = crate::batch::input::read_inputs(&folder.file("ids.csv"))?;
+    crate::batch::stream(
+        client,
+        inputs,
+        how,
+        &mut std::io::sink(),
+        |line, input, outcome, _| {
+            answered.extend(render::json_rows(
+                line,
+                input.as_ref().ok(),
+                &outcome,
+                provider,
+            ));
+            Ok(())
+        },
+    )
+    .await?;
+    // Answers come in completion order; the stream reads in input order.
+    answered.sort_by_key(|row| row.get("line").and_then(serde_json::Value::as_u64));
+    rows.extend(answered.into_iter().map(|row| row.labelled("batch")));
+    let mut text = String::new();
+    match format {
+        Format::Csv => {
+            let mut header = vec!["section".to_owned()];
+            header.extend(render::csv_columns());
+            render::push_csv(&mut text, &header);
+            for row in &rows {
+                render::push_csv(&mut text, &render::csv_cells(row, &header));
+            }
+        }
+        Format::Json => {
+            let objects: Vec<String> = rows
+                .iter()
+                .map(|row| serde_json::to_string(row).unwrap_or_default())
+                .collect();
+            text = format!("[\n{}\n]\n", objects.join(",\n"));
+        }
+        _ => rows
+            .iter()
+            .for_each(|row| render::push_json(&mut text, row)),
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io(e.to_string()))?;
+    eprintln!(
+        "refund demo: the batch's {MADE_UP_ID} is made up on purpose: not_found is the expected answer"
+    );
+    reconcile_section(folder, false).await
+}
+
+/// The lines a command of the demo wrote (NDJSON), to show them.
+fn read_rows(path: &std::path::Path) -> Result<Vec<serde_json::Value>, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("{}: {e}", path.display())))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+/// Reconciles the built-in books against the sandbox through the real `reconcile` command, in
+/// the demo's folder, and says where the report is.
+async fn reconcile_section(folder: &DemoFolder, table: bool) -> Result<(), CliError> {
+    let output = folder.file("reconcile.ndjson");
+    let report = folder.file("report.html");
     if table {
         println!(
             "$ refund reconcile cpos --ledger ledger.csv --output reconcile.ndjson --report report.html"
         );
     }
     let args = crate::reconcile::ReconcileArgs::new(
-        crate::config::ProviderArg::Cpos,
-        ledger,
+        ProviderArg::Cpos,
+        folder.file("ledger.csv"),
         output.clone(),
         report.clone(),
     );
     // Discrepancies are the point of the demo: its exit code is not the demo's.
     let _ = crate::reconcile::run(
-        Some(&dir.join("refund.toml")),
-        refund_core::http::HttpConfig::default(),
-        Some(crate::output::Format::Ndjson),
+        Some(&folder.config()),
+        HttpConfig::default(),
+        Some(Format::Ndjson),
         args,
     )
     .await?;
     if table {
-        let text = std::fs::read_to_string(&output).map_err(io)?;
-        for row in text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        {
+        let mut rows = read_rows(&output)?;
+        rows.sort_by_key(|row| row.get("line").and_then(serde_json::Value::as_u64));
+        for row in rows {
             let field = |k: &str| {
                 row.get(k)
                     .and_then(|v| v.as_str())
@@ -314,7 +444,11 @@ async fn reconcile_demo(
             report.display()
         );
     } else {
-        eprintln!("refund demo: reconciliation report: {}", report.display());
+        eprintln!(
+            "refund demo: reconciliation verdicts in {}, report in {}",
+            output.display(),
+            report.display()
+        );
     }
     Ok(())
 }

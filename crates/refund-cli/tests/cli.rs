@@ -859,12 +859,11 @@ async fn watch_follows_a_refund_to_the_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_with_nothing_configured() {
-    let o = run(&[
-        "demo".to_owned(),
-        "--format".to_owned(),
-        "ndjson".to_owned(),
-    ])
-    .await;
+    let demo = |format: &'static str| async move {
+        run(&["demo".to_owned(), "--format".to_owned(), format.to_owned()]).await
+    };
+    // NDJSON: one stream of batch-shaped lines, each labelled with its section.
+    let o = demo("ndjson").await;
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let lines = ndjson(&o);
     let providers: std::collections::BTreeSet<&str> = lines
@@ -872,7 +871,50 @@ async fn demo_runs_with_nothing_configured() {
         .map(|v| v["provider"].as_str().unwrap())
         .collect();
     assert_eq!(providers.len(), 3);
-    assert!(lines.len() >= 9);
+    let sections: Vec<&str> = lines
+        .iter()
+        .map(|v| v["section"].as_str().unwrap())
+        .collect();
+    assert_eq!(sections.iter().filter(|s| **s == "query").count(), 4);
+    assert_eq!(sections.iter().filter(|s| **s == "batch").count(), 6);
+    assert!(
+        sections
+            .windows(2)
+            .all(|w| w[0] <= w[1] || w == ["query", "batch"])
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    let distinct: std::collections::BTreeSet<&str> = text.lines().collect();
+    assert_eq!(distinct.len(), lines.len(), "no duplicate objects");
+    // The made-up id reads as an example: a line with its error, and a note, not a failure.
+    let made_up = lines
+        .iter()
+        .find(|v| v["id"] == "WX-DOES-NOT-EXIST")
+        .unwrap();
+    assert_eq!(made_up["error"]["kind"], "not_found");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("made up on purpose"), "{err}");
+    assert!(!err.contains("error"), "{err}");
+    // CSV: one header, then the same lines.
+    let o = demo("csv").await;
+    assert_eq!(code(&o), 0);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut records = text.lines();
+    assert!(
+        records
+            .next()
+            .unwrap()
+            .starts_with("section,line,lookup,id,")
+    );
+    assert_eq!(records.clone().count(), lines.len());
+    assert!(
+        records.all(|l| !l.starts_with("section,")),
+        "one header: {text}"
+    );
+    // JSON: one array.
+    let o = demo("json").await;
+    assert_eq!(code(&o), 0);
+    let all: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), lines.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -43,11 +43,41 @@ pub(crate) struct BatchArgs {
     pub(crate) global: crate::options::Global,
 }
 
+impl BatchArgs {
+    /// A run with the defaults into a new `output` (for `refund demo`).
+    pub(crate) fn new(provider: ProviderArg, input: PathBuf, output: PathBuf) -> Self {
+        BatchArgs {
+            provider,
+            input,
+            sink: SinkArgs {
+                output: Some(output),
+                resume: false,
+                overwrite: false,
+            },
+            pace: PaceArgs::default(),
+            global: crate::options::Global::default(),
+        }
+    }
+}
+
+impl Default for PaceArgs {
+    /// The flags' defaults.
+    fn default() -> Self {
+        PaceArgs {
+            concurrency: DEFAULT_CONCURRENCY,
+            rps: None,
+        }
+    }
+}
+
+/// `--concurrency` when not given.
+const DEFAULT_CONCURRENCY: u16 = 8;
+
 /// How fast streamed queries go (`batch` and `reconcile` alike).
 #[derive(Debug, Args)]
 pub(crate) struct PaceArgs {
     /// Queries in flight at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) concurrency: u16,
     /// At most this many queries started per second (0.01 to 100000).
     #[arg(long, value_name = "R", value_parser = crate::args::rps)]

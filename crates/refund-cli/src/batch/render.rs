@@ -73,6 +73,13 @@ impl OutputRow {
         }
     }
 
+    /// The same row headed by a `section` field (`refund demo` labels its sections so).
+    pub(crate) fn labelled(mut self, section: &'static str) -> Self {
+        self.0
+            .insert(0, (Cow::Borrowed("section"), Value::from(section)));
+        self
+    }
+
     pub(crate) fn get(&self, key: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }

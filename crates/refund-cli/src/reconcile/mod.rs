@@ -69,10 +69,7 @@ impl ReconcileArgs {
             },
             report: Some(report),
             stuck_after: Duration::from_secs(72 * 3600),
-            pace: PaceArgs {
-                concurrency: 8,
-                rps: None,
-            },
+            pace: PaceArgs::default(),
             global: crate::options::Global::default(),
         }
     }
