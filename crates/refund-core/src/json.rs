@@ -3,6 +3,10 @@
 //! A signature verified over a canonical form rebuilt from a parse is only as good as the parse:
 //! with duplicate keys, one copy can be verified while another is used (a forged amount rides
 //! along a valid signature). Every provider response goes through [`parse_strict`].
+//!
+//! Kept here rather than taken from a crate: serde_json keeps the last of two equal keys without
+//! a word, and no small maintained crate rejects duplicates at every depth while handing back
+//! serde_json's own tree (which the providers' wire models and canonical forms are built on).
 
 use std::borrow::Cow;
 use std::fmt;

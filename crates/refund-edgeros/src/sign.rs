@@ -3,7 +3,10 @@
 //! **Canonical JSON** (as the SDK's Gson writes it): keys sorted by byte order at every level,
 //! no spaces, nulls dropped, empty strings kept, `"` and `\` escaped, `\t \n \r \b \f` as short
 //! escapes, other U+0000–U+001F as `\u00xx`, U+2028/U+2029 as `\u2028`/`\u2029`, everything else
-//! raw UTF-8 (no HTML escaping).
+//! raw UTF-8 (no HTML escaping). Written here rather than taken from serde_json or a canonical
+//! JSON crate (RFC 8785 escapes and orders differently): the signature has to match what Gson
+//! writes, byte for byte, and the vendor's vectors pin that (`tests/vectors.rs`,
+//! `tests/canonical_model.rs`).
 //!
 //! **Request**: `{mch_no, mch_refund_no?, nonce, refund_no?, sign_type}` → SHA256withRSA with the
 //! merchant key → `x-acopay-sign`. **Response**: `{"data": data − sign, "fieldErrors", "message",
