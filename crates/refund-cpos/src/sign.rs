@@ -71,13 +71,13 @@ fn document_fields<'a>(
         .filter_map(|(key, member)| member.scalar_text().map(|text| (key, text)))
 }
 
-/// MD5 of the signed text, upper-case hex. The text is built once, in one buffer, and hashed
-/// in one call (feeding MD5 piece by piece costs more than the copy).
-fn md5_of<'a>(
+/// MD5 of the signed text. The text is built once, in one buffer, and hashed in one call
+/// (feeding MD5 piece by piece costs more than the copy).
+fn md5_digest<'a>(
     sorted: impl Iterator<Item = (&'a str, Cow<'a, str>)>,
     secret: &str,
     capacity: usize,
-) -> String {
+) -> [u8; 16] {
     let mut text = String::with_capacity(capacity + secret.len() + 5);
     write_canonical(&mut text, sorted, secret);
     let digest = Md5::digest(text.as_bytes());
@@ -88,18 +88,16 @@ fn md5_of<'a>(
         .get_mut(start..)
         .into_iter()
         .for_each(zeroize::Zeroize::zeroize);
-    upper_hex(&digest)
+    digest.into()
 }
 
-fn upper_hex(bytes: &[u8]) -> String {
-    const DIGITS: [u8; 16] = *b"0123456789ABCDEF";
-    let hex: Vec<u8> = bytes
-        .iter()
-        .flat_map(|b| [b >> 4, b & 0x0f])
-        .map(|nibble| DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'))
-        .collect();
-    // Only ASCII digits and letters were written.
-    String::from_utf8(hex).unwrap_or_default()
+/// A digest as upper-case hex, the form CPOS sends.
+fn upper_hex(digest: &[u8; 16]) -> String {
+    let mut buffer = [0_u8; 32];
+    // 32 bytes hold the hex of 16 exactly: encoding cannot fail.
+    base16ct::upper::encode_str(digest, &mut buffer)
+        .map(str::to_owned)
+        .unwrap_or_default()
 }
 
 /// The text that is hashed: sorted non-empty `key=value` pairs (except `sign`) and the secret.
@@ -154,10 +152,10 @@ pub fn document_canonical_string(document: &FlatObject<'_>, secret: &str) -> Str
 /// assert_eq!(refund_cpos::sign::md5_upper_hex("appid=wxd930ea5d5a258f4f&body=test&device_info=1000&mch_id=10000100&nonce_str=ibuaiVcKdpRxkhJA&key=192006250b4c09247ec02edce69f6a2d"), "9A0A8659F005D6984697E2CA0A9CF3B7");
 /// ```
 pub fn md5_upper_hex(text: &str) -> String {
-    upper_hex(&Md5::digest(text.as_bytes()))
+    upper_hex(&Md5::digest(text.as_bytes()).into())
 }
 
-/// Signs fields with the shared secret (the signed text is streamed into MD5, never built).
+/// Signs fields with the shared secret: the MD5 of [`canonical_string`], upper-case hex.
 ///
 /// ```
 /// let s = refund_cpos::sign::sign_fields([("accessid", "cpostest")], &refund_core::Secret::new("k"));
@@ -169,11 +167,11 @@ pub fn sign_fields<'a>(
 ) -> String {
     let pairs = sorted(fields);
     let capacity = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    md5_of(
+    upper_hex(&md5_digest(
         pairs.into_iter().map(|(k, v)| (k, Cow::Borrowed(v))),
         secret.expose(),
         capacity,
-    )
+    ))
 }
 
 /// The signature of an answer's top-level scalars: what its `sign` must be.
@@ -184,37 +182,15 @@ pub fn sign_fields<'a>(
 /// assert_eq!(refund_cpos::sign::sign_document(&doc, &secret), refund_cpos::sign::sign_fields([("return_code", "10000")], &secret));
 /// ```
 pub fn sign_document(document: &FlatObject<'_>, secret: &Secret) -> String {
-    md5_of(
+    upper_hex(&document_digest(document, secret))
+}
+
+fn document_digest(document: &FlatObject<'_>, secret: &Secret) -> [u8; 16] {
+    md5_digest(
         document_fields(document),
         secret.expose(),
         document.source().len(),
     )
-}
-
-/// Compares two signatures in constant time (ASCII case-insensitive, for hex); signatures
-/// longer than 128 bytes never match.
-///
-/// ```
-/// assert!(refund_cpos::sign::signatures_equal("ab12", "AB12"));
-/// assert!(!refund_cpos::sign::signatures_equal("AB12", "AB13"));
-/// ```
-pub fn signatures_equal(a: &str, b: &str) -> bool {
-    const MAX: usize = 128;
-    if a.len() != b.len() || a.len() > MAX {
-        return false;
-    }
-    let upper = |s: &str| {
-        let mut out = [0_u8; MAX];
-        for (o, c) in out.iter_mut().zip(s.bytes()) {
-            *o = c.to_ascii_uppercase();
-        }
-        out
-    };
-    let (a_upper, b_upper) = (upper(a), upper(b));
-    match (a_upper.get(..a.len()), b_upper.get(..b.len())) {
-        (Some(a), Some(b)) => bool::from(a.ct_eq(b)),
-        _ => false,
-    }
 }
 
 /// The signed fields of a document built as a [`Value`] (by the sandbox, by tests): its
@@ -264,7 +240,13 @@ pub fn check_response(
         .and_then(Member::as_str)
         .filter(|s| !s.is_empty())
         .ok_or(ResponseSignatureProblem::Missing)?;
-    if signatures_equal(&sign_document(document, secret), received) {
+    // The received hex is decoded (either case, in constant time) and compared with the digest
+    // in constant time; anything but 32 hex digits never matches.
+    let mut decoded = [0_u8; 16];
+    let matches = received.len() == 32
+        && base16ct::mixed::decode(received, &mut decoded).is_ok()
+        && bool::from(document_digest(document, secret).ct_eq(&decoded));
+    if matches {
         Ok(())
     } else {
         Err(ResponseSignatureProblem::Mismatch)
@@ -342,14 +324,16 @@ pub fn build_signed_request(
         channel_trade_no: id.filter(|_| id_field == "channel_trade_no"),
         sign: &sign,
     };
-    let body = serde_json::to_vec(&body).map_err(|e| Error::InvalidRequest {
+    // The body's size is known up to escapes: one allocation, not a doubling series.
+    let mut bytes = Vec::with_capacity(64 + access_id.len() + lookup.id().len() + sign.len());
+    serde_json::to_writer(&mut bytes, &body).map_err(|e| Error::InvalidRequest {
         field: "body".to_owned(),
         reason: e.to_string(),
     })?;
     Ok(SignedRequest {
         request: PreparedRequest::json_post(
             refund_core::request::join_url(base_url, QUERY_PATH),
-            body,
+            bytes,
         ),
         signature: sign,
         // It ends in the secret: explanations show it with a placeholder instead.
@@ -368,11 +352,10 @@ pub fn build_signed_request(
 pub fn secret_fingerprint(secret: &Secret) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(secret.expose().as_bytes());
-    let mut out = String::from("SHA256:");
-    for b in digest.iter().take(8) {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    let mut buffer = [0_u8; 16];
+    let hex = base16ct::lower::encode_str(digest.get(..8).unwrap_or_default(), &mut buffer)
+        .unwrap_or_default();
+    format!("SHA256:{hex}")
 }
 
 /// Whether a response must carry a valid signature.

@@ -96,6 +96,43 @@ fn tampering_is_a_signature_error_unless_optional() {
 }
 
 #[test]
+fn the_sign_is_hex_in_either_case_and_nothing_else() {
+    let client = client(ResponseSignature::Required);
+    let lookup = refund_core::RefundLookup::refund_id("WX1");
+    let body = signed(
+        json!({"return_code": 10000, "refund_no": "WX1", "refund_status": 1, "refund_amount": "-1.00"}),
+    );
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    let sign = doc["sign"].as_str().unwrap().to_owned();
+    let with_sign = |s: &str| {
+        let mut d = doc.clone();
+        d["sign"] = json!(s);
+        serde_json::to_vec(&d).unwrap()
+    };
+    assert!(client.parse_response(&lookup, &with_sign(&sign)).is_ok());
+    assert!(
+        client
+            .parse_response(&lookup, &with_sign(&sign.to_ascii_lowercase()))
+            .is_ok()
+    );
+    let mut flipped = sign.clone().into_bytes();
+    flipped[31] = if flipped[31] == b'0' { b'1' } else { b'0' };
+    for bad in [
+        String::from_utf8(flipped).unwrap(),
+        sign[..31].to_owned(),
+        format!("{sign}0"),
+        format!("{}G", &sign[..31]),
+        format!(" {}", &sign[..31]),
+        String::new(),
+    ] {
+        let err = client
+            .parse_response(&lookup, &with_sign(&bad))
+            .unwrap_err();
+        assert_eq!(err.kind(), "signature", "{bad:?}");
+    }
+}
+
+#[test]
 fn unsigned_attach_never_decides_in_required_mode() {
     // The signed part says "1" (succeeded); `attach` (unsigned) says processing, closed, changed
     // or not found, with a time and a channel: none of it reaches the refund.
