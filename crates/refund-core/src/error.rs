@@ -1,5 +1,10 @@
 //! One error type for every provider, keeping transport, HTTP, decoding, signatures and business
 //! answers apart, because each needs a different reaction (retry, fix config, alert, give up).
+//!
+//! An error's `Display` says what failed; the underlying cause (the file system's error, the
+//! key parser's, the signature check's `VerifyError`, the socket's) is its `source()`, never
+//! repeated in the text. [`chain_text`] writes both on one line, each cause once: what the CLI
+//! prints and what [`Error`]'s serialised `message` holds.
 
 use std::fmt;
 
