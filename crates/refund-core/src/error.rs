@@ -2,8 +2,9 @@
 //! answers apart, because each needs a different reaction (retry, fix config, alert, give up).
 //!
 //! An error's `Display` says what failed; the underlying cause (the file system's error, the
-//! key parser's, the signature check's `VerifyError`, the socket's) is its `source()`, never
-//! repeated in the text. [`chain_text`] writes both on one line, each cause once: what the CLI
+//! key parser's, the signature check's `VerifyError`, the socket's) is its `source()`.
+//! [`chain_text`] writes the error and its causes on one line, each said once (a transport
+//! error's message already names the cause that matters, so it is not said twice): what the CLI
 //! prints and what [`Error`]'s serialised `message` holds.
 
 use std::fmt;
