@@ -127,11 +127,13 @@ fn body_as_text<S: serde::Serializer>(body: &Option<Vec<u8>>, s: S) -> Result<S:
 /// assert_eq!(refund_core::request::join_url("http://h:1/pre", "a"), "http://h:1/pre/a");
 /// ```
 pub fn join_url(base: &str, path: &str) -> String {
-    format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        path.trim_start_matches('/')
-    )
+    let (base, path) = (base.trim_end_matches('/'), path.trim_start_matches('/'));
+    // Sized once: every request builds its URL here.
+    let mut url = String::with_capacity(base.len() + 1 + path.len());
+    url.push_str(base);
+    url.push('/');
+    url.push_str(path);
+    url
 }
 
 /// Checks a configured base URL: `http` or `https`, a host, no query or fragment.

@@ -5,7 +5,9 @@
 //! For each provider: the SDK (sign, send, verify, parse, map) with N queries, 64 in flight,
 //! beside a baseline that sends the same pre-signed requests through a bare reqwest client and
 //! does no parsing: the upper bound. Each run also reports CPU per query of the client and the
-//! sandbox, and the realistic bound (the bare run's CPU plus the client's RSA work). With
+//! sandbox, and the realistic bound (the bare run's CPU plus the client's RSA work). The modes
+//! take turns on slices of each run (interleaved), so load drifting on a shared machine does not
+//! favour one of them. With
 //! `--rss`, `refund batch cpos`'s throughput over 100,000 lookups beside the SDK figure, and the
 //! peak RSS of `refund batch` and `refund reconcile` over 10,000 and 1,000,000 lookups.
 //! `e2e serve` is the sandbox process it starts.
@@ -71,7 +73,10 @@ async fn main() {
     let runs: usize = arg("--runs").map_or(1, |r| r.parse().unwrap());
     println!(
         "\nCPU is per query, in µs: the client process (getrusage, user + system) and the sandbox \
-         process (/proc/<pid>/stat) around each run. The crypto-only bound is 2 cores / (RSA work \
+         process (/proc/<pid>/stat) around each slice. Each run cuts its queries into 4 slices and \
+         the four modes (bare one task, bare spawned, our transport, the SDK) take turns on each, \
+         each slice starting with the next mode, so load drifting on a shared machine falls on \
+         all modes alike. The crypto-only bound is 2 cores / (RSA work \
          per query on both sides, single-thread medians). The realistic bound is 2 cores / (the \
          bare run's CPU per query, client + sandbox, which includes the sandbox's RSA work, + \
          the client's own RSA work per query measured with every core at it): what the machine \
@@ -112,22 +117,42 @@ async fn main() {
             }
             continue;
         }
+        let transport_config = refund_core::http::HttpConfig::default();
+        let transport = Arc::new(refund_core::http::HttpTransport::new(&transport_config).unwrap());
         for run in 1..=runs {
-            let baseline =
-                measured(sandbox_pid, queries, run_bare(&bare, &requests, in_flight)).await;
-            let spawned = measured(
-                sandbox_pid,
-                queries,
-                run_bare_spawned(&bare, &requests, in_flight),
-            )
-            .await;
-            let transport = measured(
-                sandbox_pid,
-                queries,
-                run_transport(provider, &requests, in_flight),
-            )
-            .await;
-            let sdk = measured(sandbox_pid, queries, run_sdk(&client, &ids, in_flight)).await;
+            // The four modes take turns over the run's queries in ROUNDS slices, each round
+            // starting with the next mode: on a shared machine the load drifts within seconds,
+            // and back-to-back whole runs would hand that drift to whichever mode ran later.
+            let mut tallies: [Tally; 4] = Default::default();
+            for round in 0..ROUNDS {
+                let slice = round * queries / ROUNDS..(round + 1) * queries / ROUNDS;
+                let n = slice.len();
+                for turn in 0..4 {
+                    let mode = (round + turn) % 4;
+                    let m = match mode {
+                        0 => {
+                            let requests = &requests[slice.clone()];
+                            measured(sandbox_pid, n, run_bare(&bare, requests, in_flight)).await
+                        }
+                        1 => {
+                            let requests = &requests[slice.clone()];
+                            let run = run_bare_spawned(&bare, requests, in_flight);
+                            measured(sandbox_pid, n, run).await
+                        }
+                        2 => {
+                            let requests = &requests[slice.clone()];
+                            let run = run_transport(&transport, provider, requests, in_flight);
+                            measured(sandbox_pid, n, run).await
+                        }
+                        _ => {
+                            let ids = &ids[slice.clone()];
+                            measured(sandbox_pid, n, run_sdk(&client, ids, in_flight)).await
+                        }
+                    };
+                    tallies[mode].add(&m, n);
+                }
+            }
+            let [baseline, spawned, transport, sdk] = tallies.map(|t| t.total());
             // RSA work per query: Open API answers are unsigned (the client signs, the sandbox
             // verifies); EdgerOS signs and verifies both ways.
             let (sign, verify) = (crypto.0.as_secs_f64(), crypto.1.as_secs_f64());
@@ -196,6 +221,37 @@ struct Measured {
     qps: f64,
     client_cpu: f64,
     sandbox_cpu: f64,
+}
+
+/// How many slices a run's queries are cut into, the modes taking turns on each.
+const ROUNDS: usize = 4;
+
+/// One mode's slices of a run, added up.
+#[derive(Default)]
+struct Tally {
+    queries: f64,
+    seconds: f64,
+    client_cpu: f64,
+    sandbox_cpu: f64,
+}
+
+impl Tally {
+    fn add(&mut self, m: &Measured, n: usize) {
+        let n = n as f64;
+        self.queries += n;
+        self.seconds += n / m.qps;
+        self.client_cpu += m.client_cpu * n;
+        self.sandbox_cpu += m.sandbox_cpu * n;
+    }
+
+    /// The mode over the whole run: all its queries over all its time, CPU per query.
+    fn total(&self) -> Measured {
+        Measured {
+            qps: self.queries / self.seconds,
+            client_cpu: self.client_cpu / self.queries,
+            sandbox_cpu: self.sandbox_cpu / self.queries,
+        }
+    }
 }
 
 /// CPU time so far (user + system), from getrusage: this process's or this thread's.
@@ -455,14 +511,17 @@ async fn run_bare_spawned(
 }
 
 /// Our transport alone (pre-signed requests, no parsing), with the same worker structure.
-async fn run_transport(provider: Provider, requests: &[PreparedRequest], in_flight: usize) -> f64 {
+async fn run_transport(
+    transport: &Arc<refund_core::http::HttpTransport>,
+    provider: Provider,
+    requests: &[PreparedRequest],
+    in_flight: usize,
+) -> f64 {
     use refund_core::http::Transport as _;
-    let config = refund_core::http::HttpConfig::default();
-    let transport = Arc::new(refund_core::http::HttpTransport::new(&config).unwrap());
-    let requests = Arc::new(requests.to_vec());
+    let (transport, requests) = (Arc::clone(transport), Arc::new(requests.to_vec()));
     run_workers(requests.len(), in_flight, move |i| {
         let (transport, requests) = (Arc::clone(&transport), Arc::clone(&requests));
-        let budget = config.attempt_timeout;
+        let budget = refund_core::http::HttpConfig::default().attempt_timeout;
         async move { transport.send(provider, &requests[i], budget).await.is_ok() }
     })
     .await
