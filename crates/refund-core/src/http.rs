@@ -331,7 +331,7 @@ impl HttpTransport {
         };
         let mut builder = self.client.request(method, &request.url).timeout(budget);
         for (name, value) in &request.headers {
-            builder = builder.header(name, value);
+            builder = builder.header(name.as_ref(), value.as_ref());
         }
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());

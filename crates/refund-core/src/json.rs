@@ -228,6 +228,37 @@ pub struct FlatObject<'b> {
     members: Vec<(Cow<'b, str>, Member<'b>)>,
 }
 
+/// A scalar's text by the rule of [`Member::scalar_text`], written on demand (`Display`).
+///
+/// ```
+/// use refund_core::json::Scalar;
+/// assert_eq!(Scalar::Text("-0.50").to_string(), "-0.50");
+/// assert!(Scalar::Text("").is_empty());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scalar<'a> {
+    /// A string (or a boolean's `true`/`false`), as it is.
+    Text(&'a str),
+    /// A number, written as parsed (integers exactly, others in their shortest round-trip form).
+    Number(&'a Number),
+}
+
+impl Scalar<'_> {
+    /// True for the empty string (which signature rules commonly leave out).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Scalar::Text(""))
+    }
+}
+
+impl fmt::Display for Scalar<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Text(text) => f.write_str(text),
+            Scalar::Number(n) => fmt::Display::fmt(n, f),
+        }
+    }
+}
+
 /// A top-level member of a [`FlatObject`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -257,10 +288,26 @@ impl Member<'_> {
     /// assert_eq!(Member::Null.scalar_text(), None);
     /// ```
     pub fn scalar_text(&self) -> Option<Cow<'_, str>> {
+        self.scalar().map(|scalar| match scalar {
+            Scalar::Text(text) => Cow::Borrowed(text),
+            Scalar::Number(n) => Cow::Owned(n.to_string()),
+        })
+    }
+
+    /// A scalar, to be written as text (by [`Scalar`]'s `Display`) without building a
+    /// `String` first: what a signature rule over scalars writes into its signed text.
+    ///
+    /// ```
+    /// use refund_core::json::Member;
+    /// let n = Member::Number(10000.into());
+    /// assert_eq!(n.scalar().unwrap().to_string(), n.scalar_text().unwrap());
+    /// assert!(Member::Object.scalar().is_none());
+    /// ```
+    pub fn scalar(&self) -> Option<Scalar<'_>> {
         match self {
-            Member::String(s) => Some(Cow::Borrowed(s.as_ref())),
-            Member::Number(n) => Some(Cow::Owned(n.to_string())),
-            Member::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            Member::String(s) => Some(Scalar::Text(s)),
+            Member::Number(n) => Some(Scalar::Number(n)),
+            Member::Bool(b) => Some(Scalar::Text(if *b { "true" } else { "false" })),
             Member::Null | Member::Object | Member::Array => None,
         }
     }

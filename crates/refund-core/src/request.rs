@@ -1,5 +1,7 @@
 //! A built, signed HTTP request that has not been sent: the seam between pure signing and I/O.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// The HTTP method of a [`PreparedRequest`].
@@ -47,8 +49,10 @@ pub struct PreparedRequest {
     pub method: Method,
     /// The full URL including the query string.
     pub url: String,
-    /// Headers in the order they are sent (names lower case).
-    pub headers: Vec<(String, String)>,
+    /// Headers in the order they are sent (names lower case). Fixed names and values are
+    /// borrowed (`Cow::Borrowed`), so building a request allocates only what varies; pass
+    /// them on as `name.as_ref()`, `value.as_ref()`.
+    pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     /// The exact body bytes, if any.
     #[serde(serialize_with = "body_as_text")]
     pub body: Option<Vec<u8>>,
@@ -80,8 +84,11 @@ impl PreparedRequest {
             method: Method::Post,
             url,
             headers: vec![
-                ("content-type".to_owned(), "application/json".to_owned()),
-                ("accept".to_owned(), "application/json".to_owned()),
+                (
+                    Cow::Borrowed("content-type"),
+                    Cow::Borrowed("application/json"),
+                ),
+                (Cow::Borrowed("accept"), Cow::Borrowed("application/json")),
             ],
             body: Some(body),
         }
@@ -109,7 +116,7 @@ impl PreparedRequest {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 }
 

@@ -12,10 +12,10 @@
 //! would not verify. CPOS sends amounts as strings and codes as integers, so this does not arise
 //! with its documented fields.
 
-use std::borrow::Cow;
+use std::fmt;
 
 use md5::{Digest, Md5};
-use refund_core::json::{FlatObject, Member};
+use refund_core::json::{FlatObject, Member, Scalar};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, RefundLookup, Secret, SignedRequest, Verification,
 };
@@ -39,56 +39,100 @@ pub const SUPPORTED_LOOKUPS: &[LookupKind] = &[
 /// The rule: fields already in key order, each except `sign` with a non-empty value as
 /// `key=value&`, then `key=<secret>`.
 fn write_canonical<'a>(
-    out: &mut String,
-    sorted: impl Iterator<Item = (&'a str, Cow<'a, str>)>,
+    out: &mut impl fmt::Write,
+    sorted: impl Iterator<Item = (&'a str, Scalar<'a>)>,
     secret: &str,
-) {
+) -> fmt::Result {
     for (key, value) in sorted {
         if key != "sign" && !value.is_empty() {
-            out.push_str(key);
-            out.push('=');
-            out.push_str(&value);
-            out.push('&');
+            write!(out, "{key}={value}&")?;
         }
     }
-    out.push_str("key=");
-    out.push_str(secret);
+    write!(out, "key={secret}")
 }
 
 /// Fields in key order (ASCII byte order).
-fn sorted<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
-    let mut pairs: Vec<(&str, &str)> = fields.into_iter().collect();
+fn sort_by_key(pairs: &mut [(&str, &str)]) {
     pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    pairs
 }
 
-/// A document's signed fields, in key order: its top-level scalars as text.
+/// Fields given as text, each as a [`Scalar::Text`].
+fn texts<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a str, Scalar<'a>)> {
+    pairs.iter().map(|(k, v)| (*k, Scalar::Text(v)))
+}
+
+/// A document's signed fields, in key order: its top-level scalars.
 fn document_fields<'a>(
     document: &'a FlatObject<'_>,
-) -> impl Iterator<Item = (&'a str, Cow<'a, str>)> {
+) -> impl Iterator<Item = (&'a str, Scalar<'a>)> {
     document
         .members()
-        .filter_map(|(key, member)| member.scalar_text().map(|text| (key, text)))
+        .filter_map(|(key, member)| member.scalar().map(|scalar| (key, scalar)))
 }
 
-/// MD5 of the signed text. The text is built once, in one buffer, and hashed in one call
-/// (feeding MD5 piece by piece costs more than the copy).
-fn md5_digest<'a>(
-    sorted: impl Iterator<Item = (&'a str, Cow<'a, str>)>,
-    secret: &str,
-    capacity: usize,
-) -> [u8; 16] {
-    let mut text = String::with_capacity(capacity + secret.len() + 5);
-    write_canonical(&mut text, sorted, secret);
-    let digest = Md5::digest(text.as_bytes());
-    // The text ends in the secret: wipe that part before the buffer is freed.
-    let mut bytes = text.into_bytes();
-    let start = bytes.len().saturating_sub(secret.len());
-    bytes
-        .get_mut(start..)
-        .into_iter()
-        .for_each(zeroize::Zeroize::zeroize);
-    digest.into()
+/// The signed text while it is hashed: on the stack when it fits (a request or an answer is a
+/// few hundred bytes), so a signature costs no allocation; on the heap beyond. Wiped when
+/// dropped, as it ends in the secret. Kept by hand (a fixed buffer with a spill-over) because
+/// the wipe has to cover exactly what was written, wherever it went.
+struct SignedText {
+    stack: [u8; 1024],
+    len: usize,
+    heap: Vec<u8>,
+}
+
+impl SignedText {
+    fn new() -> Self {
+        SignedText {
+            stack: [0; 1024],
+            len: 0,
+            heap: Vec::new(),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self.heap.is_empty() {
+            true => self.stack.get(..self.len).unwrap_or_default(),
+            false => &self.heap,
+        }
+    }
+}
+
+impl fmt::Write for SignedText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.heap.is_empty() {
+            if let Some(room) = self.stack.get_mut(self.len..self.len + s.len()) {
+                room.copy_from_slice(s.as_bytes());
+                self.len += s.len();
+                return Ok(());
+            }
+            // Too long for the stack: move what is there to the heap, and go on there.
+            self.heap.reserve(2 * (self.len + s.len()));
+            self.heap
+                .extend_from_slice(self.stack.get(..self.len).unwrap_or_default());
+        }
+        self.heap.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl Drop for SignedText {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.stack
+            .get_mut(..self.len)
+            .into_iter()
+            .for_each(|b| b.zeroize());
+        self.heap.zeroize();
+    }
+}
+
+/// MD5 of the signed text, hashed in one call (feeding MD5 piece by piece costs more than the
+/// copy into [`SignedText`]).
+fn md5_digest<'a>(sorted: impl Iterator<Item = (&'a str, Scalar<'a>)>, secret: &str) -> [u8; 16] {
+    let mut text = SignedText::new();
+    // Writing into memory cannot fail.
+    let _ = write_canonical(&mut text, sorted, secret);
+    Md5::digest(text.bytes()).into()
 }
 
 /// A digest as upper-case hex, the form CPOS sends.
@@ -116,20 +160,11 @@ pub fn canonical_string<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a str)>,
     secret: &str,
 ) -> String {
-    let pairs = sorted(fields);
-    let mut out = String::with_capacity(
-        pairs
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 2)
-            .sum::<usize>()
-            + secret.len()
-            + 5,
-    );
-    write_canonical(
-        &mut out,
-        pairs.into_iter().map(|(k, v)| (k, Cow::Borrowed(v))),
-        secret,
-    );
+    let mut pairs: Vec<(&str, &str)> = fields.into_iter().collect();
+    sort_by_key(&mut pairs);
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = write_canonical(&mut out, texts(&pairs), secret);
     out
 }
 
@@ -142,7 +177,8 @@ pub fn canonical_string<'a>(
 /// ```
 pub fn document_canonical_string(document: &FlatObject<'_>, secret: &str) -> String {
     let mut out = String::with_capacity(document.source().len() + secret.len());
-    write_canonical(&mut out, document_fields(document), secret);
+    // Writing into a String cannot fail.
+    let _ = write_canonical(&mut out, document_fields(document), secret);
     out
 }
 
@@ -165,13 +201,9 @@ pub fn sign_fields<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a str)>,
     secret: &Secret,
 ) -> String {
-    let pairs = sorted(fields);
-    let capacity = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    upper_hex(&md5_digest(
-        pairs.into_iter().map(|(k, v)| (k, Cow::Borrowed(v))),
-        secret.expose(),
-        capacity,
-    ))
+    let mut pairs: Vec<(&str, &str)> = fields.into_iter().collect();
+    sort_by_key(&mut pairs);
+    upper_hex(&md5_digest(texts(&pairs), secret.expose()))
 }
 
 /// The signature of an answer's top-level scalars: what its `sign` must be.
@@ -186,11 +218,7 @@ pub fn sign_document(document: &FlatObject<'_>, secret: &Secret) -> String {
 }
 
 fn document_digest(document: &FlatObject<'_>, secret: &Secret) -> [u8; 16] {
-    md5_digest(
-        document_fields(document),
-        secret.expose(),
-        document.source().len(),
-    )
+    md5_digest(document_fields(document), secret.expose())
 }
 
 /// The signed fields of a document built as a [`Value`] (by the sandbox, by tests): its
@@ -315,7 +343,10 @@ pub fn build_signed_request(
     lookup: &RefundLookup,
 ) -> Result<SignedRequest, Error> {
     let id_field = id_field(lookup.kind());
-    let sign = sign_fields(request_fields(access_id, lookup), secret);
+    // Two fields: sorted in place, no list built.
+    let mut pairs = request_fields(access_id, lookup);
+    sort_by_key(&mut pairs);
+    let sign = upper_hex(&md5_digest(texts(&pairs), secret.expose()));
     let id = Some(lookup.id());
     let body = QueryRequestBody {
         accessid: access_id,

@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let mut builder = http.get(&request.url);
     for (name, value) in &request.headers {
-        builder = builder.header(name, value);
+        builder = builder.header(name.as_ref(), value.as_ref());
     }
     let response = builder.send()?;
     if !response.status().is_success() {

@@ -38,7 +38,7 @@ async fn send(req: refund_core::PreparedRequest) -> Value {
         _ => client.post(&req.url),
     };
     for (k, v) in &req.headers {
-        builder = builder.header(k, v);
+        builder = builder.header(k.as_ref(), v.as_ref());
     }
     if let Some(b) = req.body {
         builder = builder.body(b);

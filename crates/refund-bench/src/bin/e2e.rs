@@ -485,7 +485,7 @@ async fn send_bare(client: &reqwest::Client, r: &PreparedRequest) -> bool {
         _ => client.post(&r.url),
     };
     for (k, v) in &r.headers {
-        b = b.header(k, v);
+        b = b.header(k.as_ref(), v.as_ref());
     }
     if let Some(body) = &r.body {
         b = b.body(body.clone());
