@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p refund-bench --bench sdk
 cargo bench -p refund-bench --features aws-lc --bench sdk
+# Allocations per call (counts: they do not move with the machine's load).
+cargo bench -p refund-bench --bench allocs
+cargo bench -p refund-bench --features aws-lc --bench allocs
 scripts/bench-crypto-floor.sh
 # The bench alone builds on the library default (rsa); built beside the CLI it would be unified
 # with the CLI's aws-lc. The CLI (for the batch and memory runs) always has aws-lc.
