@@ -5,10 +5,9 @@
 //! `cargo bench -p refund-bench --bench allocs`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::hint::black_box;
+mod cases;
 
-use refund_core::{RefundLookup, Secret};
-use refund_test_support::{fixture, fixture_text as text};
+use std::hint::black_box;
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -30,52 +29,33 @@ fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
     const N: u64 = 200;
 
-    let cpos = refund_cpos::CposClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .access_id("cpostest")
-        .secret(Secret::new(text("keys/cpos_secret.txt").trim()))
-        .build()
-        .unwrap();
-    let lookup = RefundLookup::refund_id("WX200324161500830790814539");
-    let body = fixture("cpos/responses/seed_resigned.json");
-    per_call("cpos/build_sign", N, || cpos.prepare(&lookup).unwrap());
-    per_call("cpos/verify_parse_map", N, || {
-        cpos.parse_response(&lookup, &body).unwrap()
+    let cpos = cases::cpos();
+    per_call("cpos/build_sign", N, || {
+        cpos.client.prepare(&cpos.lookup).unwrap()
     });
-
-    let openapi = refund_openapi::OpenApiClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .app_id("733b887a4a784708bb369524db5b6ded")
-        .merchant_private_key_pem(&text("keys/openapi_merchant_2048.pem"))
-        .unwrap()
-        .clock(|| chrono::DateTime::from_timestamp(1_722_416_882, 0).unwrap_or_default())
-        .build()
-        .unwrap();
-    let lookup = refund_test_support::fixture_lookup("openapi", "seed_success");
-    let body = fixture("openapi/responses/seed_success.json");
+    per_call("cpos/verify_parse_map", N, || {
+        cpos.client
+            .parse_response(&cpos.lookup, &cpos.body)
+            .unwrap()
+    });
+    let openapi = cases::openapi();
     per_call("openapi/build_sign", N, || {
-        openapi.prepare(&lookup).unwrap()
+        openapi.client.prepare(&openapi.lookup).unwrap()
     });
     per_call("openapi/parse_map", N, || {
-        openapi.parse_response(&lookup, &body).unwrap()
+        openapi
+            .client
+            .parse_response(&openapi.lookup, &openapi.body)
+            .unwrap()
     });
-
-    let edgeros = refund_edgeros::EdgerosClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .mch_no("MCH1000000")
-        .merchant_private_key_pem(&text("keys/edgeros_merchant.pem"))
-        .unwrap()
-        .platform_public_key_pem(&text("keys/edgeros_platform.pub.pem"))
-        .unwrap()
-        .nonce_source(|| "0123456789abcdefABCDEF0123456789".to_owned())
-        .build()
-        .unwrap();
-    let lookup = RefundLookup::refund_id("AR202112151405438637829842922855012187");
-    let body = fixture("edgeros/responses/seed_success_resigned.json");
+    let edgeros = cases::edgeros();
     per_call("edgeros/build_sign", N, || {
-        edgeros.prepare(&lookup).unwrap()
+        edgeros.client.prepare(&edgeros.lookup).unwrap()
     });
     per_call("edgeros/verify_parse_map", N, || {
-        edgeros.parse_response(&lookup, &body).unwrap()
+        edgeros
+            .client
+            .parse_response(&edgeros.lookup, &edgeros.body)
+            .unwrap()
     });
 }

@@ -3,14 +3,15 @@
 //! in this build beside the `rsa` crate's own blinded sign + verify.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod cases;
+
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use refund_bench::BACKEND;
 use refund_core::rsa_keys::RsaPrivateKey;
-use refund_core::{RefundLookup, Secret};
-use refund_test_support::{fixture, fixture_text as text};
+use refund_test_support::fixture_text as text;
 
 const PARAM: &[u8] =
     br#"{"originalTransactionId":"CU518563189147832320","timestamp":1722416882000}"#;
@@ -69,62 +70,47 @@ fn provider_group<R, P>(
 }
 
 fn openapi(c: &mut Criterion) {
-    let client = refund_openapi::OpenApiClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .app_id("733b887a4a784708bb369524db5b6ded")
-        .merchant_private_key_pem(&text("keys/openapi_merchant_2048.pem"))
-        .unwrap()
-        .clock(|| chrono::DateTime::from_timestamp(1_722_416_882, 0).unwrap_or_default())
-        .build()
-        .unwrap();
-    let lookup = refund_test_support::fixture_lookup("openapi", "seed_success");
-    let body = fixture("openapi/responses/seed_success.json");
+    let case = cases::openapi();
     provider_group(
         c,
         format!("openapi/{BACKEND}"),
         "parse_map",
-        || client.prepare(black_box(&lookup)).unwrap(),
-        || client.parse_response(&lookup, black_box(&body)).unwrap(),
+        || case.client.prepare(black_box(&case.lookup)).unwrap(),
+        || {
+            case.client
+                .parse_response(&case.lookup, black_box(&case.body))
+                .unwrap()
+        },
     );
 }
 
 fn edgeros(c: &mut Criterion) {
-    let client = refund_edgeros::EdgerosClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .mch_no("MCH1000000")
-        .merchant_private_key_pem(&text("keys/edgeros_merchant.pem"))
-        .unwrap()
-        .platform_public_key_pem(&text("keys/edgeros_platform.pub.pem"))
-        .unwrap()
-        .nonce_source(|| "0123456789abcdefABCDEF0123456789".to_owned())
-        .build()
-        .unwrap();
-    let lookup = RefundLookup::refund_id("AR202112151405438637829842922855012187");
-    let body = fixture("edgeros/responses/seed_success_resigned.json");
+    let case = cases::edgeros();
     provider_group(
         c,
         format!("edgeros/{BACKEND}"),
         "verify_parse_map",
-        || client.prepare(black_box(&lookup)).unwrap(),
-        || client.parse_response(&lookup, black_box(&body)).unwrap(),
+        || case.client.prepare(black_box(&case.lookup)).unwrap(),
+        || {
+            case.client
+                .parse_response(&case.lookup, black_box(&case.body))
+                .unwrap()
+        },
     );
 }
 
 fn cpos(c: &mut Criterion) {
-    let client = refund_cpos::CposClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .access_id("cpostest")
-        .secret(Secret::new(text("keys/cpos_secret.txt").trim()))
-        .build()
-        .unwrap();
-    let lookup = RefundLookup::refund_id("WX200324161500830790814539");
-    let body = fixture("cpos/responses/seed_resigned.json");
+    let case = cases::cpos();
     provider_group(
         c,
         "cpos/md5".to_owned(),
         "verify_parse_map",
-        || client.prepare(black_box(&lookup)).unwrap(),
-        || client.parse_response(&lookup, black_box(&body)).unwrap(),
+        || case.client.prepare(black_box(&case.lookup)).unwrap(),
+        || {
+            case.client
+                .parse_response(&case.lookup, black_box(&case.body))
+                .unwrap()
+        },
     );
 }
 
