@@ -17,6 +17,15 @@ use crate::config::{Config, Pins, ProviderArg};
 use crate::error::{CliError, exit, sdk_exit_code};
 use crate::output::{Format, Record};
 
+/// `refund explain`: the global options it takes, and what to explain.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExplainArgs {
+    #[command(flatten)]
+    pub(crate) options: OfflineOptions,
+    #[command(subcommand)]
+    pub(crate) command: ExplainCommand,
+}
+
 /// `refund explain request|response`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ExplainCommand {

@@ -107,11 +107,10 @@ enum Command {
         global: Global,
     },
     /// Show how a request is signed, or why an answer is (not) trusted, offline.
-    #[command(subcommand)]
     #[command(
         after_help = "Examples:\n  refund explain request edgeros --refund-id AR1\n  refund explain response cpos --refund-id WX1 answer.json"
     )]
-    Explain(explain::ExplainCommand),
+    Explain(explain::ExplainArgs),
     /// Run the sandbox (all three providers) in the foreground.
     #[command(
         after_help = "Examples:\n  refund sandbox\n  refund sandbox --dir /tmp/sbx --port 8080 --scenario my-scenario.toml"
@@ -131,17 +130,22 @@ enum Command {
 impl Command {
     /// The global options given after the subcommand's name, which of them it takes, and its
     /// name (for messages).
-    fn own_options(&self) -> (Global, Takes, &'static str) {
+    fn own_options(&self) -> Result<(Global, Takes, &'static str), CliError> {
         let offline = Takes {
             network: false,
             ..Takes::ALL
         };
-        match self {
+        Ok(match self {
             Command::Query { global, .. } => (global.clone(), Takes::ALL, "query"),
             Command::Watch { global, .. } => (global.clone(), Takes::ALL, "watch"),
             Command::Batch(args) => (args.global.clone(), Takes::ALL, "batch"),
             Command::Reconcile(args) => (args.global.clone(), Takes::ALL, "reconcile"),
-            Command::Explain(command) => (command.options().into(), offline, "explain"),
+            // `explain` takes them after its own name and after `request`/`response` alike.
+            Command::Explain(args) => {
+                let leaf = Global::from(args.command.options());
+                let own = Global::from(args.options.clone()).merge(leaf, offline, "explain")?;
+                (own, offline, "explain")
+            }
             Command::Sandbox(args) => (
                 Global::output_only(FormatOption::default(), args.verbose.clone()),
                 Takes {
@@ -160,7 +164,7 @@ impl Command {
                 },
                 "demo",
             ),
-        }
+        })
     }
 }
 
@@ -197,7 +201,7 @@ async fn run(global: Global, command: Command) -> Result<u8, CliError> {
             let explain = explain || global.verbose() >= 2;
             query::run(client.as_ref(), &lookup, global.format(), explain).await
         }
-        Command::Explain(command) => explain::run(config, global.format(), command),
+        Command::Explain(args) => explain::run(config, global.format(), args.command),
         Command::Batch(args) => {
             batch::run(config, global.http(), global.format_given(), args).await
         }
@@ -242,8 +246,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let (after, takes, name) = cli.command.own_options();
-    let global = match cli.global.merge(after, takes, name) {
+    let merged = cli
+        .command
+        .own_options()
+        .and_then(|(after, takes, name)| cli.global.clone().merge(after, takes, name));
+    let global = match merged {
         Ok(global) => global,
         Err(error) => {
             error::report(&error, Format::Table);

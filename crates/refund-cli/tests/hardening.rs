@@ -489,4 +489,20 @@ async fn a_command_offers_only_the_global_options_it_uses() {
     .await;
     assert_eq!(code(&offline), 2);
     assert!(stderr(&offline).contains("--retries does not apply to `refund explain`"));
+    // `explain` takes its options between its name and `request` too.
+    let between = run(&args(&[
+        "explain",
+        "--format",
+        "json",
+        "request",
+        "cpos",
+        "--refund-id",
+        "X",
+    ]))
+    .await;
+    assert!(
+        !stderr(&between).contains("unexpected argument"),
+        "{}",
+        stderr(&between)
+    );
 }
