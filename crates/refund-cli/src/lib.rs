@@ -40,7 +40,6 @@ use crate::args::LookupArgs;
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::options::{FormatOption, Global, Takes, VerboseOption};
-use crate::output::Format;
 
 /// Ask payment providers what happened to your refunds.
 #[derive(Debug, Parser)]
@@ -130,20 +129,21 @@ enum Command {
 impl Command {
     /// The global options given after the subcommand's name, which of them it takes, and its
     /// name (for messages).
-    fn own_options(&self) -> Result<(Global, Takes, &'static str), CliError> {
+    fn own_options(&self) -> (Global, Takes, &'static str) {
         let offline = Takes {
             network: false,
             ..Takes::ALL
         };
-        Ok(match self {
+        match self {
             Command::Query { global, .. } => (global.clone(), Takes::ALL, "query"),
             Command::Watch { global, .. } => (global.clone(), Takes::ALL, "watch"),
             Command::Batch(args) => (args.global.clone(), Takes::ALL, "batch"),
             Command::Reconcile(args) => (args.global.clone(), Takes::ALL, "reconcile"),
             // `explain` takes them after its own name and after `request`/`response` alike.
+            // (Both levels take the same options: nothing is dropped between them.)
             Command::Explain(args) => {
                 let leaf = Global::from(args.command.options());
-                let own = Global::from(args.options.clone()).merge(leaf, offline, "explain")?;
+                let (own, _) = Global::from(args.options.clone()).merge(leaf, offline);
                 (own, offline, "explain")
             }
             Command::Sandbox(args) => (
@@ -164,7 +164,7 @@ impl Command {
                 },
                 "demo",
             ),
-        })
+        }
     }
 }
 
@@ -246,17 +246,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let merged = cli
-        .command
-        .own_options()
-        .and_then(|(after, takes, name)| cli.global.clone().merge(after, takes, name));
-    let global = match merged {
-        Ok(global) => global,
-        Err(error) => {
-            error::report(&error, Format::Table);
-            return ExitCode::from(error.exit_code());
-        }
-    };
+    let (after, takes, name) = cli.command.own_options();
+    let (global, ignored) = cli.global.clone().merge(after, takes);
+    for flag in ignored {
+        eprintln!("refund: warning: {flag} does not apply to `refund {name}`; ignored");
+    }
     init_tracing(global.verbose());
     let format = global.format();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -4,7 +4,7 @@
 //!
 //! clap's `global = true` would propagate every option to every subcommand; instead each command
 //! flattens the groups it uses, the top level flattens all of them, and [`Global::merge`] joins
-//! the two, refusing an option given before a subcommand that does not take it.
+//! the two, dropping (with a warning) an option given before a subcommand that does not take it.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,6 @@ use std::time::Duration;
 use clap::Args;
 use refund_core::http::{HttpConfig, RetryPolicy};
 
-use crate::error::CliError;
 use crate::output::Format;
 
 /// The help heading the global options are listed under, in every command's help.
@@ -125,46 +124,49 @@ impl Global {
     }
 
     /// Joins the options given before the subcommand (`self`) with those given after it
-    /// (`after`): after wins, `-v` counts add up. An option before a command that does not take
-    /// it is a usage error naming both.
-    pub(crate) fn merge(
-        self,
-        after: Global,
-        takes: Takes,
-        command: &str,
-    ) -> Result<Global, CliError> {
-        let refuse = |flag: &str| {
-            Err(CliError::usage(format!(
-                "{flag} does not apply to `refund {command}`"
-            )))
+    /// (`after`): after wins, `-v` counts add up. An option given before a command that does not
+    /// take it is dropped and named in the list returned (the caller warns: a script that puts
+    /// `--config` before every command keeps working).
+    pub(crate) fn merge(self, after: Global, takes: Takes) -> (Global, Vec<&'static str>) {
+        let mut ignored = Vec::new();
+        let mut keep = |taken: bool, given: bool, flag: &'static str| {
+            if given && !taken {
+                ignored.push(flag);
+            }
+            taken
         };
-        if !takes.config && self.config.config.is_some() {
-            return refuse("--config");
-        }
-        if !takes.network && self.network.timeout.is_some() {
-            return refuse("--timeout");
-        }
-        if !takes.network && self.network.retries.is_some() {
-            return refuse("--retries");
-        }
-        if !takes.format && self.format.format.is_some() {
-            return refuse("--format");
-        }
-        Ok(Global {
+        let config = keep(takes.config, self.config.config.is_some(), "--config");
+        let timeout = keep(takes.network, self.network.timeout.is_some(), "--timeout");
+        let retries = keep(takes.network, self.network.retries.is_some(), "--retries");
+        let format = keep(takes.format, self.format.format.is_some(), "--format");
+        let merged = Global {
             config: ConfigOption {
-                config: after.config.config.or(self.config.config),
+                config: after
+                    .config
+                    .config
+                    .or(self.config.config.filter(|_| config)),
             },
             network: NetworkOptions {
-                timeout: after.network.timeout.or(self.network.timeout),
-                retries: after.network.retries.or(self.network.retries),
+                timeout: after
+                    .network
+                    .timeout
+                    .or(self.network.timeout.filter(|_| timeout)),
+                retries: after
+                    .network
+                    .retries
+                    .or(self.network.retries.filter(|_| retries)),
             },
             format: FormatOption {
-                format: after.format.format.or(self.format.format),
+                format: after
+                    .format
+                    .format
+                    .or(self.format.format.filter(|_| format)),
             },
             verbose: VerboseOption {
                 verbose: self.verbose.verbose.saturating_add(after.verbose.verbose),
             },
-        })
+        };
+        (merged, ignored)
     }
 
     /// `--config`, if given.
@@ -229,7 +231,8 @@ mod tests {
     fn options_after_the_subcommand_win_and_verbosity_adds_up() {
         let before = given(Some("a.toml"), Some(5), Some(Format::Csv), 1);
         let after = given(Some("b.toml"), None, None, 2);
-        let merged = before.merge(after, Takes::ALL, "query").unwrap();
+        let (merged, ignored) = before.merge(after, Takes::ALL);
+        assert!(ignored.is_empty());
         assert_eq!(merged.config(), Some(Path::new("b.toml")));
         assert_eq!(merged.http().overall_timeout, Duration::from_secs(5));
         assert_eq!(merged.format_given(), Some(Format::Csv));
@@ -239,25 +242,18 @@ mod tests {
     }
 
     #[test]
-    fn an_option_before_a_command_that_ignores_it_is_refused() {
+    fn an_option_before_a_command_that_ignores_it_is_dropped_and_named() {
         let sandbox = Takes {
             config: false,
             network: false,
             format: false,
         };
-        let before = given(None, None, Some(Format::Json), 0);
-        let err = before
-            .merge(Global::default(), sandbox, "sandbox")
-            .unwrap_err();
-        assert_eq!(err.message(), "--format does not apply to `refund sandbox`");
+        let before = given(Some("a.toml"), Some(5), Some(Format::Json), 2);
+        let (merged, ignored) = before.merge(Global::default(), sandbox);
+        assert_eq!(ignored, ["--config", "--timeout", "--format"]);
+        assert_eq!(merged.format_given(), None);
+        assert_eq!(merged.config(), None);
         // -v applies everywhere.
-        let before = given(None, None, None, 2);
-        assert_eq!(
-            before
-                .merge(Global::default(), sandbox, "sandbox")
-                .unwrap()
-                .verbose(),
-            2
-        );
+        assert_eq!(merged.verbose(), 2);
     }
 }
