@@ -500,3 +500,27 @@ fn signature_error(problem: ResponseSignatureProblem) -> Error {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stack buffer and its spill to the heap hash exactly the canonical text, at every
+    /// length around the stack's size (and well past it), and keep nothing after.
+    #[test]
+    fn the_signed_text_is_the_canonical_string_at_every_length() {
+        let secret = Secret::new("s3cr3t");
+        for len in (0..40).chain(990..1060).chain([2048, 5000]) {
+            let value = "x".repeat(len);
+            let fields = [("b", value.as_str()), ("a", "1"), ("sign", "ignored")];
+            let expected = md5_upper_hex(&canonical_string(fields, secret.expose()));
+            assert_eq!(sign_fields(fields, &secret), expected, "length {len}");
+        }
+        // A first write that does not fit at all goes straight to the heap.
+        let long = "y".repeat(1500);
+        let mut text = SignedText::new();
+        let _ = fmt::Write::write_str(&mut text, &long);
+        let _ = fmt::Write::write_str(&mut text, "&key=k");
+        assert_eq!(text.bytes(), format!("{long}&key=k").as_bytes());
+    }
+}
