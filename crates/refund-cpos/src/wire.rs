@@ -53,8 +53,6 @@ pub struct QueryResponse {
     pub error_code: Option<Text>,
     /// Error message.
     pub error_msg: Option<String>,
-    /// MD5 signature, upper-case hex.
-    pub sign: Option<String>,
 }
 
 impl QueryResponse {
@@ -87,7 +85,7 @@ impl QueryResponse {
                 "channel_trade_no" => response.channel_trade_no = string()?,
                 "error_code" => response.error_code = text()?,
                 "error_msg" => response.error_msg = string()?,
-                "sign" => response.sign = string()?,
+                // `sign` was checked against the document itself; nothing reads it after.
                 _ => {}
             }
         }
