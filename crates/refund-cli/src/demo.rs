@@ -237,28 +237,28 @@ fn lookup_of((_, kind, id): &(ProviderArg, LookupKind, &str)) -> RefundLookup {
 /// The demo on a terminal: each command as typed, then what it prints.
 async fn show(handle: &refund_sandbox::SandboxHandle, folder: &DemoFolder) -> Result<(), CliError> {
     let config = folder.config();
-    println!(
+    say(format_args!(
         "refund demo: an embedded sandbox on {} speaks all three providers' real protocols\n(signed requests, verified responses; no account, no network). Its files: {}\n",
         handle.base_url(),
         folder.dir.display()
-    );
+    ))?;
     for query in &DEMO_QUERIES {
         let lookup = lookup_of(query);
         let client = open::open_for_lookup(Some(&config), query.0, HttpConfig::default(), &lookup)?;
-        println!(
+        say(format_args!(
             "$ refund query {} --{} {}",
             client.provider(),
             lookup.kind().as_str().replace('_', "-"),
             lookup.id()
-        );
+        ))?;
         crate::query::run(client.as_ref(), &lookup, Format::Table, false).await?;
-        println!();
+        say(format_args!(""))?;
     }
     let output = folder.file("batch.ndjson");
-    println!(
+    say(format_args!(
         "$ refund batch cpos --input ids.csv --output batch.ndjson\n  ({} is made up on purpose: a batch records a refund the provider does not know\n  as a line with its error, and goes on)",
         MADE_UP_ID
-    );
+    ))?;
     let args = BatchArgs::new(ProviderArg::Cpos, folder.file("ids.csv"), output.clone());
     crate::batch::run(
         Some(&config),
@@ -290,18 +290,20 @@ async fn show(handle: &refund_sandbox::SandboxHandle, folder: &DemoFolder) -> Re
                 field("currency")
             ),
         };
-        println!(
+        say(format_args!(
             "  line {:<2} {:<22} {}",
             row.get("line")
                 .and_then(serde_json::Value::as_u64)
                 .unwrap_or(0),
             crate::output::one_line(&id),
             crate::output::one_line(&outcome)
-        );
+        ))?;
     }
-    println!();
+    say(format_args!(""))?;
     reconcile_section(folder, true).await?;
-    println!("Next: `refund sandbox --dir ./sandbox` to point your own code at it.");
+    say(format_args!(
+        "Next: `refund sandbox --dir ./sandbox` to point your own code at it."
+    ))?;
     Ok(())
 }
 
@@ -376,10 +378,17 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| CliError::io(e.to_string()))?;
+    drop(out);
     eprintln!(
         "refund demo: the batch's {MADE_UP_ID} is made up on purpose: not_found is the expected answer"
     );
     reconcile_section(folder, false).await
+}
+
+/// One line on stdout; a closed pipe (`refund demo | head`) ends the demo with an error, never
+/// a panic.
+fn say(line: std::fmt::Arguments<'_>) -> Result<(), CliError> {
+    writeln!(std::io::stdout().lock(), "{line}").map_err(|e| CliError::io(format!("stdout: {e}")))
 }
 
 /// The lines a command of the demo wrote (NDJSON), to show them.
@@ -398,9 +407,9 @@ async fn reconcile_section(folder: &DemoFolder, table: bool) -> Result<(), CliEr
     let output = folder.file("reconcile.ndjson");
     let report = folder.file("report.html");
     if table {
-        println!(
+        say(format_args!(
             "$ refund reconcile cpos --ledger ledger.csv --output reconcile.ndjson --report report.html"
-        );
+        ))?;
     }
     let args = crate::reconcile::ReconcileArgs::new(
         ProviderArg::Cpos,
@@ -430,19 +439,19 @@ async fn reconcile_section(folder: &DemoFolder, table: bool) -> Result<(), CliEr
                 .get("line")
                 .and_then(serde_json::Value::as_u64)
                 .unwrap_or(0);
-            println!(
+            say(format_args!(
                 "  line {line:<2} {:<18} {:<28} books {} {}, provider {}",
                 field("verdict"),
                 crate::output::one_line(&field("id")),
                 field("expected_amount"),
                 field("expected_status"),
                 field("status"),
-            );
+            ))?;
         }
-        println!(
+        say(format_args!(
             "\nThe report (open it in a browser): {}\n",
             report.display()
-        );
+        ))?;
     } else {
         eprintln!(
             "refund demo: reconciliation verdicts in {}, report in {}",

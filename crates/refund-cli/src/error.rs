@@ -1,5 +1,7 @@
 //! The CLI's failures and its exit codes: the stable contract of `docs/cli.md`.
 
+use std::io::Write as _;
+
 use refund_core::Error;
 
 use crate::output::{self, Format, one_line};
@@ -107,10 +109,9 @@ pub(crate) fn report(error: &CliError, format: Format) {
     };
     eprintln!("refund: error: {text}");
     if matches!(format, Format::Json | Format::Ndjson) {
-        println!(
-            "{}",
-            output::error_json(error.kind(), &error.message(), error.sdk())
-        );
+        // Stdout may be what failed (a full disk, a closed pipe): the line on stderr stands.
+        let json = output::error_json(error.kind(), &error.message(), error.sdk());
+        let _ = writeln!(std::io::stdout().lock(), "{json}");
     }
 }
 

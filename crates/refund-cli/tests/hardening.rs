@@ -511,3 +511,33 @@ async fn a_command_offers_only_the_global_options_it_uses() {
         stderr(&between)
     );
 }
+
+#[test]
+fn a_full_or_closed_stdout_is_an_error_never_a_panic() {
+    let Ok(full) = std::fs::File::create("/dev/full") else {
+        return; // not Linux: nothing to write into that is always full
+    };
+    let cases: [&[&str]; 2] = [
+        &[
+            "query",
+            "cpos",
+            "--refund-id",
+            "X",
+            "--format",
+            "json",
+            "--config",
+            "/nonexistent.toml",
+        ],
+        &["demo", "--format", "ndjson"],
+    ];
+    for args in cases {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_refund"))
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(matches!(o.status.code(), Some(1 | 2)), "{args:?}: {err}");
+    }
+}
