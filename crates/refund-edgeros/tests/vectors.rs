@@ -172,8 +172,7 @@ fn response_verification_vectors() {
             let err = verdict.unwrap_err();
             assert_eq!(err.kind(), "signature", "{id}");
             // A signature that does not match keeps the typed cause.
-            if let refund_core::Error::Signature { reason, .. } = &err
-                && reason == "data.sign"
+            if matches!(&err, refund_core::Error::Signature { reason, .. } if reason == "data.sign")
             {
                 let cause = std::error::Error::source(&err).expect("a cause");
                 assert_eq!(
