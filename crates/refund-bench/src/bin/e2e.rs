@@ -99,8 +99,11 @@ async fn main() {
             .map(|i| RefundLookup::refund_id(format!("auto-{i}")))
             .collect();
         let (client, requests) = client_and_requests(provider, &base, &creds, &ids);
+        // Shared once, so no run copies its inputs inside the measured time.
+        let (ids, requests): (Arc<[RefundLookup]>, Arc<[PreparedRequest]>) =
+            (ids.into(), requests.into());
         // Warm up connections and caches.
-        run_sdk(&client, &ids[..1000.min(queries)], in_flight).await;
+        run_sdk(&client, &ids, 0..1000.min(queries), in_flight).await;
         let bare = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()
@@ -108,7 +111,12 @@ async fn main() {
         if std::env::var_os("E2E_PROFILE_SDK").is_some() {
             // For profiling the SDK alone (`perf record`): no baselines, no table.
             for _ in 0..runs {
-                let sdk = measured(sandbox_pid, queries, run_sdk(&client, &ids, in_flight)).await;
+                let sdk = measured(
+                    sandbox_pid,
+                    queries,
+                    run_sdk(&client, &ids, 0..queries, in_flight),
+                )
+                .await;
                 eprintln!(
                     "{provider}: SDK {:.0} q/s, {:.1} µs client CPU per query",
                     sdk.qps,
@@ -135,18 +143,22 @@ async fn main() {
                             measured(sandbox_pid, n, run_bare(&bare, requests, in_flight)).await
                         }
                         1 => {
-                            let requests = &requests[slice.clone()];
-                            let run = run_bare_spawned(&bare, requests, in_flight);
+                            let run = run_bare_spawned(&bare, &requests, slice.clone(), in_flight);
                             measured(sandbox_pid, n, run).await
                         }
                         2 => {
-                            let requests = &requests[slice.clone()];
-                            let run = run_transport(&transport, provider, requests, in_flight);
+                            let run = run_transport(
+                                &transport,
+                                provider,
+                                &requests,
+                                slice.clone(),
+                                in_flight,
+                            );
                             measured(sandbox_pid, n, run).await
                         }
                         _ => {
-                            let ids = &ids[slice.clone()];
-                            measured(sandbox_pid, n, run_sdk(&client, ids, in_flight)).await
+                            let run = run_sdk(&client, &ids, slice.clone(), in_flight);
+                            measured(sandbox_pid, n, run).await
                         }
                     };
                     tallies[mode].add(&m, n);
@@ -452,13 +464,19 @@ where
     n as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn run_sdk(client: &Arc<dyn RefundProvider>, ids: &[RefundLookup], in_flight: usize) -> f64 {
-    let (client, ids) = (Arc::clone(client), Arc::new(ids.to_vec()));
-    run_workers(ids.len(), in_flight, move |i| {
+async fn run_sdk(
+    client: &Arc<dyn RefundProvider>,
+    ids: &Arc<[RefundLookup]>,
+    slice: std::ops::Range<usize>,
+    in_flight: usize,
+) -> f64 {
+    let (client, ids) = (Arc::clone(client), Arc::clone(ids));
+    let first = slice.start;
+    run_workers(slice.len(), in_flight, move |i| {
         let (client, ids) = (Arc::clone(&client), Arc::clone(&ids));
         async move {
             client
-                .query_refunds(&ids[i])
+                .query_refunds(&ids[first + i])
                 .await
                 .is_ok_and(|v| v.len() == 1)
         }
@@ -499,13 +517,15 @@ async fn send_bare(client: &reqwest::Client, r: &PreparedRequest) -> bool {
 /// The baseline with the same structure as `run_sdk`: spawned workers.
 async fn run_bare_spawned(
     client: &reqwest::Client,
-    requests: &[PreparedRequest],
+    requests: &Arc<[PreparedRequest]>,
+    slice: std::ops::Range<usize>,
     in_flight: usize,
 ) -> f64 {
-    let (client, requests) = (client.clone(), Arc::new(requests.to_vec()));
-    run_workers(requests.len(), in_flight, move |i| {
+    let (client, requests) = (client.clone(), Arc::clone(requests));
+    let first = slice.start;
+    run_workers(slice.len(), in_flight, move |i| {
         let (client, requests) = (client.clone(), Arc::clone(&requests));
-        async move { send_bare(&client, &requests[i]).await }
+        async move { send_bare(&client, &requests[first + i]).await }
     })
     .await
 }
@@ -514,15 +534,23 @@ async fn run_bare_spawned(
 async fn run_transport(
     transport: &Arc<refund_core::http::HttpTransport>,
     provider: Provider,
-    requests: &[PreparedRequest],
+    requests: &Arc<[PreparedRequest]>,
+    slice: std::ops::Range<usize>,
     in_flight: usize,
 ) -> f64 {
     use refund_core::http::Transport as _;
-    let (transport, requests) = (Arc::clone(transport), Arc::new(requests.to_vec()));
-    run_workers(requests.len(), in_flight, move |i| {
+    let (transport, requests) = (Arc::clone(transport), Arc::clone(requests));
+    let first = slice.start;
+    // Read once: a default `HttpConfig` allocates its user agent.
+    let budget = refund_core::http::HttpConfig::default().attempt_timeout;
+    run_workers(slice.len(), in_flight, move |i| {
         let (transport, requests) = (Arc::clone(&transport), Arc::clone(&requests));
-        let budget = refund_core::http::HttpConfig::default().attempt_timeout;
-        async move { transport.send(provider, &requests[i], budget).await.is_ok() }
+        async move {
+            transport
+                .send(provider, &requests[first + i], budget)
+                .await
+                .is_ok()
+        }
     })
     .await
 }
