@@ -842,18 +842,7 @@ async fn watch_follows_a_refund_to_the_end() {
         .await;
     assert_eq!(code(&o), 1);
     // Never final within --max-wait: exit 1.
-    let o = env
-        .run(&[
-            "watch",
-            "cpos",
-            "--refund-id",
-            "WX-UNKNOWN-1",
-            "--interval",
-            "100ms",
-            "--max-wait",
-            "500ms",
-        ])
-        .await;
+    let (o, _) = common::watch_never_final(&env, "100ms", "500ms").await;
     assert_eq!(code(&o), 1);
 }
 

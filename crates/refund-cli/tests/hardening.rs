@@ -295,35 +295,13 @@ async fn watch_keeps_its_deadline_whatever_the_timeout() {
     );
 }
 
-/// `refund watch` on a refund that never becomes final, and how long it took.
-async fn watch_never_final(
-    env: &common::Env,
-    interval: &str,
-    max_wait: &str,
-) -> (std::process::Output, Duration) {
-    let started = Instant::now();
-    let o = env
-        .run(&[
-            "watch",
-            "cpos",
-            "--refund-id",
-            "WX-UNKNOWN-1",
-            "--interval",
-            interval,
-            "--max-wait",
-            max_wait,
-        ])
-        .await;
-    (o, started.elapsed())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_says_when_trouble_starts_and_ends_once_each() {
     let env = env("watch-trouble").await;
     // The first poll's three attempts meet HTTP 500; later polls are answered.
     env.sandbox
         .add_fault(FaultRule::provider(Provider::Cpos, Fault::Http500Html).times(3));
-    let (o, took) = watch_never_final(&env, "200ms", "2s").await;
+    let (o, took) = common::watch_never_final(&env, "200ms", "2s").await;
     let err = stderr(&o);
     assert_eq!(code(&o), 1, "{err}");
     assert_eq!(
@@ -339,7 +317,7 @@ async fn watch_says_when_trouble_starts_and_ends_once_each() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_with_an_interval_beyond_max_wait_polls_once_and_keeps_the_deadline() {
     let env = env("watch-once").await;
-    let (o, took) = watch_never_final(&env, "30s", "1s").await;
+    let (o, took) = common::watch_never_final(&env, "30s", "1s").await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert_eq!(ndjson(&o).len(), 1, "one poll, one line");
     assert!(

@@ -77,3 +77,25 @@ pub fn ndjson(o: &Output) -> Vec<Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// `refund watch` on a refund that never becomes final, and how long it took.
+pub async fn watch_never_final(
+    env: &Env,
+    interval: &str,
+    max_wait: &str,
+) -> (Output, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let o = env
+        .run(&[
+            "watch",
+            "cpos",
+            "--refund-id",
+            "WX-UNKNOWN-1",
+            "--interval",
+            interval,
+            "--max-wait",
+            max_wait,
+        ])
+        .await;
+    (o, started.elapsed())
+}
