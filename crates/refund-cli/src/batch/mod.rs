@@ -49,11 +49,7 @@ impl BatchArgs {
         BatchArgs {
             provider,
             input,
-            sink: SinkArgs {
-                output: Some(output),
-                resume: false,
-                overwrite: false,
-            },
+            sink: SinkArgs::new_file(output),
             pace: PaceArgs::default(),
             global: crate::options::Global::default(),
         }
@@ -97,6 +93,17 @@ pub(crate) struct SinkArgs {
     /// Replace an existing non-empty --output (without it, that is refused).
     #[arg(long, requires = "output", conflicts_with = "resume")]
     pub(crate) overwrite: bool,
+}
+
+impl SinkArgs {
+    /// A new output file, neither resumed nor overwritten (for `refund demo`).
+    pub(crate) fn new_file(output: PathBuf) -> Self {
+        SinkArgs {
+            output: Some(output),
+            resume: false,
+            overwrite: false,
+        }
+    }
 }
 
 /// True when `a` and `b` name the same existing file (same path, a `./` variant, a symlink or a

@@ -62,11 +62,7 @@ impl ReconcileArgs {
         ReconcileArgs {
             provider,
             ledger,
-            sink: SinkArgs {
-                output: Some(output),
-                resume: false,
-                overwrite: false,
-            },
+            sink: SinkArgs::new_file(output),
             report: Some(report),
             stuck_after: Duration::from_secs(72 * 3600),
             pace: PaceArgs::default(),
