@@ -164,19 +164,31 @@ impl RefundLookup {
     /// assert!(RefundLookup::refund_id("a\nb").validate(50).is_err());
     /// assert!(RefundLookup::refund_id("   ").validate(50).unwrap_err().to_string().contains("blank"));
     /// assert!(RefundLookup::refund_id("abc").validate(2).is_err());
+    /// // Characters, not bytes; C1 controls too.
+    /// assert!(RefundLookup::refund_id("退款号").validate(3).is_ok());
+    /// assert!(RefundLookup::refund_id("退款号").validate(2).is_err());
+    /// assert!(RefundLookup::refund_id("é\u{85}").validate(50).is_err());
     /// ```
     pub fn validate(&self, max_chars: usize) -> Result<(), Error> {
+        // Ids are ASCII in practice: one fast check, then bytes are characters.
+        let (has_control, chars) = if self.id.is_ascii() {
+            (self.id.bytes().any(|b| b.is_ascii_control()), self.id.len())
+        } else {
+            (
+                self.id.chars().any(char::is_control),
+                self.id.chars().count(),
+            )
+        };
         let reason = if self.id.is_empty() {
             Some("must not be empty".to_owned())
         } else if self.id.trim().is_empty() {
             // No provider has an id of spaces: it is a paste or quoting mistake, never sent.
             Some("must not be blank (only spaces)".to_owned())
-        } else if self.id.chars().any(char::is_control) {
+        } else if has_control {
             Some("must not contain control characters".to_owned())
-        } else if self.id.chars().count() > max_chars {
+        } else if chars > max_chars {
             Some(format!(
-                "is {} characters long; at most {max_chars} allowed",
-                self.id.chars().count()
+                "is {chars} characters long; at most {max_chars} allowed"
             ))
         } else {
             None

@@ -37,7 +37,8 @@ pub const SUPPORTED_LOOKUPS: &[LookupKind] = &[
 ];
 
 /// The rule: fields already in key order, each except `sign` with a non-empty value as
-/// `key=value&`, then `key=<secret>`.
+/// `key=value&`, then `key=<secret>`. Written piece by piece (`write_str`), not with `write!`:
+/// the formatting machinery cost more than the hashing on a typical answer.
 fn write_canonical<'a>(
     out: &mut impl fmt::Write,
     sorted: impl Iterator<Item = (&'a str, Scalar<'a>)>,
@@ -45,10 +46,17 @@ fn write_canonical<'a>(
 ) -> fmt::Result {
     for (key, value) in sorted {
         if key != "sign" && !value.is_empty() {
-            write!(out, "{key}={value}&")?;
+            out.write_str(key)?;
+            out.write_char('=')?;
+            match value {
+                Scalar::Text(text) => out.write_str(text)?,
+                number @ Scalar::Number(_) => write!(out, "{number}")?,
+            }
+            out.write_char('&')?;
         }
     }
-    write!(out, "key={secret}")
+    out.write_str("key=")?;
+    out.write_str(secret)
 }
 
 /// Fields in key order (ASCII byte order).
@@ -70,69 +78,88 @@ fn document_fields<'a>(
         .filter_map(|(key, member)| member.scalar().map(|scalar| (key, scalar)))
 }
 
-/// The signed text while it is hashed: on the stack when it fits (a request or an answer is a
-/// few hundred bytes), so a signature costs no allocation; on the heap beyond. Wiped when
-/// dropped, as it ends in the secret. Kept by hand (a fixed buffer with a spill-over) because
-/// the wipe has to cover exactly what was written, wherever it went.
-struct SignedText {
-    stack: [u8; 1024],
+/// The signed text, hashed as it is written: staged in a small buffer on the stack and fed to
+/// MD5 a buffer at a time (a request's or an answer's text fits in one; feeding MD5 piece by
+/// piece costs more than the copy), so a signature costs no allocation and the text never
+/// exists whole. What was staged is wiped when dropped, as it ends in the secret. Kept by hand
+/// because the wipe has to cover exactly what was written.
+struct Md5Writer {
+    md5: Md5,
+    staged: [u8; Self::STAGE],
     len: usize,
-    heap: Vec<u8>,
+    /// The most the stage ever held: what the wipe covers.
+    high_water: usize,
 }
 
-impl SignedText {
+impl Md5Writer {
+    const STAGE: usize = 512;
+
     fn new() -> Self {
-        SignedText {
-            stack: [0; 1024],
+        Md5Writer {
+            md5: Md5::new(),
+            staged: [0; Self::STAGE],
             len: 0,
-            heap: Vec::new(),
+            high_water: 0,
         }
     }
 
-    fn bytes(&self) -> &[u8] {
-        match self.heap.is_empty() {
-            true => self.stack.get(..self.len).unwrap_or_default(),
-            false => &self.heap,
-        }
+    /// Hashes what is staged.
+    fn flush(&mut self) {
+        self.md5
+            .update(self.staged.get(..self.len).unwrap_or_default());
+        self.high_water = self.high_water.max(self.len);
+        self.len = 0;
+    }
+
+    fn digest(mut self) -> [u8; 16] {
+        self.flush();
+        self.md5.finalize_reset().into()
     }
 }
 
-impl fmt::Write for SignedText {
+impl fmt::Write for Md5Writer {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        if self.heap.is_empty() {
-            if let Some(room) = self.stack.get_mut(self.len..self.len + s.len()) {
-                room.copy_from_slice(s.as_bytes());
-                self.len += s.len();
+        let mut rest = s.as_bytes();
+        loop {
+            let room = Self::STAGE - self.len;
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            if let Some(space) = self.staged.get_mut(self.len..self.len + now.len()) {
+                space.copy_from_slice(now);
+                self.len += now.len();
+            }
+            if later.is_empty() {
                 return Ok(());
             }
-            // Too long for the stack: move what is there to the heap, and go on there.
-            self.heap.reserve(2 * (self.len + s.len()));
-            self.heap
-                .extend_from_slice(self.stack.get(..self.len).unwrap_or_default());
+            self.flush();
+            rest = later;
         }
-        self.heap.extend_from_slice(s.as_bytes());
-        Ok(())
     }
 }
 
-impl Drop for SignedText {
-    fn drop(&mut self) {
+impl Md5Writer {
+    /// Zeroes everything the stage ever held (volatile writes: not optimised away).
+    fn wipe(&mut self) {
         use zeroize::Zeroize as _;
-        self.stack
-            .get_mut(..self.len)
+        let written = self.high_water.max(self.len);
+        self.staged
+            .get_mut(..written)
             .into_iter()
             .for_each(|b| b.zeroize());
-        self.heap.zeroize();
     }
 }
 
-/// MD5 of the signed text, hashed in one call (feeding MD5 piece by piece costs more than the
-/// copy into [`SignedText`]).
+impl Drop for Md5Writer {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+/// MD5 of the signed text.
 fn md5_digest<'a>(sorted: impl Iterator<Item = (&'a str, Scalar<'a>)>, secret: &str) -> [u8; 16] {
-    let mut text = SignedText::new();
-    // Writing into memory cannot fail.
+    let mut text = Md5Writer::new();
+    // Hashing cannot fail.
     let _ = write_canonical(&mut text, sorted, secret);
-    Md5::digest(text.bytes()).into()
+    text.digest()
 }
 
 /// A digest as upper-case hex, the form CPOS sends.
@@ -505,22 +532,38 @@ fn signature_error(problem: ResponseSignatureProblem) -> Error {
 mod tests {
     use super::*;
 
-    /// The stack buffer and its spill to the heap hash exactly the canonical text, at every
-    /// length around the stack's size (and well past it), and keep nothing after.
+    /// The staged hashing hashes exactly the canonical text at every length around the
+    /// stage's size (and well past it), and wipes everything it staged.
     #[test]
     fn the_signed_text_is_the_canonical_string_at_every_length() {
         let secret = Secret::new("s3cr3t");
-        for len in (0..40).chain(990..1060).chain([2048, 5000]) {
+        let stage = Md5Writer::STAGE;
+        for len in (0..40)
+            .chain(stage - 40..stage + 40)
+            .chain([2 * stage, 5000])
+        {
             let value = "x".repeat(len);
             let fields = [("b", value.as_str()), ("a", "1"), ("sign", "ignored")];
             let expected = md5_upper_hex(&canonical_string(fields, secret.expose()));
             assert_eq!(sign_fields(fields, &secret), expected, "length {len}");
         }
-        // A first write that does not fit at all goes straight to the heap.
-        let long = "y".repeat(1500);
-        let mut text = SignedText::new();
+        // One write longer than the stage is hashed in stage-sized pieces.
+        let long = "y".repeat(3 * stage + 7);
+        let mut text = Md5Writer::new();
         let _ = fmt::Write::write_str(&mut text, &long);
         let _ = fmt::Write::write_str(&mut text, "&key=k");
-        assert_eq!(text.bytes(), format!("{long}&key=k").as_bytes());
+        assert_eq!(text.high_water, stage);
+        let digest = text.digest();
+        assert_eq!(upper_hex(&digest), md5_upper_hex(&format!("{long}&key=k")));
+    }
+
+    /// The wipe (what `Drop` runs) zeroes what was staged.
+    #[test]
+    fn the_stage_is_wiped_on_drop() {
+        let mut text = Md5Writer::new();
+        let _ = fmt::Write::write_str(&mut text, "key=s3cr3t");
+        assert!(text.staged.starts_with(b"key=s3cr3t"));
+        text.wipe();
+        assert!(text.staged.iter().all(|b| *b == 0));
     }
 }
