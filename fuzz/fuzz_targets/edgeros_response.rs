@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     // never produce a negative amount.
     if let Ok(value) = refund_core::json::parse_strict(data) {
         let protocol = client().protocol();
-        if let Ok(answer) = protocol.decode(value) {
+        if let Ok(answer) = protocol.decode(data, value) {
             if let Ok(refunds) = protocol.map(&Bound::unverified_for_fuzzing(answer)) {
                 assert!(refunds.iter().all(|r| !r.amount.is_negative()));
             }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::explain::{QueryExplanation, RequestExplanation, ResponseExplanation};
 use crate::http::{Bytes, HttpConfig, HttpTransport, Jitter, Transport};
-use crate::protocol::{self, Bound, Protocol};
+use crate::protocol::{self, Protocol};
 use crate::{
     Error, ExplainFuture, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup,
     RefundProvider,
@@ -172,13 +172,13 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
     /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
     /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
     /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
     /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
     /// # }
@@ -203,13 +203,13 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
     /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
     /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
     /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
     /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
     /// # }
@@ -244,13 +244,13 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
     /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
     /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
     /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
     /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
     /// # }
@@ -275,13 +275,13 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
     /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
     /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
     /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
     /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
     /// # }
@@ -307,13 +307,13 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
     /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
     /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
     /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
     /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
     /// # }
@@ -341,13 +341,13 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
     /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
     /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
     /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
     /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
     /// # }
@@ -368,20 +368,22 @@ impl<P: Protocol> Client<P> {
     }
 
     /// Sends the query (a freshly signed request per attempt, with the deadlines and retries of
-    /// the HTTP settings) and returns the raw body of the 2xx answer.
+    /// the HTTP settings) and returns the raw body of the 2xx answer. For provider-specific
+    /// detail beyond [`Refund`], run the body through [`protocol::decode_bound`] with the same
+    /// lookup: the answer it returns is verified and bound, and borrows from the body.
     ///
     /// ```
     /// # use refund_core::{*, client::*, http::*, protocol::*};
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
     /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
     /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
     /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
     /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
     /// # }
@@ -394,8 +396,11 @@ impl<P: Protocol> Client<P> {
     /// # }
     /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let body = client.fetch(&RefundLookup::refund_id("R1")).await.unwrap();
+    /// let asked = RefundLookup::refund_id("R1");
+    /// let body = client.fetch(&asked).await.unwrap();
     /// assert_eq!(&body[..], br#"{"id":"R1","cents":5}"#);
+    /// let bound = protocol::decode_bound(client.protocol(), &asked, &body).unwrap();
+    /// assert_eq!(bound.verification, Verification::NotSigned);
     /// # });
     /// ```
     pub async fn fetch(&self, lookup: &RefundLookup) -> Result<Bytes, Error> {
@@ -411,42 +416,6 @@ impl<P: Protocol> Client<P> {
         .await
     }
 
-    /// Sends the query and returns the answer verified and bound to `lookup`, before mapping
-    /// (for provider-specific detail beyond [`Refund`]).
-    ///
-    /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let bound = client.query_bound(&RefundLookup::refund_id("R1")).await.unwrap();
-    /// assert_eq!(bound.verification, Verification::NotSigned);
-    /// # });
-    /// ```
-    pub async fn query_bound(&self, lookup: &RefundLookup) -> Result<Bound<P::Answer>, Error> {
-        let body = self.fetch(lookup).await?;
-        protocol::decode_bound(&self.protocol, lookup, &body)
-    }
-
     /// Queries the provider: prepare → send → verify → bind → map. An empty `Vec` means the
     /// provider answered "none".
     ///
@@ -455,13 +424,13 @@ impl<P: Protocol> Client<P> {
     /// # #[derive(Debug, Default)] struct Echo;
     /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
     /// # impl Protocol for Echo {
-    /// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
     /// #     const PROVIDER: Provider = Provider::OpenApi;
     /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     /// #     const MAX_ID_CHARS: usize = 32;
     /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
     /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
     /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
     /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
     /// # }

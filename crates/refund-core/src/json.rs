@@ -277,7 +277,7 @@ pub enum Member<'b> {
     Array,
 }
 
-impl Member<'_> {
+impl<'b> Member<'b> {
     /// A scalar as text: strings as they are, numbers as parsed (integers exactly, others in
     /// their shortest round-trip form), booleans `true`/`false`; `None` for null, objects and
     /// arrays. The same text [`scalar_text`] gives for a [`Value`].
@@ -351,25 +351,27 @@ impl Member<'_> {
         }
     }
 
-    /// The member `key` as a string field: `null` is `None`, a string is itself, anything else
-    /// is an [`Error::Decode`] naming the field and the value.
+    /// The member `key` as a string field: `null` is `None`, a string is itself (borrowed from
+    /// the body unless it had escapes), anything else is an [`Error::Decode`] naming the field
+    /// and the value.
     ///
     /// ```
     /// use refund_core::json::Member;
     /// let p = refund_core::Provider::Cpos;
-    /// assert_eq!(Member::String("x".into()).string(p, "a").unwrap(), Some("x"));
+    /// assert_eq!(Member::String("x".into()).string(p, "a").unwrap().as_deref(), Some("x"));
     /// assert!(Member::Bool(true).string(p, "a").is_err());
     /// ```
-    pub fn string(&self, provider: Provider, key: &str) -> Result<Option<&str>, Error> {
+    pub fn string(&self, provider: Provider, key: &str) -> Result<Option<Cow<'b, str>>, Error> {
         match self {
             Member::Null => Ok(None),
-            Member::String(s) => Ok(Some(s)),
+            Member::String(s) => Ok(Some(reborrow(s))),
             other => Err(other.type_error(provider, key, "a string")),
         }
     }
 
-    /// The member `key` as a string-or-integer field (see [`Text`]), as text: `null` is `None`;
-    /// floats, booleans, objects and arrays are an [`Error::Decode`].
+    /// The member `key` as a string-or-integer field (see [`Text`]), as text (a string borrowed
+    /// from the body unless it had escapes): `null` is `None`; floats, booleans, objects and
+    /// arrays are an [`Error::Decode`].
     ///
     /// ```
     /// use refund_core::json::Member;
@@ -377,10 +379,10 @@ impl Member<'_> {
     /// assert_eq!(Member::Number(7.into()).text(p, "a").unwrap().as_deref(), Some("7"));
     /// assert!(Member::Bool(true).text(p, "a").is_err());
     /// ```
-    pub fn text(&self, provider: Provider, key: &str) -> Result<Option<Cow<'_, str>>, Error> {
+    pub fn text(&self, provider: Provider, key: &str) -> Result<Option<Cow<'b, str>>, Error> {
         match self {
             Member::Null => Ok(None),
-            Member::String(s) => Ok(Some(Cow::Borrowed(s.as_ref()))),
+            Member::String(s) => Ok(Some(reborrow(s))),
             Member::Number(n) if !n.is_f64() => Ok(Some(Cow::Owned(n.to_string()))),
             other => Err(other.type_error(provider, key, "a string or an integer")),
         }
@@ -393,6 +395,15 @@ impl Member<'_> {
             self.excerpt(),
             format!("invalid type: {}, expected {expected}", self.unexpected()),
         )
+    }
+}
+
+/// A string of the body as a `Cow` that lives as long as the body: borrowed stays borrowed;
+/// only a string that had escapes (and so was unescaped into a `String`) is copied.
+fn reborrow<'b>(s: &Cow<'b, str>) -> Cow<'b, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b),
+        Cow::Owned(o) => Cow::Owned(o.clone()),
     }
 }
 

@@ -102,7 +102,7 @@ impl<'a> Binding<'a> {
 /// #[derive(serde::Deserialize)]
 /// struct Answer { id: String, cents: i64 }
 /// impl Protocol for Echo {
-///     type Answer = Answer;
+///     type Answer<'b> = Answer;
 ///     type Builder = ();
 ///     type Document<'b> = serde_json::Value;
 ///     const PROVIDER: Provider = Provider::OpenApi;
@@ -114,7 +114,7 @@ impl<'a> Binding<'a> {
 ///     fn verify_response(&self, _body: &[u8], _value: &serde_json::Value) -> Result<Verification, Error> {
 ///         Ok(Verification::NotSigned)
 ///     }
-///     fn decode(&self, value: serde_json::Value) -> Result<Answer, Error> {
+///     fn decode(&self, _body: &[u8], value: serde_json::Value) -> Result<Answer, Error> {
 ///         json::decode_value(Provider::OpenApi, &value)
 ///     }
 ///     fn bindings<'a>(&'a self, answer: &'a Answer, lookup: &'a RefundLookup) -> Vec<Binding<'a>> {
@@ -131,8 +131,9 @@ impl<'a> Binding<'a> {
 /// assert_eq!(err.kind(), "mismatch");
 /// ```
 pub trait Protocol: Send + Sync + fmt::Debug + 'static {
-    /// The decoded wire answer.
-    type Answer;
+    /// The decoded wire answer, which may borrow from the body (`'b`) so the fields that decide a
+    /// result are not copied before they are checked.
+    type Answer<'b>;
     /// The provider's client builder, so `Client::<P>::builder()` (and the provider's
     /// `XxxClient::builder()` alias) starts one.
     type Builder: Default;
@@ -158,16 +159,20 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
         document: &Self::Document<'_>,
     ) -> Result<Verification, Error>;
 
-    /// Decodes the verified document into the wire model (it may keep what a detail read needs
-    /// later, off the common path).
-    fn decode(&self, document: Self::Document<'_>) -> Result<Self::Answer, Error>;
+    /// Decodes the verified document (parsed from `body`) into the wire model, which may borrow
+    /// from `body` (it may keep what a detail read needs later, off the common path).
+    fn decode<'b>(
+        &self,
+        body: &'b [u8],
+        document: Self::Document<'b>,
+    ) -> Result<Self::Answer<'b>, Error>;
 
     /// Every id the answer names that must equal what was asked: the merchant it echoes (on
     /// every answer that carries one) and, on an answer that describes refunds, the id of the
     /// lookup's kind.
     fn bindings<'a>(
         &'a self,
-        answer: &'a Self::Answer,
+        answer: &'a Self::Answer<'_>,
         lookup: &'a RefundLookup,
     ) -> Vec<Binding<'a>>;
 
@@ -175,7 +180,7 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     ///
     /// It takes a [`Bound`], which only [`decode_bound`] can make: no public path maps an answer
     /// that was not verified and bound to its question.
-    fn map(&self, bound: &Bound<Self::Answer>) -> Result<Vec<Refund>, Error>;
+    fn map(&self, bound: &Bound<Self::Answer<'_>>) -> Result<Vec<Refund>, Error>;
 
     /// [`Protocol::prepare`] with its working shown: the same signing code on the same inputs
     /// (so the explained request equals the prepared one byte for byte), plus the parameters,
@@ -206,13 +211,13 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
 /// # use refund_core::*;
 /// # #[derive(Debug)] struct P;
 /// # impl Protocol for P {
-/// #     type Answer = (); type Builder = (); type Document<'b> = serde_json::Value;
+/// #     type Answer<'b> = (); type Builder = (); type Document<'b> = serde_json::Value;
 /// #     const PROVIDER: Provider = Provider::Cpos;
 /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 /// #     const MAX_ID_CHARS: usize = 4;
 /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post(String::new(), vec![])) }
 /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::Verified) }
-/// #     fn decode(&self, _: serde_json::Value) -> Result<(), Error> { Ok(()) }
+/// #     fn decode(&self, _body: &[u8], _: serde_json::Value) -> Result<(), Error> { Ok(()) }
 /// #     fn bindings<'a>(&'a self, _: &'a (), _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
 /// #     fn map(&self, _: &protocol::Bound<()>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
 /// # }
@@ -233,13 +238,13 @@ pub fn prepare<P: Protocol>(protocol: &P, lookup: &RefundLookup) -> Result<Prepa
 /// # use refund_core::*;
 /// # #[derive(Debug)] struct P;
 /// # impl Protocol for P {
-/// #     type Answer = (); type Builder = (); type Document<'b> = serde_json::Value;
+/// #     type Answer<'b> = (); type Builder = (); type Document<'b> = serde_json::Value;
 /// #     const PROVIDER: Provider = Provider::Cpos;
 /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 /// #     const MAX_ID_CHARS: usize = 4;
 /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
 /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::Verified) }
-/// #     fn decode(&self, _: serde_json::Value) -> Result<(), Error> { Ok(()) }
+/// #     fn decode(&self, _body: &[u8], _: serde_json::Value) -> Result<(), Error> { Ok(()) }
 /// #     fn bindings<'a>(&'a self, _: &'a (), _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
 /// #     fn map(&self, _: &Bound<()>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
 /// # }
@@ -279,22 +284,22 @@ impl<A> Bound<A> {
 ///
 /// For providers with more than the core record to offer (CPOS's detail), this is the step
 /// their detailed mapping starts from; [`parse_response`] is the common case.
-pub fn decode_bound<P: Protocol>(
+pub fn decode_bound<'b, P: Protocol>(
     protocol: &P,
     lookup: &RefundLookup,
-    body: &[u8],
-) -> Result<Bound<P::Answer>, Error> {
+    body: &'b [u8],
+) -> Result<Bound<P::Answer<'b>>, Error> {
     run_answer(protocol, lookup, body, &mut NoTrace)
 }
 
 /// The answer pipeline, once, for queries ([`NoTrace`]: no step is ever built) and for
 /// explanations (a `Vec<Step>` records each check as it is made).
-fn run_answer<P: Protocol>(
+fn run_answer<'b, P: Protocol>(
     protocol: &P,
     lookup: &RefundLookup,
-    body: &[u8],
+    body: &'b [u8],
     trace: &mut impl Trace,
-) -> Result<Bound<P::Answer>, Error> {
+) -> Result<Bound<P::Answer<'b>>, Error> {
     let document = P::Document::parse(P::PROVIDER, body).inspect_err(|e| {
         trace.step(|| Step::failed(Check::Parse, e));
     })?;
@@ -326,7 +331,7 @@ fn run_answer<P: Protocol>(
         step.with_facts(protocol.explain_signature(body, &document))
     });
     let verification = verification?;
-    let answer = protocol.decode(document).inspect_err(|e| {
+    let answer = protocol.decode(body, document).inspect_err(|e| {
         trace.step(|| Step::failed(Check::Decode, e));
     })?;
     trace.step(|| Step::new(Check::Decode, Verdict::Pass, "the wire model decoded"));
@@ -368,7 +373,10 @@ fn run_answer<P: Protocol>(
 }
 
 /// Maps a bound answer and labels every refund with how it was verified.
-fn map_bound<P: Protocol>(protocol: &P, bound: &Bound<P::Answer>) -> Result<Vec<Refund>, Error> {
+fn map_bound<P: Protocol>(
+    protocol: &P,
+    bound: &Bound<P::Answer<'_>>,
+) -> Result<Vec<Refund>, Error> {
     let mut refunds = protocol.map(bound)?;
     for refund in &mut refunds {
         refund.signature = bound.verification;
@@ -407,13 +415,13 @@ pub fn explain_request<P: Protocol>(
 /// # #[derive(Debug)] struct Echo;
 /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
 /// # impl Protocol for Echo {
-/// #     type Answer = Answer; type Builder = (); type Document<'b> = serde_json::Value;
+/// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
 /// #     const PROVIDER: Provider = Provider::OpenApi;
 /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 /// #     const MAX_ID_CHARS: usize = 32;
 /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
 /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-/// #     fn decode(&self, v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
+/// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
 /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
 /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
 /// # }

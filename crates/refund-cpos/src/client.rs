@@ -56,7 +56,7 @@ impl CposProtocol {
 }
 
 impl Protocol for CposProtocol {
-    type Answer = QueryResponse;
+    type Answer<'b> = QueryResponse<'b>;
     type Builder = CposClientBuilder;
     /// One strict pass over the body, borrowing its strings: the signature is checked on its
     /// top-level scalars in key order and the deciding fields are read from it; no tree.
@@ -77,7 +77,11 @@ impl Protocol for CposProtocol {
         sign::verify_response(document, &self.secret, self.response_signature)
     }
 
-    fn decode(&self, document: FlatObject<'_>) -> Result<QueryResponse, Error> {
+    fn decode<'b>(
+        &self,
+        _body: &'b [u8],
+        document: FlatObject<'b>,
+    ) -> Result<QueryResponse<'b>, Error> {
         QueryResponse::from_document(&document)
     }
 
@@ -85,7 +89,7 @@ impl Protocol for CposProtocol {
     /// `out_refund_no`, `channel_trade_no`). Error answers carry no refund ids.
     fn bindings<'a>(
         &'a self,
-        response: &'a QueryResponse,
+        response: &'a QueryResponse<'_>,
         lookup: &'a RefundLookup,
     ) -> Vec<Binding<'a>> {
         if !map::describes_refund(response) {
@@ -100,7 +104,7 @@ impl Protocol for CposProtocol {
         vec![Binding::new(field, lookup.id(), answered.as_deref())]
     }
 
-    fn map(&self, bound: &Bound<QueryResponse>) -> Result<Vec<Refund>, Error> {
+    fn map(&self, bound: &Bound<QueryResponse<'_>>) -> Result<Vec<Refund>, Error> {
         map::map_response(&bound.answer)
     }
 

@@ -29,9 +29,9 @@ fn text(value: &Option<Text>) -> Option<&str> {
 /// let r = refund_cpos::wire::QueryResponse::from_document(&doc).unwrap();
 /// assert!(!refund_cpos::map::describes_refund(&r));
 /// ```
-pub fn describes_refund(response: &QueryResponse) -> bool {
-    text(&response.return_code) == Some(RETURN_CODE_SUCCESS)
-        && text(&response.error_code) != Some(ERR_REFUND_NOT_EXIST)
+pub fn describes_refund(response: &QueryResponse<'_>) -> bool {
+    response.return_code.as_deref() == Some(RETURN_CODE_SUCCESS)
+        && response.error_code.as_deref() != Some(ERR_REFUND_NOT_EXIST)
 }
 
 /// Maps an answer the pipeline has verified and bound, from its signed fields alone.
@@ -39,37 +39,41 @@ pub fn describes_refund(response: &QueryResponse) -> bool {
 /// `error_code` `REFUNDNOTEXIST` is [`Error::NotFound`]; a `return_code` other than 10000 is
 /// [`Error::Business`]; otherwise the refund, with the positive amount and the status of
 /// `refund_status` (1 succeeded, 2 failed, 3 processing, anything else unrecognised).
-pub(crate) fn map_response(response: &QueryResponse) -> Result<Vec<Refund>, Error> {
+pub(crate) fn map_response(response: &QueryResponse<'_>) -> Result<Vec<Refund>, Error> {
     map_refund(response).map(|(refund, _)| vec![refund])
 }
 
 /// The refund, and `refund_amount` as sent (negative), parsed once for both.
-fn map_refund(response: &QueryResponse) -> Result<(Refund, Money), Error> {
+fn map_refund(response: &QueryResponse<'_>) -> Result<(Refund, Money), Error> {
     let return_code = require(
         P,
         "return_code",
-        text(&response.return_code),
+        response.return_code.as_deref(),
         "missing return code",
     )?;
-    if text(&response.error_code) == Some(ERR_REFUND_NOT_EXIST) {
+    if response.error_code.as_deref() == Some(ERR_REFUND_NOT_EXIST) {
         return Err(Error::NotFound {
             provider: P,
             code: ERR_REFUND_NOT_EXIST.to_owned(),
-            message: response.error_msg.clone().unwrap_or_default(),
+            message: response.error_msg.as_deref().unwrap_or_default().to_owned(),
         });
     }
     if return_code != RETURN_CODE_SUCCESS {
         return Err(Error::Business {
             provider: P,
-            code: text(&response.error_code).unwrap_or(return_code).to_owned(),
-            message: response.error_msg.clone().unwrap_or_default(),
+            code: response
+                .error_code
+                .as_deref()
+                .unwrap_or(return_code)
+                .to_owned(),
+            message: response.error_msg.as_deref().unwrap_or_default().to_owned(),
             meaning: None,
         });
     }
     let raw_status = require(
         P,
         "refund_status",
-        text(&response.refund_status),
+        response.refund_status.as_deref(),
         "missing refund status",
     )?;
     let signed_amount = decode::major_money(
@@ -86,10 +90,10 @@ fn map_refund(response: &QueryResponse) -> Result<(Refund, Money), Error> {
     let failed = status == refund_core::RefundStatus::Failed;
     let mut refund = Refund::new(P, amount, status);
     refund.provider_status = Some(raw_status.to_owned());
-    refund.refund_id = response.refund_no.clone();
-    refund.merchant_refund_id = response.out_refund_no.clone();
+    refund.refund_id = response.refund_no.as_deref().map(str::to_owned);
+    refund.merchant_refund_id = response.out_refund_no.as_deref().map(str::to_owned);
     if failed {
-        refund.failure_code = non_empty_owned(text(&response.error_code));
+        refund.failure_code = non_empty_owned(response.error_code.as_deref());
         refund.failure_message = non_empty_owned(response.error_msg.as_deref());
     }
     Ok((refund, signed_amount))
@@ -198,7 +202,10 @@ pub struct CouponDetail {
 ///
 /// `body` is the answer `bound` was decoded from (the caller passes the bytes it just ran
 /// through the pipeline): the detail is decoded from it only here.
-pub(crate) fn map_detailed(bound: &Bound<QueryResponse>, body: &[u8]) -> Result<CposRefund, Error> {
+pub(crate) fn map_detailed(
+    bound: &Bound<QueryResponse<'_>>,
+    body: &[u8],
+) -> Result<CposRefund, Error> {
     let response = &bound.answer;
     let (mut refund, signed_refund_amount) = map_refund(response)?;
     refund.signature = bound.verification;
@@ -212,7 +219,7 @@ pub(crate) fn map_detailed(bound: &Bound<QueryResponse>, body: &[u8]) -> Result<
                 .map_err(|e| Error::decode(P, "rate", t, e.to_string()))
         })
         .transpose()?;
-    let raw_status = text(&response.refund_status).unwrap_or_default();
+    let raw_status = response.refund_status.as_deref().unwrap_or_default();
     Ok(CposRefund {
         detail: CposRefundDetail {
             cpos_status: CposStatus::parse(raw_status),
@@ -239,7 +246,7 @@ pub(crate) fn map_detailed(bound: &Bound<QueryResponse>, body: &[u8]) -> Result<
                 "real_fee_subsidy_amount",
                 &detail.real_fee_subsidy_amount,
             )?,
-            channel_trade_no: response.channel_trade_no.clone(),
+            channel_trade_no: response.channel_trade_no.as_deref().map(str::to_owned),
             unverified_wechat: detail.attach.as_ref().map(map_attach).transpose()?,
         },
         refund,
@@ -300,7 +307,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn response(json: &str) -> QueryResponse {
+    fn response(json: &str) -> QueryResponse<'_> {
         let doc = refund_core::json::FlatObject::parse_strict(json.as_bytes()).unwrap();
         QueryResponse::from_document(&doc).unwrap()
     }

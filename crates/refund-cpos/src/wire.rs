@@ -1,5 +1,7 @@
 //! CPOS JSON exactly as it travels, and its status vocabularies.
 
+use std::borrow::Cow;
+
 use refund_core::json::FlatObject;
 use refund_core::{Provider, RefundStatus};
 use serde::{Deserialize, Serialize};
@@ -33,29 +35,30 @@ pub struct QueryRequestBody<'a> {
 /// signature. Everything else is in [`QueryResponseDetail`], decoded only when asked for, so a
 /// malformed detail field can never fail a status query.
 ///
-/// Decoded from the one-pass [`FlatObject`] the signature was checked on
-/// ([`QueryResponse::from_document`]), not from a second parse.
+/// Read from the one-pass [`FlatObject`] the signature was checked on
+/// ([`QueryResponse::from_document`]), not from a second parse, and borrowed from the body:
+/// only a string that had escapes, or a number (written as text), is an owned copy.
 #[derive(Debug, Clone, Default)]
-pub struct QueryResponse {
-    /// 10000 on success.
-    pub return_code: Option<Text>,
+pub struct QueryResponse<'b> {
+    /// 10000 on success (a string or an integer on the wire).
+    pub return_code: Option<Cow<'b, str>>,
     /// Refunded amount, yuan (negative: money leaving the merchant).
-    pub refund_amount: Option<String>,
-    /// 1 success (accepted), 2 failed, 3 unknown: see [`CposStatus`].
-    pub refund_status: Option<Text>,
+    pub refund_amount: Option<Cow<'b, str>>,
+    /// 1 success (accepted), 2 failed, 3 unknown: see [`CposStatus`] (a string or an integer).
+    pub refund_status: Option<Cow<'b, str>>,
     /// The platform's refund number.
-    pub refund_no: Option<String>,
+    pub refund_no: Option<Cow<'b, str>>,
     /// The merchant's refund number.
-    pub out_refund_no: Option<String>,
+    pub out_refund_no: Option<Cow<'b, str>>,
     /// Voucher barcode trade number.
-    pub channel_trade_no: Option<String>,
-    /// Error code.
-    pub error_code: Option<Text>,
+    pub channel_trade_no: Option<Cow<'b, str>>,
+    /// Error code (a string or an integer).
+    pub error_code: Option<Cow<'b, str>>,
     /// Error message.
-    pub error_msg: Option<String>,
+    pub error_msg: Option<Cow<'b, str>>,
 }
 
-impl QueryResponse {
+impl<'b> QueryResponse<'b> {
     /// Reads the deciding fields from a strictly parsed answer: ids, amounts and messages must
     /// be strings, codes and statuses strings or integers; a wrong type is an
     /// [`refund_core::Error::Decode`] naming the field.
@@ -64,18 +67,18 @@ impl QueryResponse {
     /// use refund_core::json::FlatObject;
     /// let doc = FlatObject::parse_strict(br#"{"return_code":10000,"refund_status":"1","refund_amount":"-0.50"}"#).unwrap();
     /// let r = refund_cpos::wire::QueryResponse::from_document(&doc).unwrap();
-    /// assert_eq!(r.return_code.unwrap().as_str(), "10000");
+    /// assert_eq!(r.return_code.as_deref(), Some("10000"));
+    /// assert_eq!(r.refund_amount.as_deref(), Some("-0.50"));
     /// let doc = FlatObject::parse_strict(br#"{"refund_amount":-0.5}"#).unwrap();
     /// assert!(refund_cpos::wire::QueryResponse::from_document(&doc).is_err());
     /// ```
-    pub fn from_document(document: &FlatObject<'_>) -> Result<Self, refund_core::Error> {
+    pub fn from_document(document: &FlatObject<'b>) -> Result<Self, refund_core::Error> {
         const P: Provider = Provider::Cpos;
         let mut response = QueryResponse::default();
         // One walk over the members (fields not listed here are detail, read only on demand).
         for (key, member) in document.members() {
-            let text =
-                || Ok::<_, refund_core::Error>(member.text(P, key)?.map(|t| Text(t.into_owned())));
-            let string = || Ok::<_, refund_core::Error>(member.string(P, key)?.map(str::to_owned));
+            let text = || member.text(P, key);
+            let string = || member.string(P, key);
             match key {
                 "return_code" => response.return_code = text()?,
                 "refund_amount" => response.refund_amount = string()?,

@@ -61,7 +61,7 @@ impl EdgerosProtocol {
 }
 
 impl Protocol for EdgerosProtocol {
-    type Answer = QueryResponse;
+    type Answer<'b> = QueryResponse;
     type Builder = EdgerosClientBuilder;
     type Document<'b> = Value;
     const PROVIDER: Provider = Provider::Edgeros;
@@ -82,7 +82,7 @@ impl Protocol for EdgerosProtocol {
         sign::verify_response(&self.platform_key, value)
     }
 
-    fn decode(&self, value: Value) -> Result<QueryResponse, Error> {
+    fn decode(&self, _body: &[u8], value: Value) -> Result<QueryResponse, Error> {
         refund_core::json::decode_value(Provider::Edgeros, &value)
     }
 

@@ -103,7 +103,7 @@ pub struct OpenApiProtocol {
 }
 
 impl Protocol for OpenApiProtocol {
-    type Answer = QueryResponse;
+    type Answer<'b> = QueryResponse;
     type Builder = OpenApiClientBuilder;
     type Document<'b> = Value;
     const PROVIDER: Provider = Provider::OpenApi;
@@ -121,7 +121,7 @@ impl Protocol for OpenApiProtocol {
         Ok(Verification::NotSigned)
     }
 
-    fn decode(&self, value: Value) -> Result<QueryResponse, Error> {
+    fn decode(&self, _body: &[u8], value: Value) -> Result<QueryResponse, Error> {
         refund_core::json::decode_value(Provider::OpenApi, &value)
     }
 

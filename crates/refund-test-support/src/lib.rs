@@ -142,13 +142,13 @@ pub fn fixture_lookup(provider: &str, fixture_name: &str) -> refund_core::Refund
 /// # use refund_core::*;
 /// # #[derive(Debug)] struct Echo;
 /// # impl Protocol for Echo {
-/// #     type Answer = serde_json::Value; type Builder = (); type Document<'b> = serde_json::Value;
+/// #     type Answer<'b> = serde_json::Value; type Builder = (); type Document<'b> = serde_json::Value;
 /// #     const PROVIDER: Provider = Provider::OpenApi;
 /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 /// #     const MAX_ID_CHARS: usize = 32;
 /// #     fn prepare(&self, _: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
 /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-/// #     fn decode(&self, v: serde_json::Value) -> Result<serde_json::Value, Error> { Ok(v) }
+/// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<serde_json::Value, Error> { Ok(v) }
 /// #     fn bindings<'a>(&'a self, _: &'a serde_json::Value, _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
 /// #     fn map(&self, _: &Bound<serde_json::Value>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
 /// # }
