@@ -118,6 +118,18 @@ impl Md5Writer {
 }
 
 impl fmt::Write for Md5Writer {
+    /// The rule's `=` and `&`: one byte stored, not a one-byte copy.
+    fn write_char(&mut self, c: char) -> fmt::Result {
+        match (u8::try_from(c), self.staged.get_mut(self.len)) {
+            (Ok(byte), Some(slot)) if c.is_ascii() => {
+                *slot = byte;
+                self.len += 1;
+                Ok(())
+            }
+            _ => self.write_str(c.encode_utf8(&mut [0; 4])),
+        }
+    }
+
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let mut rest = s.as_bytes();
         loop {
@@ -162,13 +174,26 @@ fn md5_digest<'a>(sorted: impl Iterator<Item = (&'a str, Scalar<'a>)>, secret: &
     text.digest()
 }
 
-/// A digest as upper-case hex, the form CPOS sends.
+/// A digest as upper-case hex, the form CPOS sends, on the stack.
+struct UpperHex([u8; 32]);
+
+impl UpperHex {
+    fn new(digest: &[u8; 16]) -> Self {
+        let mut buffer = [0_u8; 32];
+        // 32 bytes hold the hex of 16 exactly: encoding cannot fail.
+        let _ = base16ct::upper::encode(digest, &mut buffer);
+        UpperHex(buffer)
+    }
+
+    fn as_str(&self) -> &str {
+        // Hex digits are ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// A digest as upper-case hex, owned.
 fn upper_hex(digest: &[u8; 16]) -> String {
-    let mut buffer = [0_u8; 32];
-    // 32 bytes hold the hex of 16 exactly: encoding cannot fail.
-    base16ct::upper::encode_str(digest, &mut buffer)
-        .map(str::to_owned)
-        .unwrap_or_default()
+    UpperHex::new(digest).as_str().to_owned()
 }
 
 /// The text that is hashed: sorted non-empty `key=value` pairs (except `sign`) and the secret.
@@ -337,7 +362,7 @@ pub fn build_request(
     secret: &Secret,
     lookup: &RefundLookup,
 ) -> Result<PreparedRequest, Error> {
-    build_signed_request(base_url, access_id, secret, lookup).map(|s| s.request)
+    signed_body(base_url, access_id, secret, lookup).map(|(request, _)| request)
 }
 
 /// The signed fields of a request: `accessid` and the lookup's one id field.
@@ -369,34 +394,44 @@ pub fn build_signed_request(
     secret: &Secret,
     lookup: &RefundLookup,
 ) -> Result<SignedRequest, Error> {
+    let (request, sign) = signed_body(base_url, access_id, secret, lookup)?;
+    Ok(SignedRequest {
+        request,
+        signature: sign.as_str().to_owned(),
+        // It ends in the secret: explanations show it with a placeholder instead.
+        signed_text: None,
+    })
+}
+
+/// The request and its signature (on the stack: a query needs it only inside the body).
+fn signed_body(
+    base_url: &str,
+    access_id: &str,
+    secret: &Secret,
+    lookup: &RefundLookup,
+) -> Result<(PreparedRequest, UpperHex), Error> {
     let id_field = id_field(lookup.kind());
     // Two fields: sorted in place, no list built.
     let mut pairs = request_fields(access_id, lookup);
     sort_by_key(&mut pairs);
-    let sign = upper_hex(&md5_digest(texts(&pairs), secret.expose()));
+    let sign = UpperHex::new(&md5_digest(texts(&pairs), secret.expose()));
     let id = Some(lookup.id());
     let body = QueryRequestBody {
         accessid: access_id,
         refund_no: id.filter(|_| id_field == "refund_no"),
         out_refund_no: id.filter(|_| id_field == "out_refund_no"),
         channel_trade_no: id.filter(|_| id_field == "channel_trade_no"),
-        sign: &sign,
+        sign: sign.as_str(),
     };
     // The body's size is known up to escapes: one allocation, not a doubling series.
-    let mut bytes = Vec::with_capacity(64 + access_id.len() + lookup.id().len() + sign.len());
+    let mut bytes = Vec::with_capacity(64 + access_id.len() + lookup.id().len() + sign.0.len());
     serde_json::to_writer(&mut bytes, &body).map_err(|e| Error::InvalidRequest {
         field: "body".to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(SignedRequest {
-        request: PreparedRequest::json_post(
-            refund_core::request::join_url(base_url, QUERY_PATH),
-            bytes,
-        ),
-        signature: sign,
-        // It ends in the secret: explanations show it with a placeholder instead.
-        signed_text: None,
-    })
+    let request =
+        PreparedRequest::json_post(refund_core::request::join_url(base_url, QUERY_PATH), bytes);
+    Ok((request, sign))
 }
 
 /// Identifies a shared secret without revealing it: `SHA256:` and the first 16 hex digits of the
