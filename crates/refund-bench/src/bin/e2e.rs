@@ -67,8 +67,17 @@ async fn main() {
         chrono::Utc::now().format("%Y-%m-%d")
     );
     let creds = Credentials::test_keys().unwrap();
-    let crypto = crypto_costs(&creds);
-    let loaded = crypto_costs_loaded(&creds);
+    let only = arg("--only");
+    let wanted = |provider: Provider| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|p| p == provider.as_str()))
+    };
+    // RSA costs only for a run with an RSA provider (a CPOS run under a profiler skips them).
+    let (crypto, loaded) = if wanted(Provider::OpenApi) || wanted(Provider::Edgeros) {
+        (crypto_costs(&creds), crypto_costs_loaded(&creds))
+    } else {
+        Default::default()
+    };
     let sandbox_pid = server.id().unwrap();
     let runs: usize = arg("--runs").map_or(1, |r| r.parse().unwrap());
     println!(
@@ -86,13 +95,9 @@ async fn main() {
         "\n| provider | run | SDK q/s | SDK CPU client / sandbox | bare reqwest q/s (one task) | bare reqwest q/s (spawned workers) | bare CPU client / sandbox | SDK / bare q/s | SDK / bare client CPU | our transport q/s (client CPU) | crypto-only bound | realistic bound | SDK / realistic bound |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let only = arg("--only");
     let mut cpos_sdk = Vec::new();
     for provider in [Provider::Cpos, Provider::OpenApi, Provider::Edgeros] {
-        if only
-            .as_deref()
-            .is_some_and(|o| !o.split(',').any(|p| p == provider.as_str()))
-        {
+        if !wanted(provider) {
             continue;
         }
         let ids: Vec<RefundLookup> = (0..queries)
@@ -118,25 +123,33 @@ async fn main() {
             .pool_max_idle_per_host(256)
             .build()
             .unwrap();
-        if std::env::var_os("E2E_PROFILE_SDK").is_some() {
-            // For profiling the SDK alone (`perf record`): no baselines, no table.
+        let transport_config = refund_core::http::HttpConfig::default();
+        let transport = Arc::new(refund_core::http::HttpTransport::new(&transport_config).unwrap());
+        if let Ok(mode) = std::env::var("E2E_PROFILE") {
+            // For profiling one mode alone (`perf record`, `valgrind --tool=callgrind`): `sdk`,
+            // `transport` or `bare`, every query of each run; no table.
             for _ in 0..runs {
-                let sdk = measured(
-                    sandbox_pid,
-                    queries,
-                    run_sdk(&client, &ids, 0..queries, in_flight),
-                )
-                .await;
+                let run = async {
+                    match mode.as_str() {
+                        "transport" => {
+                            run_transport(&transport, provider, &requests, 0..queries, in_flight)
+                                .await
+                        }
+                        "bare" => {
+                            run_bare_spawned(&bare, &bare_requests, 0..queries, in_flight).await
+                        }
+                        _ => run_sdk(&client, &ids, 0..queries, in_flight).await,
+                    }
+                };
+                let m = measured(sandbox_pid, queries, run).await;
                 eprintln!(
-                    "{provider}: SDK {:.0} q/s, {:.1} µs client CPU per query",
-                    sdk.qps,
-                    sdk.client_cpu * 1e6
+                    "{provider}: {mode} {:.0} q/s, {:.1} µs client CPU per query",
+                    m.qps,
+                    m.client_cpu * 1e6
                 );
             }
             continue;
         }
-        let transport_config = refund_core::http::HttpConfig::default();
-        let transport = Arc::new(refund_core::http::HttpTransport::new(&transport_config).unwrap());
         for run in 1..=runs {
             // The four modes take turns over the run's queries in ROUNDS slices, each round
             // starting with the next mode: on a shared machine the load drifts within seconds,
