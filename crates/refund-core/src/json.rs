@@ -435,6 +435,17 @@ impl<'b> FlatObject<'b> {
         let mut de = serde_json::Deserializer::from_str(text);
         let members = de.deserialize_map(FlatVisitor)?;
         de.end()?;
+        // Sorted, a repeated top-level key sits next to its twin: found without a scan per
+        // key. Such a body is refused by the tree parser, which says where the repeat is.
+        let repeated = members.windows(2).any(|pair| match pair {
+            [(a, _), (b, _)] => a == b,
+            _ => false,
+        });
+        if repeated {
+            return Err(parse_strict(bytes).err().unwrap_or_else(|| {
+                <serde_json::Error as de::Error>::custom("duplicate key at the top level")
+            }));
+        }
         Ok(FlatObject {
             source: bytes,
             members,
@@ -556,10 +567,9 @@ impl<'de> Visitor<'de> for FlatVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // Sorted by key; repeated keys are left for `FlatObject::parse_strict` to find.
         let mut members: Vec<(Cow<'de, str>, Member<'de>)> = Vec::with_capacity(16);
-        let mut seen = SeenKeys::default();
         while let Some(Key(key)) = map.next_key()? {
-            seen.admit(&key, members.iter().map(|(k, _)| k.as_ref()))?;
             let member: Member<'de> = map.next_value()?;
             members.push((key, member));
         }
