@@ -270,12 +270,18 @@ pub struct HttpTransport {
     endpoint: std::sync::Arc<ParsedEndpoint>,
 }
 
-/// The last endpoint a request went to, parsed: a URL costs about 1.3 µs to parse (scheme,
+/// The last few endpoints requests went to, parsed: a URL costs about 1.3 µs to parse (scheme,
 /// host through IDNA, path), more than the SDK's own work on a CPOS query, and a client sends
-/// to the same endpoint again and again. Keyed by the text before `?`; a query string
-/// (EdgerOS's parameters) is set on the copy, as the parser would have read it.
+/// to the same endpoint again and again (a transport shared by the three providers, to three).
+/// Keyed by the text before `?`; a query string (EdgerOS's parameters) is set on the copy, as
+/// the parser would have read it.
 #[derive(Debug, Default)]
-struct ParsedEndpoint(Mutex<Option<(String, reqwest::Url)>>);
+struct ParsedEndpoint(Mutex<Vec<(String, reqwest::Url)>>);
+
+impl ParsedEndpoint {
+    /// How many endpoints are kept (the oldest goes first).
+    const KEPT: usize = 4;
+}
 
 impl ParsedEndpoint {
     /// `text` parsed, from the cache when its endpoint is the last one; `None` when it does not
@@ -291,17 +297,20 @@ impl ParsedEndpoint {
             Some((endpoint, query)) => (endpoint, Some(query)),
             None => (text, None),
         };
-        let cached = self.0.lock().ok().and_then(|last| {
-            last.as_ref()
-                .filter(|(key, _)| key == endpoint)
+        let cached = self.0.lock().ok().and_then(|kept| {
+            kept.iter()
+                .find(|(key, _)| key == endpoint)
                 .map(|(_, url)| url.clone())
         });
         let mut url = match cached {
             Some(url) => url,
             None => {
                 let url = reqwest::Url::parse(endpoint).ok()?;
-                if let Ok(mut last) = self.0.lock() {
-                    *last = Some((endpoint.to_owned(), url.clone()));
+                if let Ok(mut kept) = self.0.lock() {
+                    if kept.len() == Self::KEPT {
+                        kept.remove(0);
+                    }
+                    kept.push((endpoint.to_owned(), url.clone()));
                 }
                 url
             }
@@ -676,9 +685,11 @@ mod tests {
             "https://Bücher.example/a/../b/./c?q",
             "https://h.example/open-api/refund/payments",
         ];
-        for text in urls {
+        // Twice over: the second pass finds the endpoints kept (and evicts as it goes).
+        for text in urls.iter().chain(&urls) {
             assert_eq!(cache.url(text), reqwest::Url::parse(text).ok(), "{text}");
         }
+        assert!(cache.0.lock().unwrap().len() <= ParsedEndpoint::KEPT);
         assert_eq!(cache.url("not a url"), None);
         assert_eq!(cache.url("http://[::1"), None);
     }
