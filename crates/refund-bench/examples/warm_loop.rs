@@ -11,33 +11,29 @@ mod cases;
 use std::hint::black_box;
 use std::time::Instant;
 
-use refund_core::RefundLookup;
+use refund_core::client::Client;
+use refund_core::protocol::Protocol;
 
 const TRIALS: u64 = 40;
 
 /// Runs `step` (build, parse or both) `iterations` times in 40 trials and prints the fastest,
 /// the first quartile and the median time per iteration.
-fn run<C, R, P>(
-    step: &str,
-    iterations: u64,
-    case: &cases::Case<C>,
-    prepare: impl Fn(&C, &RefundLookup) -> R,
-    parse: impl Fn(&C, &RefundLookup, &[u8]) -> P,
-) {
+fn run<P: Protocol>(step: &str, iterations: u64, case: &cases::Case<Client<P>>) {
     let per_trial = (iterations / TRIALS).max(1);
     let mut trials: Vec<f64> = (0..TRIALS)
         .map(|_| {
             let started = Instant::now();
             for _ in 0..per_trial {
                 if step != "parse" {
-                    black_box(prepare(&case.client, black_box(&case.lookup)));
+                    black_box(case.client.prepare(black_box(&case.lookup)).unwrap());
                 }
                 if step != "build" {
-                    black_box(parse(
-                        &case.client,
-                        black_box(&case.lookup),
-                        black_box(&case.body),
-                    ));
+                    let body = black_box(case.body.as_slice());
+                    black_box(
+                        case.client
+                            .parse_response(black_box(&case.lookup), body)
+                            .unwrap(),
+                    );
                 }
             }
             started.elapsed().as_nanos() as f64 / per_trial as f64
@@ -61,26 +57,8 @@ fn main() {
         .get(3)
         .map_or(1_000_000, |n| n.parse().expect("iterations"));
     match provider {
-        "openapi" => run(
-            step,
-            iterations,
-            &cases::openapi(),
-            |c, l| c.prepare(l).unwrap(),
-            |c, l, b| c.parse_response(l, b).unwrap(),
-        ),
-        "edgeros" => run(
-            step,
-            iterations,
-            &cases::edgeros(),
-            |c, l| c.prepare(l).unwrap(),
-            |c, l, b| c.parse_response(l, b).unwrap(),
-        ),
-        _ => run(
-            step,
-            iterations,
-            &cases::cpos(),
-            |c, l| c.prepare(l).unwrap(),
-            |c, l, b| c.parse_response(l, b).unwrap(),
-        ),
+        "openapi" => run(step, iterations, &cases::openapi()),
+        "edgeros" => run(step, iterations, &cases::edgeros()),
+        _ => run(step, iterations, &cases::cpos()),
     }
 }
