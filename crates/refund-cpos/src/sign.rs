@@ -80,8 +80,8 @@ fn document_fields<'a>(
 
 /// The signed text, hashed as it is written: staged in a small buffer on the stack and fed to
 /// MD5 a buffer at a time (a request's or an answer's text fits in one; feeding MD5 piece by
-/// piece costs more than the copy), so a signature costs no allocation and the text never
-/// exists whole. What was staged is wiped when dropped, as it ends in the secret. Kept by hand
+/// piece costs more than the copy), so a signature costs no allocation, whatever the text's
+/// length. What was staged is wiped when dropped, as it ends in the secret. Kept by hand
 /// because the wipe has to cover exactly what was written.
 struct Md5Writer {
     md5: Md5,
@@ -115,6 +115,16 @@ impl Md5Writer {
         self.flush();
         self.md5.finalize_reset().into()
     }
+
+    /// Zeroes everything the stage ever held (volatile writes: not optimised away).
+    fn wipe(&mut self) {
+        use zeroize::Zeroize as _;
+        let written = self.high_water.max(self.len);
+        self.staged
+            .get_mut(..written)
+            .into_iter()
+            .for_each(|b| b.zeroize());
+    }
 }
 
 impl fmt::Write for Md5Writer {
@@ -145,18 +155,6 @@ impl fmt::Write for Md5Writer {
             self.flush();
             rest = later;
         }
-    }
-}
-
-impl Md5Writer {
-    /// Zeroes everything the stage ever held (volatile writes: not optimised away).
-    fn wipe(&mut self) {
-        use zeroize::Zeroize as _;
-        let written = self.high_water.max(self.len);
-        self.staged
-            .get_mut(..written)
-            .into_iter()
-            .for_each(|b| b.zeroize());
     }
 }
 
