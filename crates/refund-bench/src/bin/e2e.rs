@@ -4,13 +4,14 @@
 //!
 //! For each provider: the SDK (sign, send, verify, parse, map) with N queries, 64 in flight,
 //! beside a baseline that sends the same pre-signed requests (URLs parsed in advance) through a
-//! bare reqwest client and does no parsing: the upper bound. Each run also reports CPU per query of the client and the
-//! sandbox, and the realistic bound (the bare run's CPU plus the client's RSA work). The modes
-//! take turns on slices of each run (interleaved), so load drifting on a shared machine does not
-//! favour one of them. With
-//! `--rss`, `refund batch cpos`'s throughput over 100,000 lookups beside the SDK figure, and the
-//! peak RSS of `refund batch` and `refund reconcile` over 10,000 and 1,000,000 lookups.
-//! `e2e serve` is the sandbox process it starts.
+//! bare reqwest client and does no parsing: the upper bound. Each run also reports CPU per
+//! query of the client and the sandbox, and the realistic bound (the bare run's CPU plus the
+//! client's RSA work). The modes take turns on slices of each run (interleaved), so load
+//! drifting on a shared machine does not favour one of them. With `--rss`, `refund batch
+//! cpos`'s throughput over 100,000 lookups beside the SDK figure, and the peak RSS of `refund
+//! batch` and `refund reconcile` over 10,000 and 1,000,000 lookups. `E2E_PROFILE=sdk`
+//! (`transport`, `bare`) runs that one mode alone, for a profiler. `e2e serve` is the sandbox
+//! process it starts.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
