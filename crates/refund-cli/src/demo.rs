@@ -353,7 +353,7 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
     // Answers come in completion order; the stream reads in input order.
     answered.sort_by_key(|row| row.get("line").and_then(serde_json::Value::as_u64));
     rows.extend(answered.into_iter().map(|row| row.labelled("batch")));
-    let mut text = String::new();
+    let mut text = Vec::new();
     match format {
         Format::Csv => {
             let mut header = vec!["section".to_owned()];
@@ -368,14 +368,14 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
                 .iter()
                 .map(|row| serde_json::to_string(row).unwrap_or_default())
                 .collect();
-            text = format!("[\n{}\n]\n", objects.join(",\n"));
+            text = format!("[\n{}\n]\n", objects.join(",\n")).into_bytes();
         }
         _ => rows
             .iter()
             .for_each(|row| render::push_json(&mut text, row)),
     }
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
+    out.write_all(&text)
         .and_then(|()| out.flush())
         .map_err(|e| CliError::io(e.to_string()))?;
     drop(out);

@@ -232,12 +232,28 @@ pub(crate) fn error_json(kind: &str, message: &str, error: Option<&Error>) -> St
 /// What an error says, as JSON: `kind`, `message`, `provider`, `code` (null when unknown).
 /// Written through [`InContractOrder`], which keeps that order.
 pub(crate) fn error_object(kind: &str, message: &str, error: Option<&Error>) -> serde_json::Value {
-    serde_json::json!({
-        "kind": kind,
-        "message": message,
-        "provider": error.and_then(Error::provider),
-        "code": error.and_then(Error::code),
-    })
+    // Serialising strings and nulls cannot fail.
+    serde_json::to_value(ErrorObject::new(kind, message, error)).unwrap_or_default()
+}
+
+/// The error object's fields, in the contract's order (its `Serialize` keeps it).
+#[derive(Debug, Serialize)]
+pub(crate) struct ErrorObject<'a> {
+    pub(crate) kind: &'a str,
+    pub(crate) message: &'a str,
+    pub(crate) provider: Option<refund_core::Provider>,
+    pub(crate) code: Option<String>,
+}
+
+impl<'a> ErrorObject<'a> {
+    pub(crate) fn new(kind: &'a str, message: &'a str, error: Option<&Error>) -> Self {
+        ErrorObject {
+            kind,
+            message,
+            provider: error.and_then(Error::provider),
+            code: error.and_then(Error::code),
+        }
+    }
 }
 
 /// The error object's keys in the order `docs/cli.md` gives them.

@@ -208,7 +208,7 @@ pub(crate) async fn stream<J: Job>(
     jobs: impl Iterator<Item = (u64, J)> + Send + 'static,
     how: Streaming,
     sink: &mut dyn Write,
-    mut on_result: impl FnMut(u64, J, Outcome, &mut String) -> Result<(), CliError>,
+    mut on_result: impl FnMut(u64, J, Outcome, &mut Vec<u8>) -> Result<(), CliError>,
 ) -> Result<u64, CliError> {
     use std::sync::atomic::{AtomicBool, Ordering};
     let Streaming {
@@ -278,7 +278,7 @@ pub(crate) async fn stream<J: Job>(
         }
     });
     let mut ready = Vec::with_capacity(workers);
-    let mut text = String::new();
+    let mut text = Vec::new();
     while results.recv_many(&mut ready, workers).await > 0 {
         let n = ready.len() as u64;
         for (line, job, outcome) in ready.drain(..) {
@@ -360,14 +360,13 @@ pub(crate) async fn run(
         done,
         progress: progress.clone(),
     };
-    let columns = csv.then(render::csv_columns);
     let skipped = stream(
         client,
         inputs,
         how,
         &mut sink,
         |line, input, outcome, text| {
-            render::render(text, line, &input, &outcome, provider, columns.as_deref());
+            render::render(text, line, &input, &outcome, provider, csv);
             summary.add(&outcome);
             if outcome.is_err() {
                 progress.set_message(summary.failed().to_string());
@@ -382,8 +381,8 @@ pub(crate) async fn run(
 }
 
 /// Writes lines and flushes them, so a crash loses nothing already answered.
-pub(crate) fn write_flushed(sink: &mut dyn Write, text: &str) -> Result<(), CliError> {
-    sink.write_all(text.as_bytes())
+pub(crate) fn write_flushed(sink: &mut dyn Write, text: &[u8]) -> Result<(), CliError> {
+    sink.write_all(text)
         .and_then(|()| sink.flush())
         .map_err(|e| CliError::io(format!("cannot write results: {e}")))
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::CliError;
-use crate::output::{COLUMNS, InContractOrder, Record, error_object};
+use crate::output::{COLUMNS, ErrorObject, InContractOrder, Record, error_object};
 
 /// What became of one input: the refunds found, or why not.
 pub(crate) type Outcome = Result<Vec<Refund>, CliError>;
@@ -35,21 +35,113 @@ pub(crate) fn csv_columns() -> Vec<String> {
 
 /// The output lines of one input: one per refund found, or one carrying the error. The input's
 /// own line number, lookup and id head every line, so no result is attributed to another input.
+///
+/// Written straight from the typed refund (or error) into `out`, with no JSON tree or cell
+/// vector in between: this runs once per answer on the thread that writes the output. The same
+/// lines as [`json_rows`] rendered by [`push_json`] or [`csv_cells`] (a test holds them equal).
 pub(crate) fn render(
-    out: &mut String,
+    out: &mut Vec<u8>,
     line: u64,
     input: &Result<RefundLookup, String>,
     outcome: &Outcome,
     provider: Provider,
-    csv_header: Option<&[String]>,
+    csv: bool,
 ) {
     let lookup = input.as_ref().ok();
-    for row in json_rows(line, lookup, outcome, provider) {
-        match csv_header {
-            Some(header) => push_csv(out, &csv_cells(&row, header)),
-            None => push_json(out, &row),
+    let (kind, id) = (
+        lookup.map(|l| l.kind().as_str()),
+        lookup.map(RefundLookup::id),
+    );
+    match outcome {
+        Ok(refunds) => {
+            for refund in refunds {
+                let record = Record::new(refund);
+                if csv {
+                    let mut cells = csv_head(line, kind, id);
+                    cells.extend(record.cells());
+                    cells.extend([String::new(), String::new(), String::new()]);
+                    push_csv(out, &cells);
+                } else {
+                    let error: Option<ErrorObject<'_>> = None;
+                    push_json(
+                        out,
+                        &Line {
+                            line,
+                            lookup: kind,
+                            id,
+                            fields: record,
+                            error,
+                        },
+                    );
+                }
+            }
+        }
+        Err(e) => {
+            let message = e.message();
+            let error = ErrorObject::new(error_kind(e), &message, e.sdk());
+            if csv {
+                let mut cells = csv_head(line, kind, id);
+                cells.extend(COLUMNS.map(|c| match c {
+                    "provider" => provider.as_str().to_owned(),
+                    _ => String::new(),
+                }));
+                cells.extend([
+                    error.kind.to_owned(),
+                    message.clone(),
+                    error.code.clone().unwrap_or_default(),
+                ]);
+                push_csv(out, &cells);
+            } else {
+                let fields = NoRefund(provider);
+                let error = Some(error);
+                push_json(
+                    out,
+                    &Line {
+                        line,
+                        lookup: kind,
+                        id,
+                        fields,
+                        error,
+                    },
+                );
+            }
         }
     }
+}
+
+/// One NDJSON line of [`render`]: the input's head, the refund's [`COLUMNS`], the error.
+#[derive(Serialize)]
+struct Line<'a, F: Serialize> {
+    line: u64,
+    lookup: Option<&'static str>,
+    id: Option<&'a str>,
+    #[serde(flatten)]
+    fields: F,
+    error: Option<ErrorObject<'a>>,
+}
+
+/// The [`COLUMNS`] of an input that found no refund: all null but the provider asked.
+struct NoRefund(Provider);
+
+impl Serialize for NoRefund {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(COLUMNS.len()))?;
+        for column in COLUMNS {
+            let value = (column == "provider").then_some(self.0.as_str());
+            map.serialize_entry(column, &value)?;
+        }
+        map.end()
+    }
+}
+
+/// The CSV cells `line`, `lookup`, `id` (empty when the input line was unusable).
+fn csv_head(line: u64, lookup: Option<&str>, id: Option<&str>) -> Vec<String> {
+    let mut cells = Vec::with_capacity(3 + COLUMNS.len() + 3);
+    cells.push(line.to_string());
+    cells.push(lookup.unwrap_or_default().to_owned());
+    cells.push(id.unwrap_or_default().to_owned());
+    cells
 }
 
 /// One output row: field names and values in the contract's order (the order `query` prints
@@ -176,23 +268,22 @@ fn head(line: u64, lookup: Option<&str>, id: Option<&str>) -> OutputRow {
     row
 }
 
-pub(crate) fn push_json(out: &mut String, row: &OutputRow) {
-    // Serialising a tree of strings and numbers cannot fail.
-    if let Ok(text) = serde_json::to_string(row) {
-        out.push_str(&text);
-    }
-    out.push('\n');
+/// Appends one JSON object and a newline.
+pub(crate) fn push_json(out: &mut Vec<u8>, row: &impl Serialize) {
+    // Serialising strings, numbers and nulls into memory cannot fail.
+    let _ = serde_json::to_writer(&mut *out, row);
+    out.push(b'\n');
 }
 
-pub(crate) fn push_csv(out: &mut String, cells: &[String]) {
+/// Appends one CSV record (quoted where needed) and its newline.
+pub(crate) fn push_csv(out: &mut Vec<u8>, cells: &[String]) {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
-        .from_writer(Vec::new());
-    // Writing to a Vec cannot fail; an empty line would show up in the output if it did.
+        .buffer_capacity(256)
+        .from_writer(&mut *out);
+    // Writing to memory cannot fail.
     let _ = w.write_record(cells);
-    out.push_str(&String::from_utf8_lossy(
-        &w.into_inner().unwrap_or_default(),
-    ));
+    let _ = w.flush();
 }
 
 #[cfg(test)]
@@ -205,11 +296,11 @@ mod tests {
         input: &Result<RefundLookup, String>,
         outcome: &Outcome,
         provider: Provider,
-        csv_header: Option<&[String]>,
+        csv: bool,
     ) -> String {
-        let mut out = String::new();
-        render(&mut out, line, input, outcome, provider, csv_header);
-        out
+        let mut out = Vec::new();
+        render(&mut out, line, input, outcome, provider, csv);
+        String::from_utf8(out).unwrap()
     }
 
     fn refund(id: &str) -> Refund {
@@ -231,7 +322,7 @@ mod tests {
             &lookup,
             &Ok(vec![refund("AR1")]),
             Provider::Edgeros,
-            None,
+            false,
         );
         let v: Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(
@@ -265,7 +356,7 @@ mod tests {
             "AR1",
             "AR2",
         ));
-        let text = rendered(3, &lookup, &Err(mismatch), Provider::Edgeros, None);
+        let text = rendered(3, &lookup, &Err(mismatch), Provider::Edgeros, false);
         let v: Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(v["error"]["kind"], "mismatch");
         // The error object's keys in the contract's order too, not alphabetical.
@@ -284,7 +375,7 @@ mod tests {
             &bad,
             &Err(CliError::usage("unknown lookup")),
             Provider::Cpos,
-            Some(&csv_columns()),
+            true,
         );
         assert_eq!(
             text,
@@ -300,7 +391,7 @@ mod tests {
             &lookup,
             &Ok(vec![refund("AR1"), refund("AR1")]),
             Provider::Edgeros,
-            Some(&csv_columns()),
+            true,
         );
         let header = csv_header();
         let columns = header.trim_end().split(',').count();
@@ -310,5 +401,50 @@ mod tests {
             assert!(row.ends_with(",verified,,,"), "{row}");
         }
         assert_eq!(text.lines().count(), 2);
+    }
+
+    /// `render` writes what `reconcile` and `demo` render through [`json_rows`]: the same bytes
+    /// in both formats, for a bare refund, one with every field set and text that needs escaping
+    /// (quotes, commas, a newline, CJK), an SDK error, and an unusable input line.
+    #[test]
+    fn render_writes_what_the_row_path_writes() {
+        let mut full = refund("AR\"1,\n退款");
+        full.merchant_refund_id = Some("M1".into());
+        full.original_transaction_id = Some("T1".into());
+        full.provider_status = Some("SUCCESS".into());
+        full.fee_refunded = Some(Money::from_minor(3, Currency::Cny));
+        full.created_at = chrono::DateTime::from_timestamp(1_722_416_882, 0);
+        full.completed_at = chrono::DateTime::from_timestamp(1_722_416_999, 0);
+        full.failure_code = Some("E1".into());
+        full.failure_message = Some("退款\"失败\", \u{7}".into());
+        full.channel = Some("wx".into());
+        let mismatch = CliError::Sdk(Error::mismatch(Provider::Cpos, "refund_no", "AR1", "AR\"2"));
+        let cases: Vec<(Result<RefundLookup, String>, Outcome)> = vec![
+            (Ok(RefundLookup::refund_id("AR1")), Ok(vec![refund("AR1")])),
+            (
+                Ok(RefundLookup::merchant_refund_id("M,1")),
+                Ok(vec![full, refund("AR2")]),
+            ),
+            (Ok(RefundLookup::refund_id("AR1")), Err(mismatch)),
+            (Ok(RefundLookup::refund_id("AR1")), Ok(vec![])),
+            (
+                Err("no \"lookup\"".into()),
+                Err(CliError::usage("no \"lookup\", line 4")),
+            ),
+        ];
+        let header = csv_columns();
+        for (n, (input, outcome)) in (1..).zip(&cases) {
+            let rows = json_rows(n, input.as_ref().ok(), outcome, Provider::Cpos);
+            let (mut json, mut csv) = (Vec::new(), Vec::new());
+            for row in &rows {
+                push_json(&mut json, row);
+                push_csv(&mut csv, &csv_cells(row, &header));
+            }
+            let json = String::from_utf8(json).unwrap();
+            let csv = String::from_utf8(csv).unwrap();
+            assert_eq!(rendered(n, input, outcome, Provider::Cpos, false), json);
+            assert_eq!(rendered(n, input, outcome, Provider::Cpos, true), csv);
+            assert_eq!(json.lines().count(), rows.len(), "{json}");
+        }
     }
 }
