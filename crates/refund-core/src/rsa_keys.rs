@@ -214,7 +214,7 @@ fn check_bits(bits: usize, what: &'static str) -> Result<(), KeyError> {
 ///
 /// ```
 /// use refund_core::rsa_keys::RsaPrivateKey;
-/// # let pem = include_str!("../testdata/keys/openapi_merchant_2048.pem");
+/// # let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"));
 /// let key = RsaPrivateKey::from_text(pem).unwrap();
 /// let sig = key.sign_base64(b"hello").unwrap();
 /// assert!(key.public_key().verify_base64(b"hello", &sig).is_ok());
@@ -303,7 +303,7 @@ impl RsaPrivateKey {
     /// SHA256withRSA signature of exactly `message`, blinded.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert_eq!(key.sign(b"x").unwrap().len(), 256);
     /// ```
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rsa::signature::Error> {
@@ -332,7 +332,7 @@ impl RsaPrivateKey {
     /// [`RsaPrivateKey::sign`], base64 (standard alphabet, padded) as every provider sends it.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert_eq!(key.sign_base64(b"x").unwrap().len(), 344);
     /// ```
     pub fn sign_base64(&self, message: &[u8]) -> Result<String, rsa::signature::Error> {
@@ -342,7 +342,7 @@ impl RsaPrivateKey {
     /// The matching public key.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert_eq!(key.public_key().bits(), 2048);
     /// ```
     pub fn public_key(&self) -> &RsaPublicKey {
@@ -352,7 +352,7 @@ impl RsaPrivateKey {
     /// Modulus size in bits.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert_eq!(key.bits(), 2048);
     /// ```
     pub fn bits(&self) -> usize {
@@ -362,7 +362,7 @@ impl RsaPrivateKey {
     /// The key as PKCS#8 PEM, wrapped in a [`Secret`] (for the sandbox to hand out credentials).
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert!(key.to_pkcs8_pem().unwrap().expose().starts_with("-----BEGIN PRIVATE KEY-----"));
     /// ```
     pub fn to_pkcs8_pem(&self) -> Result<Secret, KeyError> {
@@ -385,7 +385,7 @@ impl fmt::Debug for RsaPrivateKey {
 /// and bare base64 DER of either.
 ///
 /// ```
-/// # let pem = include_str!("../testdata/keys/openapi_merchant_2048.pub.pem");
+/// # let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pub.pem"));
 /// let key = refund_core::rsa_keys::RsaPublicKey::from_text(pem).unwrap();
 /// assert!(key.verify_base64(b"x", "AAAA").is_err());
 /// ```
@@ -479,7 +479,7 @@ impl RsaPublicKey {
     /// Checks a raw SHA256withRSA signature over exactly `message`.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// let sig = key.sign(b"m").unwrap();
     /// assert!(key.public_key().verify(b"m", &sig).is_ok());
     /// assert!(key.public_key().verify(b"n", &sig).is_err());
@@ -512,7 +512,7 @@ impl RsaPublicKey {
     /// Checks a base64 SHA256withRSA signature over exactly `message`.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert_eq!(key.public_key().verify_base64(b"m", "%%%"), Err(refund_core::rsa_keys::VerifyError::NotBase64));
     /// ```
     pub fn verify_base64(&self, message: &[u8], signature_b64: &str) -> Result<(), VerifyError> {
@@ -525,7 +525,7 @@ impl RsaPublicKey {
     /// Modulus size in bits.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert_eq!(key.public_key().bits(), 2048);
     /// ```
     pub fn bits(&self) -> usize {
@@ -537,7 +537,7 @@ impl RsaPublicKey {
     /// the same digits).
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// let fp = key.public_key().fingerprint();
     /// assert!(fp.starts_with("SHA256:") && fp.len() == 7 + 64);
     /// ```
@@ -555,7 +555,7 @@ impl RsaPublicKey {
     /// This key's identity for an explanation: `role`, `RSA-<bits>`, [`RsaPublicKey::fingerprint`].
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert_eq!(key.public_key().identity("merchant key").algorithm, "RSA-2048");
     /// ```
     pub fn identity(&self, role: &str) -> crate::explain::KeyIdentity {
@@ -565,7 +565,7 @@ impl RsaPublicKey {
     /// The key as SubjectPublicKeyInfo PEM.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
     /// assert!(key.public_key().to_spki_pem().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
     /// ```
     pub fn to_spki_pem(&self) -> Result<String, KeyError> {

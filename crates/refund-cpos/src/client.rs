@@ -180,9 +180,9 @@ pub trait CposDetail {
     /// ```
     /// use refund_cpos::{CposDetail, RefundLookup};
     /// # let client = refund_cpos::CposClient::builder().base_url("http://127.0.0.1:8080").access_id("cpostest")
-    /// #     .secret(refund_core::Secret::new(include_str!("../testdata/keys/cpos_secret.txt").trim())).build().unwrap();
+    /// #     .secret(refund_core::Secret::new(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/cpos_secret.txt")).trim())).build().unwrap();
     /// let lookup = RefundLookup::merchant_refund_id("200324847290000004766");
-    /// let r = client.parse_detailed(&lookup, include_bytes!("../testdata/cpos/responses/seed_resigned.json")).unwrap();
+    /// let r = client.parse_detailed(&lookup, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/cpos/responses/seed_resigned.json"))).unwrap();
     /// assert_eq!(r.detail.signed_refund_amount.to_major_string(), "-0.50");
     /// ```
     fn parse_detailed(&self, lookup: &RefundLookup, body: &[u8]) -> Result<CposRefund, Error>;

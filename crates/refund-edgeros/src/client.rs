@@ -51,8 +51,8 @@ impl EdgerosProtocol {
     ///
     /// ```
     /// # let client = refund_edgeros::EdgerosClient::builder().mch_no("MCH1000000")
-    /// #     .merchant_private_key_pem(include_str!("../testdata/keys/edgeros_merchant.pem")).unwrap()
-    /// #     .platform_public_key_pem(include_str!("../testdata/keys/edgeros_platform.pub.pem")).unwrap().build().unwrap();
+    /// #     .merchant_private_key_pem(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_merchant.pem"))).unwrap()
+    /// #     .platform_public_key_pem(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_platform.pub.pem"))).unwrap().build().unwrap();
     /// assert_eq!(client.protocol().mch_no(), "MCH1000000");
     /// ```
     pub fn mch_no(&self) -> &str {
@@ -222,8 +222,8 @@ impl Protocol for EdgerosProtocol {
 /// because every signed response is verified.
 ///
 /// ```
-/// # let merchant = include_str!("../testdata/keys/edgeros_merchant.pem");
-/// # let platform = include_str!("../testdata/keys/edgeros_platform.pub.pem");
+/// # let merchant = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_merchant.pem"));
+/// # let platform = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_platform.pub.pem"));
 /// let client = refund_edgeros::EdgerosClient::builder()
 ///     .mch_no("MCH1000000")
 ///     .merchant_private_key_pem(merchant)?
@@ -269,7 +269,7 @@ impl EdgerosClientBuilder {
     ///
     /// ```
     /// let b = refund_edgeros::EdgerosClient::builder()
-    ///     .platform_public_key_pem(include_str!("../testdata/keys/edgeros_platform.pub.pem"))?;
+    ///     .platform_public_key_pem(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_platform.pub.pem")))?;
     /// # Ok::<(), refund_core::Error>(())
     /// ```
     pub fn platform_public_key_pem(self, text: &str) -> Result<Self, Error> {
@@ -288,7 +288,7 @@ impl EdgerosClientBuilder {
     /// An already-parsed platform public key.
     ///
     /// ```
-    /// # let key = refund_core::rsa_keys::RsaPublicKey::from_text(include_str!("../testdata/keys/edgeros_platform.pub.pem")).unwrap();
+    /// # let key = refund_core::rsa_keys::RsaPublicKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_platform.pub.pem"))).unwrap();
     /// let b = refund_edgeros::EdgerosClient::builder().platform_public_key(key);
     /// ```
     pub fn platform_public_key(mut self, key: RsaPublicKey) -> Self {

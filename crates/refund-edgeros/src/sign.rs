@@ -200,7 +200,7 @@ pub fn request_canonical(mch_no: &str, nonce: &str, query: &RefundQuery) -> Stri
 /// Signs a canonical text with the merchant key: base64 SHA256withRSA.
 ///
 /// ```
-/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/edgeros_merchant.pem")).unwrap();
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_merchant.pem"))).unwrap();
 /// assert_eq!(refund_edgeros::sign::sign_canonical(&key, "{}").unwrap().len(), 344);
 /// ```
 pub fn sign_canonical(key: &RsaPrivateKey, canonical: &str) -> Result<String, Error> {
@@ -228,7 +228,7 @@ const QUERY_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPH
 /// signature in `x-acopay-*` headers.
 ///
 /// ```
-/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/edgeros_merchant.pem")).unwrap();
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_merchant.pem"))).unwrap();
 /// use refund_edgeros::sign::{build_request, RefundQuery};
 /// let req = build_request("https://api.edgeros.com", "MCH1000000", &key, "0123456789abcdefABCDEF0123456789", &RefundQuery::refund_no("AR1")).unwrap();
 /// assert_eq!(req.url, "https://api.edgeros.com/pay/v1/transactions/refund?refund_no=AR1&aco_pay_sdk=2.0.0&version=1.0");
@@ -247,7 +247,7 @@ pub fn build_request(
 /// [`build_request`], also returning the signature it carries (for explanations).
 ///
 /// ```
-/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/edgeros_merchant.pem")).unwrap();
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_merchant.pem"))).unwrap();
 /// use refund_edgeros::sign::{build_signed_request, RefundQuery};
 /// let signed = build_signed_request("https://api.edgeros.com", "MCH1", &key, "n", &RefundQuery::refund_no("AR1")).unwrap();
 /// assert_eq!(signed.request.header("x-acopay-sign"), Some(signed.signature.as_str()));
@@ -420,7 +420,7 @@ pub fn response_canonical(response: &Value) -> Result<SignedParts, Error> {
 /// signature that does not match is an [`Error::Signature`]. There is no way to skip this.
 ///
 /// ```
-/// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/edgeros_platform.pem")).unwrap();
+/// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_platform.pem"))).unwrap();
 /// use refund_core::Verification;
 /// let v = refund_core::json::parse_strict(br#"{"status":500,"message":"err","data":null}"#).unwrap();
 /// assert_eq!(refund_edgeros::sign::verify_response(platform.public_key(), &v).unwrap(), Verification::Unverified);

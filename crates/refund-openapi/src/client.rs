@@ -208,7 +208,7 @@ impl Protocol for OpenApiProtocol {
 /// Builds an [`OpenApiClient`]. The key is parsed here, once.
 ///
 /// ```
-/// # let pem = include_str!("../testdata/keys/openapi_merchant_2048.pem");
+/// # let pem = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"));
 /// let client = refund_openapi::OpenApiClient::builder()
 ///     .base_url("https://gateway.example")
 ///     .app_id("733b887a4a784708bb369524db5b6ded")

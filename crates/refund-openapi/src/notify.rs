@@ -65,7 +65,7 @@ pub struct RefundNotification {
 /// both parsed strictly (duplicate keys rejected). Answer the gateway with [`SUCCESS_REPLY`].
 ///
 /// ```
-/// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_platform_2048.pem")).unwrap();
+/// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_platform_2048.pem"))).unwrap();
 /// let param = r#"{"eventName":"payment.refund.success","refundTransactionId":"1818566685947465728","refundAmount":10000,"refundStatus":"COMPLETED"}"#;
 /// let sign = refund_openapi::sign::sign_param(&platform, param).unwrap();
 /// let body = serde_json::json!({"param": param, "sign": sign}).to_string();
@@ -165,7 +165,7 @@ struct Held {
 /// refund in its database, in the transaction that applies the change.
 ///
 /// ```
-/// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_platform_2048.pem")).unwrap();
+/// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_platform_2048.pem"))).unwrap();
 /// use refund_openapi::notify::{self, CallbackDecision, CallbackState};
 /// let param = r#"{"eventName":"payment.refund.success","refundTransactionId":"R1","refundAmount":5,"refundStatus":"COMPLETED"}"#;
 /// let body = serde_json::json!({"param": param, "sign": refund_openapi::sign::sign_param(&platform, param).unwrap()}).to_string();

@@ -53,7 +53,7 @@ pub fn build_param(lookup: &RefundLookup, timestamp: i64) -> Result<String, Erro
 /// Signs exactly the bytes of `param`: base64 SHA256withRSA.
 ///
 /// ```
-/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
 /// let sign = refund_openapi::sign::sign_param(&key, "{}").unwrap();
 /// assert_eq!(sign.len(), 344);
 /// ```
@@ -65,7 +65,7 @@ pub fn sign_param(key: &RsaPrivateKey, param: &str) -> Result<String, Error> {
 /// Verifies a gateway signature over exactly the bytes of `param` (refund callbacks).
 ///
 /// ```
-/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_platform_2048.pem")).unwrap();
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_platform_2048.pem"))).unwrap();
 /// let sign = refund_openapi::sign::sign_param(&key, "{}").unwrap();
 /// assert!(refund_openapi::sign::verify_param(key.public_key(), "{}", &sign).is_ok());
 /// assert!(refund_openapi::sign::verify_param(key.public_key(), "{ }", &sign).is_err());
@@ -79,7 +79,7 @@ pub fn verify_param(key: &RsaPublicKey, param: &str, sign: &str) -> Result<(), E
 /// body `{appId, param, sign}`.
 ///
 /// ```
-/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
 /// use refund_core::RefundLookup;
 /// let req = refund_openapi::sign::build_request("https://gw.example", "app", &key, &RefundLookup::refund_id("R1"), 1).unwrap();
 /// assert_eq!(req.url, "https://gw.example/open-api/refund/payments");
@@ -97,7 +97,7 @@ pub fn build_request(
 /// [`build_request`], also returning the signature it carries (for explanations).
 ///
 /// ```
-/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!("../testdata/keys/openapi_merchant_2048.pem")).unwrap();
+/// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
 /// use refund_core::RefundLookup;
 /// let signed = refund_openapi::sign::build_signed_request("https://gw.example", "app", &key, &RefundLookup::refund_id("R1"), 1).unwrap();
 /// assert!(signed.request.body_text().unwrap().contains(&signed.signature));
