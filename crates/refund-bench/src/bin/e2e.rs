@@ -8,10 +8,10 @@
 //! query of the client and the sandbox, and the realistic bound (the bare run's CPU plus the
 //! client's RSA work). The modes take turns on slices of each run (interleaved), so load
 //! drifting on a shared machine does not favour one of them. With `--rss`, `refund batch
-//! cpos`'s throughput over 100,000 lookups beside the SDK figure, and the peak RSS of `refund
-//! batch` and `refund reconcile` over 10,000 and 1,000,000 lookups. `E2E_PROFILE=sdk`
-//! (`transport`, `bare`) runs that one mode alone, for a profiler. `e2e serve` is the sandbox
-//! process it starts.
+//! cpos`'s throughput over 100,000 lookups beside an SDK run over the same lookups (the two
+//! taking turns going first), and the peak RSS of `refund batch` and `refund reconcile` over
+//! 10,000 and 1,000,000 lookups. `E2E_PROFILE=sdk` (`transport`, `bare`) runs that one mode
+//! alone, for a profiler. `e2e serve` is the sandbox process it starts.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -228,16 +228,44 @@ async fn main() {
         }
     }
     if let Some(refund) = arg("--rss") {
-        if !cpos_sdk.is_empty() {
-            let sdk = cpos_sdk.iter().sum::<f64>() / cpos_sdk.len() as f64;
+        if wanted(Provider::Cpos) {
+            // Each batch run beside an SDK run over the same 100,000 lookups (the SDK through
+            // `dyn RefundProvider` and spawned workers, as the CLI), the two taking turns going
+            // first: on a shared machine the load drifts within seconds, and a batch compared
+            // with SDK figures taken earlier gets that drift for its own.
+            const BATCH: usize = 100_000;
+            let ids: Arc<[RefundLookup]> = (0..BATCH)
+                .map(|i| RefundLookup::refund_id(format!("auto-{i}")))
+                .collect();
+            let (client, _) = client_and_requests(Provider::Cpos, &base, &creds, &[]);
+            run_sdk(&client, &ids, 0..1000, in_flight).await;
+            let table_sdk = cpos_sdk.iter().sum::<f64>() / cpos_sdk.len().max(1) as f64;
             println!(
-                "\n| `refund batch cpos`, 100,000 lookups, 64 in flight | batch q/s | cpos SDK q/s (mean of this run's) | batch / SDK |"
+                "\n| `refund batch cpos`, 100,000 lookups, 64 in flight | batch q/s | SDK q/s, the same lookups, beside it | batch / SDK | SDK q/s in the table above (mean) |"
             );
-            println!("|---|---|---|---|");
+            println!("|---|---|---|---|---|");
             for run in 1..=runs {
-                let (_, took) = streaming_rss(Path::new(&refund), "batch", &dir, 100_000);
-                let qps = 100_000.0 / took.as_secs_f64();
-                println!("| run {run} | {qps:.0} | {sdk:.0} | {:.2} |", qps / sdk);
+                let sdk_run = || run_sdk(&client, &ids, 0..BATCH, in_flight);
+                let batch_run = || {
+                    let (_, took) = streaming_rss(Path::new(&refund), "batch", &dir, BATCH);
+                    BATCH as f64 / took.as_secs_f64()
+                };
+                let (batch, sdk) = if run % 2 == 1 {
+                    let sdk = sdk_run().await;
+                    (batch_run(), sdk)
+                } else {
+                    let batch = batch_run();
+                    (batch, sdk_run().await)
+                };
+                println!(
+                    "| run {run} | {batch:.0} | {sdk:.0} | {:.2} | {} |",
+                    batch / sdk,
+                    if cpos_sdk.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        format!("{table_sdk:.0}")
+                    }
+                );
             }
         }
         for command in ["batch", "reconcile"] {
