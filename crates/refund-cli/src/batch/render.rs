@@ -47,30 +47,29 @@ pub(crate) fn render(
     provider: Provider,
     csv: bool,
 ) {
-    let lookup = input.as_ref().ok();
-    let (kind, id) = (
-        lookup.map(|l| l.kind().as_str()),
-        lookup.map(RefundLookup::id),
+    let asked = input.as_ref().ok();
+    let (lookup, id) = (
+        asked.map(|l| l.kind().as_str()),
+        asked.map(RefundLookup::id),
     );
     match outcome {
         Ok(refunds) => {
             for refund in refunds {
-                let record = Record::new(refund);
+                let fields = Record::new(refund);
                 if csv {
-                    let mut cells = csv_head(line, kind, id);
-                    cells.extend(record.cells());
+                    let mut cells = csv_head(line, lookup, id);
+                    cells.extend(fields.cells());
                     cells.extend([String::new(), String::new(), String::new()]);
                     push_csv(out, &cells);
                 } else {
-                    let error: Option<ErrorObject<'_>> = None;
                     push_json(
                         out,
                         &Line {
                             line,
-                            lookup: kind,
+                            lookup,
                             id,
-                            fields: record,
-                            error,
+                            fields,
+                            error: None,
                         },
                     );
                 }
@@ -80,25 +79,24 @@ pub(crate) fn render(
             let message = e.message();
             let error = ErrorObject::new(error_kind(e), &message, e.sdk());
             if csv {
-                let mut cells = csv_head(line, kind, id);
+                let mut cells = csv_head(line, lookup, id);
                 cells.extend(COLUMNS.map(|c| match c {
                     "provider" => provider.as_str().to_owned(),
                     _ => String::new(),
                 }));
                 cells.extend([
                     error.kind.to_owned(),
-                    message.clone(),
-                    error.code.clone().unwrap_or_default(),
+                    error.message.to_owned(),
+                    error.code.unwrap_or_default(),
                 ]);
                 push_csv(out, &cells);
             } else {
-                let fields = NoRefund(provider);
-                let error = Some(error);
+                let (fields, error) = (NoRefund(provider), Some(error));
                 push_json(
                     out,
                     &Line {
                         line,
-                        lookup: kind,
+                        lookup,
                         id,
                         fields,
                         error,
