@@ -382,13 +382,14 @@ impl Money {
     /// ```
     pub fn to_major_string(&self) -> String {
         let exponent = self.currency.exponent();
-        // i128 so that i64::MIN has an absolute value.
-        let abs = i128::from(self.minor).unsigned_abs();
+        // `unsigned_abs` gives i64::MIN its absolute value as a u64; u64 division is a single
+        // instruction where u128's is a library call (this runs for every refund printed).
+        let abs = self.minor.unsigned_abs();
         let sign = if self.minor < 0 { "-" } else { "" };
         if exponent == 0 {
             return format!("{sign}{abs}");
         }
-        let scale = 10_u128.pow(exponent);
+        let scale = 10_u64.pow(exponent);
         let width = exponent as usize;
         format!("{sign}{}.{:0width$}", abs / scale, abs % scale)
     }
