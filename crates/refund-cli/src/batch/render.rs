@@ -62,16 +62,7 @@ pub(crate) fn render(
                     cells.extend([String::new(), String::new(), String::new()]);
                     push_csv(out, &cells);
                 } else {
-                    push_json(
-                        out,
-                        &Line {
-                            line,
-                            lookup,
-                            id,
-                            fields,
-                            error: None,
-                        },
-                    );
+                    push_json(out, &Line::new((line, lookup, id), fields, None));
                 }
             }
         }
@@ -91,17 +82,8 @@ pub(crate) fn render(
                 ]);
                 push_csv(out, &cells);
             } else {
-                let (fields, error) = (NoRefund(provider), Some(error));
-                push_json(
-                    out,
-                    &Line {
-                        line,
-                        lookup,
-                        id,
-                        fields,
-                        error,
-                    },
-                );
+                let fields = NoRefund(provider);
+                push_json(out, &Line::new((line, lookup, id), fields, Some(error)));
             }
         }
     }
@@ -116,6 +98,23 @@ struct Line<'a, F: Serialize> {
     #[serde(flatten)]
     fields: F,
     error: Option<ErrorObject<'a>>,
+}
+
+impl<'a, F: Serialize> Line<'a, F> {
+    /// The line of the input numbered `line`, asked as `lookup` `id` (absent when unusable).
+    fn new(
+        (line, lookup, id): (u64, Option<&'static str>, Option<&'a str>),
+        fields: F,
+        error: Option<ErrorObject<'a>>,
+    ) -> Self {
+        Line {
+            line,
+            lookup,
+            id,
+            fields,
+            error,
+        }
+    }
 }
 
 /// The [`COLUMNS`] of an input that found no refund: all null but the provider asked.
