@@ -10,7 +10,10 @@ cargo bench -p refund-bench --features aws-lc --bench sdk
 cargo bench -p refund-bench --bench allocs
 cargo bench -p refund-bench --features aws-lc --bench allocs
 # Instructions per call (callgrind counts, also load-independent), when valgrind is installed.
-if command -v valgrind >/dev/null; then scripts/bench-instructions.sh cpos; fi
+if command -v valgrind >/dev/null; then
+  scripts/bench-instructions.sh cpos
+  scripts/batch-instructions.sh
+fi
 scripts/bench-crypto-floor.sh
 # The bench alone builds on the library default (rsa); built beside the CLI it would be unified
 # with the CLI's aws-lc. The CLI (for the batch and memory runs) always has aws-lc.
