@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -187,22 +188,68 @@ pub(crate) struct Streaming {
     pub(crate) progress: indicatif::ProgressBar,
 }
 
+/// The jobs the workers share: the chunk in hand, and the reader's channel for the next one.
+type JobQueue<J> = tokio::sync::Mutex<(
+    std::vec::IntoIter<(u64, J)>,
+    tokio::sync::mpsc::Receiver<Vec<(u64, J)>>,
+)>;
+
+/// The next job: from the chunk in hand, else from the reader's next chunk (meanwhile `hungry`
+/// tells the reader to hand over what it has at once); `None` once the input is done.
+async fn next_job<J>(queue: &JobQueue<J>, hungry: &AtomicBool) -> Option<(u64, J)> {
+    let mut queue = queue.lock().await;
+    let (chunk, from_reader) = &mut *queue;
+    loop {
+        if let Some(job) = chunk.next() {
+            return Some(job);
+        }
+        hungry.store(true, Ordering::Release);
+        let refill = from_reader.recv().await;
+        hungry.store(false, Ordering::Release);
+        *chunk = refill?.into_iter();
+    }
+}
+
+/// One of `concurrency` long-lived workers: queries job after job (at the pace `limiter` sets)
+/// until the input ends or the writer stops taking results.
+async fn work<J: Job>(
+    queue: Arc<JobQueue<J>>,
+    hungry: Arc<AtomicBool>,
+    client: Arc<dyn RefundProvider>,
+    limiter: Option<Arc<RateLimiter>>,
+    results: tokio::sync::mpsc::Sender<(u64, J, Outcome)>,
+) {
+    while let Some((line, job)) = next_job(&queue, &hungry).await {
+        if let Some(l) = &limiter {
+            l.wait().await;
+        }
+        // The writer stopped (an output error): query nothing more.
+        if results.is_closed() {
+            return;
+        }
+        let outcome = query_one(client.as_ref(), &job).await;
+        if results.send((line, job, outcome)).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Jobs handed from the reading thread to the runtime at once: one wake-up per chunk, not per
 /// line.
 const CHUNK: usize = 256;
 
-/// Queries every job not in `done`, at most `concurrency` at a time (each on its own spawned
-/// task, so RSA signing runs on every core), and hands each outcome to `on_result` as it comes,
-/// in completion order, with the text buffer its lines go into. Whatever outcomes are ready
-/// together are written to `sink` in one write and flushed at once (nothing waits for more: a
-/// crash loses nothing already answered, and a busy run makes one system call per group, not
-/// per line).
+/// Queries every job not in `done` on `concurrency` spawned workers (so RSA signing runs on
+/// every core; long-lived, each taking the next job when done with one: no task, permit or
+/// sender made per job), and hands each outcome to `on_result` as it comes, in completion
+/// order, with the text buffer its lines go into. Whatever outcomes are ready together are
+/// written to `sink` in one write and flushed at once (nothing waits for more: a crash loses
+/// nothing already answered, and a busy run makes one system call per group, not per line).
 ///
 /// The input is read on a blocking thread and handed over in chunks of up to [`CHUNK`] jobs
-/// (a partial chunk as soon as the runtime is waiting for work, so a slow producer on stdin is
-/// never held back); a semaphore keeps `concurrency` queries in flight. Memory stays flat: at
-/// most two chunks queued, `concurrency` queries and `concurrency` results waiting. Returns how
-/// many jobs were skipped as already done. `batch` and `reconcile` share it.
+/// (a partial chunk as soon as a worker is waiting for work, so the first queries start before
+/// a chunk fills). Memory stays flat: at most two chunks queued and one being taken from,
+/// `concurrency` queries and `concurrency` results waiting. Returns how many jobs were skipped
+/// as already done. `batch` and `reconcile` share it.
 pub(crate) async fn stream<J: Job>(
     client: Box<dyn RefundProvider>,
     jobs: impl Iterator<Item = (u64, J)> + Send + 'static,
@@ -210,7 +257,6 @@ pub(crate) async fn stream<J: Job>(
     sink: &mut dyn Write,
     mut on_result: impl FnMut(u64, J, Outcome, &mut Vec<u8>) -> Result<(), CliError>,
 ) -> Result<u64, CliError> {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let Streaming {
         pace: PaceArgs { concurrency, rps },
         done,
@@ -223,7 +269,7 @@ pub(crate) async fn stream<J: Job>(
     });
     let client: Arc<dyn RefundProvider> = Arc::from(client);
     let workers = usize::from(concurrency);
-    let (chunk_tx, mut chunk_rx) = tokio::sync::mpsc::channel::<Vec<(u64, J)>>(2);
+    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel::<Vec<(u64, J)>>(2);
     let hungry = Arc::new(AtomicBool::new(true));
     let skip_bar = progress.clone();
     let reader_hungry = Arc::clone(&hungry);
@@ -248,35 +294,20 @@ pub(crate) async fn stream<J: Job>(
         done.len()
     });
     let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(workers));
-    let feeder = tokio::spawn(async move {
-        loop {
-            hungry.store(true, Ordering::Release);
-            let Some(chunk) = chunk_rx.recv().await else {
-                break;
-            };
-            hungry.store(false, Ordering::Release);
-            for (line, job) in chunk {
-                // The semaphore is never closed.
-                let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
-                    return;
-                };
-                if let Some(l) = &limiter {
-                    l.wait().await;
-                }
-                // The writer stopped (an output error): query nothing more.
-                if result_tx.is_closed() {
-                    return;
-                }
-                let (client, result_tx) = (Arc::clone(&client), result_tx.clone());
-                tokio::spawn(async move {
-                    let outcome = query_one(client.as_ref(), &job).await;
-                    let _ = result_tx.send((line, job, outcome)).await;
-                    drop(permit);
-                });
-            }
-        }
-    });
+    let queue = Arc::new(JobQueue::new((Vec::new().into_iter(), chunk_rx)));
+    let limiter = limiter.map(Arc::new);
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            tokio::spawn(work(
+                Arc::clone(&queue),
+                Arc::clone(&hungry),
+                Arc::clone(&client),
+                limiter.clone(),
+                result_tx.clone(),
+            ))
+        })
+        .collect();
+    drop(result_tx);
     let mut ready = Vec::with_capacity(workers);
     let mut text = Vec::new();
     while results.recv_many(&mut ready, workers).await > 0 {
@@ -289,7 +320,9 @@ pub(crate) async fn stream<J: Job>(
         progress.inc(n);
     }
     progress.finish_and_clear();
-    feeder.await.map_err(|e| CliError::io(e.to_string()))?;
+    for task in tasks {
+        task.await.map_err(|e| CliError::io(e.to_string()))?;
+    }
     Ok(reader.await.map_err(|e| CliError::io(e.to_string()))? as u64)
 }
 
