@@ -281,9 +281,7 @@ struct ParsedEndpoint(Mutex<Vec<(String, reqwest::Url)>>);
 impl ParsedEndpoint {
     /// How many endpoints are kept (the oldest goes first).
     const KEPT: usize = 4;
-}
 
-impl ParsedEndpoint {
     /// `text` parsed, from the cache when its endpoint is the last one; `None` when it does not
     /// parse (the caller hands reqwest the text, which reports it as it always has).
     fn url(&self, text: &str) -> Option<reqwest::Url> {
