@@ -82,54 +82,80 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// The JSON values, in [`COLUMNS`] order: exactly what its `Serialize` writes (a test
-    /// holds them equal), without building a map first.
-    pub(crate) fn json_values(&self) -> [serde_json::Value; 16] {
-        use serde_json::Value;
-        let o = |v: Option<&str>| v.map_or(Value::Null, Value::from);
+    /// The values, in [`COLUMNS`] order: what its `Serialize` writes (a test holds them
+    /// equal), for the renderings that go column by column.
+    pub(crate) fn values(&self) -> [Cell<'_>; 16] {
+        use Cell::{Int, Text};
         [
-            Value::from(self.provider),
-            o(self.refund_id),
-            o(self.merchant_refund_id),
-            o(self.original_transaction_id),
-            Value::from(self.status),
-            o(self.provider_status),
-            Value::from(self.amount.as_str()),
-            Value::from(self.amount_minor),
-            Value::from(self.currency),
-            self.fee_refunded_minor.map_or(Value::Null, Value::from),
-            o(self.created_at.as_deref()),
-            o(self.completed_at.as_deref()),
-            o(self.failure_code),
-            o(self.failure_message),
-            o(self.channel),
-            Value::from(self.signature),
+            Text(Some(self.provider)),
+            Text(self.refund_id),
+            Text(self.merchant_refund_id),
+            Text(self.original_transaction_id),
+            Text(Some(self.status)),
+            Text(self.provider_status),
+            Text(Some(&self.amount)),
+            Int(Some(self.amount_minor)),
+            Text(Some(self.currency)),
+            Int(self.fee_refunded_minor),
+            Text(self.created_at.as_deref()),
+            Text(self.completed_at.as_deref()),
+            Text(self.failure_code),
+            Text(self.failure_message),
+            Text(self.channel),
+            Text(Some(self.signature)),
         ]
+    }
+
+    /// The JSON values, in [`COLUMNS`] order, without building a map first.
+    pub(crate) fn json_values(&self) -> [serde_json::Value; 16] {
+        self.values().map(Cell::to_json)
     }
 
     /// The csv cells, in [`COLUMNS`] order (empty for null).
     pub(crate) fn cells(&self) -> [String; 16] {
-        let o = |v: Option<&str>| v.unwrap_or_default().to_owned();
-        [
-            self.provider.to_owned(),
-            o(self.refund_id),
-            o(self.merchant_refund_id),
-            o(self.original_transaction_id),
-            self.status.to_owned(),
-            o(self.provider_status),
-            self.amount.clone(),
-            self.amount_minor.to_string(),
-            self.currency.to_owned(),
-            self.fee_refunded_minor
-                .map(|f| f.to_string())
-                .unwrap_or_default(),
-            o(self.created_at.as_deref()),
-            o(self.completed_at.as_deref()),
-            o(self.failure_code),
-            o(self.failure_message),
-            o(self.channel),
-            self.signature.to_owned(),
-        ]
+        self.values().map(Cell::to_csv)
+    }
+}
+
+/// One output field's value: text or a whole number, either possibly absent (JSON `null`, an
+/// empty CSV cell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cell<'a> {
+    /// A JSON string.
+    Text(Option<&'a str>),
+    /// A JSON number.
+    Int(Option<i64>),
+}
+
+impl Cell<'_> {
+    /// As a JSON value.
+    pub(crate) fn to_json(self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Cell::Text(text) => text.map_or(Value::Null, Value::from),
+            Cell::Int(n) => n.map_or(Value::Null, Value::from),
+        }
+    }
+
+    /// As a CSV cell: text as it is, numbers in decimal, nothing for null.
+    pub(crate) fn to_csv(self) -> String {
+        match self {
+            Cell::Text(text) => text.unwrap_or_default().to_owned(),
+            Cell::Int(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// Appends the JSON text of the value: written by serde_json, which escapes strings.
+    pub(crate) fn write_json(self, out: &mut Vec<u8>) {
+        // Writing strings and numbers into memory cannot fail.
+        let _ = match self {
+            Cell::Text(Some(text)) => serde_json::to_writer(&mut *out, text),
+            Cell::Int(Some(n)) => serde_json::to_writer(&mut *out, &n),
+            Cell::Text(None) | Cell::Int(None) => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        };
     }
 }
 

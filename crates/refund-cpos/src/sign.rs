@@ -48,10 +48,7 @@ fn write_canonical<'a>(
         if key != "sign" && !value.is_empty() {
             out.write_str(key)?;
             out.write_char('=')?;
-            match value {
-                Scalar::Text(text) => out.write_str(text)?,
-                number @ Scalar::Number(_) => write!(out, "{number}")?,
-            }
+            value.write_to(out)?;
             out.write_char('&')?;
         }
     }
