@@ -12,7 +12,7 @@ cargo bench -p refund-bench --features aws-lc --bench allocs
 # Instructions per call (callgrind counts, also load-independent), when valgrind is installed.
 if command -v valgrind >/dev/null; then
   scripts/bench-instructions.sh cpos
-  scripts/batch-instructions.sh
+  scripts/e2e-instructions.sh
 fi
 scripts/bench-crypto-floor.sh
 # The bench alone builds on the library default (rsa); built beside the CLI it would be unified

@@ -299,7 +299,6 @@ pub(crate) fn csv_inputs(
     Ok(inputs_of(csv_rows(reader, second_copy, &LOOKUP_COLUMNS)?))
 }
 
-/// Lines in the file, less a header: the progress bar's length (0 when unreadable).
 /// How many inputs the file holds, for the progress bar: its non-blank lines, less the header
 /// of a CSV file (NDJSON has none). A CSV record spanning lines (a quoted newline) is counted
 /// per line: the bar is a guide, the output is exact.
