@@ -56,7 +56,9 @@ pub(crate) fn lookup_of(fields: &Fields) -> Result<RefundLookup, String> {
 }
 
 /// NDJSON by extension (`.ndjson`, `.jsonl`, `.json`) or by a leading `{`; CSV otherwise.
+/// Every reader of an input asks this first, so it also refuses what is not a regular file.
 fn is_ndjson(path: &Path) -> Result<bool, CliError> {
+    require_regular_file(path)?;
     if path
         .extension()
         .is_some_and(|e| e == "ndjson" || e == "jsonl" || e == "json")
@@ -73,6 +75,21 @@ fn is_ndjson(path: &Path) -> Result<bool, CliError> {
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         == Some(&b'{'))
+}
+
+/// An input is read more than once (its format sniffed, its lines numbered from a second
+/// copy, counted for the progress bar), so it must be a file: a pipe or a FIFO (`<(cmd)`,
+/// `/dev/stdin`) would be consumed by the first read and then misread as an empty or
+/// headerless input. Said plainly instead.
+fn require_regular_file(path: &Path) -> Result<(), CliError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(CliError::usage(format!(
+            "input {} is not a regular file: it is read more than once, so save a pipe's output to a file first",
+            path.display()
+        ))),
+        // A missing file is reported by the first read, with the system's reason.
+        _ => Ok(()),
+    }
 }
 
 /// The inputs of a file, lazily.
@@ -114,9 +131,11 @@ pub(crate) fn read_rows(
     path: &Path,
     required: &[&str],
 ) -> Result<Box<dyn Iterator<Item = Row> + Send>, CliError> {
+    // Sniffed first: it refuses a FIFO, which opening would wait on.
+    let ndjson = is_ndjson(path)?;
     let file = File::open(path)
         .map_err(|e| CliError::usage(format!("cannot read input {}: {e}", path.display())))?;
-    if is_ndjson(path)? {
+    if ndjson {
         return Ok(Box::new(ndjson_rows(BufReader::new(file))));
     }
     let second = File::open(path)
@@ -319,6 +338,43 @@ pub(crate) fn count_inputs(path: &Path) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A FIFO, `/dev/stdin` or a directory is refused by name before anything reads it (a FIFO
+    /// would otherwise be half consumed by the format sniff and misread).
+    #[test]
+    fn an_input_that_is_not_a_regular_file_is_a_usage_error() {
+        let dir = std::env::temp_dir().join(format!("refund-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("ids.csv");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        let mut refused = vec![dir.clone()];
+        if made {
+            refused.push(fifo);
+        }
+        for path in refused {
+            let err = read_inputs(&path).err().expect("refused");
+            assert!(matches!(err, CliError::Usage(_)), "{err:?}");
+            assert!(
+                err.message().contains("not a regular file"),
+                "{}",
+                err.message()
+            );
+            assert!(csv_header_names(&path).is_err());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        // A missing file is still the system's "not found".
+        let err = read_inputs(Path::new("/nonexistent/ids.csv"))
+            .err()
+            .expect("missing");
+        assert!(
+            err.message().contains("cannot read input"),
+            "{}",
+            err.message()
+        );
+    }
 
     #[test]
     fn the_progress_total_counts_inputs_not_lines() {
