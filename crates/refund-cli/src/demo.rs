@@ -332,14 +332,14 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
         done: Default::default(),
         progress: indicatif::ProgressBar::hidden(),
     };
-    let mut answered = Vec::new();
     let inputs = crate::batch::input::read_inputs(&folder.file("ids.csv"))?;
-    crate::batch::stream(
+    let (_, mut answered) = crate::batch::stream(
         client,
         inputs,
         how,
-        &mut std::io::sink(),
-        |line, input, outcome, _| {
+        crate::batch::Sink::discard(),
+        Vec::new(),
+        move |answered: &mut Vec<_>, line, input: Result<RefundLookup, String>, outcome, _| {
             answered.extend(render::json_rows(
                 line,
                 input.as_ref().ok(),

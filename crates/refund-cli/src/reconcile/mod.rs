@@ -177,7 +177,7 @@ pub(crate) async fn run(
     if let (Some(output), true) = (&args.sink.output, args.sink.resume) {
         report.add_output_file(output, csv)?;
     }
-    let mut sink = batch::open_sink(&args.sink, csv.then_some(header_text.as_str()))?;
+    let sink = batch::open_sink(&args.sink, csv.then_some(header_text.as_str()))?;
     let progress = batch::progress_bar(&args.ledger, "not match");
     let started = Instant::now();
     let now = Utc::now();
@@ -187,28 +187,29 @@ pub(crate) async fn run(
         done,
         progress: progress.clone(),
     };
-    let skipped = batch::stream(client, jobs, how, &mut sink, |line, job, outcome, text| {
-        let judgement = match &job.line {
-            Ok(l) => judge(&l.books, &outcome, now, stuck_after),
-            Err(_) => Judgement {
-                verdict: Verdict::Error,
-                difference: None,
-            },
-        };
-        for row in json_rows(line, &job, &outcome, &judgement, provider) {
-            if csv {
-                render::push_csv(text, &render::csv_cells(&row, &header));
-            } else {
-                render::push_json(text, &row);
+    let on_result =
+        move |report: &mut Report, line, job: LedgerJob, outcome: Outcome, text: &mut Vec<u8>| {
+            let judgement = match &job.line {
+                Ok(l) => judge(&l.books, &outcome, now, stuck_after),
+                Err(_) => Judgement {
+                    verdict: Verdict::Error,
+                    difference: None,
+                },
+            };
+            for row in json_rows(line, &job, &outcome, &judgement, provider) {
+                if csv {
+                    render::push_csv(text, &render::csv_cells(&row, &header));
+                } else {
+                    render::push_json(text, &row);
+                }
+                report.add_row(&row);
             }
-            report.add_row(&row);
-        }
-        if judgement.verdict != Verdict::Match {
-            progress.set_message(report.discrepancies().to_string());
-        }
-        Ok(())
-    })
-    .await?;
+            if judgement.verdict != Verdict::Match {
+                progress.set_message(report.discrepancies().to_string());
+            }
+            Ok(())
+        };
+    let (skipped, report) = batch::stream(client, jobs, how, sink, report, on_result).await?;
     eprint!("{}", report.summary_text(skipped, started.elapsed()));
     if let Some(path) = &args.report {
         report.write_html(path)?;
