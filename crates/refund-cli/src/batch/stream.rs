@@ -1,0 +1,574 @@
+//! The streaming `batch`, `reconcile` and `refund demo` share: the input read on its own thread
+//! and handed to long-lived workers, queries at a pace, and each answer handed to the caller's
+//! state and written to the sink (by the workers themselves into a regular file, through a
+//! writing task into a pipe or terminal).
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use refund_core::{RefundLookup, RefundProvider};
+
+use super::render::Outcome;
+use super::{PaceArgs, SinkArgs};
+use crate::error::CliError;
+
+/// Spaces query starts `1/rps` apart.
+struct RateLimiter {
+    gap: Duration,
+    next: Mutex<Instant>,
+}
+
+impl RateLimiter {
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.gap;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+/// What a streamed input offers the workers: the lookup to query, or why the line is unusable.
+pub(crate) trait Job: Send + Sync + 'static {
+    fn lookup(&self) -> Result<&RefundLookup, &str>;
+}
+
+impl Job for Result<RefundLookup, String> {
+    fn lookup(&self) -> Result<&RefundLookup, &str> {
+        self.as_ref().map_err(String::as_str)
+    }
+}
+
+async fn query_one(client: &dyn RefundProvider, job: &impl Job) -> Outcome {
+    let lookup = job.lookup().map_err(CliError::usage)?;
+    Ok(crate::open::query_found(client, lookup).await?)
+}
+
+/// How `stream` runs: its pace, and the lines already answered.
+pub(crate) struct Streaming {
+    pub(crate) pace: PaceArgs,
+    pub(crate) done: HashSet<u64>,
+    pub(crate) progress: indicatif::ProgressBar,
+}
+
+/// The jobs the workers share: the chunk in hand, and the reader's channel for the next one.
+type JobQueue<J> = tokio::sync::Mutex<(
+    std::vec::IntoIter<(u64, J)>,
+    tokio::sync::mpsc::Receiver<Vec<(u64, J)>>,
+)>;
+
+/// The next job: from the chunk in hand, else from the reader's next chunk (meanwhile `hungry`
+/// tells the reader to hand over what it has at once); `None` once the input is done.
+async fn next_job<J>(queue: &JobQueue<J>, hungry: &AtomicBool) -> Option<(u64, J)> {
+    let mut queue = queue.lock().await;
+    let (chunk, from_reader) = &mut *queue;
+    loop {
+        if let Some(job) = chunk.next() {
+            return Some(job);
+        }
+        hungry.store(true, Ordering::Release);
+        let refill = from_reader.recv().await;
+        hungry.store(false, Ordering::Release);
+        *chunk = refill?.into_iter();
+    }
+}
+
+/// Where answers are handed in: the caller's state, the text its lines go into, and the sink.
+struct Output<S> {
+    sink: Box<dyn Write + Send>,
+    state: S,
+    text: Vec<u8>,
+    /// The first error handing in an answer (an output error): nothing more is queried.
+    failed: Option<CliError>,
+}
+
+/// What the caller does with one answer: update its state, append its lines to the text.
+type OnResult<J, S> =
+    dyn Fn(&mut S, u64, J, Outcome, &mut Vec<u8>) -> Result<(), CliError> + Send + Sync;
+
+impl<S> Output<S> {
+    /// Hands in answers: each through `on_result` into the text, then the text is written and
+    /// flushed at once (a crash loses nothing already answered).
+    fn hand_in<J>(
+        &mut self,
+        on_result: &OnResult<J, S>,
+        answers: impl IntoIterator<Item = (u64, J, Outcome)>,
+    ) -> Result<(), CliError> {
+        let handled = answers
+            .into_iter()
+            .try_for_each(|(line, job, outcome)| {
+                on_result(&mut self.state, line, job, outcome, &mut self.text)
+            })
+            .and_then(|()| write_flushed(self.sink.as_mut(), &self.text));
+        self.text.clear();
+        handled
+    }
+}
+
+/// How a worker hands in its answers.
+enum Deliver<J, S> {
+    /// Itself, into the shared output under its lock: for a sink whose writes never wait on a
+    /// reader (a regular file). No thread is woken per answer, and an answer is rendered,
+    /// written and freed on the thread that got it.
+    Direct {
+        output: Arc<Mutex<Output<S>>>,
+        on_result: Arc<OnResult<J, S>>,
+        stopped: Arc<AtomicBool>,
+        /// The progress bar, when shown.
+        progress: Option<indicatif::ProgressBar>,
+    },
+    /// Through a channel to the thread that writes: for a pipe or a terminal, whose reader may
+    /// pause. A runtime thread blocked in a write would stall the queries in flight into
+    /// timeouts; here the workers only wait, asynchronously, once `concurrency` answers queue.
+    Channel(tokio::sync::mpsc::Sender<(u64, J, Outcome)>),
+}
+
+impl<J, S> Deliver<J, S> {
+    /// True once the output failed: query nothing more.
+    fn stopped(&self) -> bool {
+        match self {
+            Deliver::Direct { stopped, .. } => stopped.load(Ordering::Acquire),
+            Deliver::Channel(results) => results.is_closed(),
+        }
+    }
+
+    /// Hands in one answer; false if the output failed.
+    async fn hand_in(&self, line: u64, job: J, outcome: Outcome) -> bool {
+        match self {
+            Deliver::Direct {
+                output,
+                on_result,
+                stopped,
+                progress,
+            } => {
+                let mut output = output.lock().unwrap_or_else(PoisonError::into_inner);
+                if output.failed.is_some() {
+                    return false;
+                }
+                if let Err(e) = output.hand_in(on_result.as_ref(), [(line, job, outcome)]) {
+                    output.failed = Some(e);
+                    stopped.store(true, Ordering::Release);
+                    return false;
+                }
+                drop(output);
+                if let Some(bar) = progress {
+                    bar.inc(1);
+                }
+                true
+            }
+            Deliver::Channel(results) => results.send((line, job, outcome)).await.is_ok(),
+        }
+    }
+}
+
+/// One of `concurrency` long-lived workers: queries job after job (at the pace `limiter` sets)
+/// until the input ends or the output fails.
+async fn work<J: Job, S>(
+    queue: Arc<JobQueue<J>>,
+    hungry: Arc<AtomicBool>,
+    client: Arc<dyn RefundProvider>,
+    limiter: Option<Arc<RateLimiter>>,
+    deliver: Deliver<J, S>,
+) {
+    while let Some((line, job)) = next_job(&queue, &hungry).await {
+        if let Some(l) = &limiter {
+            l.wait().await;
+        }
+        if deliver.stopped() {
+            return;
+        }
+        let outcome = query_one(client.as_ref(), &job).await;
+        if !deliver.hand_in(line, job, outcome).await {
+            return;
+        }
+    }
+}
+
+/// Jobs handed from the reading thread to the runtime at once: one wake-up per chunk, not per
+/// line.
+const CHUNK: usize = 256;
+
+/// Queries every job not in `done` on `concurrency` spawned workers (so RSA signing runs on
+/// every core; long-lived, each taking the next job when done with one: no task, permit or
+/// sender made per job), and hands each outcome to `on_result` as it comes, in completion
+/// order, with the caller's `state` and the text buffer its lines go into; the text is written
+/// to the sink and flushed at once (a crash loses nothing already answered). Returns how many
+/// jobs were skipped as already done, and the state.
+///
+/// Into a regular file the workers hand their answers in themselves, one at a time under a
+/// lock ([`Deliver::Direct`]): a writer thread woken per answer cost the batch about a tenth of
+/// its throughput. Into a pipe or a terminal, whose reader may pause, they send them to this
+/// task, which writes whatever is ready together ([`Deliver::Channel`]).
+///
+/// The input is read on a blocking thread and handed over in chunks of up to [`CHUNK`] jobs
+/// (a partial chunk as soon as a worker is waiting for work, so the first queries start before
+/// a chunk fills). Memory stays flat: at most two chunks queued and one being taken from,
+/// `concurrency` queries and `concurrency` results waiting. `batch`, `reconcile` and `demo`
+/// share it.
+pub(crate) async fn stream<J: Job, S: Send + 'static>(
+    client: Box<dyn RefundProvider>,
+    jobs: impl Iterator<Item = (u64, J)> + Send + 'static,
+    how: Streaming,
+    sink: Sink,
+    state: S,
+    on_result: impl Fn(&mut S, u64, J, Outcome, &mut Vec<u8>) -> Result<(), CliError>
+    + Send
+    + Sync
+    + 'static,
+) -> Result<(u64, S), CliError> {
+    let Streaming {
+        pace: PaceArgs { concurrency, rps },
+        done,
+        progress,
+    } = how;
+    // `rps` is range-checked by its parser, so the gap is a sane duration.
+    let limiter = rps.map(|r| RateLimiter {
+        gap: Duration::from_secs_f64(1.0 / r),
+        next: Mutex::new(Instant::now()),
+    });
+    let client: Arc<dyn RefundProvider> = Arc::from(client);
+    let workers = usize::from(concurrency);
+    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel::<Vec<(u64, J)>>(2);
+    let hungry = Arc::new(AtomicBool::new(true));
+    // A hidden bar (output not a terminal) still reads the clock and takes its lock on every
+    // `inc`, ~750 instructions each: counted only when someone sees it.
+    let shown = (!progress.is_hidden()).then(|| progress.clone());
+    let skip_bar = shown.clone();
+    let reader_hungry = Arc::clone(&hungry);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for (n, job) in jobs {
+            if done.contains(&n) {
+                if let Some(bar) = &skip_bar {
+                    bar.inc(1);
+                }
+                continue;
+            }
+            chunk.push((n, job));
+            if chunk.len() == CHUNK || reader_hungry.load(Ordering::Acquire) {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                if chunk_tx.blocking_send(full).is_err() {
+                    return done.len();
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = chunk_tx.blocking_send(chunk);
+        }
+        done.len()
+    });
+    let output = Arc::new(Mutex::new(Output {
+        sink: sink.writer,
+        state,
+        text: Vec::new(),
+        failed: None,
+    }));
+    let on_result: Arc<OnResult<J, S>> = Arc::new(on_result);
+    let queue = Arc::new(JobQueue::new((Vec::new().into_iter(), chunk_rx)));
+    let limiter = limiter.map(Arc::new);
+    let spawn = |deliver: Deliver<J, S>| {
+        tokio::spawn(work(
+            Arc::clone(&queue),
+            Arc::clone(&hungry),
+            Arc::clone(&client),
+            limiter.clone(),
+            deliver,
+        ))
+    };
+    let tasks: Vec<_> = if sink.regular_file {
+        let stopped = Arc::new(AtomicBool::new(false));
+        (0..workers)
+            .map(|_| {
+                spawn(Deliver::Direct {
+                    output: Arc::clone(&output),
+                    on_result: Arc::clone(&on_result),
+                    stopped: Arc::clone(&stopped),
+                    progress: shown.clone(),
+                })
+            })
+            .collect()
+    } else {
+        let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
+        let tasks = (0..workers)
+            .map(|_| spawn(Deliver::Channel(result_tx.clone())))
+            .collect();
+        drop(result_tx);
+        let mut ready = Vec::with_capacity(workers);
+        while results.recv_many(&mut ready, workers).await > 0 {
+            let n = ready.len() as u64;
+            let mut output = output.lock().unwrap_or_else(PoisonError::into_inner);
+            output.hand_in(on_result.as_ref(), ready.drain(..))?;
+            drop(output);
+            if let Some(bar) = &shown {
+                bar.inc(n);
+            }
+        }
+        tasks
+    };
+    for task in tasks {
+        task.await.map_err(|e| CliError::io(e.to_string()))?;
+    }
+    progress.finish_and_clear();
+    // With the workers gone, so goes the queue's receiving end: a reader still handing over
+    // chunks (the output failed before the input ended) stops instead of waiting forever.
+    drop(queue);
+    let skipped = reader.await.map_err(|e| CliError::io(e.to_string()))? as u64;
+    // Every worker has ended: the output is this task's alone.
+    let output = match Arc::try_unwrap(output) {
+        Ok(output) => output.into_inner().unwrap_or_else(PoisonError::into_inner),
+        Err(_) => {
+            return Err(CliError::io(
+                "the output is still shared after the workers ended",
+            ));
+        }
+    };
+    match output.failed {
+        Some(e) => Err(e),
+        None => Ok((skipped, output.state)),
+    }
+}
+
+/// Where results go, and whether writing there can wait on a reader.
+pub(crate) struct Sink {
+    writer: Box<dyn Write + Send>,
+    /// A regular file: writes never wait on a reader (see [`stream`]).
+    regular_file: bool,
+}
+
+impl Sink {
+    /// Discards everything (for `refund demo`, which keeps the rows it renders).
+    pub(crate) fn discard() -> Self {
+        Sink {
+            writer: Box::new(std::io::sink()),
+            regular_file: true,
+        }
+    }
+}
+
+/// True for a regular file (not a pipe, terminal, FIFO or device).
+fn is_regular_file(file: &File) -> bool {
+    file.metadata().is_ok_and(|m| m.is_file())
+}
+
+/// True when standard output is a regular file (`> out.ndjson`).
+fn stdout_is_regular_file() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .is_ok_and(|fd| is_regular_file(&File::from(fd)))
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Where results go: `--output` (created, or appended to with `--resume`) or stdout; the CSV
+/// header is written once.
+pub(crate) fn open_sink(args: &SinkArgs, csv_header: Option<&str>) -> Result<Sink, CliError> {
+    let io = |e: std::io::Error| CliError::io(format!("cannot write results: {e}"));
+    let Some(path) = &args.output else {
+        let mut out: Box<dyn Write + Send> = Box::new(std::io::stdout());
+        if let Some(header) = csv_header {
+            out.write_all(header.as_bytes()).map_err(io)?;
+        }
+        return Ok(Sink {
+            writer: out,
+            regular_file: stdout_is_regular_file(),
+        });
+    };
+    let existing = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
+    let file = if args.resume {
+        OpenOptions::new().create(true).append(true).open(path)
+    } else {
+        File::create(path)
+    }
+    .map_err(|e| CliError::usage(format!("cannot write output {}: {e}", path.display())))?;
+    let regular_file = is_regular_file(&file);
+    let mut file: Box<dyn Write + Send> = Box::new(file);
+    if let Some(header) = csv_header.filter(|_| !(args.resume && existing)) {
+        file.write_all(header.as_bytes()).map_err(io)?;
+    }
+    Ok(Sink {
+        writer: file,
+        regular_file,
+    })
+}
+
+/// Writes lines and flushes them, so a crash loses nothing already answered.
+fn write_flushed(sink: &mut (dyn Write + Send), text: &[u8]) -> Result<(), CliError> {
+    sink.write_all(text)
+        .and_then(|()| sink.flush())
+        .map_err(|e| CliError::io(format!("cannot write results: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use refund_core::{
+        Currency, Error, LookupKind, Money, Provider, QueryFuture, Refund, RefundStatus,
+    };
+
+    use super::*;
+    use crate::batch::render;
+
+    /// Answers from memory: the refund asked for, or (every seventh id) a business error;
+    /// counts the queries it was asked.
+    #[derive(Debug, Clone, Default)]
+    struct Canned(Arc<AtomicUsize>);
+
+    impl RefundProvider for Canned {
+        fn provider(&self) -> Provider {
+            Provider::Cpos
+        }
+        fn supported_lookups(&self) -> &'static [LookupKind] {
+            &[LookupKind::RefundId]
+        }
+        fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                let n: u64 = lookup.id().trim_start_matches('R').parse().unwrap_or(0);
+                if n % 7 == 0 {
+                    return Err(Error::Business {
+                        provider: Provider::Cpos,
+                        code: "E".into(),
+                        message: "no".into(),
+                        meaning: None,
+                    });
+                }
+                let mut refund = Refund::new(
+                    Provider::Cpos,
+                    Money::from_minor(1, Currency::Cny),
+                    RefundStatus::Succeeded,
+                );
+                refund.refund_id = Some(lookup.id().to_owned());
+                Ok(vec![refund])
+            })
+        }
+    }
+
+    /// A writer into shared memory that fails once it has taken `limit` writes.
+    #[derive(Clone)]
+    struct Memory {
+        bytes: Arc<Mutex<Vec<u8>>>,
+        writes: Arc<AtomicUsize>,
+        limit: usize,
+    }
+
+    impl Memory {
+        fn new(limit: usize) -> Self {
+            Memory {
+                bytes: Arc::default(),
+                writes: Arc::default(),
+                limit,
+            }
+        }
+        fn lines(&self) -> Vec<String> {
+            let bytes = self.bytes.lock().unwrap();
+            let mut lines: Vec<String> = String::from_utf8_lossy(&bytes)
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            lines.sort();
+            lines
+        }
+    }
+
+    impl Write for Memory {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.writes.fetch_add(1, Ordering::Relaxed) >= self.limit {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.bytes.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Streams `n` lookups into `memory`, written directly by the workers (`regular_file`) or
+    /// through the writing task; the state counts the answers handed in.
+    async fn run(
+        n: u64,
+        memory: &Memory,
+        regular_file: bool,
+        provider: Canned,
+    ) -> Result<(u64, u64), CliError> {
+        let jobs = (1..=n).map(|i| (i, Ok::<_, String>(RefundLookup::refund_id(format!("R{i}")))));
+        let how = Streaming {
+            pace: PaceArgs {
+                concurrency: 16,
+                rps: None,
+            },
+            done: HashSet::from([3]),
+            progress: indicatif::ProgressBar::hidden(),
+        };
+        let sink = Sink {
+            writer: Box::new(memory.clone()),
+            regular_file,
+        };
+        stream(
+            Box::new(provider),
+            jobs,
+            how,
+            sink,
+            0_u64,
+            |count: &mut u64, line, job: Result<RefundLookup, String>, outcome, text| {
+                *count += 1;
+                render::render(text, line, &job, &outcome, Provider::Cpos, false);
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    /// Written by the workers themselves (a regular file) or by the writing task (a pipe), the
+    /// same answers come out: every job but the one already done, each exactly once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn both_deliveries_write_every_answer_once() {
+        let (direct, channel) = (Memory::new(usize::MAX), Memory::new(usize::MAX));
+        let (skipped, handed) = run(2_000, &direct, true, Canned::default()).await.unwrap();
+        assert_eq!((skipped, handed), (1, 1_999));
+        let (skipped, handed) = run(2_000, &channel, false, Canned::default())
+            .await
+            .unwrap();
+        assert_eq!((skipped, handed), (1, 1_999));
+        let lines = direct.lines();
+        assert_eq!(lines, channel.lines());
+        assert_eq!(lines.len(), 1_999);
+        let errors = lines
+            .iter()
+            .filter(|l| l.contains(r#""error":{"kind":"provider""#))
+            .count();
+        assert_eq!(errors, 2_000 / 7);
+    }
+
+    /// An output that fails ends the stream with the error, in both deliveries, and the queries
+    /// stop soon after instead of running through the whole input.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_output_error_stops_the_queries() {
+        for regular_file in [true, false] {
+            let memory = Memory::new(10);
+            let provider = Canned::default();
+            let err = run(5_000, &memory, regular_file, provider.clone())
+                .await
+                .unwrap_err();
+            assert!(err.message().contains("disk full"), "{}", err.message());
+            let asked = provider.0.load(Ordering::Relaxed);
+            assert!(asked < 1_000, "{asked} queries after the output failed");
+        }
+    }
+}
