@@ -15,7 +15,7 @@ limit=(-max_total_time="${1:-60}"); what="${1:-60}s"
 if [ "${1:-}" = "--runs" ]; then limit=(-runs="$2"); what="$2 runs"; shift 2; else shift || true; fi
 targets=("$@")
 # Slowest first, so the two slots finish together.
-[ ${#targets[@]} -gt 0 ] || targets=(keys cli_resume cli_batch_input cpos_response edgeros_response \
+[ ${#targets[@]} -gt 0 ] || targets=(keys cli_resume cli_batch_input cpos_response flat_object edgeros_response \
   openapi_response sandbox_scenario openapi_callback cli_config money cli_flags time)
 
 max_len() { # target -> largest input: provider bodies up to 64 KiB; CLI text inputs 8 KiB
@@ -29,7 +29,7 @@ seed() { # target -> seed directories (and fuzz/regressions/<target>: inputs tha
   case "$1" in
     openapi_response) echo fixtures/openapi/responses ;;
     edgeros_response) echo fixtures/edgeros/responses ;;
-    cpos_response) echo fixtures/cpos/responses ;;
+    cpos_response|flat_object) echo fixtures/cpos/responses ;;
     keys) echo fixtures/keys ;;
     sandbox_scenario) echo fixtures/sandbox ;;
     *) echo "fuzz/corpus/$1-seeds" ;;
