@@ -597,7 +597,26 @@ type Members<'b> = Vec<(Cow<'b, str>, Member<'b>)>;
 
 /// In key order (byte order of the keys); equal keys end up side by side.
 fn sort_members(members: &mut Members<'_>) {
-    members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    members.sort_unstable_by(|a, b| {
+        key_head(&a.0)
+            .cmp(&key_head(&b.0))
+            .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
+    });
+}
+
+/// A key's first eight bytes as one big-endian number (zero-padded when shorter): two keys
+/// whose heads differ are in the order of their heads, so only a tie compares whole keys.
+fn key_head(key: &str) -> u64 {
+    match key.as_bytes().first_chunk::<8>() {
+        Some(head) => u64::from_be_bytes(*head),
+        None => {
+            let mut head = [0_u8; 8];
+            head.iter_mut()
+                .zip(key.bytes())
+                .for_each(|(slot, byte)| *slot = byte);
+            u64::from_be_bytes(head)
+        }
+    }
 }
 
 /// The plain shape a provider's answer usually has, read without serde: one object whose
