@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use refund_core::{RefundLookup, RefundProvider};
@@ -124,13 +124,106 @@ impl<S> Output<S> {
     }
 }
 
+/// The output the workers share, and the signal that its pending text was taken.
+struct Shared<S> {
+    output: Mutex<Output<S>>,
+    /// Notified when the writing worker takes the pending text or gives the sink back.
+    drained: Condvar,
+}
+
+/// Pending text past which a worker waits for the writer instead of going back to its queries:
+/// however slow the file, memory stays flat.
+const MOST_PENDING: usize = 256 * 1024;
+
+impl<S> Shared<S> {
+    fn new(output: Output<S>) -> Self {
+        Shared {
+            output: Mutex::new(output),
+            drained: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Output<S>> {
+        self.output.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hands in one answer, the worker itself writing (group commit): its lines are rendered
+    /// under the lock; the worker that finds no write under way takes the sink and writes
+    /// whatever is pending, outside the lock, until nothing is; the others leave their lines
+    /// for it and go back to querying, unless [`MOST_PENDING`] bytes already wait. A line
+    /// waits at most for the write before it (no timer, no gathering), and the lock is never
+    /// held across a system call. False once the output failed.
+    fn hand_in_direct<J>(
+        &self,
+        on_result: &OnResult<J, S>,
+        stopped: &AtomicBool,
+        line: u64,
+        job: J,
+        outcome: Outcome,
+    ) -> bool {
+        let mut out = self.lock();
+        if out.failed.is_some() {
+            return false;
+        }
+        let Output { state, text, .. } = &mut *out;
+        if let Err(e) = on_result(state, line, job, outcome, text) {
+            out.fail(e, stopped);
+            return false;
+        }
+        loop {
+            if let Some(sink) = out.sink.take() {
+                out = self.write_pending(out, sink, stopped);
+                break;
+            }
+            if out.text.len() < MOST_PENDING || out.failed.is_some() {
+                break;
+            }
+            out = self
+                .drained
+                .wait(out)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        out.failed.is_none()
+    }
+
+    /// Writes the pending text outside the lock until none is left (or the output fails),
+    /// then gives the sink back.
+    fn write_pending<'a>(
+        &'a self,
+        mut out: MutexGuard<'a, Output<S>>,
+        mut sink: Box<dyn Write + Send>,
+        stopped: &AtomicBool,
+    ) -> MutexGuard<'a, Output<S>> {
+        let mut pending = std::mem::take(&mut out.spare);
+        loop {
+            std::mem::swap(&mut pending, &mut out.text);
+            if pending.is_empty() {
+                break;
+            }
+            self.drained.notify_all();
+            drop(out);
+            let written = write_flushed(sink.as_mut(), &pending);
+            pending.clear();
+            out = self.lock();
+            if let Err(e) = written {
+                out.fail(e, stopped);
+                break;
+            }
+        }
+        out.sink = Some(sink);
+        out.spare = pending;
+        self.drained.notify_all();
+        out
+    }
+}
+
 /// How a worker hands in its answers.
 enum Deliver<J, S> {
     /// Itself, into the shared output: for a sink whose writes never wait on a reader (a
     /// regular file). No thread is woken per answer: an answer is rendered on the thread that
     /// got it, and written by it or, when a write is under way, by the worker writing.
     Direct {
-        output: Arc<Mutex<Output<S>>>,
+        output: Arc<Shared<S>>,
         on_result: Arc<OnResult<J, S>>,
         stopped: Arc<AtomicBool>,
         /// The progress bar, when shown.
@@ -160,42 +253,8 @@ impl<J, S> Deliver<J, S> {
                 stopped,
                 progress,
             } => {
-                let lock = || output.lock().unwrap_or_else(PoisonError::into_inner);
-                let mut out = lock();
-                if out.failed.is_some() {
-                    return false;
-                }
-                let Output { state, text, .. } = &mut *out;
-                if let Err(e) = on_result(state, line, job, outcome, text) {
-                    out.fail(e, stopped);
-                    return false;
-                }
-                // Group commit: the worker that finds no write under way takes the sink and
-                // writes whatever is pending, outside the lock, until nothing is; the others
-                // leave their lines for it and go back to querying. A line waits at most for
-                // the write before it (no timer, no gathering), and the lock is never held
-                // across a system call.
-                if let Some(mut sink) = out.sink.take() {
-                    let mut pending = std::mem::take(&mut out.spare);
-                    loop {
-                        std::mem::swap(&mut pending, &mut out.text);
-                        if pending.is_empty() {
-                            break;
-                        }
-                        drop(out);
-                        let written = write_flushed(sink.as_mut(), &pending);
-                        pending.clear();
-                        out = lock();
-                        if let Err(e) = written {
-                            out.fail(e, stopped);
-                            break;
-                        }
-                    }
-                    out.sink = Some(sink);
-                    out.spare = pending;
-                }
-                let handed_in = out.failed.is_none();
-                drop(out);
+                let handed_in =
+                    output.hand_in_direct(on_result.as_ref(), stopped, line, job, outcome);
                 if let (true, Some(bar)) = (handed_in, progress) {
                     bar.inc(1);
                 }
@@ -303,7 +362,7 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
         }
         done.len()
     });
-    let output = Arc::new(Mutex::new(Output {
+    let output = Arc::new(Shared::new(Output {
         sink: Some(sink.writer),
         state,
         text: Vec::new(),
@@ -343,7 +402,7 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
         let mut ready = Vec::with_capacity(workers);
         while results.recv_many(&mut ready, workers).await > 0 {
             let n = ready.len() as u64;
-            let mut output = output.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut output = output.lock();
             output.hand_in(on_result.as_ref(), ready.drain(..))?;
             drop(output);
             if let Some(bar) = &shown {
@@ -362,7 +421,10 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
     let skipped = reader.await.map_err(|e| CliError::io(e.to_string()))? as u64;
     // Every worker has ended: the output is this task's alone.
     let output = match Arc::try_unwrap(output) {
-        Ok(output) => output.into_inner().unwrap_or_else(PoisonError::into_inner),
+        Ok(shared) => shared
+            .output
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner),
         Err(_) => {
             return Err(CliError::io(
                 "the output is still shared after the workers ended",
@@ -521,6 +583,8 @@ mod tests {
     struct Memory {
         bytes: Arc<Mutex<Vec<u8>>>,
         writes: Arc<AtomicUsize>,
+        /// The most bytes one write was given.
+        largest: Arc<AtomicUsize>,
         limit: usize,
         pause: Duration,
     }
@@ -530,6 +594,7 @@ mod tests {
             Memory {
                 bytes: Arc::default(),
                 writes: Arc::default(),
+                largest: Arc::default(),
                 limit,
                 pause: Duration::ZERO,
             }
@@ -550,6 +615,7 @@ mod tests {
             if self.writes.fetch_add(1, Ordering::Relaxed) >= self.limit {
                 return Err(std::io::Error::other("disk full"));
             }
+            self.largest.fetch_max(buf.len(), Ordering::Relaxed);
             std::thread::sleep(self.pause);
             self.bytes.lock().unwrap().extend_from_slice(buf);
             Ok(buf.len())
@@ -616,22 +682,34 @@ mod tests {
         assert_eq!(errors, 2_000 / 7);
     }
 
-    /// Into a slow file, the lines that arrive while one worker writes are written together by
-    /// it, right after: fewer writes than answers, every answer once, nothing left for the end.
+    /// Into a file far slower than the answers, the lines that arrive while one worker writes
+    /// are written together by it (far fewer writes than answers), every answer once; and the
+    /// workers wait once `MOST_PENDING` bytes are pending instead of piling lines up, so no
+    /// write is given much more than that.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn answers_arriving_during_a_write_are_written_together_after_it() {
+    async fn a_slow_file_is_written_in_bounded_groups() {
         let slow = Memory {
-            pause: Duration::from_micros(500),
+            pause: Duration::from_millis(20),
             ..Memory::new(usize::MAX)
         };
-        let (skipped, handed) = run(2_000, &slow, true, Canned::default()).await.unwrap();
-        assert_eq!((skipped, handed), (1, 1_999));
+        let (skipped, handed) = run(4_000, &slow, true, Canned::default()).await.unwrap();
+        assert_eq!((skipped, handed), (1, 3_999));
         let lines = slow.lines();
-        assert_eq!(lines.len(), 1_999);
+        assert_eq!(lines.len(), 3_999);
         let distinct: HashSet<&String> = lines.iter().collect();
-        assert_eq!(distinct.len(), 1_999);
+        assert_eq!(distinct.len(), 3_999);
         let writes = slow.writes.load(Ordering::Relaxed);
-        assert!(writes < 1_000, "{writes} writes for 1,999 answers");
+        assert!(writes < 100, "{writes} writes for 3,999 answers");
+        let written: usize = lines.iter().map(|l| l.len() + 1).sum();
+        assert!(
+            written > 2 * MOST_PENDING,
+            "{written} bytes: too few to test the bound"
+        );
+        let largest = slow.largest.load(Ordering::Relaxed);
+        assert!(
+            largest < MOST_PENDING + 64 * 1024,
+            "a write of {largest} bytes"
+        );
     }
 
     /// Answers in a set order: `R1` once `R2`'s query has started, `R2` 20 ms after that, any
