@@ -623,13 +623,14 @@ fn key_head(key: &str) -> u64 {
 /// members are all strings without escapes, non-negative integers a u64 holds, `true`, `false`
 /// or `null`.
 ///
-/// Kept by hand, and kept to that subset, because serde_json's visitor machinery was the largest
-/// part of reading a CPOS answer after the MD5 check (verify + parse + map of the bench's answer:
-/// 16,057 instructions through serde_json, 14,723 with this reader). It decides nothing on its own: anything outside the subset, malformed or
-/// not (an escape, a fraction, a minus sign, a nested value, a stray byte), returns `None` and
-/// the whole text goes to serde_json, which accepts it or says what is wrong. Where it does
-/// answer, its members equal serde_json's; the differential tests below and the
-/// `flat_object` fuzz target hold it to that.
+/// Kept by hand, and kept to that subset, because serde_json's visitor machinery was the
+/// largest part of reading a CPOS answer after the MD5 check (verify + parse + map of the
+/// bench's answer: 16,057 instructions through serde_json, 14,723 with this reader). It decides
+/// nothing on its own: anything outside the subset, malformed or not (an escape, a fraction, a
+/// minus sign, a nested value, a stray byte), returns `None` and the whole text goes to
+/// serde_json, which accepts it or says what is wrong. Where it does answer, its members equal
+/// serde_json's; the differential tests below and the `flat_object` fuzz target hold it to
+/// that.
 mod plain {
     use std::borrow::Cow;
 
@@ -1265,7 +1266,9 @@ mod tests {
 
         /// Any text at all (mostly not JSON): the same rule.
         #[test]
-        fn plain_reader_agrees_with_serde_on_any_text(pieces in proptest::collection::vec(piece(), 0..24)) {
+        fn plain_reader_agrees_with_serde_on_any_text(
+            pieces in proptest::collection::vec(piece(), 0..24),
+        ) {
             let text = pieces.concat();
             if let Err(disagreement) = plain_agrees_with_serde(&text) {
                 return Err(proptest::test_runner::TestCaseError::fail(disagreement));

@@ -171,11 +171,15 @@ impl<S> Shared<S> {
             return false;
         }
         loop {
+            // Nothing more goes to an output that failed (not even by a worker that waited).
+            if out.failed.is_some() {
+                break;
+            }
             if let Some(sink) = out.sink.take() {
                 out = self.write_pending(out, sink, stopped);
                 break;
             }
-            if out.text.len() < MOST_PENDING || out.failed.is_some() {
+            if out.text.len() < MOST_PENDING {
                 break;
             }
             out = self
@@ -302,8 +306,9 @@ const CHUNK: usize = 256;
 /// Into a regular file the workers hand their answers in themselves ([`Deliver::Direct`]): each
 /// renders its lines under the output's lock, and the one that finds no write under way writes
 /// all pending lines outside it (a writer thread woken per answer cost the batch about a tenth
-/// of its throughput; a write per answer under the lock made the other thread wait on it). Into a pipe or a terminal, whose reader may pause, they send them to this
-/// task, which writes whatever is ready together ([`Deliver::Channel`]).
+/// of its throughput; a write per answer under the lock made the other thread wait on it).
+/// Into a pipe or a terminal, whose reader may pause, they send them to this task, which
+/// writes whatever is ready together ([`Deliver::Channel`]).
 ///
 /// The input is read on a blocking thread and handed over in chunks of up to [`CHUNK`] jobs
 /// (a partial chunk as soon as a worker is waiting for work, so the first queries start before
