@@ -116,12 +116,6 @@ impl<S> Output<S> {
         self.text.clear();
         handled
     }
-
-    /// Records the first output error; the workers stop querying.
-    fn fail(&mut self, error: CliError, stopped: &AtomicBool) {
-        self.failed.get_or_insert(error);
-        stopped.store(true, Ordering::Release);
-    }
 }
 
 /// The output the workers share, and the signal that its pending text was taken.
@@ -129,6 +123,8 @@ struct Shared<S> {
     output: Mutex<Output<S>>,
     /// Notified when the writing worker takes the pending text or gives the sink back.
     drained: Condvar,
+    /// Set with `failed`, read without the lock: a worker checks it before each query.
+    stopped: AtomicBool,
 }
 
 /// Pending text past which a worker waits for the writer instead of going back to its queries:
@@ -140,7 +136,19 @@ impl<S> Shared<S> {
         Shared {
             output: Mutex::new(output),
             drained: Condvar::new(),
+            stopped: AtomicBool::new(false),
         }
+    }
+
+    /// True once the output failed: query nothing more.
+    fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Records the first output error; the workers stop querying.
+    fn fail(&self, out: &mut Output<S>, error: CliError) {
+        out.failed.get_or_insert(error);
+        self.stopped.store(true, Ordering::Release);
     }
 
     fn lock(&self) -> MutexGuard<'_, Output<S>> {
@@ -156,7 +164,6 @@ impl<S> Shared<S> {
     fn hand_in_direct<J>(
         &self,
         on_result: &OnResult<J, S>,
-        stopped: &AtomicBool,
         line: u64,
         job: J,
         outcome: Outcome,
@@ -167,7 +174,7 @@ impl<S> Shared<S> {
         }
         let Output { state, text, .. } = &mut *out;
         if let Err(e) = on_result(state, line, job, outcome, text) {
-            out.fail(e, stopped);
+            self.fail(&mut out, e);
             return false;
         }
         loop {
@@ -176,7 +183,7 @@ impl<S> Shared<S> {
                 break;
             }
             if let Some(sink) = out.sink.take() {
-                out = self.write_pending(out, sink, stopped);
+                out = self.write_pending(out, sink);
                 break;
             }
             if out.text.len() < MOST_PENDING {
@@ -196,7 +203,6 @@ impl<S> Shared<S> {
         &'a self,
         mut out: MutexGuard<'a, Output<S>>,
         mut sink: Box<dyn Write + Send>,
-        stopped: &AtomicBool,
     ) -> MutexGuard<'a, Output<S>> {
         let mut pending = std::mem::take(&mut out.spare);
         loop {
@@ -210,7 +216,7 @@ impl<S> Shared<S> {
             pending.clear();
             out = self.lock();
             if let Err(e) = written {
-                out.fail(e, stopped);
+                self.fail(&mut out, e);
                 break;
             }
         }
@@ -229,7 +235,6 @@ enum Deliver<J, S> {
     Direct {
         output: Arc<Shared<S>>,
         on_result: Arc<OnResult<J, S>>,
-        stopped: Arc<AtomicBool>,
         /// The progress bar, when shown.
         progress: Option<indicatif::ProgressBar>,
     },
@@ -243,7 +248,7 @@ impl<J, S> Deliver<J, S> {
     /// True once the output failed: query nothing more.
     fn stopped(&self) -> bool {
         match self {
-            Deliver::Direct { stopped, .. } => stopped.load(Ordering::Acquire),
+            Deliver::Direct { output, .. } => output.stopped(),
             Deliver::Channel(results) => results.is_closed(),
         }
     }
@@ -254,11 +259,9 @@ impl<J, S> Deliver<J, S> {
             Deliver::Direct {
                 output,
                 on_result,
-                stopped,
                 progress,
             } => {
-                let handed_in =
-                    output.hand_in_direct(on_result.as_ref(), stopped, line, job, outcome);
+                let handed_in = output.hand_in_direct(on_result.as_ref(), line, job, outcome);
                 if let (true, Some(bar)) = (handed_in, progress) {
                     bar.inc(1);
                 }
@@ -387,13 +390,11 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
         ))
     };
     let tasks: Vec<_> = if sink.regular_file {
-        let stopped = Arc::new(AtomicBool::new(false));
         (0..workers)
             .map(|_| {
                 spawn(Deliver::Direct {
                     output: Arc::clone(&output),
                     on_result: Arc::clone(&on_result),
-                    stopped: Arc::clone(&stopped),
                     progress: shown.clone(),
                 })
             })
@@ -632,12 +633,12 @@ mod tests {
 
     /// Streams `n` lookups into `memory`, written directly by the workers (`regular_file`) or
     /// through the writing task; the state counts the answers handed in.
-    async fn run(
+    fn run(
         n: u64,
         memory: &Memory,
         regular_file: bool,
-        provider: Canned,
-    ) -> Result<(u64, u64), CliError> {
+        provider: impl RefundProvider + 'static,
+    ) -> impl Future<Output = Result<(u64, u64), CliError>> + Send + 'static {
         let jobs = (1..=n).map(|i| (i, Ok::<_, String>(RefundLookup::refund_id(format!("R{i}")))));
         let how = Streaming {
             pace: PaceArgs {
@@ -663,7 +664,6 @@ mod tests {
                 Ok(())
             },
         )
-        .await
     }
 
     /// Written by the workers themselves (a regular file) or by the writing task (a pipe), the
@@ -755,30 +755,8 @@ mod tests {
             pause: Duration::from_millis(100),
             ..Memory::new(usize::MAX)
         };
-        let jobs = (1..=3).map(|i| (i, Ok::<_, String>(RefundLookup::refund_id(format!("R{i}")))));
-        let how = Streaming {
-            pace: PaceArgs {
-                concurrency: 3,
-                rps: None,
-            },
-            done: HashSet::new(),
-            progress: indicatif::ProgressBar::hidden(),
-        };
-        let sink = Sink {
-            writer: Box::new(slow.clone()),
-            regular_file: true,
-        };
-        let streaming = tokio::spawn(stream(
-            Box::new(Staggered::default()),
-            jobs,
-            how,
-            sink,
-            (),
-            |(), line, job: Result<RefundLookup, String>, outcome, text| {
-                render::render(text, line, &job, &outcome, Provider::Cpos, false);
-                Ok(())
-            },
-        ));
+        // R1, R2 and R4 (R3 counts as done).
+        let streaming = tokio::spawn(run(4, &slow, true, Staggered::default()));
         tokio::time::sleep(Duration::from_secs(1)).await;
         let early = slow.lines();
         assert!(
@@ -787,10 +765,10 @@ mod tests {
             "{early:?}"
         );
         assert!(
-            !early.iter().any(|l| l.contains(r#""id":"R3""#)),
+            !early.iter().any(|l| l.contains(r#""id":"R4""#)),
             "{early:?}"
         );
-        streaming.await.unwrap().unwrap();
+        assert_eq!(streaming.await.unwrap().unwrap(), (1, 3));
         assert_eq!(slow.lines().len(), 3);
     }
 
