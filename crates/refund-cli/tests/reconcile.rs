@@ -19,7 +19,7 @@ use serde_json::Value;
 /// line number.
 const LEDGER: &str = "lookup,id,amount,currency,status,requested_at,order_no,note\n\
 refund_id,1818566685947465728,100.00,CNY,succeeded,,O-1,\"a, \"\"quoted\"\" note\"\n\
-refund_id,1818563941756964864,99.99,CNY,,,O-2,\n\
+refund_id,1818566685947465728,99.99,CNY,,,O-2,\n\
 refund_id,1818566685947465728,100.00,HKD,,,O-3,\n\
 refund_id,OA-CANCEL-1,5.00,CNY,succeeded,,O-4,\n\
 refund_id,OA-PENDING-1,12.34,CNY,processing,2024-08-01 10:00:00,O-5,\n\
@@ -443,4 +443,90 @@ async fn nothing_is_overwritten_and_flags_are_checked() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Rows of an NDJSON output file, by ledger line.
+fn rows_by_line(path: &str) -> BTreeMap<u64, Vec<Value>> {
+    let mut out: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
+    for l in std::fs::read_to_string(path).unwrap().lines() {
+        let row: Value = serde_json::from_str(l).unwrap();
+        out.entry(row["line"].as_u64().unwrap())
+            .or_default()
+            .push(row);
+    }
+    out
+}
+
+/// #29.1: a refund the provider says failed or was cancelled moved no money: books recording
+/// money refunded are `status_mismatch` with the books' amount as the shortfall; books that
+/// say failed or cancelled agree with either word.
+#[tokio::test]
+async fn a_failed_or_cancelled_refund_is_never_a_match_for_money_refunded() {
+    let env = common::env("reconcile-failed").await;
+    let ledger = write(
+        &env,
+        "books.csv",
+        "refund_id,id,lookup,amount,currency\n\
+         x,WX-FAILED-1,refund_id,2.00,CNY\n\
+         x,WX-CLOSED-1,refund_id,4.00,CNY\n\
+         x,WX-WECHAT-SUCCESS-1,refund_id,6.00,HKD\n",
+    );
+    let output = env.dir.join("out.ndjson").display().to_string();
+    let report = env.dir.join("report.html").display().to_string();
+    let o = env
+        .run(&[
+            "reconcile",
+            "cpos",
+            "--ledger",
+            &ledger,
+            "--output",
+            &output,
+            "--report",
+            &report,
+        ])
+        .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let rows = rows_by_line(&output);
+    assert_eq!(rows[&2][0]["verdict"], "status_mismatch");
+    assert_eq!(rows[&2][0]["difference"], "-2.00");
+    assert_eq!(rows[&3][0]["verdict"], "status_mismatch");
+    assert_eq!(rows[&3][0]["difference"], "-4.00");
+    assert_eq!(rows[&4][0]["verdict"], "currency_mismatch");
+    assert!(rows[&4][0]["difference"].is_null());
+    // #29.2: the report shows no number it does not know; where it shows one, books +
+    // difference = provider.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("<tr data-verdict=\"currency_mismatch\" class=\"na\"><td>currency_mismatch</td><td>HKD</td><td class=\"n\">1</td><td class=\"n\">6.00</td><td class=\"n\">n/a</td><td class=\"n\">n/a</td></tr>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<tr data-verdict=\"status_mismatch\"><td>status_mismatch</td><td>CNY</td><td class=\"n\">2</td><td class=\"n\">6.00</td><td class=\"n\">0.00</td><td class=\"n\">-6.00</td></tr>"),
+        "{html}"
+    );
+    assert!(html.contains("not counted: 2.00 CNY (failed)"), "{html}");
+
+    // Books that record the failed attempt agree with the provider, either word.
+    let agreeing = write(
+        &env,
+        "agreeing.csv",
+        "lookup,id,amount,currency,status\n\
+         refund_id,WX-FAILED-1,2.00,CNY,cancelled\n\
+         refund_id,WX-CLOSED-1,4.00,CNY,Failed\n",
+    );
+    let o = env
+        .run(&[
+            "--format",
+            "ndjson",
+            "reconcile",
+            "cpos",
+            "--ledger",
+            &agreeing,
+        ])
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for row in ndjson(&o) {
+        assert_eq!(row["verdict"], "match", "{row}");
+        assert_eq!(row["difference"], "0.00", "{row}");
+    }
 }

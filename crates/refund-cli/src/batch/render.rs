@@ -165,6 +165,11 @@ impl OutputRow {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// Every field, in the row's order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
     pub(crate) fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
     }

@@ -173,7 +173,16 @@ pub(crate) async fn run(
     let jobs = ledger::read(&args.ledger, &layout)?;
     let done = batch::resume::done_lines_of(&args.sink, csv, &header_text)?;
     // The report covers the whole output: lines an earlier run answered are read back first.
-    let mut report = Report::new(Utc::now());
+    let compared = report::Compared {
+        providers: vec![provider.as_str().to_owned()],
+        ledger: args
+            .ledger
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        stuck_after: args.stuck_after,
+    };
+    let mut report = Report::new(Utc::now(), compared);
     if let (Some(output), true) = (&args.sink.output, args.sink.resume) {
         report.add_output_file(output, csv)?;
     }

@@ -15,19 +15,24 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use refund_core::{Currency, Money};
+use refund_core::{Currency, Money, RefundStatus};
 use serde_json::Value;
 
-use super::verdict::Verdict;
+use super::verdict::{Verdict, counts, moved_nothing};
 use crate::batch::render::OutputRow;
 use crate::error::CliError;
+use crate::output::one_line;
+use refund_core::http::humane;
 
 /// The most discrepancies the report's table lists (the largest by amount); the totals count
 /// them all.
 pub(crate) const MAX_ROWS: usize = 1000;
 
-/// Age buckets of refunds still in flight: upper bounds in hours, then "older".
-const AGE_BUCKETS: [(&str, i64); 6] = [
+/// Age buckets of refunds still in flight: upper bounds in hours, then "older". A time after
+/// the report's own ("in the future": a wrong clock or a mistyped date) is a bucket of its own,
+/// never "< 1 h".
+const AGE_BUCKETS: [(&str, i64); 7] = [
+    ("in the future", 0),
     ("< 1 h", 1),
     ("1–24 h", 24),
     ("1–3 d", 72),
@@ -36,13 +41,20 @@ const AGE_BUCKETS: [(&str, i64); 6] = [
     ("> 30 d", i64::MAX),
 ];
 
-/// Money per verdict and currency: minor units summed in i128 (no overflow, no float).
+/// Money per verdict and currency: minor units summed in i128 (no overflow, no float). Lines
+/// whose difference is known (books + difference = provider, to the minor unit) are counted
+/// apart from those where it is not (another currency, nothing found, an error): no number is
+/// shown for what is not known.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Totals {
+    /// Lines with a known difference, and their sums.
     pub(crate) lines: u64,
     pub(crate) expected: i128,
     pub(crate) provider: i128,
     pub(crate) difference: i128,
+    /// Lines whose difference is not known ("n/a"), and the books' sum over them.
+    pub(crate) unknown_lines: u64,
+    pub(crate) unknown_expected: i128,
 }
 
 /// One discrepancy, as the table shows it.
@@ -55,17 +67,70 @@ struct Discrepancy {
     lookup: String,
     id: String,
     expected: String,
-    provider_amount: String,
+    /// The books' currency and status, to tell which refunds the verdict counted.
+    expected_currency: String,
+    expected_status: String,
+    /// The refunds found: amount, currency, normalised status.
+    refunds: Vec<(String, String, String)>,
     difference: String,
     status: String,
     provider_status: String,
     message: String,
+    /// The ledger's own columns (order numbers, notes): name and text.
+    extra: Vec<(String, String)>,
+}
+
+impl Discrepancy {
+    /// The provider cell: the refunds the verdict counted (joined by `+`), then those it did
+    /// not (failed or cancelled attempts, another currency), marked so.
+    fn provider_cell(&self) -> String {
+        let status = |s: &str| RefundStatus::from_name(s);
+        let all_moved_nothing = self
+            .refunds
+            .iter()
+            .all(|(_, _, s)| moved_nothing(&status(s)));
+        let books_say_nothing_moved = moved_nothing(&status(&self.expected_status));
+        let known = !self.difference.is_empty();
+        let (mut counted, mut not_counted) = (Vec::new(), Vec::new());
+        for (amount, currency, s) in &self.refunds {
+            let counts_here = known
+                && *currency == self.expected_currency
+                && counts(&status(s), all_moved_nothing, books_say_nothing_moved);
+            if counts_here {
+                counted.push(format!("{amount} {currency}"));
+            } else {
+                not_counted.push(format!("{amount} {currency} ({s})"));
+            }
+        }
+        let mut cell = counted.join(" + ");
+        if !not_counted.is_empty() {
+            if !cell.is_empty() {
+                cell.push_str("; ");
+            }
+            cell.push_str("not counted: ");
+            cell.push_str(&not_counted.join(", "));
+        }
+        cell
+    }
+}
+
+/// What was compared, for the report's heading: a reader of a forwarded report must not have to
+/// guess which books, which provider or which rules it shows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Compared {
+    /// The providers asked.
+    pub(crate) providers: Vec<String>,
+    /// The ledger's file name (not its folder: a report travels).
+    pub(crate) ledger: String,
+    /// `--stuck-after`.
+    pub(crate) stuck_after: Duration,
 }
 
 /// What a reconciliation found so far.
 #[derive(Debug)]
 pub(crate) struct Report {
     now: DateTime<Utc>,
+    compared: Compared,
     last_line: Option<u64>,
     pub(crate) lines: u64,
     pub(crate) verdicts: BTreeMap<Verdict, u64>,
@@ -93,10 +158,28 @@ fn minor(amount: &str, currency: &str) -> Option<i128> {
         .map(|m| i128::from(m.minor()))
 }
 
+/// True for the fields every output row has (`batch`'s, `reconcile`'s, the CSV error columns):
+/// any other field came from the ledger.
+fn is_output_field(name: &str) -> bool {
+    [
+        "line",
+        "lookup",
+        "id",
+        "error",
+        "error_kind",
+        "error_message",
+        "error_code",
+    ]
+    .contains(&name)
+        || crate::output::COLUMNS.contains(&name)
+        || super::RECONCILE_COLUMNS.contains(&name)
+}
+
 impl Report {
-    pub(crate) fn new(now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(now: DateTime<Utc>, compared: Compared) -> Self {
         Report {
             now,
+            compared,
             last_line: None,
             lines: 0,
             verdicts: BTreeMap::new(),
@@ -108,7 +191,7 @@ impl Report {
     }
 
     /// Counts one output row. Rows of one ledger line come together (one per refund found):
-    /// the line is counted once, the provider's amounts of all its rows are summed.
+    /// the line is counted once, the provider's amounts of all its rows are listed.
     pub(crate) fn add_row(&mut self, row: &OutputRow) {
         let line = match row.get("line") {
             Some(Value::Number(n)) => n.as_u64(),
@@ -127,14 +210,20 @@ impl Report {
             *self.verdicts.entry(verdict).or_default() += 1;
             let expected = minor(&text(row, "expected_amount"), &currency);
             let totals = self.money.entry((verdict, currency.clone())).or_default();
-            totals.lines += 1;
-            totals.expected += expected.unwrap_or(0);
             // The provider's side as the verdict counted it (books + difference): failed
-            // attempts beside a good one, or another currency, are not added in.
-            let difference = minor(&text(row, "difference"), &currency);
-            totals.difference += difference.unwrap_or(0);
-            if let (Some(e), Some(d)) = (expected, difference) {
-                totals.provider += e + d;
+            // attempts, or another currency, are not added in. Where the difference is not
+            // known, no provider figure is made up.
+            match (expected, minor(&text(row, "difference"), &currency)) {
+                (Some(e), Some(d)) => {
+                    totals.lines += 1;
+                    totals.expected += e;
+                    totals.difference += d;
+                    totals.provider += e + d;
+                }
+                (e, _) => {
+                    totals.unknown_lines += 1;
+                    totals.unknown_expected += e.unwrap_or(0);
+                }
             }
             self.count_age(row);
             if verdict != Verdict::Match {
@@ -152,7 +241,9 @@ impl Report {
                     lookup: text(row, "lookup"),
                     id: text(row, "id"),
                     expected: format!("{} {currency}", text(row, "expected_amount")),
-                    provider_amount: String::new(),
+                    expected_currency: currency.clone(),
+                    expected_status: text(row, "expected_status"),
+                    refunds: Vec::new(),
                     difference: text(row, "difference"),
                     status: text(row, "status"),
                     provider_status: text(row, "provider_status"),
@@ -161,22 +252,26 @@ impl Report {
                     } else {
                         failure
                     },
+                    extra: row
+                        .iter()
+                        .filter(|(name, _)| !is_output_field(name))
+                        .map(|(name, value)| {
+                            let shown = match value {
+                                Value::Null => String::new(),
+                                Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            (name.to_owned(), shown)
+                        })
+                        .collect(),
                 });
             }
         }
         if let Some(d) = &mut self.pending {
             let amount = text(row, "amount");
             if !amount.is_empty() {
-                let sep = if d.provider_amount.is_empty() {
-                    ""
-                } else {
-                    " + "
-                };
-                d.provider_amount = format!(
-                    "{}{sep}{amount} {}",
-                    d.provider_amount,
-                    text(row, "currency")
-                );
+                d.refunds
+                    .push((amount, text(row, "currency"), text(row, "status")));
             }
         }
     }
@@ -202,12 +297,14 @@ impl Report {
             .find_map(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc));
         let slot = match since {
+            Some(t) if t > self.now => 0,
             Some(t) => {
                 let hours = (self.now - t).num_hours();
                 AGE_BUCKETS
                     .iter()
+                    .skip(1)
                     .position(|(_, max)| hours < *max)
-                    .unwrap_or(AGE_BUCKETS.len() - 1)
+                    .map_or(AGE_BUCKETS.len() - 1, |i| i + 1)
             }
             None => AGE_BUCKETS.len(),
         };
@@ -261,10 +358,10 @@ impl Report {
         self.discrepancies() == 0
     }
 
-    /// The stderr summary: lines per verdict.
+    /// The stderr summary: lines per verdict (no list when there are none).
     pub(crate) fn summary_text(&self, skipped: u64, elapsed: Duration) -> String {
         let mut out = format!(
-            "reconcile: {} ledger lines in {:.1}s ({skipped} answered by an earlier run): ",
+            "reconcile: {} ledger lines in {:.1}s ({skipped} answered by an earlier run)",
             self.lines,
             elapsed.as_secs_f64()
         );
@@ -272,7 +369,10 @@ impl Report {
             .iter()
             .filter_map(|v| self.verdicts.get(v).map(|n| format!("{n} {}", v.as_str())))
             .collect();
-        out.push_str(&parts.join(", "));
+        if !parts.is_empty() {
+            out.push_str(": ");
+            out.push_str(&parts.join(", "));
+        }
         out.push('\n');
         out
     }
@@ -299,29 +399,55 @@ impl Report {
     /// The report as one self-contained HTML document.
     pub(crate) fn html(&self) -> String {
         let mut h = String::with_capacity(64 * 1024);
+        let unknown: u64 = self.money.values().map(|t| t.unknown_lines).sum();
         let _ = write!(
             h,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
              <title>Refund reconciliation</title><style>{CSS}</style></head><body>\n\
              <h1>Refund reconciliation</h1>\n<p>Generated {} UTC. <span id=\"lines\">{}</span> \
-             ledger lines, <span id=\"discrepancies\">{}</span> not <code>match</code>.</p>\n",
+             ledger lines, <span id=\"discrepancies\">{}</span> not <code>match</code>, \
+             <span id=\"unknown\">{unknown}</span> whose difference is not known (n/a).</p>\n",
             self.now.format("%Y-%m-%d %H:%M:%S"),
             self.lines,
             self.discrepancies()
         );
-        h.push_str("<h2>Totals per verdict and currency</h2>\n<table id=\"totals\"><tr><th>verdict</th><th>currency</th><th>lines</th><th>books</th><th>provider (as counted)</th><th>difference</th></tr>\n");
+        let c = &self.compared;
+        let _ = writeln!(
+            h,
+            "<table id=\"compared\"><tr><th>provider</th><td>{}</td></tr><tr><th>ledger</th><td>{}</td></tr>\
+             <tr><th>--stuck-after</th><td>{}</td></tr><tr><th>tool</th><td>refund {}</td></tr>\
+             <tr><th>generated</th><td>{}</td></tr></table>",
+            cell(&c.providers.join(", ")),
+            cell(&c.ledger),
+            humane(c.stuck_after),
+            env!("CARGO_PKG_VERSION"),
+            refund_core::time::format_utc(&self.now),
+        );
+        h.push_str("<h2>Totals per verdict and currency</h2>\n<p>Where a line's difference is not known (another currency, nothing found, an error), its provider side and difference are <code>n/a</code> and it is counted on a row of its own: on every row with numbers, books + difference = provider.</p>\n<table id=\"totals\"><tr><th>verdict</th><th>currency</th><th>lines</th><th>books</th><th>provider (as counted)</th><th>difference</th></tr>\n");
         for ((verdict, currency), t) in &self.money {
             let money = |minor: i128| show_minor(minor, currency);
-            let _ = writeln!(
-                h,
-                "<tr data-verdict=\"{v}\"><td>{v}</td><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                t.lines,
-                money(t.expected),
-                money(t.provider),
-                money(t.difference),
-                v = verdict.as_str(),
-                c = escape(currency),
-            );
+            if t.lines > 0 {
+                let _ = writeln!(
+                    h,
+                    "<tr data-verdict=\"{v}\"><td>{v}</td><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                    t.lines,
+                    money(t.expected),
+                    money(t.provider),
+                    money(t.difference),
+                    v = verdict.as_str(),
+                    c = cell(currency),
+                );
+            }
+            if t.unknown_lines > 0 {
+                let _ = writeln!(
+                    h,
+                    "<tr data-verdict=\"{v}\" class=\"na\"><td>{v}</td><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">n/a</td><td class=\"n\">n/a</td></tr>",
+                    t.unknown_lines,
+                    money(t.unknown_expected),
+                    v = verdict.as_str(),
+                    c = cell(currency),
+                );
+            }
         }
         h.push_str("</table>\n<h2>Lines per verdict</h2>\n");
         let bars: Vec<(&str, u64)> = Verdict::ALL
@@ -338,25 +464,49 @@ impl Report {
             .collect();
         h.push_str(&bar_chart("ages", &ages));
         let rows = self.rows();
-        let _ = writeln!(
-            h,
-            "<h2>Discrepancies, largest amount first</h2>\n<table id=\"discrepancies\"><tr><th>line</th><th>verdict</th><th>lookup</th><th>id</th><th>books</th><th>provider</th><th>difference</th><th>status</th><th>provider status</th><th>message</th></tr>"
-        );
+        // The ledger's own columns of the rows shown, in the order first seen.
+        let mut extra_names: Vec<&str> = Vec::new();
         for d in &rows {
-            let _ = writeln!(
+            for (name, _) in &d.extra {
+                if !extra_names.contains(&name.as_str()) {
+                    extra_names.push(name);
+                }
+            }
+        }
+        h.push_str("<h2>Discrepancies, largest amount first</h2>\n<table id=\"discrepancies\"><tr><th>line</th><th>verdict</th><th>lookup</th><th>id</th><th>books</th><th>provider</th><th>difference</th><th>status</th><th>provider status</th><th>message</th>");
+        for name in &extra_names {
+            let _ = write!(h, "<th class=\"ledger\">{}</th>", cell(name));
+        }
+        h.push_str("</tr>\n");
+        for d in &rows {
+            let difference = if d.difference.is_empty() {
+                "n/a"
+            } else {
+                &d.difference
+            };
+            let _ = write!(
                 h,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
                 d.line.0,
                 d.verdict,
-                escape(&d.lookup),
-                escape(&d.id),
-                escape(&d.expected),
-                escape(&d.provider_amount),
-                escape(&d.difference),
-                escape(&d.status),
-                escape(&d.provider_status),
-                escape(&d.message),
+                cell(&d.lookup),
+                cell(&d.id),
+                cell(&d.expected),
+                cell(&d.provider_cell()),
+                cell(difference),
+                cell(&d.status),
+                cell(&d.provider_status),
+                cell(&d.message),
             );
+            for name in &extra_names {
+                let value = d
+                    .extra
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or("", |(_, v)| v.as_str());
+                h.push_str(&truncated_cell(value));
+            }
+            h.push_str("</tr>\n");
         }
         h.push_str("</table>\n");
         let listed = rows.len() as u64;
@@ -370,6 +520,25 @@ impl Report {
         h.push_str("</body></html>\n");
         h
     }
+}
+
+/// Untrusted text for a table cell: control and bidi characters shown escaped (as the table
+/// output does), then HTML-escaped.
+fn cell(text: &str) -> String {
+    escape(&one_line(text))
+}
+
+/// Longest ledger text shown in a discrepancy cell; the whole text is in its tooltip.
+const CELL_CHARS: usize = 40;
+
+/// A ledger cell: shown up to [`CELL_CHARS`] characters, the whole (escaped) text in `title`.
+fn truncated_cell(text: &str) -> String {
+    let shown = one_line(text);
+    if shown.chars().count() <= CELL_CHARS {
+        return format!("<td>{}</td>", escape(&shown));
+    }
+    let short: String = shown.chars().take(CELL_CHARS - 1).collect();
+    format!("<td title=\"{}\">{}…</td>", escape(&shown), escape(&short))
 }
 
 /// Minor units shown in major units for a currency code (exact).
@@ -428,7 +597,7 @@ pub(crate) fn escape(text: &str) -> String {
 const CSS: &str = "body{font:14px system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}svg text{font:12px sans-serif}\
-svg rect{fill:#4a78b5}.note{color:#a33}";
+svg rect{fill:#4a78b5}.note{color:#a33}tr.na td{color:#777}";
 
 #[cfg(test)]
 mod tests {
@@ -447,7 +616,7 @@ mod tests {
 
     #[test]
     fn counts_each_ledger_line_once_and_sums_exactly() {
-        let mut r = Report::new(now());
+        let mut r = Report::new(now(), Compared::default());
         r.add_row(&row(json!({"line": 2, "verdict": "match", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "4.00", "currency": "CNY", "difference": "0.00", "status": "succeeded"})));
         r.add_row(&row(json!({"line": 2, "verdict": "match", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "6.00", "currency": "CNY", "difference": "0.00", "status": "succeeded"})));
         r.add_row(&row(json!({"line": 3, "verdict": "amount_mismatch", "expected_amount": "0.10", "expected_currency": "CNY", "amount": "0.20", "currency": "CNY", "difference": "0.10", "status": "processing", "requested_at": "2026-11-21T12:00:00Z"})));
@@ -458,13 +627,96 @@ mod tests {
         let a = r.money[&(Verdict::AmountMismatch, "CNY".to_owned())];
         assert_eq!((a.expected, a.provider, a.difference), (10, 20, 10));
         // Six days in flight: the 3–7 d bucket.
-        assert_eq!(r.ages[3], 1);
+        assert_eq!(r.ages[4], 1);
         assert!(r.html().contains("<td>amount_mismatch</td>"));
+    }
+
+    /// Wherever a number is shown, books + difference = provider; an unknown difference is
+    /// "n/a" on a row of its own, never 0.00.
+    #[test]
+    fn an_unknown_difference_is_na_never_zero() {
+        let mut r = Report::new(now(), Compared::default());
+        r.add_row(&row(json!({"line": 2, "verdict": "currency_mismatch", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "10.00", "currency": "HKD", "difference": null, "status": "succeeded"})));
+        r.add_row(&row(json!({"line": 3, "verdict": "multiple", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "4.00", "currency": "CNY", "difference": null, "status": "succeeded"})));
+        r.add_row(&row(json!({"line": 3, "verdict": "multiple", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "6.00", "currency": "HKD", "difference": null, "status": "succeeded"})));
+        r.add_row(&row(json!({"line": 4, "verdict": "multiple", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "4.00", "currency": "CNY", "difference": "-6.00", "status": "succeeded"})));
+        r.add_row(&row(json!({"line": 4, "verdict": "multiple", "expected_amount": "10.00", "expected_currency": "CNY", "amount": "6.00", "currency": "CNY", "difference": "-6.00", "status": "failed"})));
+        let m = r.money[&(Verdict::Multiple, "CNY".to_owned())];
+        assert_eq!(
+            (m.lines, m.expected, m.provider, m.difference),
+            (1, 1000, 400, -600)
+        );
+        assert_eq!((m.unknown_lines, m.unknown_expected), (1, 1000));
+        let c = r.money[&(Verdict::CurrencyMismatch, "CNY".to_owned())];
+        assert_eq!((c.lines, c.unknown_lines), (0, 1));
+        let html = r.html();
+        assert!(
+            html.contains("<tr data-verdict=\"currency_mismatch\" class=\"na\"><td>currency_mismatch</td><td>CNY</td><td class=\"n\">1</td><td class=\"n\">10.00</td><td class=\"n\">n/a</td><td class=\"n\">n/a</td></tr>"),
+            "{html}"
+        );
+        assert!(!html.contains(">0.00<"), "{html}");
+        assert!(html.contains("<span id=\"unknown\">2</span>"), "{html}");
+        // The multiple rows' provider cells: what was counted, and what was not.
+        assert!(
+            html.contains("<td class=\"n\">4.00 CNY; not counted: 6.00 CNY (failed)</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td class=\"n\">not counted: 4.00 CNY (succeeded), 6.00 HKD (succeeded)</td><td class=\"n\">n/a</td>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_time_in_the_future_has_its_own_bucket() {
+        let mut r = Report::new(now(), Compared::default());
+        r.add_row(&row(json!({"line": 2, "verdict": "match", "expected_amount": "1.00", "expected_currency": "CNY", "status": "processing", "requested_at": "2026-11-27T12:30:00Z"})));
+        r.add_row(&row(json!({"line": 3, "verdict": "match", "expected_amount": "1.00", "expected_currency": "CNY", "status": "processing", "requested_at": "2026-11-27T11:30:00Z"})));
+        assert_eq!(r.ages[0], 1, "in the future");
+        assert_eq!(r.ages[1], 1, "< 1 h");
+        assert!(
+            r.html()
+                .contains("data-label=\"in the future\" data-count=\"1\"")
+        );
+    }
+
+    #[test]
+    fn the_heading_names_what_was_compared_and_the_table_the_books_references() {
+        let compared = Compared {
+            providers: vec!["cpos".into()],
+            ledger: "books\u{202e}.csv".into(),
+            stuck_after: Duration::from_secs(72 * 3600),
+        };
+        let mut r = Report::new(now(), compared);
+        let long = format!("<b>{}</b>", "n".repeat(60));
+        r.add_row(&row(json!({"line": 2, "verdict": "missing", "expected_amount": "1.00", "expected_currency": "CNY", "lookup": "refund_id", "id": "A\u{7}B", "order_no": "O-1", "note": long, "ledger_status": "x"})));
+        let html = r.html();
+        assert!(html.contains("<td>cpos</td>"), "{html}");
+        assert!(html.contains("<td>books\\u{202e}.csv</td>"), "{html}");
+        assert!(html.contains("<td>72h</td>"), "{html}");
+        assert!(html.contains(concat!("refund ", env!("CARGO_PKG_VERSION"))));
+        assert!(html.contains("<td>2026-11-27T12:00:00Z</td>"), "{html}");
+        assert!(
+            html.contains("<td>A\\u{7}B</td>"),
+            "control characters shown escaped: {html}"
+        );
+        // (json! orders keys alphabetically; a real row keeps the ledger's order.)
+        assert!(html.contains("<th class=\"ledger\">ledger_status</th><th class=\"ledger\">note</th><th class=\"ledger\">order_no</th>"), "{html}");
+        assert!(html.contains("<td>O-1</td>"), "{html}");
+        let title = format!(
+            "<td title=\"&lt;b&gt;{}&lt;/b&gt;\">&lt;b&gt;",
+            "n".repeat(60)
+        );
+        assert!(
+            html.contains(&title),
+            "the whole text in the tooltip: {html}"
+        );
+        assert!(!html.contains("<b>"), "{html}");
     }
 
     #[test]
     fn provider_text_is_escaped() {
-        let mut r = Report::new(now());
+        let mut r = Report::new(now(), Compared::default());
         r.add_row(&row(json!({"line": 2, "verdict": "error", "expected_amount": "1.00", "expected_currency": "CNY", "lookup": "refund_id", "id": "<script>alert(1)</script>", "error": {"message": "a \"quoted\" & <b>bold</b> 'x'"}})));
         let html = r.html();
         assert!(!html.contains("<script>alert"));
@@ -479,7 +731,7 @@ mod tests {
 
     #[test]
     fn the_table_keeps_only_the_largest() {
-        let mut r = Report::new(now());
+        let mut r = Report::new(now(), Compared::default());
         for line in 0..(MAX_ROWS as u64 + 50) {
             r.add_row(&row(json!({"line": line, "verdict": "missing", "expected_amount": format!("{line}.00"), "expected_currency": "CNY"})));
         }

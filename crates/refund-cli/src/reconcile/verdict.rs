@@ -73,10 +73,16 @@ pub(crate) struct Judgement {
     pub(crate) difference: Option<Money>,
 }
 
-/// Statuses that agree: the provider's "processing" is the books' "processing"; the rest must
-/// be equal. An unrecognized provider status agrees with nothing.
+/// A refund that moved no money: it failed, or it was cancelled.
+pub(crate) fn moved_nothing(status: &RefundStatus) -> bool {
+    matches!(status, RefundStatus::Failed | RefundStatus::Cancelled)
+}
+
+/// Statuses that agree: equal ones, and "failed" with "cancelled" (either way, no money moved).
+/// An unrecognized provider status agrees with nothing.
 fn agrees(books: &RefundStatus, provider: &RefundStatus) -> bool {
-    !matches!(provider, RefundStatus::Unrecognized(_)) && books == provider
+    !matches!(provider, RefundStatus::Unrecognized(_))
+        && (books == provider || (moved_nothing(books) && moved_nothing(provider)))
 }
 
 /// The sum of the refunds' amounts, if they share one currency (and it does not overflow).
@@ -97,6 +103,17 @@ fn difference(provider: Money, books: Money) -> Option<Money> {
         .then(|| provider.minor().checked_sub(books.minor()))
         .flatten()
         .map(|d| Money::from_minor(d, books.currency()))
+}
+
+/// Whether a refund counts toward the books' amount (see [`judge`]): `all_moved_nothing` when
+/// every refund of the answer failed or was cancelled, `books_say_nothing_moved` when the books'
+/// status is failed or cancelled. The report marks the refunds not counted the same way.
+pub(crate) fn counts(
+    status: &RefundStatus,
+    all_moved_nothing: bool,
+    books_say_nothing_moved: bool,
+) -> bool {
+    !moved_nothing(status) || (all_moved_nothing && books_say_nothing_moved)
 }
 
 /// Decides one ledger line. `now` and `stuck_after` decide `stuck`: the provider still
@@ -129,17 +146,29 @@ pub(crate) fn judge(
     {
         return only(Verdict::Untrusted);
     }
-    // Several refunds for one line: the money that moved or is moving counts; a failed or
-    // cancelled attempt beside a good one refunded nothing.
+    // Every refund found failed or was cancelled: the provider refunded nothing. Books that
+    // record money refunded (a non-zero amount, and no status or another than failed or
+    // cancelled) disagree with that, whatever the attempts' amounts or currencies.
+    let all_moved_nothing = refunds.iter().all(|r| moved_nothing(&r.status));
+    let books_say_nothing_moved = books.status.as_ref().is_some_and(moved_nothing);
+    if all_moved_nothing && !books_say_nothing_moved && books.amount.minor() != 0 {
+        return Judgement {
+            verdict: Verdict::StatusMismatch,
+            difference: books
+                .amount
+                .minor()
+                .checked_neg()
+                .map(|d| Money::from_minor(d, books.amount.currency())),
+        };
+    }
+    // Which refunds count toward the books' amount: the money that moved or is moving. A
+    // failed or cancelled attempt refunded nothing, so it counts only where the books record
+    // the attempt itself (they say failed or cancelled, and so does the provider everywhere).
     let several = refunds.len() > 1;
-    let counted: Vec<&Refund> = if several {
-        refunds
-            .iter()
-            .filter(|r| !matches!(r.status, RefundStatus::Failed | RefundStatus::Cancelled))
-            .collect()
-    } else {
-        refunds.iter().collect()
-    };
+    let counted: Vec<&Refund> = refunds
+        .iter()
+        .filter(|r| counts(&r.status, all_moved_nothing, books_say_nothing_moved))
+        .collect();
     let refunds = counted.as_slice();
     let provider_amount = total(refunds, books.amount.currency());
     let judged = |verdict| Judgement {
@@ -377,6 +406,75 @@ mod tests {
         for (name, b, outcome, expected) in cases {
             assert_eq!(verdict(&b, outcome), expected, "{name}");
         }
+    }
+
+    /// Rule 4: a refund that failed or was cancelled moved no money, alone or beside others.
+    #[test]
+    fn failed_and_cancelled_refunds_moved_no_money() {
+        use RefundStatus::*;
+        let judged = |b: &Expectation, refunds: Vec<Refund>| {
+            let j = judge(b, &Ok(refunds), now(), 3 * DAY);
+            (j.verdict, j.difference.map(|d| d.to_major_string()))
+        };
+        let plain = books("10.00", None, None);
+        let na = |v| (v, None::<String>);
+        let minus_books = (Verdict::StatusMismatch, Some("-10.00".to_owned()));
+        assert_eq!(judged(&plain, vec![cny("10.00", Failed)]), minus_books);
+        assert_eq!(judged(&plain, vec![cny("10.00", Cancelled)]), minus_books);
+        // Whatever the attempts' amounts or currencies.
+        assert_eq!(
+            judged(
+                &plain,
+                vec![
+                    cny("3.00", Failed),
+                    refund("10.00", Currency::Hkd, Cancelled)
+                ]
+            ),
+            minus_books
+        );
+        // Books saying the refund was paid, or still processing: the same.
+        let paid = books("10.00", Some(Succeeded), None);
+        assert_eq!(judged(&paid, vec![cny("10.00", Failed)]), minus_books);
+        let processing = books("10.00", Some(Processing), None);
+        assert_eq!(judged(&processing, vec![cny("10.00", Failed)]), minus_books);
+        // Books that record the failed attempt agree with either word for it.
+        let failed = books("10.00", Some(Failed), None);
+        let cancelled = books("10.00", Some(Cancelled), None);
+        let zero = (Verdict::Match, Some("0.00".to_owned()));
+        assert_eq!(judged(&failed, vec![cny("10.00", Failed)]), zero);
+        assert_eq!(judged(&failed, vec![cny("10.00", Cancelled)]), zero);
+        assert_eq!(judged(&cancelled, vec![cny("10.00", Failed)]), zero);
+        assert_eq!(
+            judged(&failed, vec![cny("4.00", Failed), cny("6.00", Cancelled)]),
+            zero
+        );
+        assert_eq!(
+            judged(&failed, vec![cny("9.00", Failed)]),
+            (Verdict::AmountMismatch, Some("-1.00".to_owned()))
+        );
+        assert_eq!(
+            judged(&failed, vec![refund("10.00", Currency::Hkd, Failed)]),
+            na(Verdict::CurrencyMismatch)
+        );
+        // Books failed, provider paid: a status disagreement on equal amounts.
+        assert_eq!(
+            judged(&failed, vec![cny("10.00", Succeeded)]).0,
+            Verdict::StatusMismatch
+        );
+        // Books holding nothing refunded agree with a provider that refunded nothing.
+        assert_eq!(
+            judged(&books("0", None, None), vec![cny("10.00", Failed)]),
+            zero
+        );
+        // A failed attempt beside a good one still does not count (the good one decides).
+        assert_eq!(
+            judged(&plain, vec![cny("10.00", Succeeded), cny("10.00", Failed)]),
+            zero
+        );
+        // Errors come first: an unproven answer is untrusted, not a status mismatch.
+        let mut unproven = cny("10.00", Failed);
+        unproven.signature = Verification::Unverified;
+        assert_eq!(judged(&plain, vec![unproven]), na(Verdict::Untrusted));
     }
 
     #[test]
