@@ -210,25 +210,24 @@ impl Config {
     /// `--config FILE` (must exist), else `./refund.toml`, else the user's config folder, else
     /// an empty configuration.
     pub(crate) fn load(explicit: Option<&Path>) -> Result<Config, CliError> {
-        let candidates: Vec<PathBuf> = match explicit {
-            Some(path) => {
-                if !path.is_file() {
+        if let Some(path) = explicit {
+            match std::fs::metadata(path) {
+                Ok(m) if !m.is_file() => {
+                    return Err(CliError::config(format!(
+                        "config file {} is not a regular file",
+                        path.display()
+                    )));
+                }
+                Ok(_) => {}
+                Err(_) => {
                     return Err(CliError::config(format!(
                         "config file {} does not exist",
                         path.display()
                     )));
                 }
-                vec![path.to_owned()]
             }
-            None => {
-                let mut c = vec![PathBuf::from("refund.toml")];
-                if let Some(dir) = user_config_dir() {
-                    c.push(dir.join("refund").join("refund.toml"));
-                }
-                c
-            }
-        };
-        let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
+        }
+        let Some(path) = Self::path_to_load(explicit) else {
             return Ok(Config::default());
         };
         let text = std::fs::read_to_string(&path)
@@ -243,6 +242,19 @@ impl Config {
         config.dir = path.parent().map(Path::to_owned).unwrap_or_default();
         config.source = Some(path);
         Ok(config)
+    }
+
+    /// The file [`Config::load`] reads: `--config FILE`, else `./refund.toml`, else the user's
+    /// config folder's; `None` when there is none.
+    pub(crate) fn path_to_load(explicit: Option<&Path>) -> Option<PathBuf> {
+        if let Some(path) = explicit {
+            return Some(path.to_owned());
+        }
+        let mut candidates = vec![PathBuf::from("refund.toml")];
+        if let Some(dir) = user_config_dir() {
+            candidates.push(dir.join("refund").join("refund.toml"));
+        }
+        candidates.into_iter().find(|p| p.is_file())
     }
 
     fn where_(&self) -> String {

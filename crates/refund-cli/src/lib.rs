@@ -22,6 +22,7 @@ mod explain;
 mod open;
 mod options;
 mod output;
+mod paths;
 mod query;
 mod reconcile;
 mod watch;

@@ -364,7 +364,7 @@ async fn nothing_is_overwritten_and_flags_are_checked() {
                 "--report",
                 &ledger,
             ],
-            "is the ledger",
+            "are the same file",
         ),
         (
             vec![
@@ -375,7 +375,7 @@ async fn nothing_is_overwritten_and_flags_are_checked() {
                 "--output",
                 &ledger,
             ],
-            "is the input",
+            "are the same file",
         ),
         (
             vec![
@@ -529,4 +529,121 @@ async fn a_failed_or_cancelled_refund_is_never_a_match_for_money_refunded() {
         assert_eq!(row["verdict"], "match", "{row}");
         assert_eq!(row["difference"], "0.00", "{row}");
     }
+}
+
+/// #29.3 and #29.4: a file written is never one read or another written, however spelled and
+/// whether it exists yet; a file that cannot be written is refused; all before any query.
+#[tokio::test]
+async fn no_spelling_of_a_path_destroys_a_file_and_nothing_is_sent() {
+    let env = sandbox("reconcile-paths").await;
+    let ledger = write(&env, "ledger.csv", LEDGER);
+    let dir = env.dir.display().to_string();
+    let results = write(&env, "o.csv", "line,lookup,id\n2,refund_id,X\n");
+    std::fs::create_dir(env.dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&results, env.dir.join("olink.html")).unwrap();
+    std::os::unix::fs::symlink("later.csv", env.dir.join("dangling.html")).unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        // Not there yet: the same folder and name.
+        (
+            vec![
+                "--output".into(),
+                format!("{dir}/o5.csv"),
+                "--report".into(),
+                format!("{dir}/./o5.csv"),
+            ],
+            "are the same file",
+        ),
+        (
+            vec![
+                "--output".into(),
+                format!("{dir}/o5.csv"),
+                "--report".into(),
+                format!("{dir}/sub/../o5.csv"),
+            ],
+            "are the same file",
+        ),
+        // There, through a symlink, even with --overwrite.
+        (
+            vec![
+                "--output".into(),
+                results.clone(),
+                "--overwrite".into(),
+                "--report".into(),
+                format!("{dir}/olink.html"),
+            ],
+            "are the same file",
+        ),
+        // A dangling symlink stands for the file it would create.
+        (
+            vec![
+                "--output".into(),
+                format!("{dir}/later.csv"),
+                "--report".into(),
+                format!("{dir}/dangling.html"),
+            ],
+            "are the same file",
+        ),
+        // The configuration file is read too.
+        (
+            vec![
+                "--output".into(),
+                env.config().display().to_string(),
+                "--overwrite".into(),
+            ],
+            "are the same file",
+        ),
+        (
+            vec!["--report".into(), "/nonexistent/r.html".into()],
+            "does not exist",
+        ),
+        (vec!["--report".into(), dir.clone()], "is a folder"),
+        (vec!["--output".into(), format!("{dir}/sub")], "is a folder"),
+    ];
+    for (extra, needle) in cases {
+        let mut args: Vec<&str> = vec!["reconcile", "openapi", "--ledger", &ledger];
+        args.extend(extra.iter().map(String::as_str));
+        let o = env.run(&args).await;
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(
+        env.sandbox.request_count(refund_core::Provider::OpenApi),
+        0,
+        "nothing was sent"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&results).unwrap(),
+        "line,lookup,id\n2,refund_id,X\n"
+    );
+    assert!(!env.dir.join("o5.csv").exists() && !env.dir.join("later.csv").exists());
+    assert!(
+        std::fs::read_to_string(env.config())
+            .unwrap()
+            .contains("[openapi]")
+    );
+    // batch: the same rules.
+    let o = env
+        .run(&[
+            "batch",
+            "openapi",
+            "--input",
+            &ledger,
+            "--output",
+            &format!("{dir}/sub/../ledger.csv"),
+        ])
+        .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("are the same file"), "{}", stderr(&o));
+    // #29.12: a --config that is a folder is not "missing".
+    let o = common::run(&[
+        "--config".into(),
+        dir.clone(),
+        "reconcile".into(),
+        "openapi".into(),
+        "--ledger".into(),
+        ledger.clone(),
+    ])
+    .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
 }

@@ -26,6 +26,7 @@ use self::summary::Summary;
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::output::Format;
+use crate::paths;
 
 /// `refund batch` arguments.
 #[derive(Debug, Args)]
@@ -107,41 +108,35 @@ impl SinkArgs {
     }
 }
 
-/// True when `a` and `b` name the same existing file (same path, a `./` variant, a symlink or a
-/// hard link).
-pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if (ma.dev(), ma.ino()) == (mb.dev(), mb.ino()) {
-            return true;
+/// Refuses, before anything is read, written or sent: any two of `input` (read), the output,
+/// `others` and the configuration file that are one file while one of them is written (however
+/// spelled), a file to write that cannot be written, and an existing non-empty output this run
+/// was not told to continue or replace.
+pub(crate) fn check_output(
+    input: paths::Use<'_>,
+    args: &SinkArgs,
+    others: &[paths::Use<'_>],
+    config: Option<&Path>,
+) -> Result<(), CliError> {
+    let mut uses = vec![input];
+    if let Some(output) = &args.output {
+        uses.push(paths::Use::written("--output", output));
+    }
+    uses.extend_from_slice(others);
+    let config = crate::config::Config::path_to_load(config);
+    if let Some(config) = &config {
+        uses.push(paths::Use::read("--config", config));
+    }
+    paths::check(&uses)?;
+    for u in uses.iter().filter(|u| u.written) {
+        let non_empty = std::fs::metadata(u.path).is_ok_and(|m| m.is_file() && m.len() > 0);
+        if non_empty && !args.resume && !args.overwrite {
+            return Err(CliError::usage(format!(
+                "{} {} exists and is not empty: use --resume to continue it or --overwrite to replace it",
+                u.flag,
+                u.path.display()
+            )));
         }
-    }
-    let _ = (ma, mb);
-    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
-}
-
-/// Refuses, before anything is opened for writing, an output that would destroy the input or
-/// earlier results.
-pub(crate) fn check_output(input: &Path, args: &SinkArgs) -> Result<(), CliError> {
-    let Some(output) = &args.output else {
-        return Ok(());
-    };
-    if same_file(input, output) {
-        return Err(CliError::usage(format!(
-            "--output {} is the input file: refusing to overwrite it",
-            output.display()
-        )));
-    }
-    let non_empty = std::fs::metadata(output).is_ok_and(|m| m.len() > 0);
-    if non_empty && !args.resume && !args.overwrite {
-        return Err(CliError::usage(format!(
-            "--output {} exists and is not empty: use --resume to continue it or --overwrite to replace it",
-            output.display()
-        )));
     }
     Ok(())
 }
@@ -169,7 +164,12 @@ pub(crate) async fn run(
     format: Option<Format>,
     args: BatchArgs,
 ) -> Result<u8, CliError> {
-    check_output(&args.input, &args.sink)?;
+    check_output(
+        paths::Use::read("--input", &args.input),
+        &args.sink,
+        &[],
+        config_path,
+    )?;
     let client = crate::open::open_client(config_path, args.provider, http)?;
     let provider: Provider = client.provider();
     let csv = format == Some(Format::Csv);

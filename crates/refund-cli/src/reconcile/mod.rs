@@ -82,32 +82,6 @@ pub(crate) const RECONCILE_COLUMNS: [&str; 6] = [
     "requested_at",
 ];
 
-/// Refuses a report path that would destroy something: the ledger, the output, or an existing
-/// non-empty file this run was not told to replace.
-fn check_report(args: &ReconcileArgs) -> Result<(), CliError> {
-    let Some(report) = &args.report else {
-        return Ok(());
-    };
-    let clashes = [Some(&args.ledger), args.sink.output.as_ref()]
-        .into_iter()
-        .flatten()
-        .any(|other| batch::same_file(report, other) || report == other);
-    if clashes {
-        return Err(CliError::usage(format!(
-            "--report {} is the ledger or the output: refusing to overwrite it",
-            report.display()
-        )));
-    }
-    let non_empty = std::fs::metadata(report).is_ok_and(|m| m.len() > 0);
-    if non_empty && !args.sink.resume && !args.sink.overwrite {
-        return Err(CliError::usage(format!(
-            "--report {} exists and is not empty: remove it, or use --overwrite or --resume (with --output) to replace it",
-            report.display()
-        )));
-    }
-    Ok(())
-}
-
 /// One ledger line's output rows (one per refund found, or one): `batch`'s fields, the verdict
 /// and the books' side, then the ledger's extra columns.
 fn json_rows(
@@ -162,8 +136,16 @@ pub(crate) async fn run(
     format: Option<Format>,
     args: ReconcileArgs,
 ) -> Result<u8, CliError> {
-    batch::check_output(&args.ledger, &args.sink)?;
-    check_report(&args)?;
+    let report_use = args
+        .report
+        .as_deref()
+        .map(|r| crate::paths::Use::written("--report", r));
+    batch::check_output(
+        crate::paths::Use::read("--ledger", &args.ledger),
+        &args.sink,
+        report_use.as_slice(),
+        config_path,
+    )?;
     let client = crate::open::open_client(config_path, args.provider, http)?;
     let provider = client.provider();
     let csv = format == Some(Format::Csv);
