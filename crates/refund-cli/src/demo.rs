@@ -319,9 +319,14 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
             .await
             .map_err(CliError::from);
         rows.extend(
-            render::json_rows(n, Some(&lookup), &outcome, client.provider())
-                .into_iter()
-                .map(|row| row.labelled("query")),
+            render::json_rows(
+                n,
+                crate::batch::input::parts_of(&lookup),
+                &outcome,
+                client.provider(),
+            )
+            .into_iter()
+            .map(|row| row.labelled("query")),
         );
     }
     // The batch section through batch's own streaming code, from its input file.
@@ -339,13 +344,16 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
         how,
         crate::batch::Sink::discard(),
         Vec::new(),
-        move |answered: &mut Vec<_>, line, input: Result<RefundLookup, String>, outcome, _| {
-            answered.extend(render::json_rows(
-                line,
-                input.as_ref().ok(),
-                &outcome,
-                provider,
-            ));
+        move |answered: &mut Vec<_>,
+              line,
+              input: Result<RefundLookup, crate::batch::input::Unusable>,
+              outcome,
+              _| {
+            let asked = match &input {
+                Ok(lookup) => crate::batch::input::parts_of(lookup),
+                Err(unusable) => unusable.asked.parts(),
+            };
+            answered.extend(render::json_rows(line, asked, &outcome, provider));
             Ok(())
         },
     )

@@ -22,7 +22,7 @@ pub fn resume(bytes: &[u8], csv: bool) -> Result<(Vec<u64>, u64), String> {
         crate::batch::resume::scan_csv(
             Cursor::new(bytes),
             bytes.len() as u64,
-            &crate::batch::render::csv_header(),
+            &crate::batch::render::csv_columns(),
         )
     } else {
         crate::batch::resume::scan_ndjson(Cursor::new(bytes))

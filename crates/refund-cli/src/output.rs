@@ -1,6 +1,7 @@
 //! The output contract: one flat object per refund, identical in json, ndjson and csv, rendered
 //! from the typed [`Refund`] (never from strings parsed back).
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use refund_core::{Error, Refund, Verification};
@@ -159,6 +160,41 @@ impl Cell<'_> {
     }
 }
 
+/// The characters that make a spreadsheet read a cell as a formula (OWASP's list for CSV
+/// injection: `=`, `+`, `-`, `@`, a tab, a carriage return).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A plain decimal number (`-0.01`, `+5`, `100`): a spreadsheet reads it as a number, not a
+/// formula, so it is left as it is (amounts and differences stay numbers).
+fn is_plain_number(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(int) && all_digits(frac)
+}
+
+/// A CSV cell as written: text that a spreadsheet would run as a formula gets a leading `'`
+/// (OWASP's advice for CSV injection), and so does text that already begins with `'`s before
+/// such a character, so [`csv_cell_value`] can always undo it. Plain numbers stay numbers.
+pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
+    let after_quotes = text.trim_start_matches('\'');
+    let quoted = after_quotes.len() < text.len();
+    let formula = after_quotes.starts_with(FORMULA_STARTS);
+    if formula && (quoted || !is_plain_number(text)) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The text of a CSV cell [`csv_cell`] wrote (what `--resume` and the report read back).
+pub(crate) fn csv_cell_value(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 /// Writes refunds in a format; `io::Error`s (a closed pipe) end the program quietly upstream.
 pub(crate) fn write_refunds(
     out: &mut dyn Write,
@@ -181,7 +217,8 @@ pub(crate) fn write_refunds(
             let mut w = csv::Writer::from_writer(&mut *out);
             w.write_record(COLUMNS).map_err(std::io::Error::other)?;
             for r in &records {
-                w.write_record(r.cells()).map_err(std::io::Error::other)?;
+                w.write_record(r.cells().iter().map(|c| csv_cell(c).into_owned()))
+                    .map_err(std::io::Error::other)?;
             }
             w.flush()?;
         }
@@ -338,6 +375,36 @@ mod tests {
         r.refund_id = Some("WX1".into());
         r.signature = Verification::Verified;
         r
+    }
+
+    /// OWASP's CSV injection: formulas are neutralised by a leading `'`, reversibly; plain
+    /// numbers stay numbers.
+    #[test]
+    fn csv_cells_never_run_as_formulas_and_read_back_exactly() {
+        for (text, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+2", "'+1+2"),
+            ("-1+2", "'-1+2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-", "'-"),
+            ("'=x", "''=x"),
+            ("''-5", "'''-5"),
+            ("'-5", "''-5"),
+            ("-0.01", "-0.01"),
+            ("+5", "+5"),
+            ("-10010", "-10010"),
+            ("100", "100"),
+            ("'abc", "'abc"),
+            ("'", "'"),
+            ("", ""),
+            ("a=b", "a=b"),
+            ("退款", "退款"),
+        ] {
+            assert_eq!(csv_cell(text), written, "{text:?}");
+            assert_eq!(csv_cell_value(written), text, "{written:?}");
+        }
     }
 
     #[test]

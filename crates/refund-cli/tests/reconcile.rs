@@ -333,7 +333,9 @@ async fn csv_output_resume_and_an_all_match_ledger() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let rows = ndjson(&o);
     assert_eq!(rows[0]["verdict"], "match");
-    assert_eq!(rows[0]["extra"], "{\"cost_centre\":\"7\"}");
+    // #29.8: an NDJSON ledger's extra fields are fields of their own, with their JSON values.
+    assert_eq!(rows[0]["cost_centre"], 7);
+    assert!(rows[0].get("extra").is_none());
     assert!(stdout(&o).lines().count() == 1);
 }
 
@@ -646,4 +648,272 @@ async fn no_spelling_of_a_path_destroys_a_file_and_nothing_is_sent() {
     .await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+}
+
+/// The rows of a CSV output: its header and each record, cells as written.
+fn csv_file(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+/// #29.5, #29.6, #29.9: CSV output a spreadsheet and `--resume` can trust: header cells quoted
+/// like data, formulas neutralised reversibly (provider strings, ledger cells and column names),
+/// and an unusable line keeps its lookup, id and extra columns.
+#[tokio::test]
+async fn csv_output_is_safe_to_open_and_resume_reads_it_back() {
+    let env = sandbox("reconcile-formulas").await;
+    let formula = Scenario::from_toml(
+        "[[refunds]]\nprovider = \"openapi\"\nrefund_id = \"OA-FORMULA-1\"\namount = \"3.00\"\nstatus = \"failed\"\nfailure_code = \"-10010\"\nfailure_message = \"=cmd|' /C calc'!A0\"\n",
+    )
+    .unwrap();
+    env.sandbox
+        .upsert_refund(formula.refunds.into_iter().next().unwrap())
+        .unwrap();
+    let ledger = write(
+        &env,
+        "formulas.csv",
+        "lookup,id,amount,currency,\"a,b\",\"=HYPERLINK(\"\"http://x\"\")\"\n\
+         refund_id,OA-FORMULA-1,3.00,CNY,=1+2,'@x\n\
+         refund_id,R-BAD,1.001,CNY,keep me,@SUM(A1)\n\
+         refund_id,1818566685947465728,100.00,CNY,-5,+1\n",
+    );
+    let output = env.dir.join("out.csv").display().to_string();
+    let report = env.dir.join("report.html").display().to_string();
+    let args = |extra: &[&str]| {
+        let mut a: Vec<String> = [
+            "--format",
+            "csv",
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &ledger,
+            "--output",
+            &output,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        a
+    };
+    let run = |a: Vec<String>| {
+        let env = &env;
+        async move {
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            env.run(&refs).await
+        }
+    };
+    let o = run(args(&[])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let (header, rows) = csv_file(&output);
+    // One header field per column, and every row as wide as the header.
+    assert_eq!(
+        &header[header.len() - 2..],
+        ["a,b", "'=HYPERLINK(\"http://x\")"]
+    );
+    for row in &rows {
+        assert_eq!(row.len(), header.len(), "{row:?}");
+    }
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let by_id = |id: &str| rows.iter().find(|r| r[col("id")] == id).unwrap();
+    let formula_row = by_id("OA-FORMULA-1");
+    assert_eq!(formula_row[col("failure_message")], "'=cmd|' /C calc'!A0");
+    assert_eq!(
+        formula_row[col("failure_code")],
+        "-10010",
+        "a plain number stays"
+    );
+    assert_eq!(
+        formula_row[col("difference")],
+        "-3.00",
+        "a plain number stays"
+    );
+    assert_eq!(formula_row[col("a,b")], "'=1+2");
+    assert_eq!(
+        formula_row[header.len() - 1],
+        "''@x",
+        "an escaped-looking cell is escaped too"
+    );
+    let bad = by_id("R-BAD");
+    assert_eq!(bad[col("lookup")], "refund_id");
+    assert_eq!(bad[col("a,b")], "keep me");
+    assert_eq!(bad[col("verdict")], "error");
+    assert_eq!(bad[col("error_kind")], "invalid_input");
+    let plain = by_id("1818566685947465728");
+    assert_eq!(plain[col("a,b")], "-5");
+    assert_eq!(plain[header.len() - 1], "+1");
+    let complete = std::fs::read_to_string(&output).unwrap();
+
+    // Killed after one row: --resume reads the tool's own output back and finishes it.
+    let kept: String = complete.lines().take(2).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&output, kept).unwrap();
+    let o = run(args(&["--resume", "--report", &report])).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("(1 answered by an earlier run)"),
+        "{}",
+        stderr(&o)
+    );
+    let (_, resumed) = csv_file(&output);
+    let mut lines: Vec<&str> = resumed.iter().map(|r| r[0].as_str()).collect();
+    lines.sort_unstable();
+    assert_eq!(lines, ["2", "3", "4"], "each line once");
+    // The report reads the neutralised cells back to what they were.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("<td>=cmd|&#39; /C calc&#39;!A0</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<td>=1+2</td>"), "{html}");
+}
+
+/// #29.7: `--resume` continues only the input its output came from.
+#[tokio::test]
+async fn resume_refuses_the_output_of_another_input() {
+    let env = sandbox("reconcile-resume-other").await;
+    let ledger = write(&env, "ledger.csv", LEDGER);
+    let output = env.dir.join("out.ndjson").display().to_string();
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &ledger,
+            "--output",
+            &output,
+        ])
+        .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let answered = std::fs::read_to_string(&output).unwrap();
+    // Another ledger: the same line 2 asks another refund.
+    let other = write(
+        &env,
+        "other.csv",
+        "lookup,id,amount,currency\nrefund_id,OA-OTHER-9,1.00,CNY\n",
+    );
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &other,
+            "--output",
+            &output,
+            "--resume",
+        ])
+        .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("OA-OTHER-9") && err.contains("1818566685947465728"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        answered,
+        "nothing written"
+    );
+    // batch: the same.
+    let ids = write(&env, "ids.csv", "lookup,id\nrefund_id,A\nrefund_id,B\n");
+    let other_ids = write(
+        &env,
+        "other-ids.csv",
+        "lookup,id\nrefund_id,A\nmerchant_refund_id,B\n",
+    );
+    let out = env.dir.join("batch.ndjson").display().to_string();
+    let o = env
+        .run(&[
+            "batch",
+            "openapi",
+            "--input",
+            &ids,
+            "--output",
+            &out,
+            "--retries",
+            "0",
+        ])
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = env
+        .run(&[
+            "batch", "openapi", "--input", &other_ids, "--output", &out, "--resume",
+        ])
+        .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("line 3"), "{}", stderr(&o));
+    // The same input resumes.
+    let o = env
+        .run(&[
+            "batch", "openapi", "--input", &ids, "--output", &out, "--resume",
+        ])
+        .await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+/// #29.8: an NDJSON ledger's extra fields are fields of the NDJSON output (their JSON values;
+/// a name taken by an output field prefixed `ledger_`), and one `extra` object in CSV output.
+#[tokio::test]
+async fn ndjson_ledger_fields_go_out_as_fields() {
+    let env = sandbox("reconcile-ndjson-extra").await;
+    let ledger = write(
+        &env,
+        "books.ndjson",
+        "{\"lookup\":\"refund_id\",\"id\":\"1818566685947465728\",\"amount\":\"100\",\"currency\":\"CNY\",\"order_ref\":\"N-1\",\"n\":7,\"nested\":{\"a\":[1,true]},\"gone\":null,\"provider\":\"books\"}\n\
+         {\"lookup\":\"refund_id\",\"id\":\"R-BAD\",\"amount\":\"x\",\"currency\":\"CNY\",\"order_ref\":\"N-2\"}\n",
+    );
+    let o = env
+        .run(&[
+            "--format",
+            "ndjson",
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &ledger,
+        ])
+        .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let rows = ndjson(&o);
+    let first = rows.iter().find(|r| r["line"] == 1).unwrap();
+    assert_eq!(first["order_ref"], "N-1");
+    assert_eq!(first["n"], 7);
+    assert_eq!(first["nested"], serde_json::json!({"a": [1, true]}));
+    assert!(first["gone"].is_null() && first.get("gone").is_some());
+    assert_eq!(first["provider"], "openapi");
+    assert_eq!(first["ledger_provider"], "books");
+    let bad = rows.iter().find(|r| r["line"] == 2).unwrap();
+    assert_eq!(
+        (bad["lookup"].as_str(), bad["id"].as_str()),
+        (Some("refund_id"), Some("R-BAD"))
+    );
+    assert_eq!(bad["order_ref"], "N-2");
+    let o = env
+        .run(&[
+            "--format",
+            "csv",
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &ledger,
+        ])
+        .await;
+    let mut r = csv::Reader::from_reader(o.stdout.as_slice());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header.last().map(String::as_str), Some("extra"));
+    let first = r
+        .records()
+        .map(Result::unwrap)
+        .find(|rec| rec.get(0) == Some("1"))
+        .unwrap();
+    let extra: Value = serde_json::from_str(first.get(header.len() - 1).unwrap()).unwrap();
+    assert_eq!(extra["n"], 7);
+    assert_eq!(extra["nested"]["a"][1], true);
 }

@@ -13,7 +13,57 @@ use refund_core::{LookupKind, RefundLookup};
 use crate::error::CliError;
 
 /// One input: its 1-based line number in the file, and the lookup (or why the line is unusable).
-pub(crate) type Input = (u64, Result<RefundLookup, String>);
+pub(crate) type Input = (u64, Result<RefundLookup, Unusable>);
+
+/// What an input line asked, as far as it could be read: its lookup kind (when it names a known
+/// one) and its id (when not empty). Output rows of an unusable line keep it, so the user can
+/// find the line; `--resume` compares it with what the earlier output says the line asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Asked {
+    pub(crate) lookup: Option<LookupKind>,
+    pub(crate) id: Option<String>,
+}
+
+impl Asked {
+    /// What a record asked.
+    pub(crate) fn of(fields: &Fields) -> Asked {
+        Asked {
+            lookup: fields.get("lookup").and_then(|k| k.trim().parse().ok()),
+            id: fields
+                .get("id")
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned),
+        }
+    }
+
+    /// The output's `lookup` and `id`.
+    pub(crate) fn parts(&self) -> (Option<&str>, Option<&str>) {
+        (self.lookup.map(LookupKind::as_str), self.id.as_deref())
+    }
+}
+
+/// The output's `lookup` and `id` of a usable line.
+pub(crate) fn parts_of(lookup: &RefundLookup) -> (Option<&str>, Option<&str>) {
+    (Some(lookup.kind().as_str()), Some(lookup.id()))
+}
+
+/// An input line that cannot be queried: why, and what could be read of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unusable {
+    pub(crate) reason: String,
+    pub(crate) asked: Asked,
+}
+
+impl Unusable {
+    /// A line of which nothing could be read.
+    pub(crate) fn unreadable(reason: String) -> Self {
+        Unusable {
+            reason,
+            asked: Asked::default(),
+        }
+    }
+}
 
 fn parse_lookup(kind: &str, id: &str) -> Result<RefundLookup, String> {
     let kind: LookupKind = kind.trim().parse()?;
@@ -26,21 +76,33 @@ fn parse_lookup(kind: &str, id: &str) -> Result<RefundLookup, String> {
 pub(crate) struct Fields {
     names: Arc<Vec<String>>,
     values: Vec<String>,
+    /// An NDJSON record's values as JSON, by name (`None` for CSV): the ledger's extra fields go
+    /// out as the values they were, not as text.
+    json: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Fields {
+    /// The JSON value of field `name`: an NDJSON record's own (`null` included), a CSV cell as
+    /// a string; `None` when the record has no such field.
+    pub(crate) fn json(&self, name: &str) -> Option<serde_json::Value> {
+        match &self.json {
+            Some(object) => object.get(name).cloned(),
+            None => self.get(name).map(serde_json::Value::from),
+        }
+    }
+
+    /// Every field name, in the file's order (an NDJSON record's null fields included).
+    pub(crate) fn names(&self) -> Vec<&str> {
+        match &self.json {
+            Some(object) => object.keys().map(String::as_str).collect(),
+            None => self.names.iter().map(String::as_str).collect(),
+        }
+    }
+
     /// The value of column `name`, if the record has it.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         let i = self.names.iter().position(|n| n == name)?;
         self.values.get(i).map(String::as_str)
-    }
-
-    /// Every `(name, value)`, in the file's order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.names
-            .iter()
-            .map(String::as_str)
-            .zip(self.values.iter().map(String::as_str))
     }
 }
 
@@ -98,12 +160,31 @@ pub(crate) fn read_inputs(path: &Path) -> Result<Box<dyn Iterator<Item = Input> 
 }
 
 /// The columns `batch` reads.
-const LOOKUP_COLUMNS: [&str; 2] = ["lookup", "id"];
+pub(crate) const LOOKUP_COLUMNS: [&str; 2] = ["lookup", "id"];
 
 /// `batch`'s inputs from records: the one mapping the real reader and the tests and fuzz targets
 /// share.
 fn inputs_of(rows: impl Iterator<Item = Row> + Send) -> impl Iterator<Item = Input> + Send {
-    rows.map(|(n, row)| (n, row.and_then(|fields| lookup_of(&fields))))
+    rows.map(|(n, row)| {
+        let input = match row {
+            Ok(fields) => lookup_of(&fields).map_err(|reason| Unusable {
+                reason,
+                asked: Asked::of(&fields),
+            }),
+            Err(reason) => Err(Unusable::unreadable(reason)),
+        };
+        (n, input)
+    })
+}
+
+/// What each record of a file asked, in order (for `--resume`'s check that it continues the
+/// same input): streamed, like the run itself.
+pub(crate) fn asked_of_file(
+    path: &Path,
+    required: &[&str],
+) -> Result<impl Iterator<Item = (u64, Asked)>, CliError> {
+    Ok(read_rows(path, required)?
+        .map(|(n, row)| (n, row.map(|f| Asked::of(&f)).unwrap_or_default())))
 }
 
 /// A CSV file's header names (trimmed), or `None` for NDJSON.
@@ -233,13 +314,13 @@ pub(crate) fn ndjson_rows(
         };
         let mut names = Vec::with_capacity(object.len());
         let mut values = Vec::with_capacity(object.len());
-        for (name, value) in object {
+        for (name, value) in &object {
             let text = match value {
                 serde_json::Value::Null => continue,
-                serde_json::Value::String(s) => s,
+                serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            names.push(name);
+            names.push(name.clone());
             values.push(text);
         }
         Some((
@@ -247,6 +328,7 @@ pub(crate) fn ndjson_rows(
             Ok(Fields {
                 names: Arc::new(names),
                 values,
+                json: Some(object),
             }),
         ))
     })
@@ -297,6 +379,7 @@ pub(crate) fn csv_rows(
                     Ok(Fields {
                         names: Arc::clone(&names),
                         values,
+                        json: None,
                     }),
                 )
             }
@@ -401,7 +484,10 @@ mod tests {
         assert_eq!(inputs[0].0, 2);
         assert_eq!(inputs[0].1, Ok(RefundLookup::refund_id("R1")));
         assert_eq!(inputs[1].0, 4);
-        assert!(inputs[1].1.as_ref().unwrap_err().contains("unknown lookup"));
+        let bad = inputs[1].1.as_ref().unwrap_err();
+        assert!(bad.reason.contains("unknown lookup"));
+        // What could be read of it is kept: the id (the lookup names no known kind).
+        assert_eq!(bad.asked.parts(), (None, Some("R2")));
         assert_eq!(inputs[2].0, 5);
         assert!(inputs[2].1.is_err());
         let other = || std::io::Cursor::new("a,b\n1,2\n");

@@ -175,7 +175,11 @@ pub(crate) async fn run(
     let csv = format == Some(Format::Csv);
     let header = render::csv_header();
     let inputs = input::read_inputs(&args.input)?;
-    let done = resume::done_lines_of(&args.sink, csv, &header)?;
+    let resumed = resume::Resumed {
+        input: &args.input,
+        required: &input::LOOKUP_COLUMNS,
+    };
+    let done = resume::done_lines_of(&args.sink, csv, &render::csv_columns(), &resumed)?;
     let sink = open_sink(&args.sink, csv.then_some(header.as_str()))?;
     let progress = progress_bar(&args.input, "failed");
     let started = Instant::now();
@@ -186,10 +190,14 @@ pub(crate) async fn run(
     };
     let on_result = move |summary: &mut Summary,
                           line,
-                          input: Result<RefundLookup, String>,
+                          input: Result<RefundLookup, input::Unusable>,
                           outcome: Outcome,
                           text: &mut Vec<u8>| {
-        render::render(text, line, &input, &outcome, provider, csv);
+        let asked = match &input {
+            Ok(lookup) => input::parts_of(lookup),
+            Err(unusable) => unusable.asked.parts(),
+        };
+        render::render(text, line, asked, &outcome, provider, csv);
         summary.add(&outcome);
         if outcome.is_err() {
             progress.set_message(summary.failed().to_string());

@@ -2,12 +2,12 @@
 
 use std::borrow::Cow;
 
-use refund_core::{Provider, Refund, RefundLookup};
+use refund_core::{Provider, Refund};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::CliError;
-use crate::output::{COLUMNS, Cell, ErrorObject, InContractOrder, Record, error_object};
+use crate::output::{COLUMNS, Cell, ErrorObject, InContractOrder, Record, csv_cell, error_object};
 
 /// What became of one input: the refunds found, or why not.
 pub(crate) type Outcome = Result<Vec<Refund>, CliError>;
@@ -22,7 +22,15 @@ pub(crate) fn error_kind(e: &CliError) -> &'static str {
 
 /// The CSV header: `line,lookup,id`, the output fields, then the error's kind, message and code.
 pub(crate) fn csv_header() -> String {
-    format!("{}\n", csv_columns().join(","))
+    csv_line(&csv_columns())
+}
+
+/// One CSV record and its newline, each cell quoted where needed and neutralised where a
+/// spreadsheet would run it (headers are written like data: a ledger names columns too).
+pub(crate) fn csv_line(cells: &[String]) -> String {
+    let mut out = Vec::new();
+    push_csv(&mut out, cells);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The CSV header's column names.
@@ -42,16 +50,11 @@ pub(crate) fn csv_columns() -> Vec<String> {
 pub(crate) fn render(
     out: &mut Vec<u8>,
     line: u64,
-    input: &Result<RefundLookup, String>,
+    (lookup, id): (Option<&str>, Option<&str>),
     outcome: &Outcome,
     provider: Provider,
     csv: bool,
 ) {
-    let asked = input.as_ref().ok();
-    let (lookup, id) = (
-        asked.map(|l| l.kind().as_str()),
-        asked.map(RefundLookup::id),
-    );
     match outcome {
         Ok(refunds) => {
             for refund in refunds {
@@ -198,17 +201,14 @@ impl FromIterator<(String, Value)> for OutputRow {
     }
 }
 
-/// The NDJSON objects of one input, in [`csv_header`]'s order of fields.
+/// The NDJSON objects of one input, in [`csv_header`]'s order of fields: `asked` is the
+/// input's `lookup` and `id` (of an unusable line, what could be read of them).
 pub(crate) fn json_rows(
     line: u64,
-    lookup: Option<&RefundLookup>,
+    (kind, id): (Option<&str>, Option<&str>),
     outcome: &Outcome,
     provider: Provider,
 ) -> Vec<OutputRow> {
-    let (kind, id) = (
-        lookup.map(|l| l.kind().as_str()),
-        lookup.map(RefundLookup::id),
-    );
     match outcome {
         Ok(refunds) => refunds
             .iter()
@@ -269,21 +269,33 @@ pub(crate) fn push_json(out: &mut Vec<u8>, row: &impl Serialize) {
     out.push(b'\n');
 }
 
-/// Appends one CSV record (quoted where needed) and its newline.
+/// Appends one CSV record and its newline: quoted where needed, and a cell a spreadsheet
+/// would run as a formula neutralised ([`csv_cell`]; `--resume` and the report undo it).
 pub(crate) fn push_csv(out: &mut Vec<u8>, cells: &[String]) {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .buffer_capacity(256)
         .from_writer(&mut *out);
-    // Writing to memory cannot fail.
-    let _ = w.write_record(cells);
+    // Writing to memory cannot fail. Field by field (no cell copied unless neutralised), then
+    // the record's end.
+    for cell in cells {
+        let _ = w.write_field(csv_cell(cell).as_bytes());
+    }
+    let _ = w.write_record(std::iter::empty::<&[u8]>());
     let _ = w.flush();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use refund_core::{Currency, Error, Money, RefundStatus, Verification};
+    use refund_core::{Currency, Error, Money, RefundLookup, RefundStatus, Verification};
+
+    /// What an input asked: its lookup, or nothing for an unusable line.
+    fn asked(input: &Result<RefundLookup, String>) -> (Option<&str>, Option<&str>) {
+        input
+            .as_ref()
+            .map_or((None, None), crate::batch::input::parts_of)
+    }
 
     fn rendered(
         line: u64,
@@ -293,7 +305,7 @@ mod tests {
         csv: bool,
     ) -> String {
         let mut out = Vec::new();
-        render(&mut out, line, input, outcome, provider, csv);
+        render(&mut out, line, asked(input), outcome, provider, csv);
         String::from_utf8(out).unwrap()
     }
 
@@ -436,7 +448,7 @@ mod tests {
         ];
         let header = csv_columns();
         for (n, (input, outcome)) in (1..).zip(&cases) {
-            let rows = json_rows(n, input.as_ref().ok(), outcome, Provider::Cpos);
+            let rows = json_rows(n, asked(input), outcome, Provider::Cpos);
             let (mut json, mut csv) = (Vec::new(), Vec::new());
             for row in &rows {
                 push_json(&mut json, row);

@@ -2,31 +2,49 @@
 //! real parsers (a provider's message can hold commas, quotes and newlines), and the torn last
 //! record of a killed run cut off so it is redone.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
+use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::error::CliError;
+use crate::output::csv_cell_value;
 
-/// The lines an earlier run answered, when `--resume` is asked for (none otherwise).
+/// The input being resumed, to prove the output continues it: the file and the columns its
+/// records need.
+pub(crate) struct Resumed<'a> {
+    pub(crate) input: &'a Path,
+    pub(crate) required: &'a [&'a str],
+}
+
+/// The lines an earlier run answered, when `--resume` is asked for (none otherwise), after
+/// checking that every one of them asked what the same line of `resumed` asks (`header`: the
+/// CSV header's cells this run writes).
 pub(crate) fn done_lines_of(
     sink: &super::SinkArgs,
     csv: bool,
-    header: &str,
+    header: &[String],
+    resumed: &Resumed<'_>,
 ) -> Result<HashSet<u64>, CliError> {
     match (&sink.output, sink.resume) {
-        (Some(path), true) => done_lines(path, csv, header),
+        (Some(path), true) => done_lines(path, csv, header, resumed),
         _ => Ok(HashSet::new()),
     }
 }
 
-/// Line numbers already answered in an existing output file (`header`: the CSV header this run
-/// writes). A torn last record is cut off (and its line redone); a file that is not this tool's
-/// output is a usage error, never "empty".
-pub(crate) fn done_lines(path: &Path, csv: bool, header: &str) -> Result<HashSet<u64>, CliError> {
+/// Line numbers already answered in an existing output file. A torn last record is cut off (and
+/// its line redone); a file that is not this tool's output is a usage error, never "empty"; an
+/// output whose line asked another lookup or id than the input's same line is a usage error
+/// before anything is written (it belongs to another input).
+pub(crate) fn done_lines(
+    path: &Path,
+    csv: bool,
+    header: &[String],
+    resumed: &Resumed<'_>,
+) -> Result<HashSet<u64>, CliError> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
@@ -49,6 +67,7 @@ pub(crate) fn done_lines(path: &Path, csv: bool, header: &str) -> Result<HashSet
         scan_ndjson(BufReader::new(file))
     }
     .map_err(not_ours)?;
+    check_same_input(path, csv, &scan, resumed)?;
     if scan.complete < len {
         OpenOptions::new()
             .write(true)
@@ -59,19 +78,119 @@ pub(crate) fn done_lines(path: &Path, csv: bool, header: &str) -> Result<HashSet
     Ok(scan.lines)
 }
 
-/// What a previous output holds: the answered line numbers and where its last complete record
-/// ends.
+/// What a line asked, as `--resume` compares it: a hash of its `lookup` and `id` (`None` when
+/// the output row has neither: an older version wrote unusable lines so, compared by line
+/// alone). Hashed so the index stays small (16 bytes an answered line); the hasher's keys are
+/// fixed, so both sides hash alike within the run.
+fn asked_key(lookup: Option<&str>, id: Option<&str>) -> Option<u64> {
+    if lookup.is_none() && id.is_none() {
+        return None;
+    }
+    let mut h = std::hash::DefaultHasher::new();
+    (lookup, id).hash(&mut h);
+    Some(h.finish())
+}
+
+/// Stops at the first answered line whose output asked another `lookup`/`id` than the input's
+/// same line: the output belongs to another input, and skipping the line would credit its
+/// answer to the wrong refund.
+fn check_same_input(
+    path: &Path,
+    csv: bool,
+    scan: &Scan,
+    resumed: &Resumed<'_>,
+) -> Result<(), CliError> {
+    if scan.asked.is_empty() {
+        return Ok(());
+    }
+    for (line, asked) in super::input::asked_of_file(resumed.input, resumed.required)? {
+        let Some(&written) = scan.asked.get(&line) else {
+            continue;
+        };
+        let (lookup, id) = asked.parts();
+        if asked_key(lookup, id) != Some(written) {
+            let (was_lookup, was_id) = asked_in_output(path, csv, line);
+            let show = |lookup: Option<&str>, id: Option<&str>| {
+                format!("{} {}", lookup.unwrap_or("(none)"), id.unwrap_or("(none)"))
+            };
+            return Err(CliError::usage(format!(
+                "--resume: line {line} of {} asks {}, but the output {} answered {} for line {line}: it is another input's output; refusing to continue it",
+                resumed.input.display(),
+                show(lookup, id),
+                path.display(),
+                show(was_lookup.as_deref(), was_id.as_deref()),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The `lookup` and `id` an output wrote for `line` (for the message of a mismatch; read again
+/// rather than kept for every line).
+fn asked_in_output(path: &Path, csv: bool, line: u64) -> (Option<String>, Option<String>) {
+    let Ok(file) = File::open(path) else {
+        return (None, None);
+    };
+    if csv {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(BufReader::new(file));
+        let cell = |r: &csv::StringRecord, i: usize| {
+            r.get(i)
+                .map(csv_cell_value)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+        };
+        for record in reader.records().map_while(Result::ok) {
+            if cell(&record, 0).and_then(|l| l.parse().ok()) == Some(line) {
+                return (cell(&record, 1), cell(&record, 2));
+            }
+        }
+    } else {
+        for text in BufReader::new(file).lines().map_while(Result::ok) {
+            let Ok(row) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            if row.get("line").and_then(Value::as_u64) == Some(line) {
+                let field = |k: &str| row.get(k).and_then(Value::as_str).map(str::to_owned);
+                return (field("lookup"), field("id"));
+            }
+        }
+    }
+    (None, None)
+}
+
+/// What a previous output holds: the answered line numbers, what each asked, and where its
+/// last complete record ends.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Scan {
     pub(crate) lines: HashSet<u64>,
+    /// [`asked_key`] of each answered line that says what it asked.
+    pub(crate) asked: HashMap<u64, u64>,
     pub(crate) complete: u64,
 }
 
+impl Scan {
+    fn new() -> Self {
+        Scan {
+            lines: HashSet::new(),
+            asked: HashMap::new(),
+            complete: 0,
+        }
+    }
+
+    /// One answered line (several rows of one line ask the same).
+    fn answered(&mut self, line: u64, lookup: Option<&str>, id: Option<&str>) {
+        self.lines.insert(line);
+        if let Some(key) = asked_key(lookup, id) {
+            self.asked.insert(line, key);
+        }
+    }
+}
+
 pub(crate) fn scan_ndjson(mut reader: impl BufRead) -> Result<Scan, String> {
-    let mut scan = Scan {
-        lines: HashSet::new(),
-        complete: 0,
-    };
+    let mut scan = Scan::new();
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -85,22 +204,24 @@ pub(crate) fn scan_ndjson(mut reader: impl BufRead) -> Result<Scan, String> {
         let record = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let record = record.strip_prefix("\u{feff}".as_bytes()).unwrap_or(record);
         if !record.iter().all(u8::is_ascii_whitespace) {
-            let line = serde_json::from_slice::<Value>(record)
-                .ok()
+            let row = serde_json::from_slice::<Value>(record).ok();
+            let line = row
+                .as_ref()
                 .and_then(|v| v.get("line").and_then(Value::as_u64))
                 .ok_or_else(|| format!("record {} is not a result line", scan.lines.len() + 1))?;
-            scan.lines.insert(line);
+            let field = |k: &str| row.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str);
+            scan.answered(line, field("lookup"), field("id"));
         }
         scan.complete += n as u64;
     }
 }
 
-pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64, header: &str) -> Result<Scan, String> {
-    let mut scan = Scan {
-        lines: HashSet::new(),
-        complete: 0,
-    };
-    let header: Vec<&[u8]> = header.trim_end().split(',').map(str::as_bytes).collect();
+pub(crate) fn scan_csv(
+    mut file: impl Read + Seek,
+    len: u64,
+    header: &[String],
+) -> Result<Scan, String> {
+    let mut scan = Scan::new();
     // Streamed: memory stays flat however large the earlier output is.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -120,7 +241,7 @@ pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64, header: &str) -> Re
             last_end = Some((start, record.clone()));
             break;
         }
-        accept(&mut scan, &record, &header, &mut first, start)?;
+        accept(&mut scan, &record, header, &mut first, start)?;
         scan.complete = end;
     }
     drop(reader);
@@ -135,7 +256,7 @@ pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64, header: &str) -> Re
             && tail.iter().filter(|&&b| b == b'"').count() % 2 == 0
             && record.len() == header.len();
         if complete {
-            accept(&mut scan, &record, &header, &mut first, start)?;
+            accept(&mut scan, &record, header, &mut first, start)?;
             scan.complete = len;
         }
     }
@@ -154,30 +275,36 @@ pub(crate) fn scan_csv(mut file: impl Read + Seek, len: u64, header: &str) -> Re
     Ok(scan)
 }
 
-/// Takes one complete record: the header first (it must be this tool's), then result lines.
+/// Takes one complete record: the header first (it must be this tool's: its cells, read back
+/// as written), then result lines.
 fn accept(
     scan: &mut Scan,
     record: &csv::ByteRecord,
-    header: &[&[u8]],
+    header: &[String],
     first: &mut bool,
     start: u64,
 ) -> Result<(), String> {
     if record.len() != header.len() {
         return Err(format!("record at byte {start} is malformed"));
     }
+    let cell = |i: usize| {
+        record
+            .get(i)
+            .and_then(|f| std::str::from_utf8(f).ok())
+            .map(csv_cell_value)
+    };
     if std::mem::take(first) {
-        return if record.iter().eq(header.iter().copied()) {
+        return if (0..header.len()).all(|i| cell(i) == header.get(i).map(String::as_str)) {
             Ok(())
         } else {
             Err("its header is not this tool's".to_owned())
         };
     }
-    let line = record
-        .get(0)
-        .and_then(|f| std::str::from_utf8(f).ok())
+    let line = cell(0)
         .and_then(|f| f.parse::<u64>().ok())
         .ok_or_else(|| format!("record at byte {start} has no line number"))?;
-    scan.lines.insert(line);
+    let present = |i| cell(i).filter(|c| !c.is_empty());
+    scan.answered(line, present(1), present(2));
     Ok(())
 }
 
@@ -193,7 +320,7 @@ mod tests {
         scan_csv(
             std::io::Cursor::new(text.as_bytes()),
             text.len() as u64,
-            &super::super::render::csv_header(),
+            &super::super::render::csv_columns(),
         )
     }
 

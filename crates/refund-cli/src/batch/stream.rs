@@ -46,6 +46,12 @@ impl Job for Result<RefundLookup, String> {
     }
 }
 
+impl Job for Result<RefundLookup, super::input::Unusable> {
+    fn lookup(&self) -> Result<&RefundLookup, &str> {
+        self.as_ref().map_err(|u| u.reason.as_str())
+    }
+}
+
 async fn query_one(client: &dyn RefundProvider, job: &impl Job) -> Outcome {
     let lookup = job.lookup().map_err(CliError::usage)?;
     Ok(crate::open::query_found(client, lookup).await?)
@@ -660,7 +666,10 @@ mod tests {
             0_u64,
             |count: &mut u64, line, job: Result<RefundLookup, String>, outcome, text| {
                 *count += 1;
-                render::render(text, line, &job, &outcome, Provider::Cpos, false);
+                let asked = job
+                    .as_ref()
+                    .map_or((None, None), crate::batch::input::parts_of);
+                render::render(text, line, asked, &outcome, Provider::Cpos, false);
                 Ok(())
             },
         )

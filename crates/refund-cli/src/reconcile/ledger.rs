@@ -9,12 +9,12 @@ use refund_core::{Currency, Money, RefundLookup, RefundStatus};
 
 use super::RECONCILE_COLUMNS;
 use super::verdict::Expectation;
-use crate::batch::input::{self, Fields};
+use crate::batch::input::{self, Asked, Fields};
 use crate::batch::{Job, render};
 use crate::error::CliError;
 
 /// The columns the ledger must have; `status` and `requested_at` are optional.
-const REQUIRED: [&str; 4] = ["lookup", "id", "amount", "currency"];
+pub(crate) const REQUIRED: [&str; 4] = ["lookup", "id", "amount", "currency"];
 /// Every column the ledger's books are read from; the others are carried through.
 const KNOWN: [&str; 6] = [
     "lookup",
@@ -32,11 +32,13 @@ pub(crate) struct LedgerLine {
     pub(crate) books: Expectation,
 }
 
-/// One ledger record: its extra columns (always carried through) and its books, or why the line
-/// is unusable.
+/// One ledger record: what it asked (kept even when the line is unusable), its extra columns
+/// (always carried through: a CSV cell as text, an NDJSON value as it was) and its books, or why
+/// the line is unusable.
 #[derive(Debug)]
 pub(crate) struct LedgerJob {
-    pub(crate) extra: Vec<(String, String)>,
+    pub(crate) asked: Asked,
+    pub(crate) extra: Vec<(String, serde_json::Value)>,
     pub(crate) line: Result<LedgerLine, String>,
 }
 
@@ -93,39 +95,25 @@ impl Layout {
     }
 }
 
-/// The ledger's records, lazily (`layout`: [`Layout::of`] the same file, read once by the caller
-/// for the output header too).
+/// The ledger's records, lazily.
 pub(crate) fn read(
     path: &Path,
-    layout: &Layout,
 ) -> Result<Box<dyn Iterator<Item = (u64, LedgerJob)> + Send>, CliError> {
-    let ndjson = matches!(layout, Layout::Ndjson);
     Ok(Box::new(input::read_rows(path, &REQUIRED)?.map(
         move |(n, row)| {
             let job = match row {
-                Ok(fields) => {
-                    let mut extra: Vec<(String, String)> = fields
-                        .iter()
-                        .filter(|(name, _)| !KNOWN.contains(name))
-                        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-                        .collect();
-                    if ndjson && !extra.is_empty() {
-                        // One column for an NDJSON ledger's extras (they may differ per line).
-                        let object: serde_json::Map<String, serde_json::Value> = extra
-                            .drain(..)
-                            .map(|(k, v)| (k, serde_json::Value::from(v)))
-                            .collect();
-                        extra.push((
-                            "extra".to_owned(),
-                            serde_json::Value::Object(object).to_string(),
-                        ));
-                    }
-                    LedgerJob {
-                        extra,
-                        line: parse(&fields),
-                    }
-                }
+                Ok(fields) => LedgerJob {
+                    asked: Asked::of(&fields),
+                    extra: fields
+                        .names()
+                        .into_iter()
+                        .filter(|name| !KNOWN.contains(name))
+                        .filter_map(|name| Some((name.to_owned(), fields.json(name)?)))
+                        .collect(),
+                    line: parse(&fields),
+                },
                 Err(e) => LedgerJob {
+                    asked: Asked::default(),
                     extra: Vec::new(),
                     line: Err(e),
                 },

@@ -83,18 +83,20 @@ pub(crate) const RECONCILE_COLUMNS: [&str; 6] = [
 ];
 
 /// One ledger line's output rows (one per refund found, or one): `batch`'s fields, the verdict
-/// and the books' side, then the ledger's extra columns.
+/// and the books' side, then the ledger's extra columns. `bundle_extra`: the ledger's extra
+/// fields go into one `extra` column holding a JSON object (CSV output of an NDJSON ledger,
+/// whose fields may differ per line); otherwise each is a field of its own.
 fn json_rows(
     line: u64,
     job: &LedgerJob,
     outcome: &Outcome,
     judgement: &Judgement,
     provider: refund_core::Provider,
+    bundle_extra: bool,
 ) -> Vec<OutputRow> {
-    let lookup = job.line.as_ref().ok().map(|l| &l.lookup);
     let books = job.line.as_ref().ok().map(|l| &l.books);
     let text = |v: Option<String>| v.map_or(Value::Null, Value::from);
-    let mut rows = render::json_rows(line, lookup, outcome, provider);
+    let mut rows = render::json_rows(line, job.asked.parts(), outcome, provider);
     for row in &mut rows {
         row.insert("verdict", judgement.verdict.as_str().into());
         row.insert(
@@ -117,14 +119,23 @@ fn json_rows(
             "requested_at",
             text(books.and_then(|b| b.requested_at.as_ref().map(refund_core::time::format_utc))),
         );
+        if bundle_extra {
+            if !job.extra.is_empty() {
+                let object: serde_json::Map<String, Value> = job.extra.iter().cloned().collect();
+                row.insert("extra", Value::Object(object).to_string().into());
+            }
+            continue;
+        }
         for (name, value) in &job.extra {
             // A ledger column named like an output field is kept beside it, prefixed.
-            let key = if row.contains_key(name) {
+            let key = if row.contains_key(name)
+                || ["error_kind", "error_message", "error_code"].contains(&name.as_str())
+            {
                 format!("ledger_{name}")
             } else {
                 name.clone()
             };
-            row.insert(key, Value::from(value.as_str()));
+            row.insert(key, value.clone());
         }
     }
     rows
@@ -151,9 +162,14 @@ pub(crate) async fn run(
     let csv = format == Some(Format::Csv);
     let layout = Layout::of(&args.ledger)?;
     let header = layout.csv_header();
-    let header_text = format!("{}\n", header.join(","));
-    let jobs = ledger::read(&args.ledger, &layout)?;
-    let done = batch::resume::done_lines_of(&args.sink, csv, &header_text)?;
+    let header_text = render::csv_line(&header);
+    let jobs = ledger::read(&args.ledger)?;
+    let bundle_extra = csv && layout == Layout::Ndjson;
+    let resumed = batch::resume::Resumed {
+        input: &args.ledger,
+        required: &ledger::REQUIRED,
+    };
+    let done = batch::resume::done_lines_of(&args.sink, csv, &header, &resumed)?;
     // The report covers the whole output: lines an earlier run answered are read back first.
     let compared = report::Compared {
         providers: vec![provider.as_str().to_owned()],
@@ -187,7 +203,7 @@ pub(crate) async fn run(
                     difference: None,
                 },
             };
-            for row in json_rows(line, &job, &outcome, &judgement, provider) {
+            for row in json_rows(line, &job, &outcome, &judgement, provider, bundle_extra) {
                 if csv {
                     render::push_csv(text, &render::csv_cells(&row, &header));
                 } else {

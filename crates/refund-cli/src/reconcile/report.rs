@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::verdict::{Verdict, counts, moved_nothing};
 use crate::batch::render::OutputRow;
 use crate::error::CliError;
-use crate::output::one_line;
+use crate::output::{csv_cell_value, one_line};
 use refund_core::http::humane;
 
 /// The most discrepancies the report's table lists (the largest by amount); the totals count
@@ -327,14 +327,15 @@ impl Report {
                 .headers()
                 .map_err(|e| unreadable(e.to_string()))?
                 .iter()
-                .map(str::to_owned)
+                .map(|name| csv_cell_value(name).to_owned())
                 .collect();
             for record in reader.records() {
                 let record = record.map_err(|e| unreadable(e.to_string()))?;
+                // Cells read back as they were before a formula was neutralised.
                 let row: OutputRow = names
                     .iter()
                     .zip(record.iter())
-                    .map(|(k, v)| (k.clone(), Value::from(v)))
+                    .map(|(k, v)| (k.clone(), Value::from(csv_cell_value(v))))
                     .collect();
                 self.add_row(&row);
             }
