@@ -47,7 +47,9 @@ printf '{"line":2,"status":"succeeded"}\n{"line":3,"err' > fuzz/corpus/cli_resum
 printf 'line,lookup,id,provider,refund_id,merchant_refund_id,original_transaction_id,status,provider_status,amount,amount_minor,currency,fee_refunded_minor,created_at,completed_at,failure_code,failure_message,channel,signature,error_kind,error_message,error_code\n2,refund_id,R1,cpos,R1,,,failed,2,1.00,100,CNY,,,,E,"a, ""b""\nc",,verified,,,\n' > fuzz/corpus/cli_resume-seeds/b
 printf '[cpos]\nbase_url = "http://127.0.0.1:1"\naccess_id = "cpostest"\nsecret = "SECRET-0123456789abcdef"\nresponse_signature = "optional"\n[openapi]\ncurrency = "CNY"\ntimestamp_unit = "ms"\nprivate_key = """\nSECRETMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n"""\n' > fuzz/corpus/cli_config-seeds/a
 printf '[cpos]\nSECRET-key = "SECRET"\nresponse_signature = "SECRET"\n' > fuzz/corpus/cli_config-seeds/b
+printf '[cpos]\n"SECRET`x" = "a\\"SECRET"\n[openapi]\n"b`SECRET`c" = 1\n' > fuzz/corpus/cli_config-seeds/c
 printf '500ms' > fuzz/corpus/cli_flags-seeds/a; printf '168h' > fuzz/corpus/cli_flags-seeds/b; printf '1e-30' > fuzz/corpus/cli_flags-seeds/c
+printf '1h 30m 0.5s' > fuzz/corpus/cli_flags-seeds/d; printf '18446744073709551615s' > fuzz/corpus/cli_flags-seeds/e
 
 # FUZZ_TARGET_DIR: build elsewhere (e.g. to start a long run while fuzz/target is in use).
 target_dir="${FUZZ_TARGET_DIR:-fuzz/target}"
@@ -72,8 +74,10 @@ run() {
   # The binaries built above, run directly: editing the sources during a long run neither
   # rebuilds nor mixes code versions.
   # shellcheck disable=SC2046 # seed dirs are space-separated, without spaces of their own
+  # A dictionary where the target has one (fuzz/dicts/<target>.dict): the tokens of its syntax.
+  local dict=(); [ -f "fuzz/dicts/$t.dict" ] && dict=(-dict="fuzz/dicts/$t.dict")
   if "$(bin_of "$t")/$t" "fuzz/corpus/$t" $(seed "$t") \
-      "${limit[@]}" -artifact_prefix="fuzz/artifacts/$t/" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+      "${limit[@]}" "${dict[@]}" -artifact_prefix="fuzz/artifacts/$t/" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
     echo "fuzz $t: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$') inputs ($what, $(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$')/s), no crash"
   else
     echo "fuzz $t: FAILED (see $log and fuzz/artifacts/$t/)" >&2

@@ -22,8 +22,9 @@ const STUCK_AFTER: (Duration, Duration) =
 /// `batch --rps`: 0.01 to 100,000 queries per second.
 pub(crate) const RPS: (f64, f64) = (0.01, 100_000.0);
 
-/// Parses a duration within `[min, max]`: humantime's syntax (`500ms`, `2s`, `10m`, `1h30m`,
-/// `3d`), and a bare number as seconds (as the flags always took it).
+/// Parses a duration within `[min, max]`: a sequence of numbers with units (`500ms`, `2s`,
+/// `10m`, `1h30m`, `1.5s`, `3d`; units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`, `w` and their
+/// long names), and a bare number as seconds (as the flags always took it).
 fn duration_in(text: &str, (min, max): (Duration, Duration)) -> Result<Duration, String> {
     let text = text.trim();
     let range = || format!("from {} to {}", humane(min), humane(max));
@@ -33,17 +34,96 @@ fn duration_in(text: &str, (min, max): (Duration, Duration)) -> Result<Duration,
             .map(Duration::from_secs)
             .map_err(|_| out_of_range())?
     } else {
-        humantime::parse_duration(text).map_err(|e| match e {
-            humantime::DurationError::NumberOverflow => out_of_range(),
-            e => format!(
-                "{text:?} is not a duration like 500ms, 2s, 10m or 1h30m: {e} ({})",
-                range()
-            ),
-        })?
+        match parse_duration(text) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Err(out_of_range()),
+            Err(why) => {
+                return Err(format!(
+                    "{text:?} is not a duration like 500ms, 2s, 10m or 1h30m: {why} ({})",
+                    range()
+                ));
+            }
+        }
     };
     Some(parsed)
         .filter(|d| (min..=max).contains(d))
         .ok_or_else(out_of_range)
+}
+
+/// Nanoseconds per unit name.
+fn unit_nanos(unit: &str) -> Option<u128> {
+    const S: u128 = 1_000_000_000;
+    Some(match unit {
+        "ns" | "nsec" | "nanos" => 1,
+        "us" | "µs" | "usec" | "micros" => 1_000,
+        "ms" | "msec" | "millis" => 1_000_000,
+        "s" | "sec" | "secs" | "second" | "seconds" => S,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60 * S,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3_600 * S,
+        "d" | "day" | "days" => 86_400 * S,
+        "w" | "week" | "weeks" => 7 * 86_400 * S,
+        _ => return None,
+    })
+}
+
+/// A duration text, every step in checked arithmetic: `Ok(None)` when it is too large for any
+/// flag (never a panic or a wrapped value). Hand-written because humantime 2 panics on such
+/// input (`18446744073709551615.5s0.5s`: "overflow in Duration::new", found by `cli_flags`).
+fn parse_duration(text: &str) -> Result<Option<Duration>, String> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err("it is empty".to_owned());
+    }
+    let mut total: u128 = 0;
+    while !rest.is_empty() {
+        let digits_end = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(digits_end);
+        let after = after.trim_start();
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit() || c.is_whitespace())
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_end);
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let plain = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !plain(whole) || !plain(fraction) || number.ends_with('.') {
+            return Err(format!("{number:?} is not a number"));
+        }
+        let Some(per_unit) = unit_nanos(unit) else {
+            return Err(if unit.is_empty() {
+                format!("{number} has no unit")
+            } else {
+                format!("unknown unit {unit:?}")
+            });
+        };
+        // Past 40 digits no flag's range is near: too large, whatever follows.
+        let Ok(whole) = whole.parse::<u128>() else {
+            return Ok(None);
+        };
+        // Fraction digits beyond the 18th are below a nanosecond for every unit.
+        let fraction = fraction.get(..fraction.len().min(18)).unwrap_or_default();
+        let scale = 10_u128.pow(fraction.len() as u32);
+        let fraction: u128 = if fraction.is_empty() {
+            0
+        } else {
+            fraction
+                .parse()
+                .map_err(|_| format!("{number:?} is not a number"))?
+        };
+        let Some(step) = whole
+            .checked_mul(per_unit)
+            .and_then(|n| n.checked_add(fraction.checked_mul(per_unit)? / scale))
+        else {
+            return Ok(None);
+        };
+        let Some(sum) = total.checked_add(step) else {
+            return Ok(None);
+        };
+        total = sum;
+        rest = after.trim_start();
+    }
+    Ok(u64::try_from(total).ok().map(Duration::from_nanos))
 }
 
 /// `--timeout`.
@@ -157,6 +237,13 @@ mod tests {
             "1ns",
             "1.5.5s",
             "NaN",
+            "18446744073709551615.5s0.5s",
+            "340282366920938463463374607431768211455s",
+            "99999999999999999999999999999999999999999999999s",
+            "1.s",
+            ".5s",
+            "1s 2",
+            "5 x",
         ] {
             assert!(timeout(bad).is_err(), "{bad}");
         }
@@ -166,6 +253,15 @@ mod tests {
                 .contains("allowed from 1ms to 1h")
         );
         assert_eq!(max_wait("168h"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(timeout("59m 59.5s"), Ok(Duration::from_millis(3_599_500)));
+        assert_eq!(timeout("0.001s"), Ok(Duration::from_millis(1)));
+        assert_eq!(timeout("2 min"), Ok(Duration::from_secs(120)));
+        assert_eq!(max_wait("1w"), Ok(Duration::from_secs(7 * 86_400)));
+        // #29.18: found by `cli_flags` (humantime panicked): out of range, named, never a panic.
+        for flag in [timeout, interval, max_wait, stuck_after] {
+            let e = flag("18446744073709551615.5s0.5s").unwrap_err();
+            assert!(e.contains("out of range: allowed from"), "{e}");
+        }
         assert!(interval("5ms").is_err());
     }
 

@@ -3,9 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use refund_core::error::chain_text;
 use refund_core::http::HttpConfig;
-use refund_core::rsa_keys::RsaPrivateKey;
+use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{Currency, Provider, RefundProvider, Secret};
 use refund_cpos::ResponseSignature;
 use refund_openapi::TimestampUnit;
@@ -40,67 +39,269 @@ impl Accepted for ResponseSignature {
 fn parsed<'de, D: Deserializer<'de>, T: Accepted>(d: D) -> Result<Option<T>, D::Error> {
     Option::<String>::deserialize(d)?
         .map(|text| {
-            text.parse().map_err(|_| {
-                serde::de::Error::custom(format!("`{}` must be {}", T::KEY, T::ACCEPTED))
-            })
+            text.parse()
+                .map_err(|_| serde::de::Error::custom(parsed_message::<T>()))
         })
         .transpose()
 }
 
-/// Every key a section can hold: the only config text an error message may repeat.
-const KNOWN_KEYS: [&str; 13] = [
-    "base_url",
-    "app_id",
-    "private_key_file",
-    "private_key",
-    "timestamp_unit",
-    "currency",
-    "mch_no",
-    "platform_public_key_file",
-    "platform_public_key",
-    "access_id",
-    "secret",
-    "secret_file",
-    "response_signature",
+/// A config value and where it was written (its byte span in the file). `Debug` never shows the
+/// value: it may be a secret, a key or a URL with an internal host.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+struct Sourced<T>(toml::Spanned<T>);
+
+impl<T> Sourced<T> {
+    fn value(&self) -> &T {
+        self.0.get_ref()
+    }
+
+    fn start(&self) -> usize {
+        self.0.span().start
+    }
+}
+
+impl<T> std::fmt::Debug for Sourced<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sourced(<redacted> at byte {})", self.start())
+    }
+}
+
+/// The sections of the file, and each one's keys (in the order serde lists them).
+const SECTIONS: [(&str, &[&str]); 3] = [
+    (
+        "openapi",
+        &[
+            "base_url",
+            "app_id",
+            "private_key_file",
+            "private_key",
+            "timestamp_unit",
+            "currency",
+        ],
+    ),
+    (
+        "edgeros",
+        &[
+            "base_url",
+            "mch_no",
+            "private_key_file",
+            "private_key",
+            "platform_public_key_file",
+            "platform_public_key",
+        ],
+    ),
+    (
+        "cpos",
+        &[
+            "base_url",
+            "access_id",
+            "secret",
+            "secret_file",
+            "response_signature",
+        ],
+    ),
 ];
 
-/// The parser's reason with every literal it quotes from the file removed: `"..."` always, and
-/// `` `...` `` unless it is one of our own key or section names or a punctuation token. An
-/// unknown key, a duplicated key or a value of the wrong type could be a secret in the wrong
-/// place.
-fn scrub(reason: &str) -> String {
-    let ours = |token: &str| {
-        token.chars().count() <= 2
-            || KNOWN_KEYS.contains(&token)
-            || [
-                "openapi", "edgeros", "cpos", "CNY", "millis", "seconds", "required", "optional",
-            ]
-            .contains(&token)
-    };
-    let mut out = String::with_capacity(reason.len());
-    let mut rest = reason;
-    while let Some(start) = rest.find(['"', '`']) {
-        let (before, from) = rest.split_at(start);
-        out.push_str(before);
-        let quote = from.chars().next().unwrap_or('"');
-        let body = from.get(1..).unwrap_or_default();
-        let Some(end) = body.find(quote) else {
-            out.push(quote);
-            out.push('…');
-            return out;
-        };
-        let token = body.get(..end).unwrap_or_default();
-        out.push(quote);
-        out.push_str(if quote == '`' && ours(token) {
-            token
-        } else {
-            "…"
-        });
-        out.push(quote);
-        rest = body.get(end + 1..).unwrap_or_default();
+/// A name of ours (a section or a key): the only file text a message may repeat.
+fn ours(name: &str) -> bool {
+    SECTIONS
+        .iter()
+        .any(|(section, keys)| *section == name || keys.contains(&name))
+}
+
+/// serde's list of expected names, as its "unknown field" message writes it.
+fn one_of(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => "there are no fields".to_owned(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        all => format!("one of {}", all.join(", ")),
     }
-    out.push_str(rest);
-    out
+}
+
+/// The words the TOML parser's own syntax messages are made of; a line of other words is not
+/// repeated (it may quote the file).
+const PARSER_WORDS: [&str; 62] = [
+    "invalid",
+    "table",
+    "header",
+    "expected",
+    "string",
+    "basic",
+    "literal",
+    "key",
+    "keys",
+    "unexpected",
+    "content",
+    "newline",
+    "duplicate",
+    "in",
+    "document",
+    "root",
+    "array",
+    "arrays",
+    "of",
+    "tables",
+    "integer",
+    "float",
+    "datetime",
+    "boolean",
+    "value",
+    "values",
+    "escape",
+    "unicode",
+    "multiline",
+    "multi",
+    "line",
+    "comment",
+    "whitespace",
+    "leading",
+    "zero",
+    "zeros",
+    "digit",
+    "digits",
+    "sign",
+    "hex",
+    "octal",
+    "binary",
+    "offset",
+    "date",
+    "time",
+    "fraction",
+    "mixed",
+    "type",
+    "types",
+    "inline",
+    "trailing",
+    "comma",
+    "separator",
+    "equals",
+    "end",
+    "input",
+    "character",
+    "characters",
+    "control",
+    "non",
+    "ascii",
+    "or",
+];
+
+/// A short punctuation token the parser quotes (`` `.` ``, `` `]` ``, `` `"` ``), or a name of
+/// ours.
+fn quotable(token: &str) -> bool {
+    (token.chars().count() <= 2 && !token.chars().any(char::is_alphanumeric)) || ours(token)
+}
+
+/// One line of the parser's reason, rebuilt from what we know rather than cut out of its text:
+/// an unknown key, a wrong type or a duplicate key is said in our words with our names only;
+/// our own messages and the parser's syntax messages pass when every word and quoted token is
+/// one we know. Anything else is not repeated: a key or value in the wrong place may be a
+/// secret, and its text can hold quotes or backticks that defeat any cutting.
+fn reason_line(line: &str) -> String {
+    if line.starts_with("unknown field ") {
+        // The expected names are ours; which list it is tells the section. The unknown name
+        // itself is never repeated.
+        let root: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).collect();
+        let lists = std::iter::once(root.as_slice()).chain(SECTIONS.iter().map(|(_, k)| *k));
+        for names in lists {
+            let expected = one_of(names);
+            if line.ends_with(&format!(", expected {expected}")) {
+                return format!("unknown key, expected {expected}");
+            }
+        }
+        return "unknown key".to_owned();
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            const KINDS: [&str; 12] = [
+                "boolean",
+                "integer",
+                "floating point",
+                "character",
+                "string",
+                "byte array",
+                "unit value",
+                "sequence",
+                "map",
+                "enum",
+                "datetime",
+                "table",
+            ];
+            const EXPECTED: [&str; 8] = [
+                "a string",
+                "a sequence",
+                "a boolean",
+                "an integer",
+                "a map",
+                "struct OpenApiSection",
+                "struct EdgerosSection",
+                "struct CposSection",
+            ];
+            let (found, expected) = rest.rsplit_once(", expected ").unwrap_or((rest, ""));
+            let kind = KINDS.iter().find(|k| found.starts_with(*k));
+            let expected = EXPECTED.iter().find(|e| **e == expected);
+            return match (kind, expected) {
+                (Some(k), Some(e)) => format!("{prefix}{k}, expected {e}"),
+                (None, Some(e)) => format!("{prefix}expected {e}"),
+                _ => prefix.trim_end_matches([':', ' ']).to_owned(),
+            };
+        }
+    }
+    if line.starts_with("duplicate key ") {
+        // "duplicate key `K` in table `T`": repeated only when both names are ours.
+        let tokens: Vec<&str> = line.split('`').skip(1).step_by(2).collect();
+        return match tokens.as_slice() {
+            [key, table] if ours(key) && ours(table) => {
+                format!("duplicate key `{key}` in table `{table}`")
+            }
+            [key] if ours(key) && line.ends_with("in document root") => {
+                format!("duplicate key `{key}` in document root")
+            }
+            _ => "duplicate key".to_owned(),
+        };
+    }
+    let own = [
+        parsed_message::<Currency>(),
+        parsed_message::<TimestampUnit>(),
+        parsed_message::<ResponseSignature>(),
+    ];
+    if own.iter().any(|m| m == line) {
+        return line.to_owned();
+    }
+    if let Some(name) = line
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+        .filter(|n| ours(n))
+    {
+        return format!("missing field `{name}`");
+    }
+    // The parser's syntax messages: every quoted token ours or punctuation, every other word
+    // one of its own, no double quote outside a token.
+    let pieces: Vec<&str> = line.split('`').collect();
+    let balanced = pieces.len() % 2 == 1;
+    let tokens_ok = pieces.iter().skip(1).step_by(2).all(|t| quotable(t));
+    let words_ok = pieces.iter().step_by(2).all(|text| {
+        !text.contains('"')
+            && text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .all(|w| {
+                    PARSER_WORDS.contains(&w.to_ascii_lowercase().as_str())
+                        || (w.len() <= 2 && w.bytes().all(|b| b.is_ascii_digit()))
+                })
+    });
+    if balanced && tokens_ok && words_ok {
+        line.to_owned()
+    } else {
+        "(the parser's reason is not shown: it may quote the file)".to_owned()
+    }
+}
+
+/// The message [`parsed`] gives for a value its type refuses.
+fn parsed_message<T: Accepted>() -> String {
+    format!("`{}` must be {}", T::KEY, T::ACCEPTED)
 }
 
 /// A TOML error as `(line L, column C, key K): reason`: the parser's own Display quotes the
@@ -121,8 +322,8 @@ pub(crate) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
         place.push(format!("line {line}, column {column}"));
         let line_text = text.lines().nth(line - 1).unwrap_or_default();
         let left = line_text.split('=').next().unwrap_or_default().trim();
-        if let Some(key) = KNOWN_KEYS.iter().find(|k| **k == left) {
-            place.push(format!("key `{key}`"));
+        if ours(left) {
+            place.push(format!("key `{left}`"));
         }
     }
     // The reason keeps toml's own lines (e.g. "invalid table header" / "expected `.`, `]`"),
@@ -131,7 +332,7 @@ pub(crate) fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
         .message()
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| scrub(&crate::output::one_line(l.trim_end())))
+        .map(|l| crate::output::one_line(&reason_line(l.trim_end())))
         .collect();
     let reason = reason.join("\n  ");
     if place.is_empty() {
@@ -166,15 +367,18 @@ pub(crate) struct Config {
     /// Where the file was read from, for messages.
     #[serde(skip)]
     pub(crate) source: Option<PathBuf>,
+    /// Where each line of the file starts (byte offsets), to name a value's line.
+    #[serde(skip)]
+    line_starts: Vec<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OpenApiSection {
-    base_url: Option<String>,
+    base_url: Option<Sourced<String>>,
     app_id: Option<String>,
-    private_key_file: Option<PathBuf>,
-    private_key: Option<String>,
+    private_key_file: Option<Sourced<PathBuf>>,
+    private_key: Option<Sourced<String>>,
     #[serde(default, deserialize_with = "parsed")]
     timestamp_unit: Option<TimestampUnit>,
     #[serde(default, deserialize_with = "parsed")]
@@ -184,21 +388,21 @@ pub(crate) struct OpenApiSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EdgerosSection {
-    base_url: Option<String>,
+    base_url: Option<Sourced<String>>,
     mch_no: Option<String>,
-    private_key_file: Option<PathBuf>,
-    private_key: Option<String>,
-    platform_public_key_file: Option<PathBuf>,
-    platform_public_key: Option<String>,
+    private_key_file: Option<Sourced<PathBuf>>,
+    private_key: Option<Sourced<String>>,
+    platform_public_key_file: Option<Sourced<PathBuf>>,
+    platform_public_key: Option<Sourced<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CposSection {
-    base_url: Option<String>,
+    base_url: Option<Sourced<String>>,
     access_id: Option<String>,
-    secret: Option<String>,
-    secret_file: Option<PathBuf>,
+    secret: Option<Sourced<String>>,
+    secret_file: Option<Sourced<PathBuf>>,
     #[serde(default, deserialize_with = "parsed")]
     response_signature: Option<ResponseSignature>,
 }
@@ -241,6 +445,9 @@ impl Config {
         })?;
         config.dir = path.parent().map(Path::to_owned).unwrap_or_default();
         config.source = Some(path);
+        config.line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Ok(config)
     }
 
@@ -290,19 +497,68 @@ impl Config {
         })
     }
 
-    /// A key given inline, else read from its `*_file` key (relative to the config file).
-    fn inline_or_file(
+    /// The 1-based line of the file a value was written on.
+    fn line_of<T>(&self, value: &Sourced<T>) -> usize {
+        self.line_starts
+            .partition_point(|&start| start <= value.start())
+    }
+
+    /// "config file F, line N" for a value.
+    fn place<T>(&self, value: &Sourced<T>) -> String {
+        match &self.source {
+            Some(p) => format!("config file {}, line {}", p.display(), self.line_of(value)),
+            None => format!("line {}", self.line_of(value)),
+        }
+    }
+
+    /// One credential, from exactly one source: written inline under `inline_key`, or read from
+    /// the file `file_key` names (relative to the config file). Both is a configuration error
+    /// naming the two lines (which one to trust would be a guess); neither is `None`.
+    fn credential(
         &self,
         provider: Provider,
-        file_key: &str,
-        inline: &Option<String>,
-        file: &Option<PathBuf>,
-    ) -> Result<String, CliError> {
+        (inline_key, inline): (&str, Option<&Sourced<String>>),
+        (file_key, file): (&str, Option<&Sourced<PathBuf>>),
+    ) -> Result<Option<Credential>, CliError> {
         match (inline, file) {
-            (Some(text), _) => Ok(text.clone()),
-            (None, Some(path)) => self.read_text(provider, file_key, path),
-            (None, None) => Err(self.not_configured(provider, &[file_key])),
+            (Some(text), Some(path)) => Err(CliError::config(format!(
+                "[{provider}] `{inline_key}` (line {}) and `{file_key}` (line {}) both give it: keep one; {}",
+                self.line_of(text),
+                self.line_of(path),
+                self.where_()
+            ))),
+            (Some(text), None) => Ok(Some(Credential {
+                text: text.value().clone(),
+                from: format!("`{inline_key}` ({})", self.place(text)),
+                in_file: false,
+            })),
+            (None, Some(path)) => Ok(Some(Credential {
+                text: self.read_text(provider, file_key, path.value())?,
+                from: format!(
+                    "`{file_key}` {} ({})",
+                    self.resolve(path.value()).display(),
+                    self.place(path)
+                ),
+                in_file: true,
+            })),
+            (None, None) => Ok(None),
         }
+    }
+
+    /// A base URL, checked here so a refusal names the line and the rule, never the value (it
+    /// may hold credentials or an internal host).
+    fn base_url(&self, provider: Provider, url: &Sourced<String>) -> Result<String, CliError> {
+        refund_core::request::validate_base_url(url.value()).map_err(|e| {
+            let rule = match &e {
+                refund_core::Error::Config { reason, .. } => reason.clone(),
+                other => other.kind().to_owned(),
+            };
+            CliError::config(format!(
+                "{}: [{provider}] `base_url` {rule}",
+                self.place(url)
+            ))
+        })?;
+        Ok(url.value().clone())
     }
 
     /// Builds the client for `provider`, or says exactly which keys are missing.
@@ -336,6 +592,14 @@ impl Config {
     ) -> Result<refund_openapi::OpenApiClient, CliError> {
         let p = Provider::OpenApi;
         let s = self.openapi.as_ref();
+        let key = match s {
+            Some(s) => self.credential(
+                p,
+                ("private_key", s.private_key.as_ref()),
+                ("private_key_file", s.private_key_file.as_ref()),
+            )?,
+            None => None,
+        };
         let mut missing = Vec::new();
         if s.and_then(|s| s.base_url.as_ref()).is_none() {
             missing.push("base_url");
@@ -343,20 +607,18 @@ impl Config {
         if s.and_then(|s| s.app_id.as_ref()).is_none() {
             missing.push("app_id");
         }
-        if s.is_none_or(|s| s.private_key_file.is_none() && s.private_key.is_none()) {
+        if key.is_none() {
             missing.push("private_key_file");
         }
-        let Some(s) = s.filter(|_| missing.is_empty()) else {
+        let s = s.filter(|_| missing.is_empty());
+        let (Some(s), Some(key), Some(url)) = (s, key, s.and_then(|s| s.base_url.as_ref())) else {
             return Err(self.not_configured(p, &missing));
         };
-        let key_text =
-            self.inline_or_file(p, "private_key_file", &s.private_key, &s.private_key_file)?;
-        let key = RsaPrivateKey::from_text(&key_text)
-            .map_err(|e| CliError::config(format!("[openapi] private key: {}", chain_text(&e))))?;
+        let base_url = self.base_url(p, url)?;
         let mut builder = refund_openapi::OpenApiClient::builder()
-            .base_url(s.base_url.clone().unwrap_or_default())
+            .base_url(base_url)
             .app_id(s.app_id.clone().unwrap_or_default())
-            .merchant_private_key(key)
+            .merchant_private_key(key.private_key(p)?)
             .http_config(http);
         let unit = s.timestamp_unit.unwrap_or_default();
         builder = builder.timestamp_unit(unit);
@@ -385,39 +647,46 @@ impl Config {
     ) -> Result<refund_edgeros::EdgerosClient, CliError> {
         let p = Provider::Edgeros;
         let s = self.edgeros.as_ref();
+        let (key, platform) = match s {
+            Some(s) => (
+                self.credential(
+                    p,
+                    ("private_key", s.private_key.as_ref()),
+                    ("private_key_file", s.private_key_file.as_ref()),
+                )?,
+                self.credential(
+                    p,
+                    ("platform_public_key", s.platform_public_key.as_ref()),
+                    (
+                        "platform_public_key_file",
+                        s.platform_public_key_file.as_ref(),
+                    ),
+                )?,
+            ),
+            None => (None, None),
+        };
         let mut missing = Vec::new();
         if s.and_then(|s| s.mch_no.as_ref()).is_none() {
             missing.push("mch_no");
         }
-        if s.is_none_or(|s| s.private_key_file.is_none() && s.private_key.is_none()) {
+        if key.is_none() {
             missing.push("private_key_file");
         }
-        if s.is_none_or(|s| s.platform_public_key_file.is_none() && s.platform_public_key.is_none())
-        {
+        if platform.is_none() {
             missing.push("platform_public_key_file");
         }
-        let Some(s) = s.filter(|_| missing.is_empty()) else {
+        let (Some(s), Some(key), Some(platform)) =
+            (s.filter(|_| missing.is_empty()), key, platform)
+        else {
             return Err(self.not_configured(p, &missing));
         };
-        let key_text =
-            self.inline_or_file(p, "private_key_file", &s.private_key, &s.private_key_file)?;
-        let platform_text = self.inline_or_file(
-            p,
-            "platform_public_key_file",
-            &s.platform_public_key,
-            &s.platform_public_key_file,
-        )?;
         let mut builder = refund_edgeros::EdgerosClient::builder()
             .mch_no(s.mch_no.clone().unwrap_or_default())
-            .merchant_private_key_pem(&key_text)
-            .map_err(|e| CliError::config(format!("[edgeros] private key: {}", chain_text(&e))))?
-            .platform_public_key_pem(&platform_text)
-            .map_err(|e| {
-                CliError::config(format!("[edgeros] platform public key: {}", chain_text(&e)))
-            })?
+            .merchant_private_key(key.private_key(p)?)
+            .platform_public_key(platform.public_key(p)?)
             .http_config(http);
         if let Some(url) = &s.base_url {
-            builder = builder.base_url(url.clone());
+            builder = builder.base_url(self.base_url(p, url)?);
         }
         if let Some(nonce) = nonce {
             builder = builder.nonce_source(move || nonce.clone());
@@ -431,6 +700,15 @@ impl Config {
         let env_secret = std::env::var(CPOS_SECRET_ENV)
             .ok()
             .filter(|v| !v.is_empty());
+        // Two sources in the file is an error even when the environment overrides both.
+        let file_secret = match s {
+            Some(s) => self.credential(
+                p,
+                ("secret", s.secret.as_ref()),
+                ("secret_file", s.secret_file.as_ref()),
+            )?,
+            None => None,
+        };
         let mut missing = Vec::new();
         if s.and_then(|s| s.base_url.as_ref()).is_none() {
             missing.push("base_url");
@@ -438,20 +716,23 @@ impl Config {
         if s.and_then(|s| s.access_id.as_ref()).is_none() {
             missing.push("access_id");
         }
-        if env_secret.is_none() && s.is_none_or(|s| s.secret.is_none() && s.secret_file.is_none()) {
+        let secret = match (env_secret, file_secret) {
+            (Some(v), _) => Some(Secret::new(v)),
+            // A secret file's last line break is not part of the secret.
+            (None, Some(c)) if c.in_file => Some(Secret::new(c.text.trim())),
+            (None, Some(c)) => Some(Secret::new(c.text)),
+            (None, None) => None,
+        };
+        if secret.is_none() {
             missing.push("secret (or REFUND_CPOS_SECRET)");
         }
-        let Some(s) = s.filter(|_| missing.is_empty()) else {
+        let s = s.filter(|_| missing.is_empty());
+        let (Some(s), Some(secret), Some(url)) = (s, secret, s.and_then(|s| s.base_url.as_ref()))
+        else {
             return Err(self.not_configured(p, &missing));
         };
-        let secret = match (env_secret, &s.secret, &s.secret_file) {
-            (Some(v), _, _) => Secret::new(v),
-            (None, Some(v), _) => Secret::new(v.clone()),
-            (None, None, Some(path)) => Secret::new(self.read_text(p, "secret_file", path)?.trim()),
-            (None, None, None) => return Err(self.not_configured(p, &["secret"])),
-        };
         let mut builder = refund_cpos::CposClient::builder()
-            .base_url(s.base_url.clone().unwrap_or_default())
+            .base_url(self.base_url(p, url)?)
             .access_id(s.access_id.clone().unwrap_or_default())
             .secret(secret)
             .http_config(http);
@@ -459,6 +740,43 @@ impl Config {
             builder = builder.response_signature(policy);
         }
         builder.build().map_err(CliError::from)
+    }
+}
+
+/// A credential's text and where it came from (a config line or a file: never its text).
+struct Credential {
+    text: String,
+    from: String,
+    /// Read from a file (not written inline).
+    in_file: bool,
+}
+
+/// The key forms a private or public key setting accepts, for messages.
+const KEY_FORMATS: &str = "PEM (PKCS#8 `-----BEGIN PRIVATE KEY-----` or PKCS#1 `-----BEGIN RSA PRIVATE KEY-----`; a public key `-----BEGIN PUBLIC KEY-----`) or bare base64 DER, 2048 bits or more";
+
+impl Credential {
+    /// A key that does not parse: where it came from, why (the parser's reason, which never
+    /// holds key bytes) and the forms expected; never a character or offset of the key's text
+    /// (the parser's own causes can name them, so they are left out).
+    fn refused(
+        &self,
+        provider: Provider,
+        what: &str,
+        e: &refund_core::rsa_keys::KeyError,
+    ) -> CliError {
+        CliError::config(format!(
+            "[{provider}] {what} from {} does not parse: {}; expected {KEY_FORMATS}",
+            self.from, e.reason
+        ))
+    }
+
+    fn private_key(&self, provider: Provider) -> Result<RsaPrivateKey, CliError> {
+        RsaPrivateKey::from_text(&self.text).map_err(|e| self.refused(provider, "private key", &e))
+    }
+
+    fn public_key(&self, provider: Provider) -> Result<RsaPublicKey, CliError> {
+        RsaPublicKey::from_text(&self.text)
+            .map_err(|e| self.refused(provider, "platform public key", &e))
     }
 }
 
@@ -525,8 +843,38 @@ mod tests {
             assert!(!e.is_empty() && !e.contains(secret), "{text}: {e}");
         }
         assert_eq!(
-            scrub("unknown field `x-SECRET`, expected `secret`"),
-            "unknown field `…`, expected `secret`"
+            reason_line("unknown field `x-SECRET`, expected `secret`"),
+            "unknown key"
+        );
+        // #29.19: names and values holding backticks or quotes cannot steer what is repeated.
+        for text in [
+            "[\"`SECRET\"]\n",
+            "[cpos]\n\"`SECRET\" = 1\n",
+            "[cpos]\n\"a`SECRETSECRET`c\" = 1\n",
+            "[cpos]\n\"x`openapi`SECRET\" = 1\n",
+            "cpos = \"x`SECRET\"\n",
+            "cpos = \"x, expected SECRET\"\n",
+            "[cpos]\nbase_url = 123456789\n",
+            "[cpos.\"`SECRET`\"]\n",
+            "[cpos]\n\"SECRET\" = 1\n\"SECRET\" = 2\n",
+        ] {
+            let e = error_of(text);
+            assert!(!e.is_empty() && !e.contains("SECRET"), "{text}: {e}");
+            assert!(!e.contains("123456789"), "{text}: {e}");
+        }
+        assert!(
+            error_of("[\"`SECRET\"]\n")
+                .ends_with("unknown key, expected one of `openapi`, `edgeros`, `cpos`"),
+            "the expected names are ours: {}",
+            error_of("[\"`SECRET\"]\n")
+        );
+        assert!(
+            error_of("[cpos]\nbase_url = 1\n")
+                .ends_with("invalid type: integer, expected a string")
+        );
+        assert!(
+            error_of("[cpos]\nsecret = 1\nsecret = 2\n")
+                .ends_with("duplicate key `secret` in table `cpos`")
         );
         let e = error_of("[cpos]\nresponse_signature = \"hunter2-SECRET\"\n");
         assert!(

@@ -519,3 +519,139 @@ fn a_full_or_closed_stdout_is_an_error_never_a_panic() {
         assert!(matches!(o.status.code(), Some(1 | 2)), "{args:?}: {err}");
     }
 }
+
+/// #29.11–#29.14 and #29.18–#29.19: configuration errors say what is wrong, where, and never
+/// quote a value that may be a secret.
+#[tokio::test]
+async fn configuration_errors_name_the_place_never_the_value() {
+    let env = env("config-truth").await;
+    let base = env.sandbox.base_url();
+    let original = std::fs::read_to_string(env.config()).unwrap();
+    let config = |name: &str, text: String| {
+        let path = env.dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let query = |config: String, provider: &'static str| async move {
+        run(&[
+            "--config".into(),
+            config,
+            "query".into(),
+            provider.into(),
+            "--refund-id".into(),
+            "WX-FAILED-1".into(),
+        ])
+        .await
+    };
+    // Two sources for one credential: both lines named, the secret never.
+    let both = config(
+        "both.toml",
+        original.replace(
+            "secret_file = \"keys/cpos_secret.txt\"",
+            "secret = \"hunter2-SECRET\"\nsecret_file = \"keys/cpos_secret.txt\"",
+        ),
+    );
+    let o = query(both, "cpos").await;
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains("`secret` (line 18) and `secret_file` (line 19)"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    let keys = config(
+        "keys.toml",
+        original.replace(
+            "private_key_file = \"keys/openapi_merchant.pem\"",
+            "private_key = \"MIIE\"\nprivate_key_file = \"keys/openapi_merchant.pem\"",
+        ),
+    );
+    let o = query(keys, "openapi").await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`private_key` (line 5) and `private_key_file` (line 6)"),
+        "{}",
+        stderr(&o)
+    );
+    // A base URL with user information is refused, named by line and rule, never printed.
+    for url in [
+        "http://user:hunter2-SECRET@127.0.0.1:1",
+        "ftp://hunter2-SECRET.internal",
+    ] {
+        let text = original.replace(
+            &format!("base_url = \"{base}\"\naccess_id"),
+            &format!("base_url = \"{url}\"\naccess_id"),
+        );
+        assert_ne!(text, original);
+        let path = config("url.toml", text);
+        for args in [
+            vec!["query", "cpos", "--refund-id", "WX-FAILED-1", "-vvv"],
+            vec!["explain", "request", "cpos", "--refund-id", "WX-FAILED-1"],
+        ] {
+            let mut all = vec!["--config".to_owned(), path.clone()];
+            all.extend(args.iter().map(|s| (*s).to_owned()));
+            let o = run(&all).await;
+            let (out, err) = (stdout(&o), stderr(&o));
+            assert_eq!(code(&o), 2, "{args:?}: {err}");
+            assert!(err.contains("line 16: [cpos] `base_url` must"), "{err}");
+            assert!(
+                !err.contains("hunter2") && !out.contains("hunter2"),
+                "{err}{out}"
+            );
+        }
+    }
+    // A private key that does not parse: the place and the forms, no piece of the key.
+    let broken = config(
+        "broken-key.toml",
+        original.replace(
+            "private_key_file = \"keys/openapi_merchant.pem\"",
+            "private_key = \"\"\"\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgk$hunter2SECRET\n-----END PRIVATE KEY-----\n\"\"\"",
+        ),
+    );
+    let o = query(broken, "openapi").await;
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("`private_key` (config file"), "{err}");
+    assert!(err.contains("line 5)"), "{err}");
+    assert!(err.contains("expected PEM (PKCS#8"), "{err}");
+    assert!(
+        !err.contains('$') && !err.contains("hunter2") && !err.contains("offset"),
+        "{err}"
+    );
+    std::fs::write(
+        env.dir.join("keys/bad.pem"),
+        "-----BEGIN PRIVATE KEY-----\n$$$$\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let file = config(
+        "bad-file.toml",
+        original.replace("keys/openapi_merchant.pem", "keys/bad.pem"),
+    );
+    let o = query(file, "openapi").await;
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("keys/bad.pem") && !err.contains('$'), "{err}");
+    // #29.19: a key of backticks is not echoed (the cli_config regression).
+    let tick = config("tick.toml", "[\"`SECRET\"]\n".to_owned());
+    let o = query(tick, "cpos").await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("SECRET"), "{}", stderr(&o));
+    // #29.18: the cli_flags regression is a usage error naming the range.
+    for flag in ["--timeout", "--interval", "--max-wait"] {
+        let o = run(&[
+            "watch".into(),
+            "cpos".into(),
+            "--refund-id".into(),
+            "x".into(),
+            format!("{flag}=18446744073709551615.5s0.5s"),
+        ])
+        .await;
+        assert_eq!(code(&o), 2, "{flag}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("out of range"),
+            "{flag}: {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{flag}: {}", stderr(&o));
+    }
+}

@@ -143,21 +143,30 @@ pub fn join_url(base: &str, path: &str) -> String {
     url
 }
 
-/// Checks a configured base URL: `http` or `https`, a host, no query or fragment.
+/// Checks a configured base URL: `http` or `https`, a host, no user information, no query or
+/// fragment. The error says which rule failed, never the URL itself (it may hold credentials or
+/// an internal host name that must not reach a log).
 ///
 /// ```
 /// assert!(refund_core::request::validate_base_url("https://api.edgeros.com").is_ok());
 /// assert!(refund_core::request::validate_base_url("ftp://x").is_err());
 /// assert!(refund_core::request::validate_base_url("").is_err());
+/// let e = refund_core::request::validate_base_url("https://user:pa55@h").unwrap_err();
+/// assert!(!e.to_string().contains("pa55"));
 /// ```
 pub fn validate_base_url(base: &str) -> Result<(), crate::Error> {
-    let err = |reason: &str| crate::Error::config("base_url", format!("{base:?} {reason}"));
+    let err = |reason: &str| crate::Error::config("base_url", reason);
     let rest = base
         .strip_prefix("https://")
         .or_else(|| base.strip_prefix("http://"))
         .ok_or_else(|| err("must start with http:// or https://"))?;
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(err(
+            "must not hold user information (user:password@host): credentials belong in the key settings",
+        ));
+    }
+    if authority.is_empty() {
         return Err(err("has no host"));
     }
     if base.contains(['?', '#']) || base.chars().any(|c| c.is_whitespace() || c.is_control()) {

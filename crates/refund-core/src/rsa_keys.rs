@@ -162,9 +162,11 @@ fn pem_or_der(text: &str, what: &'static str) -> Result<(Option<String>, Vec<u8>
             .and_then(|l| l.trim().strip_prefix("-----BEGIN "))
             .and_then(|l| l.strip_suffix("-----"))
             .map(str::to_owned);
+        // base64's own error names the offending character and its offset: a piece of the
+        // key. Only the fact is kept.
         let der = BASE64
             .decode(body)
-            .map_err(|e| KeyError::caused_by(what, "PEM body is not valid base64", e))?;
+            .map_err(|_| KeyError::new(what, "PEM body is not valid base64"))?;
         return Ok((label, der));
     }
     let compact: String = text.split_whitespace().collect();
@@ -173,7 +175,7 @@ fn pem_or_der(text: &str, what: &'static str) -> Result<(Option<String>, Vec<u8>
     }
     let der = BASE64
         .decode(compact)
-        .map_err(|e| KeyError::caused_by(what, "neither PEM nor bare base64 DER", e))?;
+        .map_err(|_| KeyError::new(what, "neither PEM nor bare base64 DER"))?;
     Ok((None, der))
 }
 
@@ -646,6 +648,26 @@ mod tests {
 
     fn bare(pem: &str) -> String {
         pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    /// base64's own error names the offending character and its offset: pieces of the key,
+    /// never repeated in the error or its causes.
+    #[test]
+    fn a_bad_base64_character_is_never_repeated() {
+        let body = bare(PKCS8_PEM);
+        for text in [
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}$Q{}\n-----END PRIVATE KEY-----",
+                &body[..40],
+                &body[40..80]
+            ),
+            format!("{}$Q{}", &body[..40], &body[40..80]),
+        ] {
+            let err = RsaPrivateKey::from_text(&text).unwrap_err();
+            let shown = crate::error::chain_text(&crate::Error::from(err));
+            assert!(!shown.contains('$') && !shown.contains("offset"), "{shown}");
+            assert!(!shown.contains(&body[..8]), "{shown}");
+        }
     }
 
     #[test]
