@@ -917,3 +917,71 @@ async fn ndjson_ledger_fields_go_out_as_fields() {
     assert_eq!(extra["n"], 7);
     assert_eq!(extra["nested"]["a"][1], true);
 }
+
+/// #29.15–#29.17: ledger edges through the binary.
+#[tokio::test]
+async fn ledger_edges_are_read_as_a_finance_user_means_them() {
+    let env = sandbox("reconcile-edges").await;
+    let ledger = write(
+        &env,
+        "edges.csv",
+        "lookup,id,amount,currency,requested_at\n\
+         refund_id,1818566685947465728,100.000,CNY,2026-11-20t08:00:00z\n\
+         refund_id,OA-PENDING-1,12.34,CNY,2999-01-01T00:00:00Z\n\
+         refund_id,OA-TIMELINE-1,-8.88,CNY,\n",
+    );
+    let mut bytes = std::fs::read(env.dir.join("edges.csv")).unwrap();
+    bytes.extend_from_slice(b"refund_id,X\xff,1.00,CNY,\n");
+    std::fs::write(env.dir.join("edges.csv"), bytes).unwrap();
+    let output = env.dir.join("out.ndjson").display().to_string();
+    let report = env.dir.join("report.html").display().to_string();
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &ledger,
+            "--output",
+            &output,
+            "--report",
+            &report,
+        ])
+        .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let rows = rows_by_line(&output);
+    // 100.000: trailing zeros carry no sub-fen value; lower-case t and z are RFC 3339.
+    assert_eq!(rows[&2][0]["verdict"], "match", "{:?}", rows[&2]);
+    assert_eq!(rows[&2][0]["requested_at"], "2026-11-20T08:00:00Z");
+    // A negative amount is refused, naming the convention (never a silent 2x mismatch).
+    assert_eq!(rows[&4][0]["verdict"], "error");
+    let message = rows[&4][0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("is negative") && message.contains("positive amount"),
+        "{message}"
+    );
+    // Fields count from 1.
+    let message = rows[&5][0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("field 2 is not valid UTF-8"), "{message}");
+    // A requested_at in the future is its own age bucket.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("data-label=\"in the future\" data-count=\"1\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("data-label=\"&lt; 1 h\" data-count=\"0\""),
+        "{html}"
+    );
+
+    // A header-only ledger: "0 ledger lines", no empty list.
+    let empty = write(&env, "empty.csv", "lookup,id,amount,currency\n");
+    let o = env.run(&["reconcile", "openapi", "--ledger", &empty]).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let summary = stderr(&o);
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("reconcile:"))
+        .unwrap();
+    assert!(line.starts_with("reconcile: 0 ledger lines in "), "{line}");
+    assert!(line.ends_with("(0 answered by an earlier run)"), "{line}");
+}

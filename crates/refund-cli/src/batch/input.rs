@@ -356,7 +356,7 @@ pub(crate) fn csv_rows(
         .from_reader(reader);
     let names: Vec<String> = reader
         .headers()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("unreadable CSV header: {}", csv_error(&e)))?
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
@@ -385,10 +385,25 @@ pub(crate) fn csv_rows(
             }
             Err(e) => (
                 line_of(e.position()),
-                Err(format!("unreadable CSV row: {e}")),
+                Err(format!("unreadable CSV row: {}", csv_error(&e))),
             ),
         }
     })))
+}
+
+/// A csv error in the tool's words: the line is said beside it, and fields count from 1 as a
+/// user counts columns (the csv crate counts them from 0).
+fn csv_error(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!("field {} is not valid UTF-8", err.field().saturating_add(1))
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header has {expected_len}"),
+        csv::ErrorKind::Io(io) => io.to_string(),
+        _ => e.to_string(),
+    }
 }
 
 /// `batch`'s CSV inputs from readers (what `read_inputs` does with a file): for tests and
@@ -492,6 +507,17 @@ mod tests {
         assert!(inputs[2].1.is_err());
         let other = || std::io::Cursor::new("a,b\n1,2\n");
         assert!(csv_inputs(other(), other()).is_err());
+    }
+
+    /// #29.17: fields count from 1 in messages.
+    #[test]
+    fn csv_errors_count_fields_from_one() {
+        let text: &[u8] = b"lookup,id\nrefund_id,R\xff1\n";
+        let cursor = || std::io::Cursor::new(text);
+        let inputs: Vec<Input> = csv_inputs(cursor(), cursor()).unwrap().collect();
+        let reason = &inputs[0].1.as_ref().unwrap_err().reason;
+        assert!(reason.contains("field 2 is not valid UTF-8"), "{reason}");
+        assert_eq!(inputs[0].0, 2);
     }
 
     #[test]

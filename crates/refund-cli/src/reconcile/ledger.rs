@@ -128,6 +128,25 @@ fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
     fields.get(name).map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// An amount with the fraction digits past the currency's cut where they are all zeros
+/// (`0.500` is `0.50`: trailing zeros carry no sub-fen value; `0.505` keeps its digits and is
+/// refused by `Money`).
+fn without_trailing_zeros(text: &str, currency: Currency) -> &str {
+    let Some((whole, fraction)) = text.split_once('.') else {
+        return text;
+    };
+    let keep = currency.exponent() as usize;
+    match fraction.get(keep..) {
+        Some(extra) if !extra.is_empty() && extra.bytes().all(|b| b == b'0') => {
+            let cut = whole.len() + 1 + keep;
+            // `1.000` in a currency without minor units is `1`, not `1.`.
+            text.get(..if keep == 0 { cut - 1 } else { cut })
+                .unwrap_or(text)
+        }
+        _ => text,
+    }
+}
+
 /// The books of one record.
 pub(crate) fn parse(fields: &Fields) -> Result<LedgerLine, String> {
     let lookup = input::lookup_of(fields)?;
@@ -136,7 +155,12 @@ pub(crate) fn parse(fields: &Fields) -> Result<LedgerLine, String> {
         format!("`currency` {currency_text:?} is not a currency code (CNY, HKD, …)")
     })?;
     let amount_text = field(fields, "amount").ok_or("`amount` is empty")?;
-    let amount = Money::from_major_str(amount_text, currency)
+    if amount_text.starts_with('-') {
+        return Err(format!(
+            "`amount` {amount_text:?} is negative: the ledger holds each refund as the positive amount returned to the customer (as the providers report it), so write it without the sign"
+        ));
+    }
+    let amount = Money::from_major_str(without_trailing_zeros(amount_text, currency), currency)
         .map_err(|e| format!("`amount` {amount_text:?}: {e}"))?;
     let status = match field(fields, "status") {
         None => None,
@@ -151,7 +175,8 @@ pub(crate) fn parse(fields: &Fields) -> Result<LedgerLine, String> {
     };
     let requested_at = match field(fields, "requested_at") {
         None => None,
-        Some(text) if text.contains('T') => Some(
+        // RFC 3339 allows a lower-case `t` and `z`.
+        Some(text) if text.contains(['T', 't']) => Some(
             refund_core::time::parse_rfc3339("requested_at", text).map_err(|e| e.to_string())?,
         ),
         Some(text) => Some(
@@ -223,6 +248,38 @@ mod tests {
         assert!(errors[3].contains("`currency` \"XYZ\""), "{}", errors[3]);
         assert!(errors[4].contains("`status` \"paid\""), "{}", errors[4]);
         assert!(errors[5].contains("unknown lookup"), "{}", errors[5]);
+    }
+
+    /// #29.15 and #29.16: trailing zeros carry no sub-fen value, lower-case RFC 3339 letters are
+    /// RFC 3339, and a negative amount is refused naming the convention.
+    #[test]
+    fn ledger_edges() {
+        let lines = rows(
+            "lookup,id,amount,currency,requested_at\n\
+             refund_id,R1,0.500,CNY,2026-11-20t08:00:00z\n\
+             refund_id,R2,0.505,CNY,\n\
+             refund_id,R3,-1.00,CNY,\n\
+             refund_id,R4,100.000,JPY,\n\
+             refund_id,R5,7.0,CNY,2026-11-20T08:00:00+08:00\n",
+        );
+        let first = lines[0].1.as_ref().unwrap();
+        assert_eq!(first.books.amount.minor(), 50);
+        assert_eq!(
+            first
+                .books
+                .requested_at
+                .map(|t| refund_core::time::format_utc(&t)),
+            Some("2026-11-20T08:00:00Z".to_owned())
+        );
+        let sub_fen = lines[1].1.as_ref().unwrap_err();
+        assert!(sub_fen.contains("`amount` \"0.505\""), "{sub_fen}");
+        let negative = lines[2].1.as_ref().unwrap_err();
+        assert!(
+            negative.contains("is negative") && negative.contains("positive amount"),
+            "{negative}"
+        );
+        assert_eq!(lines[3].1.as_ref().unwrap().books.amount.minor(), 100);
+        assert_eq!(lines[4].1.as_ref().unwrap().books.amount.minor(), 700);
     }
 
     #[test]
