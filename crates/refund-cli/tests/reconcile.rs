@@ -208,6 +208,17 @@ async fn every_verdict_end_to_end_with_the_report() {
     let counts: BTreeMap<String, u64> =
         counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     assert_eq!(totals, counts);
+    // #29.10: the report names what was compared, and shows the books' own references.
+    for shown in [
+        "<th>provider</th><td>openapi</td>",
+        "<th>ledger</th><td>ledger.csv</td>",
+        "<th>--stuck-after</th><td>72h</td>",
+        concat!("<td>refund ", env!("CARGO_PKG_VERSION"), "</td>"),
+        "<th class=\"ledger\">order_no</th><th class=\"ledger\">note</th>",
+        "<td>O-11</td><td>&lt;script&gt;alert(1)&lt;/script&gt;</td>",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
     // The stuck refund is in the age histogram's oldest bucket.
     assert!(
         html.contains("data-label=\"&gt; 30 d\" data-count=\"1\""),
