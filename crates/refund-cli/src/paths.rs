@@ -148,11 +148,17 @@ fn writable(flag: &str, path: &Path, id: &Identity) -> Result<(), CliError> {
     let cannot = |e: std::io::Error| {
         CliError::usage(format!("{flag} {} cannot be written: {e}", path.display()))
     };
-    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-        return Err(CliError::usage(format!(
-            "{flag} {} is a folder, not a file",
-            path.display()
-        )));
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err(CliError::usage(format!(
+                "{flag} {} is a folder, not a file",
+                path.display()
+            )));
+        }
+        // A FIFO or a device is opened once, by the command itself: a probe would block on a
+        // FIFO without a reader, or hand its reader an end of file before the results.
+        Ok(m) if !m.is_file() => return Ok(()),
+        _ => {}
     }
     if matches!(id, Identity::New(..)) {
         // Created to prove it can be, then removed: the command creates it for real later.
@@ -248,5 +254,22 @@ mod tests {
             err.message()
         );
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    }
+
+    /// A FIFO given as the output is opened once, by the command: the check never opens it (it
+    /// would block without a reader, or end its reader's input before the results).
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_not_probed() {
+        let d = dir("fifo");
+        let fifo = d.0.join("out.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        if made {
+            // Returns at once (a probe would block here forever: no reader).
+            check(&[Use::written("--output", &fifo)]).unwrap();
+        }
     }
 }
