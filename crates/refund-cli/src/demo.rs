@@ -10,11 +10,11 @@ use refund_core::{LookupKind, RefundLookup};
 use refund_sandbox::{Credentials, Sandbox, Scenario};
 
 use crate::batch::BatchArgs;
-use crate::batch::render;
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::open;
 use crate::output::Format;
+use crate::stream::render;
 
 /// The scenario `refund demo` and (by default) `refund sandbox` serve.
 const BUILT_IN_SCENARIO: &str = include_str!("../testdata/sandbox/scenario.toml");
@@ -321,7 +321,7 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
         rows.extend(
             render::json_rows(
                 n,
-                crate::batch::input::parts_of(&lookup),
+                crate::stream::input::parts_of(&lookup),
                 &outcome,
                 client.provider(),
             )
@@ -332,25 +332,25 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
     // The batch section through batch's own streaming code, from its input file.
     let client = open::open_client(Some(&config), ProviderArg::Cpos, HttpConfig::default())?;
     let provider = client.provider();
-    let how = crate::batch::Streaming {
-        pace: crate::batch::PaceArgs::default(),
+    let how = crate::stream::Streaming {
+        pace: crate::stream::PaceArgs::default(),
         done: Default::default(),
         progress: indicatif::ProgressBar::hidden(),
     };
-    let inputs = crate::batch::input::read_inputs(&folder.file("ids.csv"))?;
-    let (_, mut answered) = crate::batch::stream(
+    let inputs = crate::stream::input::read_inputs(&folder.file("ids.csv"))?;
+    let (_, mut answered) = crate::stream::stream(
         client,
         inputs,
         how,
-        crate::batch::Sink::discard(),
+        crate::stream::Sink::discard(),
         Vec::new(),
         move |answered: &mut Vec<_>,
               line,
-              input: Result<RefundLookup, crate::batch::input::Unusable>,
+              input: Result<RefundLookup, crate::stream::input::Unusable>,
               outcome,
               _| {
             let asked = match &input {
-                Ok(lookup) => crate::batch::input::parts_of(lookup),
+                Ok(lookup) => crate::stream::input::parts_of(lookup),
                 Err(unusable) => unusable.asked.parts(),
             };
             answered.extend(render::json_rows(line, asked, &outcome, provider));

@@ -6,10 +6,10 @@ use std::io::Cursor;
 /// Batch input read as CSV and as NDJSON: the line number of every record, in order.
 pub fn batch_input(bytes: &[u8]) -> (Vec<u64>, Vec<u64>) {
     let csv =
-        crate::batch::input::csv_inputs(Cursor::new(bytes.to_vec()), Cursor::new(bytes.to_vec()))
+        crate::stream::input::csv_inputs(Cursor::new(bytes.to_vec()), Cursor::new(bytes.to_vec()))
             .map(|inputs| inputs.map(|(n, _)| n).collect())
             .unwrap_or_default();
-    let ndjson = crate::batch::input::ndjson_inputs(Cursor::new(bytes.to_vec()))
+    let ndjson = crate::stream::input::ndjson_inputs(Cursor::new(bytes.to_vec()))
         .map(|(n, _)| n)
         .collect();
     (csv, ndjson)
@@ -19,13 +19,13 @@ pub fn batch_input(bytes: &[u8]) -> (Vec<u64>, Vec<u64>) {
 /// or why it is refused.
 pub fn resume(bytes: &[u8], csv: bool) -> Result<(Vec<u64>, u64), String> {
     let scan = if csv {
-        crate::batch::resume::scan_csv(
+        crate::stream::resume::scan_csv(
             Cursor::new(bytes),
             bytes.len() as u64,
-            &crate::batch::render::csv_columns(),
+            &crate::stream::render::csv_columns(),
         )
     } else {
-        crate::batch::resume::scan_ndjson(Cursor::new(bytes))
+        crate::stream::resume::scan_ndjson(Cursor::new(bytes))
     }?;
     Ok((scan.lines.into_iter().collect(), scan.complete))
 }

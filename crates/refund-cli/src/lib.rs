@@ -22,9 +22,9 @@ mod explain;
 mod open;
 mod options;
 mod output;
-mod paths;
 mod query;
 mod reconcile;
+mod stream;
 mod watch;
 
 #[cfg(feature = "fuzzing")]

@@ -92,6 +92,31 @@ impl Currency {
         }
     }
 
+    /// A sum of minor units (a total of many amounts, which may pass `i64`: summed in `i128`)
+    /// as an exact major-unit decimal with this currency's digits.
+    ///
+    /// ```
+    /// use refund_core::Currency;
+    /// assert_eq!(Currency::Cny.format_minor_sum(-5), "-0.05");
+    /// assert_eq!(Currency::Jpy.format_minor_sum(123), "123");
+    /// assert_eq!(Currency::Cny.format_minor_sum(2 * i128::from(i64::MAX)), "184467440737095516.14");
+    /// ```
+    pub fn format_minor_sum(self, minor: i128) -> String {
+        let sign = if minor < 0 { "-" } else { "" };
+        let abs = minor.unsigned_abs();
+        let exponent = self.exponent();
+        if exponent == 0 {
+            return format!("{sign}{abs}");
+        }
+        let scale = 10_u128.pow(exponent);
+        format!(
+            "{sign}{}.{:0w$}",
+            abs / scale,
+            abs % scale,
+            w = exponent as usize
+        )
+    }
+
     /// The ISO 4217 code, upper case.
     ///
     /// ```

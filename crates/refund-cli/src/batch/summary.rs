@@ -74,7 +74,7 @@ impl Summary {
             let _ = writeln!(
                 out,
                 "  amount {status}: {} {}",
-                format_minor(*minor, currency.exponent()),
+                currency.format_minor_sum(*minor),
                 currency.code()
             );
         }
@@ -101,22 +101,6 @@ fn list(items: &[String]) -> String {
     } else {
         items.join(", ")
     }
-}
-
-/// Minor units as a major-unit decimal with the currency's digits.
-pub(crate) fn format_minor(minor: i128, exponent: u32) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    if exponent == 0 {
-        return format!("{sign}{abs}");
-    }
-    let scale = 10_u128.pow(exponent);
-    format!(
-        "{sign}{}.{:0w$}",
-        abs / scale,
-        abs % scale,
-        w = exponent as usize
-    )
 }
 
 #[cfg(test)]
@@ -164,11 +148,5 @@ mod tests {
         );
         assert!(text.contains("WARNING: 1 refunds NOT verified"), "{text}");
         assert_eq!(s.failed(), 2);
-    }
-
-    #[test]
-    fn formats_negative_and_zero_exponent_amounts() {
-        assert_eq!(format_minor(-5, 2), "-0.05");
-        assert_eq!(format_minor(123, 0), "123");
     }
 }

@@ -9,9 +9,9 @@ use refund_core::{Currency, Money, RefundLookup, RefundStatus};
 
 use super::RECONCILE_COLUMNS;
 use super::verdict::Expectation;
-use crate::batch::input::{self, Asked, Fields};
-use crate::batch::{Job, render};
 use crate::error::CliError;
+use crate::stream::input::{self, Asked, Fields};
+use crate::stream::{Job, render};
 
 /// The columns the ledger must have; `status` and `requested_at` are optional.
 pub(crate) const REQUIRED: [&str; 4] = ["lookup", "id", "amount", "currency"];
@@ -75,8 +75,7 @@ impl Layout {
 
     /// The CSV output header: `batch`'s columns, [`RECONCILE_COLUMNS`], then the extras.
     pub(crate) fn csv_header(&self) -> Vec<String> {
-        let batch = render::csv_header();
-        let mut header: Vec<String> = batch.trim_end().split(',').map(str::to_owned).collect();
+        let mut header = render::csv_columns();
         header.extend(RECONCILE_COLUMNS.iter().map(|c| (*c).to_owned()));
         match self {
             Layout::Csv { extra } => {

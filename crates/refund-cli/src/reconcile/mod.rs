@@ -20,11 +20,11 @@ use serde_json::Value;
 use self::ledger::{Layout, LedgerJob};
 use self::report::Report;
 use self::verdict::{Judgement, Verdict, judge};
-use crate::batch::render::{self, Outcome, OutputRow};
-use crate::batch::{self, PaceArgs, SinkArgs, Streaming};
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::output::Format;
+use crate::stream::render::{self, Outcome, OutputRow};
+use crate::stream::{self, PaceArgs, SinkArgs, Streaming};
 
 /// `refund reconcile` arguments.
 #[derive(Debug, Args)]
@@ -150,9 +150,9 @@ pub(crate) async fn run(
     let report_use = args
         .report
         .as_deref()
-        .map(|r| crate::paths::Use::written("--report", r));
-    batch::check_output(
-        crate::paths::Use::read("--ledger", &args.ledger),
+        .map(|r| crate::stream::paths::Use::written("--report", r));
+    stream::check_output(
+        crate::stream::paths::Use::read("--ledger", &args.ledger),
         &args.sink,
         report_use.as_slice(),
         config_path,
@@ -165,11 +165,11 @@ pub(crate) async fn run(
     let header_text = render::csv_line(&header);
     let jobs = ledger::read(&args.ledger)?;
     let bundle_extra = csv && layout == Layout::Ndjson;
-    let resumed = batch::resume::Resumed {
+    let resumed = stream::resume::Resumed {
         input: &args.ledger,
         required: &ledger::REQUIRED,
     };
-    let done = batch::resume::done_lines_of(&args.sink, csv, &header, &resumed)?;
+    let done = stream::resume::done_lines_of(&args.sink, csv, &header, &resumed)?;
     // The report covers the whole output: lines an earlier run answered are read back first.
     let compared = report::Compared {
         providers: vec![provider.as_str().to_owned()],
@@ -184,8 +184,8 @@ pub(crate) async fn run(
     if let (Some(output), true) = (&args.sink.output, args.sink.resume) {
         report.add_output_file(output, csv)?;
     }
-    let sink = batch::open_sink(&args.sink, csv.then_some(header_text.as_str()))?;
-    let progress = batch::progress_bar(&args.ledger, "not match");
+    let sink = stream::open_sink(&args.sink, csv.then_some(header_text.as_str()))?;
+    let progress = stream::progress_bar(&args.ledger, "not match");
     let started = Instant::now();
     let now = Utc::now();
     let stuck_after = args.stuck_after;
@@ -216,7 +216,7 @@ pub(crate) async fn run(
             }
             Ok(())
         };
-    let (skipped, report) = batch::stream(client, jobs, how, sink, report, on_result).await?;
+    let (skipped, report) = stream::stream(client, jobs, how, sink, report, on_result).await?;
     eprint!("{}", report.summary_text(skipped, started.elapsed()));
     if let Some(path) = &args.report {
         report.write_html(path)?;

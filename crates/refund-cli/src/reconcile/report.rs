@@ -19,9 +19,9 @@ use refund_core::{Currency, Money, RefundStatus};
 use serde_json::Value;
 
 use super::verdict::{Verdict, counts, moved_nothing};
-use crate::batch::render::OutputRow;
 use crate::error::CliError;
 use crate::output::{csv_cell_value, one_line};
+use crate::stream::render::OutputRow;
 use refund_core::http::humane;
 
 /// The most discrepancies the report's table lists (the largest by amount); the totals count
@@ -544,8 +544,11 @@ fn truncated_cell(text: &str) -> String {
 
 /// Minor units shown in major units for a currency code (exact).
 fn show_minor(minor: i128, currency: &str) -> String {
-    let exponent = currency.parse::<Currency>().map_or(2, Currency::exponent);
-    crate::batch::summary::format_minor(minor, exponent)
+    // A currency code the books wrote but we do not know: shown with two digits, like most.
+    currency
+        .parse::<Currency>()
+        .unwrap_or(Currency::Cny)
+        .format_minor_sum(minor)
 }
 
 /// A horizontal bar chart as inline SVG: one labelled bar per entry, the count at its end.

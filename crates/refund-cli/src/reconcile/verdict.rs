@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use refund_core::{Money, Refund, RefundStatus, Verification};
 
-use crate::batch::render::{Outcome, error_kind};
+use crate::stream::render::{Outcome, error_kind};
 
 /// What the books say about one refund.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -551,7 +551,7 @@ mod tests {
     };
 
     use super::*;
-    use crate::batch::render;
+    use crate::stream::render;
 
     /// Answers from memory: the refund asked for, or (every seventh id) a business error;
     /// counts the queries it was asked.
@@ -668,7 +668,7 @@ mod tests {
                 *count += 1;
                 let asked = job
                     .as_ref()
-                    .map_or((None, None), crate::batch::input::parts_of);
+                    .map_or((None, None), crate::stream::input::parts_of);
                 render::render(text, line, asked, &outcome, Provider::Cpos, false);
                 Ok(())
             },

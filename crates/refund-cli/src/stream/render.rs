@@ -294,7 +294,7 @@ mod tests {
     fn asked(input: &Result<RefundLookup, String>) -> (Option<&str>, Option<&str>) {
         input
             .as_ref()
-            .map_or((None, None), crate::batch::input::parts_of)
+            .map_or((None, None), crate::stream::input::parts_of)
     }
 
     fn rendered(
