@@ -1,13 +1,12 @@
-//! `refund sandbox` and `refund demo`: the built-in emulator, for a first look and for testing
-//! your own services.
+//! `refund demo`: the built-in sandbox started in the process, a query through each provider, a
+//! small batch and a small reconciliation with its report: a first look without credentials.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::Args;
 use refund_core::http::HttpConfig;
 use refund_core::{LookupKind, RefundLookup};
-use refund_sandbox::{Credentials, Sandbox, Scenario};
+use refund_sandbox::{Sandbox, Scenario};
 
 use crate::batch::BatchArgs;
 use crate::config::ProviderArg;
@@ -16,128 +15,7 @@ use crate::open;
 use crate::output::Format;
 use crate::stream::render;
 
-/// The scenario `refund demo` and (by default) `refund sandbox` serve.
-const BUILT_IN_SCENARIO: &str = include_str!("../testdata/sandbox/scenario.toml");
-
-/// `refund sandbox` arguments.
-#[derive(Debug, Args)]
-pub(crate) struct SandboxArgs {
-    /// Port on 127.0.0.1 (default: a free one).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// Where to write the credentials and a ready refund.toml.
-    #[arg(long, default_value = "refund-sandbox")]
-    dir: PathBuf,
-    /// A scenario file (.toml or .json) instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    scenario: Option<PathBuf>,
-    /// Generate fresh keys instead of the repository's public test keys.
-    #[arg(long)]
-    generate_keys: bool,
-    /// With --generate-keys: replace the keys an earlier sandbox wrote into --dir.
-    #[arg(long, requires = "generate_keys")]
-    force: bool,
-    #[command(flatten)]
-    pub(crate) verbose: crate::options::VerboseOption,
-}
-
-fn scenario_error(e: impl std::error::Error + 'static) -> CliError {
-    CliError::usage(format!("sandbox: {}", refund_core::error::chain_text(&e)))
-}
-
-pub(crate) async fn sandbox(args: SandboxArgs) -> Result<u8, CliError> {
-    let scenario = match &args.scenario {
-        Some(path) => Scenario::from_file(path).map_err(scenario_error)?,
-        None => Scenario::from_toml(BUILT_IN_SCENARIO).map_err(scenario_error)?,
-    };
-    // A folder an earlier sandbox wrote keeps its credentials, so configs pointing at it keep
-    // working; nothing else in it is ever overwritten.
-    let earlier = Credentials::load_from(&args.dir).map_err(|e| {
-        CliError::usage(format!(
-            "--dir {}: cannot read the earlier sandbox credentials: {e}",
-            args.dir.display()
-        ))
-    })?;
-    let reused = earlier.is_some() && !args.generate_keys;
-    let credentials = match earlier {
-        Some(_) if args.generate_keys && !args.force => {
-            return Err(CliError::usage(format!(
-                "--dir {} already holds sandbox keys: use --force with --generate-keys to replace them",
-                args.dir.display()
-            )));
-        }
-        Some(earlier) if !args.generate_keys => earlier,
-        _ if args.generate_keys => Credentials::generate().map_err(scenario_error)?,
-        _ => Credentials::test_keys().map_err(scenario_error)?,
-    };
-    let handle = Sandbox::builder()
-        .port(args.port)
-        .scenario(scenario)
-        .credentials(credentials)
-        .start()
-        .await
-        .map_err(scenario_error)?;
-    let written = if args.force {
-        handle.replace_credentials(&args.dir)
-    } else {
-        handle.write_credentials(&args.dir)
-    };
-    if let Err(e) = written {
-        handle.shutdown().await;
-        return Err(match e.kind() {
-            std::io::ErrorKind::AlreadyExists => CliError::usage(format!(
-                "--dir {}: {e}; choose another --dir",
-                args.dir.display()
-            )),
-            _ => CliError::io(format!("cannot write {}: {e}", args.dir.display())),
-        });
-    }
-    let base = handle.base_url();
-    // Say exactly where the keys went (an absolute path: they are files a user may want gone).
-    let dir = std::fs::canonicalize(&args.dir).unwrap_or_else(|_| args.dir.clone());
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "refund sandbox listening on {base}");
-    if reused {
-        let _ = writeln!(
-            out,
-            "  reusing the credentials an earlier sandbox wrote in {}",
-            args.dir.display()
-        );
-    }
-    let _ = writeln!(
-        out,
-        "  openapi: POST {base}{}",
-        refund_openapi::sign::QUERY_PATH
-    );
-    let _ = writeln!(
-        out,
-        "  edgeros: GET  {base}{}",
-        refund_edgeros::sign::QUERY_PATH
-    );
-    let _ = writeln!(
-        out,
-        "  cpos:    POST {base}{}",
-        refund_cpos::sign::QUERY_PATH
-    );
-    let _ = writeln!(
-        out,
-        "credentials and config written to {} (refund.toml, keys/)",
-        dir.display()
-    );
-    let _ = writeln!(
-        out,
-        "try: refund --config {} query cpos --refund-id WX200324161500830790814539",
-        dir.join("refund.toml").display()
-    );
-    let _ = writeln!(out, "press Ctrl-C to stop");
-    let _ = out.flush();
-    drop(out);
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| CliError::io(e.to_string()))?;
-    handle.shutdown().await;
-    Ok(exit::OK)
-}
+use crate::sandbox::{BUILT_IN_SCENARIO, scenario_error};
 
 /// The query section: one lookup through each provider.
 const DEMO_QUERIES: [(ProviderArg, LookupKind, &str); 3] = [
@@ -251,7 +129,7 @@ async fn show(handle: &refund_sandbox::SandboxHandle, folder: &DemoFolder) -> Re
             lookup.kind().as_str().replace('_', "-"),
             lookup.id()
         ))?;
-        crate::query::run(client.as_ref(), &lookup, Format::Table, false).await?;
+        crate::query::print(client.as_ref(), &lookup, Format::Table, false).await?;
         say(format_args!(""))?;
     }
     let output = folder.file("batch.ndjson");

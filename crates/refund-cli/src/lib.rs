@@ -24,6 +24,7 @@ mod options;
 mod output;
 mod query;
 mod reconcile;
+mod sandbox;
 mod stream;
 mod watch;
 
@@ -33,12 +34,9 @@ pub mod fuzzing;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::args::LookupArgs;
-use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::options::{FormatOption, Global, Takes, VerboseOption};
 
@@ -63,19 +61,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  refund query cpos --refund-id WX200324161500830790814539\n  refund query openapi --original-transaction-id CU518563189147832320 --format json\n  refund query edgeros --refund-id AR1 --explain"
     )]
-    Query {
-        /// openapi, edgeros or cpos.
-        #[arg(value_enum)]
-        provider: ProviderArg,
-        #[command(flatten)]
-        lookup: LookupArgs,
-        /// Show on stderr how each attempt was signed and every check of the answer (also
-        /// with -vv).
-        #[arg(long)]
-        explain: bool,
-        #[command(flatten)]
-        global: Global,
-    },
+    Query(query::QueryArgs),
     /// Query many refunds from a CSV or NDJSON file, streaming results as they come.
     #[command(
         after_help = "Examples:\n  refund batch cpos --input ids.csv --output results.ndjson\n  refund batch cpos --input ids.csv --output results.ndjson --resume\n  refund batch edgeros --input ids.ndjson --format csv --concurrency 8 --rps 20"
@@ -91,21 +77,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  refund watch edgeros --refund-id AR1\n  refund watch cpos --merchant-refund-id 200324847290000004766 --interval 30s --max-wait 2h"
     )]
-    Watch {
-        /// openapi, edgeros or cpos.
-        #[arg(value_enum)]
-        provider: ProviderArg,
-        #[command(flatten)]
-        lookup: LookupArgs,
-        /// Time between polls at first (it backs off while nothing changes).
-        #[arg(long, default_value = "5s", value_parser = args::interval)]
-        interval: Duration,
-        /// Give up after this long (exit 1).
-        #[arg(long, default_value = "10m", value_parser = args::max_wait)]
-        max_wait: Duration,
-        #[command(flatten)]
-        global: Global,
-    },
+    Watch(watch::WatchArgs),
     /// Show how a request is signed, or why an answer is (not) trusted, offline.
     #[command(
         after_help = "Examples:\n  refund explain request edgeros --refund-id AR1\n  refund explain response cpos --refund-id WX1 answer.json"
@@ -115,7 +87,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  refund sandbox\n  refund sandbox --dir /tmp/sbx --port 8080 --scenario my-scenario.toml"
     )]
-    Sandbox(demo::SandboxArgs),
+    Sandbox(sandbox::SandboxArgs),
     /// Start the built-in sandbox and show a query through each provider, a small batch and a
     /// small reconciliation with its report.
     #[command(after_help = "Examples:\n  refund demo\n  refund demo --format json")]
@@ -136,8 +108,8 @@ impl Command {
             ..Takes::ALL
         };
         match self {
-            Command::Query { global, .. } => (global.clone(), Takes::ALL, "query"),
-            Command::Watch { global, .. } => (global.clone(), Takes::ALL, "watch"),
+            Command::Query(args) => (args.global.clone(), Takes::ALL, "query"),
+            Command::Watch(args) => (args.global.clone(), Takes::ALL, "watch"),
             Command::Batch(args) => (args.global.clone(), Takes::ALL, "batch"),
             Command::Reconcile(args) => (args.global.clone(), Takes::ALL, "reconcile"),
             // `explain` takes them after its own name and after `request`/`response` alike.
@@ -191,17 +163,7 @@ fn init_tracing(verbose: u8) {
 async fn run(global: Global, command: Command) -> Result<u8, CliError> {
     let config = global.config();
     match command {
-        Command::Query {
-            provider,
-            lookup,
-            explain,
-            ..
-        } => {
-            let lookup = lookup.lookup();
-            let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
-            let explain = explain || global.verbose() >= 2;
-            query::run(client.as_ref(), &lookup, global.format(), explain).await
-        }
+        Command::Query(args) => query::run(config, &global, args).await,
         Command::Explain(args) => explain::run(config, global.format(), args.command),
         Command::Batch(args) => {
             batch::run(config, global.http(), global.format_given(), args).await
@@ -209,25 +171,8 @@ async fn run(global: Global, command: Command) -> Result<u8, CliError> {
         Command::Reconcile(args) => {
             reconcile::run(config, global.http(), global.format_given(), args).await
         }
-        Command::Watch {
-            provider,
-            lookup,
-            interval,
-            max_wait,
-            ..
-        } => {
-            let lookup = lookup.lookup();
-            let client = open::open_for_lookup(config, provider, global.http(), &lookup)?;
-            watch::run(
-                client.as_ref(),
-                &lookup,
-                interval,
-                max_wait,
-                global.format(),
-            )
-            .await
-        }
-        Command::Sandbox(args) => demo::sandbox(args).await,
+        Command::Watch(args) => watch::run(config, &global, args).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
         Command::Demo { .. } => demo::demo(global.format()).await,
     }
 }

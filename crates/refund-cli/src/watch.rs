@@ -1,11 +1,17 @@
 //! `refund watch`: poll with back-off until every refund found is final.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+use clap::Args;
 
 use refund_core::{RefundLookup, RefundProvider, RefundStatus};
 
+use crate::args::LookupArgs;
+use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
+use crate::options::Global;
 use crate::output::{Format, write_refunds};
 
 /// The next wait: ×1.5 while nothing changes, back to `interval` on a change, at most 8×.
@@ -17,7 +23,43 @@ fn next_wait(current: Duration, interval: Duration, changed: bool) -> Duration {
     }
 }
 
+/// `refund watch` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct WatchArgs {
+    /// openapi, edgeros or cpos.
+    #[arg(value_enum)]
+    provider: ProviderArg,
+    #[command(flatten)]
+    lookup: LookupArgs,
+    /// Time between polls at first (it backs off while nothing changes).
+    #[arg(long, default_value = "5s", value_parser = crate::args::interval)]
+    interval: Duration,
+    /// Give up after this long (exit 1).
+    #[arg(long, default_value = "10m", value_parser = crate::args::max_wait)]
+    max_wait: Duration,
+    #[command(flatten)]
+    pub(crate) global: Global,
+}
+
 pub(crate) async fn run(
+    config: Option<&Path>,
+    global: &Global,
+    args: WatchArgs,
+) -> Result<u8, CliError> {
+    let lookup = args.lookup.lookup();
+    let client = crate::open::open_for_lookup(config, args.provider, global.http(), &lookup)?;
+    poll(
+        client.as_ref(),
+        &lookup,
+        args.interval,
+        args.max_wait,
+        global.format(),
+    )
+    .await
+}
+
+/// Polls until every refund found is final or `max_wait` has passed.
+async fn poll(
     client: &dyn RefundProvider,
     lookup: &RefundLookup,
     interval: Duration,
