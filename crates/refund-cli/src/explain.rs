@@ -107,9 +107,7 @@ pub(crate) fn run(
             let limit = http.max_body_bytes;
             let client = crate::open::open_for_lookup(config, provider, http, &lookup)?;
             let body = read_body(file.as_ref(), limit, client.provider())?;
-            let explained = client.explain_response(&lookup, &body).ok_or_else(|| {
-                CliError::usage(format!("{} answers cannot be explained", client.provider()))
-            })?;
+            let explained = client.explain_response(&lookup, &body)?;
             print_response(explained, client.as_ref(), &lookup, format)
         }
     }

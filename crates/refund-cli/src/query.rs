@@ -45,17 +45,14 @@ pub(crate) async fn print(
     format: Format,
     explain: bool,
 ) -> Result<u8, CliError> {
-    let refunds = match explain {
+    let refunds = if explain {
         // The explained query signs and checks through the same code; its result is the
         // query's.
-        true => match client.query_explained(lookup).await {
-            Some(explained) => {
-                crate::explain::print_query(&explained);
-                crate::open::found(client.provider(), lookup, explained.into_result())?
-            }
-            None => crate::open::query_found(client, lookup).await?,
-        },
-        false => crate::open::query_found(client, lookup).await?,
+        let explained = client.query_explained(lookup).await?;
+        crate::explain::print_query(&explained);
+        crate::open::found(client.provider(), lookup, explained.into_result())?
+    } else {
+        crate::open::query_found(client, lookup).await?
     };
     crate::open::warn_if_unverified(&refunds, lookup);
     let mut stdout = std::io::stdout().lock();

@@ -7,13 +7,14 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::Error;
 use crate::explain::{QueryExplanation, RequestExplanation, ResponseExplanation};
 use crate::http::{Bytes, HttpConfig, HttpTransport, Jitter, Transport};
+use crate::lookup::{LookupKind, RefundLookup};
 use crate::protocol::{self, Protocol};
-use crate::{
-    Error, ExplainFuture, LookupKind, PreparedRequest, Provider, QueryFuture, Refund, RefundLookup,
-    RefundProvider,
-};
+use crate::provider::{ExplainFuture, Provider, QueryFuture, RefundProvider};
+use crate::refund::Refund;
+use crate::request::PreparedRequest;
 
 /// What every client builder shares: the HTTP settings and, optionally, the transport.
 ///
@@ -517,11 +518,15 @@ impl<P: Protocol> RefundProvider for Client<P> {
         Client::explain_request(self, lookup)
     }
 
-    fn explain_response(&self, lookup: &RefundLookup, body: &[u8]) -> Option<ResponseExplanation> {
-        Some(Client::explain_response(self, lookup, body))
+    fn explain_response(
+        &self,
+        lookup: &RefundLookup,
+        body: &[u8],
+    ) -> Result<ResponseExplanation, Error> {
+        Ok(Client::explain_response(self, lookup, body))
     }
 
     fn query_explained<'a>(&'a self, lookup: &'a RefundLookup) -> ExplainFuture<'a> {
-        Box::pin(async move { Some(Client::query_explained(self, lookup).await) })
+        Box::pin(async move { Ok(Client::query_explained(self, lookup).await) })
     }
 }

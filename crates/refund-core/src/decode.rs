@@ -6,9 +6,11 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::error::Error;
 use crate::money::MoneyError;
+use crate::money::{Currency, Money};
+use crate::provider::Provider;
 use crate::time::{self, TimeError};
-use crate::{Currency, Error, Money, Provider};
 
 /// The text, unless it is absent or empty.
 ///

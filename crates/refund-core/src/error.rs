@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::Provider;
+use crate::provider::Provider;
 
 /// A boxed error kept as a `#[source]`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -22,7 +22,11 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
-use crate::{Error, PreparedRequest, Provider, Refund, RefundLookup, Verification};
+use crate::error::Error;
+use crate::lookup::RefundLookup;
+use crate::provider::Provider;
+use crate::refund::{Refund, Verification};
+use crate::request::PreparedRequest;
 
 /// How a shared secret is shown in an explained signed text.
 pub const SECRET_PLACEHOLDER: &str = "<secret>";

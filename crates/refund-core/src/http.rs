@@ -18,7 +18,9 @@ pub use reqwest;
 use tokio::time::Instant;
 
 use crate::error::excerpt;
-use crate::{Error, Method, PreparedRequest, Provider, TransportErrorKind};
+use crate::error::{Error, TransportErrorKind};
+use crate::provider::Provider;
+use crate::request::{Method, PreparedRequest};
 
 /// Timeouts, retries and limits of a transport.
 ///

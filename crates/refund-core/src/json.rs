@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use crate::{Error, Provider};
+use crate::error::Error;
+use crate::provider::Provider;
 
 /// Parses JSON into a [`Value`], rejecting any object that repeats a key.
 ///

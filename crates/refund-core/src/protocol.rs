@@ -20,11 +20,15 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::error::Error;
 use crate::explain::{
     Check, Fact, NoTrace, RequestExplanation, ResponseExplanation, Step, Trace, Verdict,
 };
 use crate::json::StrictDocument;
-use crate::{Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Verification};
+use crate::lookup::{LookupKind, RefundLookup};
+use crate::provider::Provider;
+use crate::refund::{Refund, Verification};
+use crate::request::PreparedRequest;
 
 /// One id an answer names, to be checked against what was asked.
 ///

@@ -1,17 +1,78 @@
-//! The trait every provider client implements.
+//! The providers ([`Provider`]) and the trait every provider client implements
+//! ([`RefundProvider`]).
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
 use crate::explain::{QueryExplanation, RequestExplanation, ResponseExplanation};
-use crate::{Error, LookupKind, Provider, Refund, RefundLookup};
+use crate::lookup::{LookupKind, RefundLookup};
+use crate::refund::Refund;
+
+/// Which provider an answer came from.
+///
+/// ```
+/// use refund_core::Provider;
+/// assert_eq!(Provider::Cpos.as_str(), "cpos");
+/// assert_eq!("edgeros".parse::<Provider>().unwrap(), Provider::Edgeros);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Provider {
+    /// The merchant "Open API" gateway template (`POST {domain}/open-api/refund/payments`).
+    OpenApi,
+    /// EdgerOS Pay (`GET /pay/v1/transactions/refund`).
+    Edgeros,
+    /// The CPOS WeChat aggregator (`POST /api/v1/pay/wx/refundquery`).
+    Cpos,
+}
+
+impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 3] = [Provider::OpenApi, Provider::Edgeros, Provider::Cpos];
+
+    /// The short lower-case name used by the CLI and in serde.
+    ///
+    /// ```
+    /// assert_eq!(refund_core::Provider::OpenApi.as_str(), "openapi");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Provider::OpenApi => "openapi",
+            Provider::Edgeros => "edgeros",
+            Provider::Cpos => "cpos",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Provider {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown provider {s:?}: expected openapi, edgeros or cpos"))
+    }
+}
 
 /// The future returned by [`RefundProvider::query_refunds`].
 pub type QueryFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Refund>, Error>> + Send + 'a>>;
 
-/// The future returned by [`RefundProvider::query_explained`] (`None`: this client does not
-/// explain itself).
-pub type ExplainFuture<'a> = Pin<Box<dyn Future<Output = Option<QueryExplanation>> + Send + 'a>>;
+/// The future returned by [`RefundProvider::query_explained`].
+pub type ExplainFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<QueryExplanation, Error>> + Send + 'a>>;
 
 /// A client that can answer "what happened to this refund?".
 ///
@@ -47,31 +108,43 @@ pub trait RefundProvider: Send + Sync + std::fmt::Debug {
     fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a>;
 
     /// The request a query would send now, with its signing shown (see [`crate::explain`]).
-    /// Nothing is sent. The default (a client that does not explain itself) is an
-    /// [`Error::InvalidRequest`] saying so; every provider crate's client explains.
+    /// Nothing is sent. Every provider crate's client explains; the default is
+    /// [`cannot_explain`].
     fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
-        Err(Error::InvalidRequest {
-            field: "explain".to_owned(),
-            reason: format!(
-                "this {} client cannot explain its requests ({})",
-                self.provider(),
-                lookup.kind()
-            ),
-        })
+        Err(cannot_explain(self.provider(), lookup))
     }
 
-    /// Every check on a captured answer, ending where a query would; `None` when this client
-    /// does not explain itself (the default).
+    /// Every check on a captured answer, ending where a query would. The default is
+    /// [`cannot_explain`].
     fn explain_response(
         &self,
-        _lookup: &RefundLookup,
+        lookup: &RefundLookup,
         _body: &[u8],
-    ) -> Option<ResponseExplanation> {
-        None
+    ) -> Result<ResponseExplanation, Error> {
+        Err(cannot_explain(self.provider(), lookup))
     }
 
-    /// A live query, explained (`None` when this client does not explain itself: the default).
-    fn query_explained<'a>(&'a self, _lookup: &'a RefundLookup) -> ExplainFuture<'a> {
-        Box::pin(async { None })
+    /// A live query, explained. The default is [`cannot_explain`].
+    fn query_explained<'a>(&'a self, lookup: &'a RefundLookup) -> ExplainFuture<'a> {
+        let provider = self.provider();
+        Box::pin(async move { Err(cannot_explain(provider, lookup)) })
+    }
+}
+
+/// The one answer of a client that does not explain itself (a test double, a client of your
+/// own): an [`Error::InvalidRequest`] on `explain`, whichever explanation was asked for.
+///
+/// ```
+/// use refund_core::{Provider, RefundLookup};
+/// let e = refund_core::cannot_explain(Provider::Cpos, &RefundLookup::refund_id("R1"));
+/// assert_eq!(e.kind(), "invalid_request");
+/// ```
+pub fn cannot_explain(provider: Provider, lookup: &RefundLookup) -> Error {
+    Error::InvalidRequest {
+        field: "explain".to_owned(),
+        reason: format!(
+            "this {provider} client cannot explain itself ({})",
+            lookup.kind()
+        ),
     }
 }

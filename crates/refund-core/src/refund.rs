@@ -1,66 +1,13 @@
 //! The normalised refund record.
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Money, RefundStatus};
-
-/// Which provider an answer came from.
-///
-/// ```
-/// use refund_core::Provider;
-/// assert_eq!(Provider::Cpos.as_str(), "cpos");
-/// assert_eq!("edgeros".parse::<Provider>().unwrap(), Provider::Edgeros);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Provider {
-    /// The merchant "Open API" gateway template (`POST {domain}/open-api/refund/payments`).
-    OpenApi,
-    /// EdgerOS Pay (`GET /pay/v1/transactions/refund`).
-    Edgeros,
-    /// The CPOS WeChat aggregator (`POST /api/v1/pay/wx/refundquery`).
-    Cpos,
-}
-
-impl Provider {
-    /// Every provider.
-    pub const ALL: [Provider; 3] = [Provider::OpenApi, Provider::Edgeros, Provider::Cpos];
-
-    /// The short lower-case name used by the CLI and in serde.
-    ///
-    /// ```
-    /// assert_eq!(refund_core::Provider::OpenApi.as_str(), "openapi");
-    /// ```
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Provider::OpenApi => "openapi",
-            Provider::Edgeros => "edgeros",
-            Provider::Cpos => "cpos",
-        }
-    }
-}
-
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Provider {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Provider::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("unknown provider {s:?}: expected openapi, edgeros or cpos"))
-    }
-}
+use crate::money::Money;
+use crate::provider::Provider;
+use crate::status::RefundStatus;
 
 /// How far an answer's signature was checked: every [`Refund`] says so, and the CLI prints it as
 /// the `signature` field.

@@ -30,7 +30,7 @@ use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
 use rsa::traits::PublicKeyParts;
 use sha2::Sha256;
 
-use crate::Secret;
+use crate::secret::Secret;
 
 /// A key could not be read. Never contains key material.
 ///
