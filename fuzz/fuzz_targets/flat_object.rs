@@ -1,7 +1,7 @@
 #![no_main]
-//! The one-pass document of a signed answer (`FlatObject`, read by a plain reader when it can
-//! and by serde_json otherwise) accepts exactly the JSON objects the strict tree parser accepts,
-//! and holds the same top-level members: a signature is checked over what it reads.
+//! The one-pass document of a signed answer (`FlatObject`, read through serde_json in one pass)
+//! accepts exactly the JSON objects the strict tree parser accepts, and holds the same top-level
+//! members: a signature is checked over what it reads.
 use std::borrow::Cow;
 
 use libfuzzer_sys::fuzz_target;

@@ -80,64 +80,6 @@ impl ClientOptions {
     }
 }
 
-/// Writes the setters every provider's client builder shares (`http_config`, `transport`) into
-/// an `impl` block of a builder that holds a `options: ClientOptions` field: one definition
-/// instead of one copy per provider. `$builder` is the expression that starts the builder, for
-/// the doc examples.
-///
-/// ```
-/// use refund_core::client::ClientOptions;
-/// #[derive(Default)]
-/// pub struct MyBuilder { options: ClientOptions }
-/// impl MyBuilder {
-///     refund_core::client_builder_options!("MyBuilder::default()");
-/// }
-/// # fn main() {}
-/// ```
-#[macro_export]
-macro_rules! client_builder_options {
-    ($builder:literal) => {
-        /// Timeouts, retries and the body limit (used by the default transport).
-        ///
-        /// ```
-        #[doc = concat!("let b = ", $builder, ".http_config(Default::default());")]
-        /// ```
-        pub fn http_config(mut self, config: $crate::http::HttpConfig) -> Self {
-            self.options = self.options.with_http_config(config);
-            self
-        }
-
-        /// Your configured `reqwest::Client` (proxy, custom CA, pool settings), used by the
-        /// default transport; deadlines, retries and the body limit still apply. Build it
-        /// without redirects: a redirected query carries its signature elsewhere.
-        ///
-        /// ```
-        /// use refund_core::http::reqwest;
-        /// let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        #[doc = concat!("let b = ", $builder, ".reqwest_client(http);")]
-        /// ```
-        pub fn reqwest_client(mut self, client: $crate::http::reqwest::Client) -> Self {
-            self.options = self.options.with_reqwest_client(client);
-            self
-        }
-
-        /// The transport (default: [`refund_core::http::HttpTransport`]); tests and benchmarks
-        /// can hand in their own.
-        ///
-        /// ```
-        /// # let t = refund_core::http::HttpTransport::new(&Default::default()).unwrap();
-        #[doc = concat!("let b = ", $builder, ".transport(std::sync::Arc::new(t));")]
-        /// ```
-        pub fn transport(
-            mut self,
-            transport: ::std::sync::Arc<dyn $crate::http::Transport>,
-        ) -> Self {
-            self.options = self.options.with_transport(transport);
-            self
-        }
-    };
-}
-
 /// A refund-query client for the provider `P`.
 ///
 /// Built by the provider crate's builder (`EdgerosClient::builder()`...). It holds the

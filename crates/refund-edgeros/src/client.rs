@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use refund_core::client::{Client, ClientOptions};
+use refund_core::digest::sha256_hex;
 use refund_core::explain::{Fact, Parameter, RequestExplanation, Signing};
 use refund_core::protocol::{Binding, Bound, Protocol};
-use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey, sha256_hex};
+use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{
     Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source, Verification,
 };
@@ -330,7 +331,7 @@ impl EdgerosClientBuilder {
                 .ok_or_else(|| Error::missing_setting("platform public key"))?,
             nonce: self
                 .nonce
-                .unwrap_or_else(|| Source::new(|| refund_core::rsa_keys::random_token(32))),
+                .unwrap_or_else(|| Source::new(|| refund_core::random::random_token(32))),
         };
         Client::new(protocol, self.options)
     }

@@ -4,9 +4,10 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use refund_core::client::{Client, ClientOptions};
+use refund_core::digest::sha256_hex;
 use refund_core::explain::{Fact, Parameter, RequestExplanation, Signing};
 use refund_core::protocol::{Binding, Bound, Protocol};
-use refund_core::rsa_keys::{RsaPrivateKey, sha256_hex};
+use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{
     Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source,
     Verification,

@@ -92,7 +92,7 @@ fn every_signing_case_matches_openssl() {
         );
         assert_eq!(
             signing.digest,
-            refund_core::rsa_keys::sha256_hex(expected_param.as_bytes())
+            refund_core::digest::sha256_hex(expected_param.as_bytes())
         );
         let text = explained_request(&explained, &client.prepare(&lookup).unwrap());
         assert_eq!(explained.request, request, "{name}");

@@ -90,14 +90,14 @@ impl Credentials {
     /// Fresh 2048-bit keys and a random secret (takes a moment: RSA key generation).
     pub fn generate() -> Result<Self, KeyError> {
         Ok(Credentials {
-            openapi_app_id: refund_core::rsa_keys::random_token(32).to_ascii_lowercase(),
+            openapi_app_id: refund_core::random::random_token(32).to_ascii_lowercase(),
             openapi_merchant_key: RsaPrivateKey::generate(2048)?,
             openapi_platform_key: RsaPrivateKey::generate(2048)?,
             edgeros_mch_no: "MCH1000000".to_owned(),
             edgeros_merchant_key: RsaPrivateKey::generate(2048)?,
             edgeros_platform_key: RsaPrivateKey::generate(2048)?,
             cpos_access_id: "sandbox".to_owned(),
-            cpos_secret: Secret::new(refund_core::rsa_keys::random_token(32)),
+            cpos_secret: Secret::new(refund_core::random::random_token(32)),
         })
     }
 

@@ -143,7 +143,7 @@ async fn every_attempt_is_freshly_signed() {
         .http_config(common::fast_http())
         .nonce_source(move || {
             counter.fetch_add(1, Ordering::SeqCst);
-            refund_core::rsa_keys::random_token(32)
+            refund_core::random::random_token(32)
         })
         .build()
         .unwrap();

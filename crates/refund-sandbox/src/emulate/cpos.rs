@@ -122,7 +122,7 @@ pub(super) fn lookup_answer(shared: &Shared, (kind, id): (LookupKind, String)) -
         let mut a: BTreeMap<&str, Value> = BTreeMap::new();
         a.insert("result_code", json!("SUCCESS"));
         a.insert("sub_mch_id", json!("1900000109"));
-        a.insert("nonce_str", json!(refund_core::rsa_keys::random_token(16)));
+        a.insert("nonce_str", json!(refund_core::random::random_token(16)));
         a.insert("out_refund_no", opt(&r.merchant_refund_id));
         a.insert("refund_id", json!(format!("5000{}", r.refund_id)));
         a.insert("refund_fee", json!(view.amount.minor().to_string()));

@@ -21,7 +21,7 @@ fn edgeros_signed(
     data.insert("mch_no".to_owned(), Value::String(mch_no.to_owned()));
     data.insert(
         "nonce".to_owned(),
-        Value::String(refund_core::rsa_keys::random_token(32)),
+        Value::String(refund_core::random::random_token(32)),
     );
     data.insert(
         "sign_type".to_owned(),

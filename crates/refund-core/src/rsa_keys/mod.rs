@@ -12,25 +12,29 @@
 //! | `aws-lc` | aws-lc-rs (constant-time), keys prepared once | ~5x faster; already built for rustls by reqwest |
 //!
 //! Both produce byte-identical signatures (tested on every golden vector). Keys are always read
-//! by the `rsa` crate's parsers, then handed to the back-end once.
+//! by the `rsa` crate's parsers, then handed to the back-end once: `rust_crypto.rs` and
+//! `aws_lc.rs` are the two back-ends, chosen in one place below.
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-#[cfg(not(feature = "aws-lc"))]
-use rsa::pkcs1v15::Signature;
-use rsa::pkcs1v15::{SigningKey, VerifyingKey};
 use rsa::pkcs8::{
     DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
 };
-#[cfg(not(feature = "aws-lc"))]
-use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
 use rsa::traits::PublicKeyParts;
-use sha2::Sha256;
 
 use crate::secret::Secret;
+
+// The back-end, chosen here and nowhere else: both files offer the same `Signer`, `Verifier`
+// and `NAME`.
+#[cfg(feature = "aws-lc")]
+#[path = "aws_lc.rs"]
+mod backend;
+#[cfg(not(feature = "aws-lc"))]
+#[path = "rust_crypto.rs"]
+mod backend;
 
 /// A key could not be read. Never contains key material.
 ///
@@ -94,55 +98,7 @@ impl From<KeyError> for crate::Error {
 }
 
 /// The back-end compiled in: `"aws-lc"` with the `aws-lc` feature, else `"rsa"`.
-#[cfg(feature = "aws-lc")]
-pub const BACKEND: &str = "aws-lc";
-/// The back-end compiled in: `"aws-lc"` with the `aws-lc` feature, else `"rsa"`.
-#[cfg(not(feature = "aws-lc"))]
-pub const BACKEND: &str = "rsa";
-
-/// Writes the three setters of a client builder's merchant private key (`..._pem`, `..._file`
-/// and the already-parsed one) into an `impl` block of a builder with a
-/// `merchant_key: Option<RsaPrivateKey>` field: one definition for every RSA provider.
-/// `$builder` is the expression that starts the builder, for the doc examples.
-#[macro_export]
-macro_rules! merchant_private_key_setters {
-    ($builder:literal) => {
-        /// The merchant's private key: PEM PKCS#8, PEM PKCS#1 or bare base64 DER (as vendors
-        /// hand it out); 2048 bits or more. Parsed here, once.
-        ///
-        /// ```
-        #[doc = concat!("assert!(", $builder, ".merchant_private_key_pem(\"not a key\").is_err());")]
-        /// ```
-        pub fn merchant_private_key_pem(self, text: &str) -> Result<Self, $crate::Error> {
-            Ok(self.merchant_private_key($crate::rsa_keys::RsaPrivateKey::from_text(text)?))
-        }
-
-        /// Reads the merchant's private key from a file (any form
-        /// [`Self::merchant_private_key_pem`] accepts).
-        ///
-        /// ```
-        #[doc = concat!("assert!(", $builder, ".merchant_private_key_file(\"/nonexistent.pem\").is_err());")]
-        /// ```
-        pub fn merchant_private_key_file(
-            self,
-            path: impl AsRef<::std::path::Path>,
-        ) -> Result<Self, $crate::Error> {
-            Ok(self.merchant_private_key($crate::rsa_keys::RsaPrivateKey::from_file(path)?))
-        }
-
-        /// An already-parsed merchant key.
-        ///
-        /// ```
-        /// fn with(key: refund_core::rsa_keys::RsaPrivateKey) {
-        #[doc = concat!("    let b = ", $builder, ".merchant_private_key(key);")]
-        /// }
-        /// ```
-        pub fn merchant_private_key(mut self, key: $crate::rsa_keys::RsaPrivateKey) -> Self {
-            self.merchant_key = Some(key);
-            self
-        }
-    };
-}
+pub const BACKEND: &str = backend::NAME;
 
 /// Smallest modulus accepted: anything below 2048 bits is forgeable today.
 pub const MIN_BITS: usize = 2048;
@@ -224,10 +180,9 @@ fn check_bits(bits: usize, what: &'static str) -> Result<(), KeyError> {
 /// ```
 #[derive(Clone)]
 pub struct RsaPrivateKey {
-    signing: SigningKey<Sha256>,
+    key: rsa::RsaPrivateKey,
+    signer: backend::Signer,
     public: RsaPublicKey,
-    #[cfg(feature = "aws-lc")]
-    fast: std::sync::Arc<aws_lc_rs::rsa::KeyPair>,
 }
 
 impl RsaPrivateKey {
@@ -274,20 +229,10 @@ impl RsaPrivateKey {
         key.validate()
             .map_err(|e| KeyError::caused_by(WHAT, "inconsistent key", e))?;
         let public = RsaPublicKey::from_key(key.to_public_key())?;
-        #[cfg(feature = "aws-lc")]
-        let fast = {
-            let der = key
-                .to_pkcs8_der()
-                .map_err(|e| KeyError::caused_by(WHAT, "cannot re-encode for aws-lc", e))?;
-            let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der.as_bytes())
-                .map_err(|e| KeyError::caused_by(WHAT, "aws-lc rejected the key", e))?;
-            std::sync::Arc::new(pair)
-        };
         Ok(RsaPrivateKey {
-            signing: SigningKey::<Sha256>::new(key),
+            signer: backend::Signer::new(&key)?,
+            key,
             public,
-            #[cfg(feature = "aws-lc")]
-            fast,
         })
     }
 
@@ -309,26 +254,7 @@ impl RsaPrivateKey {
     /// assert_eq!(key.sign(b"x").unwrap().len(), 256);
     /// ```
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rsa::signature::Error> {
-        #[cfg(feature = "aws-lc")]
-        {
-            let mut out = vec![0_u8; self.fast.public_modulus_len()];
-            self.fast
-                .sign(
-                    &aws_lc_rs::signature::RSA_PKCS1_SHA256,
-                    &aws_lc_rs::rand::SystemRandom::new(),
-                    message,
-                    &mut out,
-                )
-                .map_err(|_| rsa::signature::Error::new())?;
-            Ok(out)
-        }
-        #[cfg(not(feature = "aws-lc"))]
-        {
-            let signature: Signature = self
-                .signing
-                .try_sign_with_rng(&mut rsa::rand_core::OsRng, message)?;
-            Ok(signature.to_vec())
-        }
+        self.signer.sign(message)
     }
 
     /// [`RsaPrivateKey::sign`], base64 (standard alphabet, padded) as every provider sends it.
@@ -368,8 +294,8 @@ impl RsaPrivateKey {
     /// assert!(key.to_pkcs8_pem().unwrap().expose().starts_with("-----BEGIN PRIVATE KEY-----"));
     /// ```
     pub fn to_pkcs8_pem(&self) -> Result<Secret, KeyError> {
-        let key: &rsa::RsaPrivateKey = self.signing.as_ref();
-        key.to_pkcs8_pem(LineEnding::LF)
+        self.key
+            .to_pkcs8_pem(LineEnding::LF)
             .map(|pem| Secret::new(pem.as_str()))
             .map_err(|e| KeyError::caused_by("private key", "cannot encode", e))
     }
@@ -393,10 +319,9 @@ impl fmt::Debug for RsaPrivateKey {
 /// ```
 #[derive(Clone)]
 pub struct RsaPublicKey {
-    verifying: VerifyingKey<Sha256>,
+    key: rsa::RsaPublicKey,
     bits: usize,
-    #[cfg(feature = "aws-lc")]
-    fast: std::sync::Arc<aws_lc_rs::signature::ParsedPublicKey>,
+    verifier: backend::Verifier,
 }
 
 /// Why a signature did not verify.
@@ -457,24 +382,10 @@ impl RsaPublicKey {
     fn from_key(key: rsa::RsaPublicKey) -> Result<Self, KeyError> {
         let bits = key.size() * 8;
         check_bits(bits, "public key")?;
-        #[cfg(feature = "aws-lc")]
-        let fast = {
-            use rsa::pkcs1::EncodeRsaPublicKey;
-            let der = key
-                .to_pkcs1_der()
-                .map_err(|e| KeyError::caused_by("public key", "cannot re-encode for aws-lc", e))?;
-            let parsed = aws_lc_rs::signature::ParsedPublicKey::new(
-                &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
-                der.as_bytes(),
-            )
-            .map_err(|e| KeyError::caused_by("public key", "aws-lc rejected the key", e))?;
-            std::sync::Arc::new(parsed)
-        };
         Ok(RsaPublicKey {
-            verifying: VerifyingKey::<Sha256>::new(key),
+            verifier: backend::Verifier::new(&key)?,
+            key,
             bits,
-            #[cfg(feature = "aws-lc")]
-            fast,
         })
     }
 
@@ -487,19 +398,7 @@ impl RsaPublicKey {
     /// assert!(key.public_key().verify(b"n", &sig).is_err());
     /// ```
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-        #[cfg(feature = "aws-lc")]
-        {
-            self.fast
-                .verify_sig(message, signature)
-                .map_err(|_| VerifyError::Mismatch)
-        }
-        #[cfg(not(feature = "aws-lc"))]
-        {
-            let signature = Signature::try_from(signature).map_err(|_| VerifyError::Mismatch)?;
-            self.verifying
-                .verify(message, &signature)
-                .map_err(|_| VerifyError::Mismatch)
-        }
+        self.verifier.verify(message, signature)
     }
 
     /// Which back-end verifies and signs: `"rsa"` or `"aws-lc"`.
@@ -544,14 +443,14 @@ impl RsaPublicKey {
     /// assert!(fp.starts_with("SHA256:") && fp.len() == 7 + 64);
     /// ```
     pub fn fingerprint(&self) -> String {
-        let key: &rsa::RsaPublicKey = self.verifying.as_ref();
+        let key = &self.key;
         // Encoding a key we already hold cannot fail; an empty DER would still give a stable,
         // obviously wrong fingerprint rather than a panic.
         let der = key
             .to_public_key_der()
             .map(|d| d.as_bytes().to_vec())
             .unwrap_or_default();
-        format!("SHA256:{}", sha256_hex(&der))
+        format!("SHA256:{}", crate::digest::sha256_hex(&der))
     }
 
     /// This key's identity for an explanation: `role`, `RSA-<bits>`, [`RsaPublicKey::fingerprint`].
@@ -571,8 +470,8 @@ impl RsaPublicKey {
     /// assert!(key.public_key().to_spki_pem().unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
     /// ```
     pub fn to_spki_pem(&self) -> Result<String, KeyError> {
-        let key: &rsa::RsaPublicKey = self.verifying.as_ref();
-        key.to_public_key_pem(LineEnding::LF)
+        self.key
+            .to_public_key_pem(LineEnding::LF)
             .map_err(|e| KeyError::caused_by("public key", "cannot encode", e))
     }
 }
@@ -583,68 +482,13 @@ impl fmt::Debug for RsaPublicKey {
     }
 }
 
-/// Lower-case hex of `bytes` (digests in explanations).
-///
-/// ```
-/// assert_eq!(refund_core::rsa_keys::hex_lower(&[0x0a, 0xff]), "0aff");
-/// ```
-pub fn hex_lower(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
-/// SHA-256 of `bytes`, lower-case hex: the digest an RSA SHA256withRSA signature covers, shown
-/// in explanations.
-///
-/// ```
-/// assert_eq!(refund_core::rsa_keys::sha256_hex(b"").len(), 64);
-/// ```
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex_lower(&sha2::Sha256::digest(bytes))
-}
-
-/// A random token of `len` characters from `[0-9A-Za-z]`, drawn from the OS random source
-/// (`rand`'s `Alphanumeric`: rejection sampling, so every character is equally likely).
-///
-/// ```
-/// let n = refund_core::rsa_keys::random_token(32);
-/// assert_eq!(n.len(), 32);
-/// assert!(n.bytes().all(|b| b.is_ascii_alphanumeric()));
-/// ```
-pub fn random_token(len: usize) -> String {
-    use rand::Rng as _;
-    rand::rngs::OsRng
-        .sample_iter(rand::distributions::Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const PKCS8_PEM: &str = include_str!("../testdata/keys/openapi_merchant_2048.pem");
-    const PUB_PEM: &str = include_str!("../testdata/keys/openapi_merchant_2048.pub.pem");
-    const PKCS1_PEM: &str = include_str!("../testdata/keys/openapi_merchant_2048.pkcs1.pem");
-
-    #[test]
-    fn random_tokens_use_the_whole_alphabet_and_differ() {
-        let text: String = (0..200).map(|_| random_token(50)).collect();
-        let mut seen = std::collections::BTreeSet::new();
-        seen.extend(text.bytes());
-        // 10,000 draws: missing one of 62 characters has odds of about 62 × (61/62)^10000.
-        assert_eq!(seen.len(), 62);
-        assert!(seen.iter().all(u8::is_ascii_alphanumeric));
-        assert_ne!(random_token(32), random_token(32));
-        assert_eq!(random_token(0), "");
-    }
+    const PKCS8_PEM: &str = include_str!("../../testdata/keys/openapi_merchant_2048.pem");
+    const PUB_PEM: &str = include_str!("../../testdata/keys/openapi_merchant_2048.pub.pem");
+    const PKCS1_PEM: &str = include_str!("../../testdata/keys/openapi_merchant_2048.pkcs1.pem");
 
     fn bare(pem: &str) -> String {
         pem.lines().filter(|l| !l.starts_with("-----")).collect()
