@@ -59,6 +59,31 @@ impl fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// An Open API client builder pointed at `base_url` (a sandbox serving these credentials).
+    pub fn openapi_client(&self, base_url: &str) -> refund_openapi::OpenApiClientBuilder {
+        refund_openapi::OpenApiClient::builder()
+            .base_url(base_url)
+            .app_id(self.openapi_app_id.clone())
+            .merchant_private_key(self.openapi_merchant_key.clone())
+    }
+
+    /// An EdgerOS client builder pointed at `base_url` (a sandbox serving these credentials).
+    pub fn edgeros_client(&self, base_url: &str) -> refund_edgeros::EdgerosClientBuilder {
+        refund_edgeros::EdgerosClient::builder()
+            .base_url(base_url)
+            .mch_no(self.edgeros_mch_no.clone())
+            .merchant_private_key(self.edgeros_merchant_key.clone())
+            .platform_public_key(self.edgeros_platform_key.public_key().clone())
+    }
+
+    /// A CPOS client builder pointed at `base_url` (a sandbox serving these credentials).
+    pub fn cpos_client(&self, base_url: &str) -> refund_cpos::CposClientBuilder {
+        refund_cpos::CposClient::builder()
+            .base_url(base_url)
+            .access_id(self.cpos_access_id.clone())
+            .secret(self.cpos_secret.clone())
+    }
+
     /// The repository's throwaway test keys (`fixtures/keys/`): instant, deterministic, and
     /// public. **For tests and demos only.**
     ///

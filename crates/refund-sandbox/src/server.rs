@@ -202,27 +202,17 @@ impl SandboxHandle {
 
     /// An Open API client builder already pointed at the sandbox with its credentials.
     pub fn openapi_client(&self) -> refund_openapi::OpenApiClientBuilder {
-        refund_openapi::OpenApiClient::builder()
-            .base_url(self.base_url())
-            .app_id(self.credentials().openapi_app_id.clone())
-            .merchant_private_key(self.credentials().openapi_merchant_key.clone())
+        self.credentials().openapi_client(&self.base_url())
     }
 
     /// An EdgerOS client builder already pointed at the sandbox with its credentials.
     pub fn edgeros_client(&self) -> refund_edgeros::EdgerosClientBuilder {
-        refund_edgeros::EdgerosClient::builder()
-            .base_url(self.base_url())
-            .mch_no(self.credentials().edgeros_mch_no.clone())
-            .merchant_private_key(self.credentials().edgeros_merchant_key.clone())
-            .platform_public_key(self.credentials().edgeros_platform_key.public_key().clone())
+        self.credentials().edgeros_client(&self.base_url())
     }
 
     /// A CPOS client builder already pointed at the sandbox with its credentials.
     pub fn cpos_client(&self) -> refund_cpos::CposClientBuilder {
-        refund_cpos::CposClient::builder()
-            .base_url(self.base_url())
-            .access_id(self.credentials().cpos_access_id.clone())
-            .secret(self.credentials().cpos_secret.clone())
+        self.credentials().cpos_client(&self.base_url())
     }
 
     /// Writes the credentials and a ready `refund.toml` into `dir`.

@@ -1,8 +1,17 @@
-//! The fixed cases both benches measure: one client per provider (fixed clock and nonce, so
-//! every call signs the same bytes), the lookup, and the answer it gets (a fixture).
+//! The fixed cases both benches measure: one client per provider (the sandbox's test keys,
+//! built by its own builders; fixed clock and nonce, so every call signs the same bytes), the
+//! lookup, and the answer it gets (a fixture).
 
-use refund_core::{RefundLookup, Secret};
-use refund_test_support::{fixture, fixture_lookup, fixture_text as text};
+use refund_core::RefundLookup;
+use refund_sandbox::Credentials;
+use refund_test_support::{fixture, fixture_lookup};
+
+/// Where the benches' clients point: nothing is sent.
+const NOWHERE: &str = "http://127.0.0.1:1";
+
+fn keys() -> Credentials {
+    Credentials::test_keys().unwrap()
+}
 
 /// A client, the lookup it asks, and the answer body it parses.
 pub(crate) struct Case<C> {
@@ -12,11 +21,8 @@ pub(crate) struct Case<C> {
 }
 
 pub(crate) fn openapi() -> Case<refund_openapi::OpenApiClient> {
-    let client = refund_openapi::OpenApiClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .app_id("733b887a4a784708bb369524db5b6ded")
-        .merchant_private_key_pem(&text("keys/openapi_merchant_2048.pem"))
-        .unwrap()
+    let client = keys()
+        .openapi_client(NOWHERE)
         .clock(|| chrono::DateTime::from_timestamp(1_722_416_882, 0).unwrap_or_default())
         .build()
         .unwrap();
@@ -28,13 +34,8 @@ pub(crate) fn openapi() -> Case<refund_openapi::OpenApiClient> {
 }
 
 pub(crate) fn edgeros() -> Case<refund_edgeros::EdgerosClient> {
-    let client = refund_edgeros::EdgerosClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .mch_no("MCH1000000")
-        .merchant_private_key_pem(&text("keys/edgeros_merchant.pem"))
-        .unwrap()
-        .platform_public_key_pem(&text("keys/edgeros_platform.pub.pem"))
-        .unwrap()
+    let client = keys()
+        .edgeros_client(NOWHERE)
         .nonce_source(|| "0123456789abcdefABCDEF0123456789".to_owned())
         .build()
         .unwrap();
@@ -46,12 +47,7 @@ pub(crate) fn edgeros() -> Case<refund_edgeros::EdgerosClient> {
 }
 
 pub(crate) fn cpos() -> Case<refund_cpos::CposClient> {
-    let client = refund_cpos::CposClient::builder()
-        .base_url("http://127.0.0.1:1")
-        .access_id("cpostest")
-        .secret(Secret::new(text("keys/cpos_secret.txt").trim()))
-        .build()
-        .unwrap();
+    let client = keys().cpos_client(NOWHERE).build().unwrap();
     Case {
         client,
         lookup: RefundLookup::refund_id("WX200324161500830790814539"),

@@ -428,34 +428,6 @@ fn crypto_costs(creds: &Credentials) -> (Duration, Duration) {
     (sign, verify)
 }
 
-fn openapi(base: &str, creds: &Credentials) -> refund_openapi::OpenApiClient {
-    refund_openapi::OpenApiClient::builder()
-        .base_url(base)
-        .app_id(creds.openapi_app_id.clone())
-        .merchant_private_key(creds.openapi_merchant_key.clone())
-        .build()
-        .unwrap()
-}
-
-fn edgeros(base: &str, creds: &Credentials) -> refund_edgeros::EdgerosClient {
-    refund_edgeros::EdgerosClient::builder()
-        .base_url(base)
-        .mch_no(creds.edgeros_mch_no.clone())
-        .merchant_private_key(creds.edgeros_merchant_key.clone())
-        .platform_public_key(creds.edgeros_platform_key.public_key().clone())
-        .build()
-        .unwrap()
-}
-
-fn cpos(base: &str, creds: &Credentials) -> refund_cpos::CposClient {
-    refund_cpos::CposClient::builder()
-        .base_url(base)
-        .access_id(creds.cpos_access_id.clone())
-        .secret(creds.cpos_secret.clone())
-        .build()
-        .unwrap()
-}
-
 /// The client for the SDK run, and the same signed requests it sends, built once outside the
 /// timed runs for the baselines.
 fn client_and_requests(
@@ -466,17 +438,17 @@ fn client_and_requests(
 ) -> (Arc<dyn RefundProvider>, Vec<PreparedRequest>) {
     match provider {
         Provider::OpenApi => {
-            let c = openapi(base, creds);
+            let c = creds.openapi_client(base).build().unwrap();
             let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
             (Arc::new(c), requests)
         }
         Provider::Edgeros => {
-            let c = edgeros(base, creds);
+            let c = creds.edgeros_client(base).build().unwrap();
             let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
             (Arc::new(c), requests)
         }
         _ => {
-            let c = cpos(base, creds);
+            let c = creds.cpos_client(base).build().unwrap();
             let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
             (Arc::new(c), requests)
         }
