@@ -59,9 +59,9 @@ fuzz_target!(|data: &[u8]| {
     let signed = |doc: &serde_json::Map<String, serde_json::Value>| {
         let mut doc = serde_json::Value::Object(doc.clone());
         let fields = sign::response_fields(&doc);
-        let sign = sign::sign_fields(
-            fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        let sign = sign::sign_canonical(
             &Secret::new("fuzz-secret"),
+            fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
         doc["sign"] = serde_json::Value::String(sign);
         serde_json::to_vec(&doc).expect("serialises")

@@ -14,7 +14,7 @@ use refund_core::{
 
 use crate::map::{self, CposRefund};
 use crate::sign::{self, ResponseSignature};
-use crate::wire::QueryResponse;
+use crate::wire::{IdField, QueryResponse, id_field};
 
 /// A refund-query client for CPOS: core's [`Client`] over [`CposProtocol`]. For CPOS's and
 /// WeChat's extra fields, use [`CposDetail::query_detailed`].
@@ -74,7 +74,7 @@ impl Protocol for CposProtocol {
         _body: &[u8],
         document: &FlatObject<'_>,
     ) -> Result<Verification, Error> {
-        sign::verify_response(document, &self.secret, self.response_signature)
+        sign::verify_response(&self.secret, document, self.response_signature)
     }
 
     fn decode<'b>(
@@ -95,13 +95,13 @@ impl Protocol for CposProtocol {
         if !map::describes_refund(response) {
             return Vec::new();
         }
-        let field = sign::id_field(lookup.kind());
-        let answered = match field {
-            "out_refund_no" => &response.out_refund_no,
-            "channel_trade_no" => &response.channel_trade_no,
-            _ => &response.refund_no,
-        };
-        vec![Binding::new(field, lookup.id(), answered.as_deref())]
+        // Other kinds never reach an answer (`SUPPORTED_LOOKUPS`); bound as sent.
+        let field = id_field(lookup.kind()).unwrap_or(IdField::RefundNo);
+        vec![Binding::new(
+            field.name(),
+            lookup.id(),
+            field.answered(response),
+        )]
     }
 
     fn map(&self, bound: &Bound<QueryResponse<'_>>) -> Result<Vec<Refund>, Error> {
@@ -162,10 +162,10 @@ impl Protocol for CposProtocol {
             ),
             Fact::new(
                 "canonical",
-                sign::document_canonical_string(document, SECRET_PLACEHOLDER),
+                sign::response_canonical(document, SECRET_PLACEHOLDER),
             ),
             Fact::new("received sign", received),
-            Fact::new("expected sign", sign::sign_document(document, &self.secret)),
+            Fact::new("expected sign", sign::sign_response(&self.secret, document)),
             Fact::new("key", self.secret_identity().to_string()),
             Fact::new("unsigned fields", unsigned.join(", ")),
         ]

@@ -7,10 +7,12 @@ use refund_core::{Currency, Error, Money, Provider, Refund};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::sign::RETURN_CODE_SUCCESS;
 use crate::wire::{
     Attach, CposStatus, QueryResponse, QueryResponseDetail, Text, WechatRefundStatus,
 };
+
+/// The success `return_code`.
+pub const RETURN_CODE_SUCCESS: &str = "10000";
 
 /// "Refund does not exist": mapped to [`Error::NotFound`].
 pub const ERR_REFUND_NOT_EXIST: &str = "REFUNDNOTEXIST";

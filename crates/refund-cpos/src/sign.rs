@@ -23,7 +23,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use crate::wire::QueryRequestBody;
+use crate::map::RETURN_CODE_SUCCESS;
+use crate::wire::{IdField, QueryRequestBody, id_field};
 
 /// The request path.
 pub const QUERY_PATH: &str = "/api/v1/pay/wx/refundquery";
@@ -220,9 +221,9 @@ pub fn canonical_string<'a>(
 ///
 /// ```
 /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"return_code":10000,"attach":{"a":1},"sign":"S"}"#).unwrap();
-/// assert_eq!(refund_cpos::sign::document_canonical_string(&doc, "<secret>"), "return_code=10000&key=<secret>");
+/// assert_eq!(refund_cpos::sign::response_canonical(&doc, "<secret>"), "return_code=10000&key=<secret>");
 /// ```
-pub fn document_canonical_string(document: &FlatObject<'_>, secret: &str) -> String {
+pub fn response_canonical(document: &FlatObject<'_>, secret: &str) -> String {
     let mut out = String::with_capacity(document.source().len() + secret.len());
     // Writing into a String cannot fail.
     let _ = write_canonical(&mut out, document_fields(document), secret);
@@ -241,12 +242,12 @@ pub fn md5_upper_hex(text: &str) -> String {
 /// Signs fields with the shared secret: the MD5 of [`canonical_string`], upper-case hex.
 ///
 /// ```
-/// let s = refund_cpos::sign::sign_fields([("accessid", "cpostest")], &refund_core::Secret::new("k"));
+/// let s = refund_cpos::sign::sign_canonical(&refund_core::Secret::new("k"), [("accessid", "cpostest")]);
 /// assert_eq!(s, refund_cpos::sign::md5_upper_hex("accessid=cpostest&key=k"));
 /// ```
-pub fn sign_fields<'a>(
-    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+pub fn sign_canonical<'a>(
     secret: &Secret,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> String {
     let mut pairs: Vec<(&str, &str)> = fields.into_iter().collect();
     sort_by_key(&mut pairs);
@@ -258,13 +259,13 @@ pub fn sign_fields<'a>(
 /// ```
 /// let doc = refund_core::json::FlatObject::parse_strict(br#"{"return_code":10000,"sign":"S"}"#).unwrap();
 /// let secret = refund_core::Secret::new("k");
-/// assert_eq!(refund_cpos::sign::sign_document(&doc, &secret), refund_cpos::sign::sign_fields([("return_code", "10000")], &secret));
+/// assert_eq!(refund_cpos::sign::sign_response(&secret, &doc), refund_cpos::sign::sign_canonical(&secret, [("return_code", "10000")]));
 /// ```
-pub fn sign_document(document: &FlatObject<'_>, secret: &Secret) -> String {
-    upper_hex(&document_digest(document, secret))
+pub fn sign_response(secret: &Secret, document: &FlatObject<'_>) -> String {
+    upper_hex(&document_digest(secret, document))
 }
 
-fn document_digest(document: &FlatObject<'_>, secret: &Secret) -> [u8; 16] {
+fn document_digest(secret: &Secret, document: &FlatObject<'_>) -> [u8; 16] {
     md5_digest(document_fields(document), secret.expose())
 }
 
@@ -301,14 +302,14 @@ pub enum ResponseSignatureProblem {
 ///
 /// ```
 /// let secret = refund_core::Secret::new("k");
-/// let sign = refund_cpos::sign::sign_fields([("return_code", "10000")], &secret);
+/// let sign = refund_cpos::sign::sign_canonical(&secret, [("return_code", "10000")]);
 /// let body = format!(r#"{{"return_code":10000,"sign":"{sign}"}}"#);
 /// let doc = refund_core::json::FlatObject::parse_strict(body.as_bytes()).unwrap();
-/// assert!(refund_cpos::sign::check_response(&doc, &secret).is_ok());
+/// assert!(refund_cpos::sign::check_response(&secret, &doc).is_ok());
 /// ```
 pub fn check_response(
-    document: &FlatObject<'_>,
     secret: &Secret,
+    document: &FlatObject<'_>,
 ) -> Result<(), ResponseSignatureProblem> {
     let received = document
         .get("sign")
@@ -320,7 +321,7 @@ pub fn check_response(
     let mut decoded = [0_u8; 16];
     let matches = received.len() == 32
         && base16ct::mixed::decode(received, &mut decoded).is_ok()
-        && bool::from(document_digest(document, secret).ct_eq(&decoded));
+        && bool::from(document_digest(secret, document).ct_eq(&decoded));
     if matches {
         Ok(())
     } else {
@@ -328,19 +329,10 @@ pub fn check_response(
     }
 }
 
-/// The request (and answer) field that carries a lookup's id.
-///
-/// ```
-/// use refund_core::LookupKind;
-/// assert_eq!(refund_cpos::sign::id_field(LookupKind::MerchantRefundId), "out_refund_no");
-/// ```
-pub fn id_field(kind: LookupKind) -> &'static str {
-    match kind {
-        LookupKind::MerchantRefundId => "out_refund_no",
-        LookupKind::ChannelTradeNo => "channel_trade_no",
-        // Other kinds are refused before anything is built (`SUPPORTED_LOOKUPS`).
-        _ => "refund_no",
-    }
+/// The id field of a lookup the pipeline has checked against [`SUPPORTED_LOOKUPS`] (another
+/// kind never reaches a request; it would be sent as `refund_no`).
+fn request_id_field(lookup: &RefundLookup) -> IdField {
+    id_field(lookup.kind()).unwrap_or(IdField::RefundNo)
 }
 
 /// Builds the signed request: `POST {base}/api/v1/pay/wx/refundquery` with `accessid`, exactly one
@@ -373,7 +365,7 @@ pub fn request_fields<'a>(
 ) -> [(&'static str, &'a str); 2] {
     [
         ("accessid", access_id),
-        (id_field(lookup.kind()), lookup.id()),
+        (request_id_field(lookup).name(), lookup.id()),
     ]
 }
 
@@ -405,19 +397,16 @@ fn signed_body(
     secret: &Secret,
     lookup: &RefundLookup,
 ) -> Result<(PreparedRequest, UpperHex), Error> {
-    let id_field = id_field(lookup.kind());
     // Two fields: sorted in place, no list built.
     let mut pairs = request_fields(access_id, lookup);
     sort_by_key(&mut pairs);
     let sign = UpperHex::new(&md5_digest(texts(&pairs), secret.expose()));
-    let id = Some(lookup.id());
-    let body = QueryRequestBody {
-        accessid: access_id,
-        refund_no: id.filter(|_| id_field == "refund_no"),
-        out_refund_no: id.filter(|_| id_field == "out_refund_no"),
-        channel_trade_no: id.filter(|_| id_field == "channel_trade_no"),
-        sign: sign.as_str(),
-    };
+    let body = QueryRequestBody::new(
+        access_id,
+        request_id_field(lookup),
+        lookup.id(),
+        sign.as_str(),
+    );
     // The body's size is known up to escapes: one allocation, not a doubling series.
     let mut bytes = Vec::with_capacity(64 + access_id.len() + lookup.id().len() + sign.0.len());
     serde_json::to_writer(&mut bytes, &body).map_err(|e| Error::InvalidRequest {
@@ -488,9 +477,6 @@ impl std::str::FromStr for ResponseSignature {
     }
 }
 
-/// The success `return_code`.
-pub const RETURN_CODE_SUCCESS: &str = "10000";
-
 /// Verifies a parsed response's `sign` under `policy`, before any field is trusted.
 ///
 /// - a matching signature: [`Verification::Verified`];
@@ -504,20 +490,20 @@ pub const RETURN_CODE_SUCCESS: &str = "10000";
 /// use refund_core::json::FlatObject;
 /// use refund_cpos::{sign, ResponseSignature};
 /// let secret = Secret::new("k");
-/// let good = sign::sign_fields([("return_code", "10000")], &secret);
+/// let good = sign::sign_canonical(&secret, [("return_code", "10000")]);
 /// let body = format!(r#"{{"return_code":10000,"sign":"{good}"}}"#);
 /// let doc = FlatObject::parse_strict(body.as_bytes()).unwrap();
-/// assert_eq!(sign::verify_response(&doc, &secret, ResponseSignature::Required).unwrap(), Verification::Verified);
+/// assert_eq!(sign::verify_response(&secret, &doc, ResponseSignature::Required).unwrap(), Verification::Verified);
 /// let forged = FlatObject::parse_strict(br#"{"return_code":10000,"refund_status":1}"#).unwrap();
-/// assert_eq!(sign::verify_response(&forged, &secret, ResponseSignature::Required).unwrap_err().kind(), "signature");
-/// assert_eq!(sign::verify_response(&forged, &secret, ResponseSignature::Optional).unwrap(), Verification::Unverified);
+/// assert_eq!(sign::verify_response(&secret, &forged, ResponseSignature::Required).unwrap_err().kind(), "signature");
+/// assert_eq!(sign::verify_response(&secret, &forged, ResponseSignature::Optional).unwrap(), Verification::Unverified);
 /// ```
 pub fn verify_response(
-    document: &FlatObject<'_>,
     secret: &Secret,
+    document: &FlatObject<'_>,
     policy: ResponseSignature,
 ) -> Result<Verification, Error> {
-    let problem = match check_response(document, secret) {
+    let problem = match check_response(secret, document) {
         Ok(()) => return Ok(Verification::Verified),
         Err(problem) => problem,
     };
@@ -575,7 +561,7 @@ mod tests {
             let value = "x".repeat(len);
             let fields = [("b", value.as_str()), ("a", "1"), ("sign", "ignored")];
             let expected = md5_upper_hex(&canonical_string(fields, secret.expose()));
-            assert_eq!(sign_fields(fields, &secret), expected, "length {len}");
+            assert_eq!(sign_canonical(&secret, fields), expected, "length {len}");
         }
         // One write longer than the stage is hashed in stage-sized pieces.
         let long = "y".repeat(3 * stage + 7);

@@ -3,15 +3,83 @@
 use std::borrow::Cow;
 
 use refund_core::json::FlatObject;
-use refund_core::{Provider, RefundStatus};
+use refund_core::{LookupKind, Provider, RefundStatus};
 use serde::{Deserialize, Serialize};
 
 pub use refund_core::json::Text;
 
+/// The field that carries a lookup's id, in requests and answers alike: the one mapping from
+/// lookup kind to the wire's name that signing, the binding check, explanations, the sandbox's
+/// emulator and the tests all use.
+///
+/// ```
+/// use refund_core::LookupKind;
+/// use refund_cpos::wire::{IdField, id_field};
+/// assert_eq!(id_field(LookupKind::MerchantRefundId), Some(IdField::OutRefundNo));
+/// assert_eq!(IdField::OutRefundNo.name(), "out_refund_no");
+/// assert_eq!(id_field(LookupKind::OriginalTransactionId), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdField {
+    /// `refund_no`: the platform's refund number.
+    RefundNo,
+    /// `out_refund_no`: the merchant's refund number.
+    OutRefundNo,
+    /// `channel_trade_no`: the voucher barcode trade number.
+    ChannelTradeNo,
+}
+
+/// The field a lookup of `kind` is sent and answered in; `None` for a kind CPOS does not support.
+pub fn id_field(kind: LookupKind) -> Option<IdField> {
+    match kind {
+        LookupKind::RefundId => Some(IdField::RefundNo),
+        LookupKind::MerchantRefundId => Some(IdField::OutRefundNo),
+        LookupKind::ChannelTradeNo => Some(IdField::ChannelTradeNo),
+        _ => None,
+    }
+}
+
+impl IdField {
+    /// Every field, in the order of the wire's documentation.
+    pub const ALL: [IdField; 3] = [
+        IdField::RefundNo,
+        IdField::OutRefundNo,
+        IdField::ChannelTradeNo,
+    ];
+
+    /// The name on the wire.
+    pub const fn name(self) -> &'static str {
+        match self {
+            IdField::RefundNo => "refund_no",
+            IdField::OutRefundNo => "out_refund_no",
+            IdField::ChannelTradeNo => "channel_trade_no",
+        }
+    }
+
+    /// The lookup kind this field answers.
+    pub const fn kind(self) -> LookupKind {
+        match self {
+            IdField::RefundNo => LookupKind::RefundId,
+            IdField::OutRefundNo => LookupKind::MerchantRefundId,
+            IdField::ChannelTradeNo => LookupKind::ChannelTradeNo,
+        }
+    }
+
+    /// This field's value in an answer.
+    pub fn answered<'a>(self, response: &'a QueryResponse<'_>) -> Option<&'a str> {
+        match self {
+            IdField::RefundNo => response.refund_no.as_deref(),
+            IdField::OutRefundNo => response.out_refund_no.as_deref(),
+            IdField::ChannelTradeNo => response.channel_trade_no.as_deref(),
+        }
+    }
+}
+
 /// The request body.
 ///
 /// ```
-/// let b = refund_cpos::wire::QueryRequestBody { accessid: "cpostest", refund_no: Some("WX1"), out_refund_no: None, channel_trade_no: None, sign: "AB" };
+/// use refund_cpos::wire::{IdField, QueryRequestBody};
+/// let b = QueryRequestBody::new("cpostest", IdField::RefundNo, "WX1", "AB");
 /// assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"accessid":"cpostest","refund_no":"WX1","sign":"AB"}"#);
 /// ```
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +97,20 @@ pub struct QueryRequestBody<'a> {
     pub channel_trade_no: Option<&'a str>,
     /// MD5 signature, upper-case hex.
     pub sign: &'a str,
+}
+
+impl<'a> QueryRequestBody<'a> {
+    /// A body asking by one id field.
+    pub fn new(accessid: &'a str, field: IdField, id: &'a str, sign: &'a str) -> Self {
+        let only = |f: IdField| (f == field).then_some(id);
+        QueryRequestBody {
+            accessid,
+            refund_no: only(IdField::RefundNo),
+            out_refund_no: only(IdField::OutRefundNo),
+            channel_trade_no: only(IdField::ChannelTradeNo),
+            sign,
+        }
+    }
 }
 
 /// The fields of an answer that decide a plain query: all top-level scalars, inside the

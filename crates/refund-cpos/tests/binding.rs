@@ -28,11 +28,11 @@ fn signed_answer(kind: LookupKind, id: &str, other: &str) -> Vec<u8> {
         "return_code": 10000, "refund_status": 1, "refund_amount": "-0.50",
         "refund_no": other, "out_refund_no": other, "channel_trade_no": other,
     });
-    doc[sign::id_field(kind)] = json!(id);
+    doc[refund_cpos::wire::id_field(kind).unwrap().name()] = json!(id);
     let fields = sign::response_fields(&doc);
-    doc["sign"] = json!(sign::sign_fields(
-        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    doc["sign"] = json!(sign::sign_canonical(
         &Secret::new("k"),
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
     ));
     serde_json::to_vec(&doc).unwrap()
 }

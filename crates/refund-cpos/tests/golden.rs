@@ -8,7 +8,8 @@
 
 use proptest::prelude::*;
 use refund_core::explain::SECRET_PLACEHOLDER;
-use refund_core::{LookupKind, RefundLookup, Secret};
+use refund_core::{RefundLookup, Secret};
+use refund_cpos::wire::IdField;
 use refund_cpos::{CposClient, sign};
 use refund_test_support::{explained_request, fixture_entries, fixture_text, http_text};
 
@@ -51,19 +52,13 @@ fn every_signing_case_matches_md5sum() {
         );
 
         // Lookup-shaped cases: the whole request on the wire.
-        let lookup = [
-            ("refund_no", LookupKind::RefundId),
-            ("out_refund_no", LookupKind::MerchantRefundId),
-            ("channel_trade_no", LookupKind::ChannelTradeNo),
-        ]
-        .into_iter()
-        .find_map(|(field, kind)| {
+        let lookup = IdField::ALL.into_iter().find_map(|field| {
             let present: Vec<_> = fields
                 .iter()
                 .filter(|(k, v)| *k != "accessid" && !v.is_empty())
                 .collect();
-            (present.len() == 1 && present[0].0 == field)
-                .then(|| RefundLookup::new(kind, present[0].1))
+            (present.len() == 1 && present[0].0 == field.name())
+                .then(|| RefundLookup::new(field.kind(), present[0].1))
         });
         if let Some(lookup) = lookup {
             let request = sign::build_request(

@@ -38,9 +38,9 @@ fn parse(name: &str, policy: ResponseSignature) -> Result<Vec<Refund>, refund_co
 /// A body signed with the test secret (the MD5 rule over top-level scalars).
 fn signed(mut doc: Value) -> Vec<u8> {
     let fields = sign::response_fields(&doc);
-    let sign = sign::sign_fields(
-        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    let sign = sign::sign_canonical(
         &secret(),
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
     );
     doc["sign"] = json!(sign);
     serde_json::to_vec(&doc).unwrap()

@@ -9,13 +9,14 @@ use serde_json::{Map, Value, json};
 
 use super::{Answer, answer, china_local, opt, without_nulls};
 use crate::state::{Shared, View};
+use refund_cpos::wire::IdField;
 
 fn cpos_signed(shared: &Shared, fields: Map<String, Value>) -> Value {
     let mut doc = Value::Object(without_nulls(fields));
     let signed = refund_cpos::sign::response_fields(&doc);
-    let sign = refund_cpos::sign::sign_fields(
-        signed.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    let sign = refund_cpos::sign::sign_canonical(
         &shared.credentials.cpos_secret,
+        signed.iter().map(|(k, v)| (k.as_str(), v.as_str())),
     );
     if let Some(map) = doc.as_object_mut() {
         map.insert("sign".to_owned(), Value::String(sign));
@@ -64,7 +65,7 @@ pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Answer {
             &cpos_error(shared, 40003, "PARAM_ERROR", "请求不是合法的 JSON"),
         );
     };
-    if refund_cpos::sign::check_response(&request, &shared.credentials.cpos_secret).is_err() {
+    if refund_cpos::sign::check_response(&shared.credentials.cpos_secret, &request).is_err() {
         return answer(vec![], &cpos_error(shared, 40001, "SIGNERROR", "签名错误"));
     }
     if request.get("accessid").and_then(Member::as_str)
@@ -75,18 +76,12 @@ pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Answer {
             &cpos_error(shared, 40002, "INVALID_ACCESSID", "accessid 不存在"),
         );
     }
-    let lookup = [
-        ("refund_no", LookupKind::RefundId),
-        ("out_refund_no", LookupKind::MerchantRefundId),
-        ("channel_trade_no", LookupKind::ChannelTradeNo),
-    ]
-    .into_iter()
-    .find_map(|(field, kind)| {
+    let lookup = IdField::ALL.into_iter().find_map(|field| {
         request
-            .get(field)
+            .get(field.name())
             .and_then(Member::as_str)
             .filter(|s| !s.is_empty())
-            .map(|id| (kind, id.to_owned()))
+            .map(|id| (field.kind(), id.to_owned()))
     });
     let Some(lookup) = lookup else {
         return answer(
