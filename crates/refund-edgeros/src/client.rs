@@ -13,7 +13,8 @@ use refund_core::{
 use serde_json::Value;
 
 use crate::map::{self, STATUS_OK};
-use crate::sign::{self, RefundQuery};
+use crate::sign;
+use crate::wire::{self, IdField, RefundQuery, id_field};
 use crate::wire::{QueryResponse, Text};
 
 /// The production base URL.
@@ -74,8 +75,8 @@ impl Protocol for EdgerosProtocol {
             &self.base_url,
             &self.mch_no,
             &self.merchant_key,
-            &self.nonce.get(),
             &RefundQuery::for_lookup(lookup),
+            &self.nonce.get(),
         )
     }
 
@@ -108,14 +109,13 @@ impl Protocol for EdgerosProtocol {
             ));
         }
         if success {
-            bindings.push(match lookup.kind() {
-                LookupKind::MerchantRefundId => Binding::new(
-                    "data.mch_refund_no",
-                    lookup.id(),
-                    field(|d| &d.mch_refund_no),
-                ),
-                _ => Binding::new("data.refund_no", lookup.id(), field(|d| &d.refund_no)),
-            });
+            // Other kinds never reach an answer (`SUPPORTED_LOOKUPS`); bound as sent.
+            let id = id_field(lookup.kind()).unwrap_or(IdField::RefundNo);
+            bindings.push(Binding::new(
+                id.answer_path(),
+                lookup.id(),
+                data.and_then(|d| id.answered(d)),
+            ));
         }
         bindings
     }
@@ -132,16 +132,16 @@ impl Protocol for EdgerosProtocol {
             &self.base_url,
             &self.mch_no,
             &self.merchant_key,
-            &nonce,
             &query,
+            &nonce,
         )?;
         let canonical = signed.signed_text.unwrap_or_default();
         let mut parameters: Vec<Parameter> = sign::request_fields(&self.mch_no, &nonce, &query)
             .into_iter()
             .map(|(k, v)| Parameter::new(k, v, true))
             .collect();
-        parameters.push(Parameter::new("aco_pay_sdk", sign::ACO_PAY_SDK, false));
-        parameters.push(Parameter::new("version", sign::API_VERSION, false));
+        parameters.push(Parameter::new("aco_pay_sdk", wire::ACO_PAY_SDK, false));
+        parameters.push(Parameter::new("version", wire::API_VERSION, false));
         let signing = Signing {
             parameters,
             digest_algorithm: "SHA-256".to_owned(),

@@ -1,12 +1,7 @@
 //! Request signing and response verification, byte-exact with the vendor's Java SDK (pure).
 //!
-//! **Canonical JSON** (as the SDK's Gson writes it): keys sorted by byte order at every level,
-//! no spaces, nulls dropped, empty strings kept, `"` and `\` escaped, `\t \n \r \b \f` as short
-//! escapes, other U+0000–U+001F as `\u00xx`, U+2028/U+2029 as `\u2028`/`\u2029`, everything else
-//! raw UTF-8 (no HTML escaping). Written here rather than taken from serde_json or a canonical
-//! JSON crate (RFC 8785 escapes and orders differently): the signature has to match what Gson
-//! writes, byte for byte, and the vendor's vectors pin that (`tests/vectors.rs`,
-//! `tests/canonical_model.rs`).
+//! The canonical JSON is written by [`crate::wire::to_canonical_json`] (Gson's rules, byte for
+//! byte).
 //!
 //! **Request**: `{mch_no, mch_refund_no?, nonce, refund_no?, sign_type}` → SHA256withRSA with the
 //! merchant key → `x-acopay-sign`. **Response**: `{"data": data − sign, "fieldErrors", "message",
@@ -16,148 +11,28 @@ use std::collections::BTreeMap;
 
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{
-    Error, LookupKind, Method, PreparedRequest, Provider, RefundLookup, SignedRequest, Verification,
+    Error, LookupKind, Method, PreparedRequest, Provider, SignedRequest, Verification,
 };
 use serde_json::Value;
+
+use crate::wire::{Canonical, RefundQuery, to_canonical_json};
 
 /// The only signature type EdgerOS uses.
 pub const SIGN_TYPE: &str = "SHA256withRSA";
 /// The request path.
 pub const QUERY_PATH: &str = "/pay/v1/transactions/refund";
-/// Sent as `aco_pay_sdk` (never signed): the official SDK version whose rules we follow.
-pub const ACO_PAY_SDK: &str = "2.0.0";
-/// Sent as `version` (never signed).
-pub const API_VERSION: &str = "1.0";
 /// Longest refund number accepted (characters).
 pub const MAX_ID_CHARS: usize = 50;
 /// The lookups EdgerOS supports: its refund number and the merchant's.
 pub const SUPPORTED_LOOKUPS: &[LookupKind] = &[LookupKind::RefundId, LookupKind::MerchantRefundId];
-
-/// A value in canonical JSON: a string, an integer or an object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Canonical {
-    /// A JSON string.
-    Str(String),
-    /// A JSON integer (`status`).
-    Int(i64),
-    /// An object; keys are written in byte order.
-    Obj(BTreeMap<String, Canonical>),
-}
-
-/// Writes `s` as a JSON string the way the official SDK (Gson, HTML escaping off) does.
-///
-/// ```
-/// let mut out = String::new();
-/// refund_edgeros::sign::write_json_string(&mut out, "a\"b\\c\u{2028}<&>退\u{1}");
-/// assert_eq!(out, "\"a\\\"b\\\\c\\u2028<&>退\\u0001\"");
-/// ```
-pub fn write_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Serialises a canonical value as compact JSON with sorted keys.
-///
-/// ```
-/// use std::collections::BTreeMap;
-/// use refund_edgeros::sign::{Canonical, to_canonical_json};
-/// let mut m = BTreeMap::new();
-/// m.insert("b".to_owned(), Canonical::Int(200));
-/// m.insert("a".to_owned(), Canonical::Str("x".into()));
-/// assert_eq!(to_canonical_json(&Canonical::Obj(m)), r#"{"a":"x","b":200}"#);
-/// ```
-pub fn to_canonical_json(value: &Canonical) -> String {
-    let mut out = String::with_capacity(256);
-    write_canonical(&mut out, value);
-    out
-}
-
-fn write_canonical(out: &mut String, value: &Canonical) {
-    match value {
-        Canonical::Str(s) => write_json_string(out, s),
-        Canonical::Int(i) => out.push_str(&i.to_string()),
-        Canonical::Obj(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_string(out, k);
-                out.push(':');
-                write_canonical(out, v);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// Which refund to ask for: at least one of the two numbers; `refund_no` wins when both are given.
-///
-/// ```
-/// let q = refund_edgeros::sign::RefundQuery::refund_no("AR2021");
-/// assert!(q.mch_refund_no.is_none());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RefundQuery {
-    /// The merchant's refund number.
-    pub mch_refund_no: Option<String>,
-    /// EdgerOS's refund number.
-    pub refund_no: Option<String>,
-}
-
-impl RefundQuery {
-    /// The query for a lookup of a [`SUPPORTED_LOOKUPS`] kind.
-    ///
-    /// ```
-    /// let q = refund_edgeros::sign::RefundQuery::for_lookup(&refund_core::RefundLookup::merchant_refund_id("dx1"));
-    /// assert_eq!(q.mch_refund_no.as_deref(), Some("dx1"));
-    /// ```
-    pub fn for_lookup(lookup: &RefundLookup) -> Self {
-        match lookup.kind() {
-            LookupKind::MerchantRefundId => RefundQuery::mch_refund_no(lookup.id()),
-            // Refund id; other kinds are refused before anything is built (`SUPPORTED_LOOKUPS`).
-            _ => RefundQuery::refund_no(lookup.id()),
-        }
-    }
-
-    /// By EdgerOS's refund number.
-    pub fn refund_no(id: impl Into<String>) -> Self {
-        RefundQuery {
-            mch_refund_no: None,
-            refund_no: Some(id.into()),
-        }
-    }
-
-    /// By the merchant's refund number.
-    pub fn mch_refund_no(id: impl Into<String>) -> Self {
-        RefundQuery {
-            mch_refund_no: Some(id.into()),
-            refund_no: None,
-        }
-    }
-}
 
 /// The signed fields of a query, sorted by name: `mch_no`, `nonce`, `sign_type` and the ids
 /// given (nulls dropped, empty strings kept). `aco_pay_sdk` and `version` are sent but never
 /// signed.
 ///
 /// ```
-/// use refund_edgeros::sign::{request_fields, RefundQuery};
+/// use refund_edgeros::sign::request_fields;
+/// use refund_edgeros::wire::RefundQuery;
 /// let q = RefundQuery::refund_no("AR1");
 /// let names: Vec<&str> = request_fields("MCH1", "n", &q).iter().map(|(k, _)| *k).collect();
 /// assert_eq!(names, ["mch_no", "nonce", "refund_no", "sign_type"]);
@@ -185,7 +60,8 @@ pub fn request_fields<'a>(
 /// The exact text the merchant signs for a query: [`request_fields`] as canonical JSON.
 ///
 /// ```
-/// use refund_edgeros::sign::{request_canonical, RefundQuery};
+/// use refund_edgeros::sign::request_canonical;
+/// use refund_edgeros::wire::RefundQuery;
 /// let text = request_canonical("MCH1000000", "n", &RefundQuery::refund_no("AR1"));
 /// assert_eq!(text, r#"{"mch_no":"MCH1000000","nonce":"n","refund_no":"AR1","sign_type":"SHA256withRSA"}"#);
 /// ```
@@ -208,29 +84,14 @@ pub fn sign_canonical(key: &RsaPrivateKey, canonical: &str) -> Result<String, Er
         .map_err(|e| Error::sign_failed(Provider::Edgeros, e))
 }
 
-/// Percent-encodes a query-string component (RFC 3986 unreserved characters kept).
-///
-/// ```
-/// assert_eq!(refund_edgeros::sign::percent_encode("a b&退"), "a%20b%26%E9%80%80");
-/// ```
-pub fn percent_encode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, QUERY_COMPONENT).to_string()
-}
-
-/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is escaped.
-const QUERY_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// Builds the signed `GET` request: ids, `aco_pay_sdk` and `version` in the query string, the
 /// signature in `x-acopay-*` headers.
 ///
 /// ```
 /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_merchant.pem"))).unwrap();
-/// use refund_edgeros::sign::{build_request, RefundQuery};
-/// let req = build_request("https://api.edgeros.com", "MCH1000000", &key, "0123456789abcdefABCDEF0123456789", &RefundQuery::refund_no("AR1")).unwrap();
+/// use refund_edgeros::sign::build_request;
+/// use refund_edgeros::wire::RefundQuery;
+/// let req = build_request("https://api.edgeros.com", "MCH1000000", &key, &RefundQuery::refund_no("AR1"), "0123456789abcdefABCDEF0123456789").unwrap();
 /// assert_eq!(req.url, "https://api.edgeros.com/pay/v1/transactions/refund?refund_no=AR1&aco_pay_sdk=2.0.0&version=1.0");
 /// assert_eq!(req.header("x-acopay-nonce"), Some("0123456789abcdefABCDEF0123456789"));
 /// ```
@@ -238,50 +99,34 @@ pub fn build_request(
     base_url: &str,
     mch_no: &str,
     key: &RsaPrivateKey,
-    nonce: &str,
     query: &RefundQuery,
+    nonce: &str,
 ) -> Result<PreparedRequest, Error> {
-    build_signed_request(base_url, mch_no, key, nonce, query).map(|s| s.request)
+    build_signed_request(base_url, mch_no, key, query, nonce).map(|s| s.request)
 }
 
 /// [`build_request`], also returning the signature it carries (for explanations).
 ///
 /// ```
 /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_merchant.pem"))).unwrap();
-/// use refund_edgeros::sign::{build_signed_request, RefundQuery};
-/// let signed = build_signed_request("https://api.edgeros.com", "MCH1", &key, "n", &RefundQuery::refund_no("AR1")).unwrap();
+/// use refund_edgeros::sign::build_signed_request;
+/// use refund_edgeros::wire::RefundQuery;
+/// let signed = build_signed_request("https://api.edgeros.com", "MCH1", &key, &RefundQuery::refund_no("AR1"), "n").unwrap();
 /// assert_eq!(signed.request.header("x-acopay-sign"), Some(signed.signature.as_str()));
 /// ```
 pub fn build_signed_request(
     base_url: &str,
     mch_no: &str,
     key: &RsaPrivateKey,
-    nonce: &str,
     query: &RefundQuery,
+    nonce: &str,
 ) -> Result<SignedRequest, Error> {
     let canonical = request_canonical(mch_no, nonce, query);
     let sign = sign_canonical(key, &canonical)?;
-    let mut url = refund_core::request::join_url(base_url, QUERY_PATH);
-    url.push('?');
-    for (name, value) in [
-        ("mch_refund_no", &query.mch_refund_no),
-        ("refund_no", &query.refund_no),
-    ] {
-        if let Some(value) = value {
-            url.push_str(name);
-            url.push('=');
-            url.push_str(&percent_encode(value));
-            url.push('&');
-        }
-    }
-    url.push_str("aco_pay_sdk=");
-    url.push_str(ACO_PAY_SDK);
-    url.push_str("&version=");
-    url.push_str(API_VERSION);
     Ok(SignedRequest {
         request: PreparedRequest {
             method: Method::Get,
-            url,
+            url: query.url(&refund_core::request::join_url(base_url, QUERY_PATH)),
             headers: vec![
                 ("accept".into(), "application/json".into()),
                 ("x-acopay-mch-no".into(), mch_no.to_owned().into()),

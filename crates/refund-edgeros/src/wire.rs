@@ -1,9 +1,242 @@
-//! EdgerOS Pay's JSON exactly as it travels, and its status vocabulary.
+//! EdgerOS Pay's JSON exactly as it travels: the request's query (its ids, its URL) and the
+//! canonical JSON the vendor's SDK writes, the answer, and its status vocabulary.
+//!
+//! **Canonical JSON** (as the SDK's Gson writes it): keys sorted by byte order at every level,
+//! no spaces, nulls dropped, empty strings kept, `"` and `\` escaped, `\t \n \r \b \f` as short
+//! escapes, other U+0000–U+001F as `\u00xx`, U+2028/U+2029 as `\u2028`/`\u2029`, everything else
+//! raw UTF-8 (no HTML escaping). Written here rather than taken from serde_json or a canonical
+//! JSON crate (RFC 8785 escapes and orders differently): the signature has to match what Gson
+//! writes, byte for byte, and the vendor's vectors pin that (`tests/vectors.rs`,
+//! `tests/canonical_model.rs`).
 
-use refund_core::RefundStatus;
+use std::collections::BTreeMap;
+
+use refund_core::{LookupKind, RefundLookup, RefundStatus};
 use serde::{Deserialize, Deserializer};
 
 pub use refund_core::json::Text;
+
+/// Sent as `aco_pay_sdk` (never signed): the official SDK version whose rules we follow.
+pub const ACO_PAY_SDK: &str = "2.0.0";
+/// Sent as `version` (never signed).
+pub const API_VERSION: &str = "1.0";
+/// Percent-encodes a query-string component (RFC 3986 unreserved characters kept).
+///
+/// ```
+/// assert_eq!(refund_edgeros::wire::percent_encode("a b&退"), "a%20b%26%E9%80%80");
+/// ```
+pub fn percent_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, QUERY_COMPONENT).to_string()
+}
+
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is escaped.
+const QUERY_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The field that carries a lookup's id, in requests (query string and signed text) and in the
+/// answer's `data`: the one mapping from lookup kind to the wire's name that signing, the
+/// binding check, explanations, the sandbox's emulator and the tests all use.
+///
+/// ```
+/// use refund_core::LookupKind;
+/// use refund_edgeros::wire::{IdField, id_field};
+/// assert_eq!(id_field(LookupKind::MerchantRefundId), Some(IdField::MchRefundNo));
+/// assert_eq!(IdField::MchRefundNo.name(), "mch_refund_no");
+/// assert_eq!(id_field(LookupKind::ChannelTradeNo), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdField {
+    /// `refund_no`: EdgerOS's refund number.
+    RefundNo,
+    /// `mch_refund_no`: the merchant's refund number.
+    MchRefundNo,
+}
+
+/// The field a lookup of `kind` is sent and answered in; `None` for a kind EdgerOS does not
+/// support.
+pub fn id_field(kind: LookupKind) -> Option<IdField> {
+    match kind {
+        LookupKind::RefundId => Some(IdField::RefundNo),
+        LookupKind::MerchantRefundId => Some(IdField::MchRefundNo),
+        _ => None,
+    }
+}
+
+impl IdField {
+    /// The name on the wire.
+    pub const fn name(self) -> &'static str {
+        match self {
+            IdField::RefundNo => "refund_no",
+            IdField::MchRefundNo => "mch_refund_no",
+        }
+    }
+
+    /// Where the answer carries it (`data.refund_no`), as the binding check names it.
+    pub const fn answer_path(self) -> &'static str {
+        match self {
+            IdField::RefundNo => "data.refund_no",
+            IdField::MchRefundNo => "data.mch_refund_no",
+        }
+    }
+
+    /// This field's value in an answer's `data`.
+    pub fn answered(self, data: &ResponseData) -> Option<&str> {
+        match self {
+            IdField::RefundNo => data.refund_no.as_ref().map(Text::as_str),
+            IdField::MchRefundNo => data.mch_refund_no.as_ref().map(Text::as_str),
+        }
+    }
+}
+
+/// Which refund to ask for: at least one of the two numbers; `refund_no` wins when both are given.
+///
+/// ```
+/// let q = refund_edgeros::wire::RefundQuery::refund_no("AR2021");
+/// assert!(q.mch_refund_no.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefundQuery {
+    /// The merchant's refund number.
+    pub mch_refund_no: Option<String>,
+    /// EdgerOS's refund number.
+    pub refund_no: Option<String>,
+}
+
+impl RefundQuery {
+    /// The query for a lookup of a [`SUPPORTED_LOOKUPS`] kind.
+    ///
+    /// ```
+    /// let q = refund_edgeros::wire::RefundQuery::for_lookup(&refund_core::RefundLookup::merchant_refund_id("dx1"));
+    /// assert_eq!(q.mch_refund_no.as_deref(), Some("dx1"));
+    /// ```
+    pub fn for_lookup(lookup: &RefundLookup) -> Self {
+        // Other kinds are refused before anything is built (`SUPPORTED_LOOKUPS`).
+        match id_field(lookup.kind()).unwrap_or(IdField::RefundNo) {
+            IdField::MchRefundNo => RefundQuery::mch_refund_no(lookup.id()),
+            IdField::RefundNo => RefundQuery::refund_no(lookup.id()),
+        }
+    }
+
+    /// By EdgerOS's refund number.
+    pub fn refund_no(id: impl Into<String>) -> Self {
+        RefundQuery {
+            mch_refund_no: None,
+            refund_no: Some(id.into()),
+        }
+    }
+
+    /// By the merchant's refund number.
+    pub fn mch_refund_no(id: impl Into<String>) -> Self {
+        RefundQuery {
+            mch_refund_no: Some(id.into()),
+            refund_no: None,
+        }
+    }
+
+    /// The request URL: `path` (the base URL and [`crate::sign::QUERY_PATH`]), then the ids
+    /// given, `aco_pay_sdk` and `version` as query parameters.
+    ///
+    /// ```
+    /// let q = refund_edgeros::wire::RefundQuery::mch_refund_no("d x");
+    /// assert_eq!(q.url("https://h/p"), "https://h/p?mch_refund_no=d%20x&aco_pay_sdk=2.0.0&version=1.0");
+    /// ```
+    pub fn url(&self, path: &str) -> String {
+        let mut url = path.to_owned();
+        url.push('?');
+        for (field, value) in [
+            (IdField::MchRefundNo, &self.mch_refund_no),
+            (IdField::RefundNo, &self.refund_no),
+        ] {
+            if let Some(value) = value {
+                url.push_str(field.name());
+                url.push('=');
+                url.push_str(&percent_encode(value));
+                url.push('&');
+            }
+        }
+        url.push_str("aco_pay_sdk=");
+        url.push_str(ACO_PAY_SDK);
+        url.push_str("&version=");
+        url.push_str(API_VERSION);
+        url
+    }
+}
+
+/// A value in canonical JSON: a string, an integer or an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Canonical {
+    /// A JSON string.
+    Str(String),
+    /// A JSON integer (`status`).
+    Int(i64),
+    /// An object; keys are written in byte order.
+    Obj(BTreeMap<String, Canonical>),
+}
+
+/// Writes `s` as a JSON string the way the official SDK (Gson, HTML escaping off) does.
+///
+/// ```
+/// let mut out = String::new();
+/// refund_edgeros::wire::write_json_string(&mut out, "a\"b\\c\u{2028}<&>退\u{1}");
+/// assert_eq!(out, "\"a\\\"b\\\\c\\u2028<&>退\\u0001\"");
+/// ```
+pub fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Serialises a canonical value as compact JSON with sorted keys.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use refund_edgeros::wire::{Canonical, to_canonical_json};
+/// let mut m = BTreeMap::new();
+/// m.insert("b".to_owned(), Canonical::Int(200));
+/// m.insert("a".to_owned(), Canonical::Str("x".into()));
+/// assert_eq!(to_canonical_json(&Canonical::Obj(m)), r#"{"a":"x","b":200}"#);
+/// ```
+pub fn to_canonical_json(value: &Canonical) -> String {
+    let mut out = String::with_capacity(256);
+    write_canonical(&mut out, value);
+    out
+}
+
+fn write_canonical(out: &mut String, value: &Canonical) {
+    match value {
+        Canonical::Str(s) => write_json_string(out, s),
+        Canonical::Int(i) => out.push_str(&i.to_string()),
+        Canonical::Obj(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(out, k);
+                out.push(':');
+                write_canonical(out, v);
+            }
+            out.push('}');
+        }
+    }
+}
 
 /// The HTTP `status` field: a JSON number, or a numeric string (`"200"`) that the SDK coerces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use refund_edgeros::sign::{
-    Canonical, RefundQuery, percent_encode, request_canonical, to_canonical_json, write_json_string,
+use refund_edgeros::sign::request_canonical;
+use refund_edgeros::wire::{
+    Canonical, RefundQuery, percent_encode, to_canonical_json, write_json_string,
 };
 
 fn reference(value: &impl serde::Serialize) -> String {

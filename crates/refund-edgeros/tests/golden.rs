@@ -8,7 +8,8 @@
 )]
 
 use refund_core::rsa_keys::RsaPrivateKey;
-use refund_edgeros::sign::{self, RefundQuery};
+use refund_edgeros::sign;
+use refund_edgeros::wire::RefundQuery;
 use refund_test_support::{fixture_entries, fixture_text, http_text};
 
 #[test]
@@ -28,7 +29,7 @@ fn every_signing_case_matches_python() {
         let signature = sign::sign_canonical(&key, &canonical).unwrap();
         assert_eq!(signature, read("signature.txt").trim(), "{name}: signature");
         let request =
-            sign::build_request("https://api.edgeros.com", mch_no, &key, nonce, &query).unwrap();
+            sign::build_request("https://api.edgeros.com", mch_no, &key, &query, nonce).unwrap();
         assert_eq!(request.header("x-acopay-sign"), Some(signature.as_str()));
         insta::with_settings!({ info => &params, omit_expression => true }, {
             insta::assert_snapshot!(format!("request_{name}"), http_text(&request));

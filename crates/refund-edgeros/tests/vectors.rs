@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use refund_core::RefundLookup;
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_edgeros::EdgerosClient;
-use refund_edgeros::sign::{self, RefundQuery};
+use refund_edgeros::sign;
+use refund_edgeros::wire::RefundQuery;
 use refund_test_support::explained_request;
 use serde_json::Value;
 
@@ -95,7 +96,7 @@ fn request_signing_vectors() {
         );
 
         let request =
-            sign::build_request("https://api.edgeros.com", mch_no, &merchant, nonce, &query)
+            sign::build_request("https://api.edgeros.com", mch_no, &merchant, &query, nonce)
                 .unwrap();
         for (name, value) in case["headers"].as_object().unwrap() {
             assert_eq!(request.header(name), value.as_str(), "{id}: header {name}");

@@ -88,7 +88,7 @@ async fn rejections_have_the_providers_own_shapes() {
         .await,
     ));
 
-    let q = refund_edgeros::sign::RefundQuery::refund_no("AR-TIMELINE-1");
+    let q = refund_edgeros::wire::RefundQuery::refund_no("AR-TIMELINE-1");
     // A new nonce for each request: the sandbox refuses a reused one as a replay.
     let nonces = [
         "0123456789abcdefABCDEF0123456789",
@@ -102,8 +102,8 @@ async fn rejections_have_the_providers_own_shapes() {
                 &base,
                 &creds.edgeros_mch_no,
                 &wrong_key,
-                nonces[0],
                 &q,
+                nonces[0],
             )
             .unwrap(),
         )
@@ -116,8 +116,8 @@ async fn rejections_have_the_providers_own_shapes() {
                 &base,
                 &creds.edgeros_mch_no,
                 &creds.edgeros_merchant_key,
-                nonces[1],
                 &Default::default(),
+                nonces[1],
             )
             .unwrap(),
         )
@@ -130,8 +130,8 @@ async fn rejections_have_the_providers_own_shapes() {
                 &base,
                 &creds.edgeros_mch_no,
                 &creds.edgeros_merchant_key,
+                &refund_edgeros::wire::RefundQuery::refund_no("nope"),
                 nonces[2],
-                &refund_edgeros::sign::RefundQuery::refund_no("nope"),
             )
             .unwrap(),
         )

@@ -95,7 +95,7 @@ pub(crate) fn handle(
     if mch_no != shared.credentials.edgeros_mch_no {
         return answer(vec![], &error(1003, "MCH_NOT_EXIST", "商户不存在"));
     }
-    let ids = refund_edgeros::sign::RefundQuery {
+    let ids = refund_edgeros::wire::RefundQuery {
         mch_refund_no: query.get("mch_refund_no").cloned(),
         refund_no: query.get("refund_no").cloned(),
     };
