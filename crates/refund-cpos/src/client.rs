@@ -9,7 +9,8 @@ use refund_core::explain::{
 use refund_core::json::FlatObject;
 use refund_core::protocol::{self, Binding, Bound, Protocol};
 use refund_core::{
-    Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Secret, Verification,
+    Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Secret,
+    Verification,
 };
 
 use crate::map::{self, CposRefund};
@@ -43,6 +44,8 @@ pub struct CposProtocol {
     access_id: String,
     secret: Secret,
     response_signature: ResponseSignature,
+    /// The currency of every amount (CPOS answers in yuan).
+    currency: Currency,
 }
 
 impl CposProtocol {
@@ -105,7 +108,7 @@ impl Protocol for CposProtocol {
     }
 
     fn map(&self, bound: &Bound<QueryResponse<'_>>) -> Result<Vec<Refund>, Error> {
-        map::map_response(&bound.answer)
+        map::map_response(&bound.answer, self.currency)
     }
 
     /// The same signing as `prepare`, shown; the secret appears only as a placeholder and a
@@ -197,7 +200,7 @@ pub trait CposDetail {
 impl CposDetail for CposClient {
     fn parse_detailed(&self, lookup: &RefundLookup, body: &[u8]) -> Result<CposRefund, Error> {
         let bound = protocol::decode_bound(self.protocol(), lookup, body)?;
-        map::map_detailed(&bound, body)
+        map::map_detailed(&bound, body, self.protocol().currency)
     }
 
     async fn query_detailed(&self, lookup: &RefundLookup) -> Result<CposRefund, Error> {
@@ -290,6 +293,7 @@ impl CposClientBuilder {
                 .filter(|s| !s.expose().is_empty())
                 .ok_or_else(|| Error::missing_setting("secret"))?,
             response_signature: self.response_signature,
+            currency: Currency::Cny,
         };
         Client::new(protocol, self.options)
     }

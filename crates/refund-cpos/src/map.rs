@@ -19,10 +19,6 @@ pub const ERR_REFUND_NOT_EXIST: &str = "REFUNDNOTEXIST";
 
 const P: Provider = Provider::Cpos;
 
-fn text(value: &Option<Text>) -> Option<&str> {
-    value.as_ref().map(Text::as_str)
-}
-
 /// True for an answer that describes a refund (`return_code` 10000, no not-found code): the
 /// answers whose ids are bound to the lookup.
 ///
@@ -41,12 +37,15 @@ pub fn describes_refund(response: &QueryResponse<'_>) -> bool {
 /// `error_code` `REFUNDNOTEXIST` is [`Error::NotFound`]; a `return_code` other than 10000 is
 /// [`Error::Business`]; otherwise the refund, with the positive amount and the status of
 /// `refund_status` (1 succeeded, 2 failed, 3 processing, anything else unrecognised).
-pub(crate) fn map_response(response: &QueryResponse<'_>) -> Result<Vec<Refund>, Error> {
-    map_refund(response).map(|(refund, _)| vec![refund])
+pub(crate) fn map_response(
+    response: &QueryResponse<'_>,
+    currency: Currency,
+) -> Result<Vec<Refund>, Error> {
+    map_refund(response, currency).map(|(refund, _)| vec![refund])
 }
 
 /// The refund, and `refund_amount` as sent (negative), parsed once for both.
-fn map_refund(response: &QueryResponse<'_>) -> Result<(Refund, Money), Error> {
+fn map_refund(response: &QueryResponse<'_>, currency: Currency) -> Result<(Refund, Money), Error> {
     let return_code = require(
         P,
         "return_code",
@@ -82,7 +81,7 @@ fn map_refund(response: &QueryResponse<'_>) -> Result<(Refund, Money), Error> {
         P,
         "refund_amount",
         response.refund_amount.as_deref(),
-        Currency::Cny,
+        currency,
     )?;
     let signed_amount = require(P, "refund_amount", signed_amount, "missing refund amount")?;
     let amount = signed_amount
@@ -207,15 +206,16 @@ pub struct CouponDetail {
 pub(crate) fn map_detailed(
     bound: &Bound<QueryResponse<'_>>,
     body: &[u8],
+    currency: Currency,
 ) -> Result<CposRefund, Error> {
     let response = &bound.answer;
-    let (mut refund, signed_refund_amount) = map_refund(response)?;
+    let (mut refund, signed_refund_amount) = map_refund(response, currency)?;
     refund.signature = bound.verification;
     let detail = QueryResponseDetail::decode(body)?;
     let yuan = |field: &str, value: &Option<String>| {
         decode::major_money(P, field, value.as_deref(), Currency::Cny)
     };
-    let rate = decode::non_empty(text(&detail.rate))
+    let rate = decode::non_empty(Text::of(&detail.rate))
         .map(|t| {
             t.parse::<Decimal>()
                 .map_err(|e| Error::decode(P, "rate", t, e.to_string()))
@@ -262,8 +262,9 @@ fn map_attach(attach: &Attach) -> Result<UnverifiedWechatDetail, Error> {
             .parse()
             .map_err(|_| Error::decode(P, "attach.refund_fee_type", code, "unknown currency"))?,
     };
-    let fen =
-        |field: &str, value: &Option<Text>| decode::minor_money(P, field, text(value), currency);
+    let fen = |field: &str, value: &Option<Text>| {
+        decode::minor_money(P, field, Text::of(value), currency)
+    };
     let coupons = attach
         .refund_detail
         .iter()
@@ -271,7 +272,7 @@ fn map_attach(attach: &Attach) -> Result<UnverifiedWechatDetail, Error> {
         .enumerate()
         .map(|(i, c)| {
             Ok(CouponDetail {
-                promotion_id: text(&c.promotion_id).map(str::to_owned),
+                promotion_id: Text::of(&c.promotion_id).map(str::to_owned),
                 scope: c.scope.clone(),
                 kind: c.kind.clone(),
                 amount: fen(&format!("attach.refund_detail[{i}].amount"), &c.amount)?,
@@ -287,7 +288,7 @@ fn map_attach(attach: &Attach) -> Result<UnverifiedWechatDetail, Error> {
         err_code: attach.err_code.clone(),
         err_code_des: attach.err_code_des.clone(),
         sub_appid: attach.sub_appid.clone(),
-        sub_mch_id: text(&attach.sub_mch_id).map(str::to_owned),
+        sub_mch_id: Text::of(&attach.sub_mch_id).map(str::to_owned),
         refund_id: attach.refund_id.clone(),
         refund_fee: fen("attach.refund_fee", &attach.refund_fee)?,
         cash_refund_fee: fen("attach.cash_refund_fee", &attach.cash_refund_fee)?,
@@ -319,16 +320,19 @@ mod tests {
         let r = response(
             r#"{"return_code":"40001","error_code":"REFUNDNOTEXIST","error_msg":"退款单不存在"}"#,
         );
-        assert!(map_response(&r).unwrap_err().is_not_found());
+        assert!(map_response(&r, Currency::Cny).unwrap_err().is_not_found());
         let r = response(r#"{"return_code":40004,"error_code":"SYSTEMERROR"}"#);
         assert_eq!(
-            map_response(&r).unwrap_err().code().as_deref(),
+            map_response(&r, Currency::Cny)
+                .unwrap_err()
+                .code()
+                .as_deref(),
             Some("SYSTEMERROR")
         );
         let r = response(
             r#"{"return_code":10000,"refund_status":2,"refund_amount":"-1.00","error_code":"NOTENOUGH"}"#,
         );
-        let refund = &map_response(&r).unwrap()[0];
+        let refund = &map_response(&r, Currency::Cny).unwrap()[0];
         assert_eq!(refund.amount.minor(), 100);
         assert_eq!(refund.failure_code.as_deref(), Some("NOTENOUGH"));
     }

@@ -8,7 +8,8 @@ use refund_core::explain::{Fact, Parameter, RequestExplanation, Signing};
 use refund_core::protocol::{Binding, Bound, Protocol};
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{
-    Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source, Verification,
+    Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source,
+    Verification,
 };
 use serde_json::Value;
 
@@ -46,6 +47,8 @@ pub struct EdgerosProtocol {
     merchant_key: RsaPrivateKey,
     platform_key: RsaPublicKey,
     nonce: Source<String>,
+    /// The currency of every amount (EdgerOS Pay answers in yuan).
+    currency: Currency,
 }
 
 impl EdgerosProtocol {
@@ -121,7 +124,7 @@ impl Protocol for EdgerosProtocol {
     }
 
     fn map(&self, bound: &Bound<QueryResponse>) -> Result<Vec<Refund>, Error> {
-        map::map_response(&bound.answer)
+        map::map_response(&bound.answer, self.currency)
     }
 
     /// The same signing as `prepare` (one nonce drawn), shown.
@@ -332,6 +335,7 @@ impl EdgerosClientBuilder {
             nonce: self
                 .nonce
                 .unwrap_or_else(|| Source::new(|| refund_core::random::random_token(32))),
+            currency: Currency::Cny,
         };
         Client::new(protocol, self.options)
     }

@@ -66,6 +66,17 @@ pub fn id_field(kind: LookupKind) -> Option<IdField> {
 }
 
 impl IdField {
+    /// Every field.
+    pub const ALL: [IdField; 2] = [IdField::RefundNo, IdField::MchRefundNo];
+
+    /// The lookup kind this field answers.
+    pub const fn kind(self) -> LookupKind {
+        match self {
+            IdField::RefundNo => LookupKind::RefundId,
+            IdField::MchRefundNo => LookupKind::MerchantRefundId,
+        }
+    }
+
     /// The name on the wire.
     pub const fn name(self) -> &'static str {
         match self {
@@ -106,7 +117,7 @@ pub struct RefundQuery {
 }
 
 impl RefundQuery {
-    /// The query for a lookup of a [`SUPPORTED_LOOKUPS`] kind.
+    /// The query for a lookup of a [`SUPPORTED_LOOKUPS`](crate::sign::SUPPORTED_LOOKUPS) kind.
     ///
     /// ```
     /// let q = refund_edgeros::wire::RefundQuery::for_lookup(&refund_core::RefundLookup::merchant_refund_id("dx1"));

@@ -35,7 +35,7 @@ fn receive(
 }
 
 fn signed(gateway: &RsaPrivateKey, param: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    let sign = refund_openapi::sign::sign_param(gateway, param)?;
+    let sign = refund_openapi::sign::sign_canonical(gateway, param)?;
     Ok(serde_json::to_vec(
         &serde_json::json!({ "param": param, "sign": sign }),
     )?)

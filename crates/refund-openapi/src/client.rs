@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::map::{self, CODE_SUCCESS};
 use crate::sign;
-use crate::wire::QueryResponse;
+use crate::wire::{IdField, QueryResponse, id_field};
 
 /// The unit of the `timestamp` in `param`. The vendor's field table says milliseconds, its
 /// example uses seconds; milliseconds is the default.
@@ -136,22 +136,18 @@ impl Protocol for OpenApiProtocol {
         if answer.code != CODE_SUCCESS {
             return Vec::new();
         }
-        let by_original = lookup.kind() == LookupKind::OriginalTransactionId;
+        // Other kinds never reach an answer (`SUPPORTED_LOOKUPS`); bound as sent.
+        let field = id_field(lookup.kind()).unwrap_or(IdField::RefundTransactionId);
         answer
             .data
             .iter()
             .flatten()
             .enumerate()
             .map(|(i, record)| {
-                let (name, answered) = if by_original {
-                    ("originalTransactionId", &record.original_transaction_id)
-                } else {
-                    ("refundTransactionId", &record.refund_transaction_id)
-                };
                 Binding::new(
-                    Cow::Owned(format!("data[{i}].{name}")),
+                    Cow::Owned(format!("data[{i}].{}", field.name())),
                     lookup.id(),
-                    answered.as_deref(),
+                    field.answered(record),
                 )
             })
             .collect()
@@ -168,10 +164,8 @@ impl Protocol for OpenApiProtocol {
         let signed =
             sign::build_signed_request(&self.base_url, &self.app_id, &self.key, lookup, timestamp)?;
         let param = signed.signed_text.unwrap_or_default();
-        let id_name = match lookup.kind() {
-            LookupKind::OriginalTransactionId => "param.originalTransactionId",
-            _ => "param.refundTransactionId",
-        };
+        let field = id_field(lookup.kind()).unwrap_or(IdField::RefundTransactionId);
+        let id_name = format!("param.{}", field.name());
         let signing = Signing {
             parameters: vec![
                 Parameter::new(id_name, lookup.id(), true),

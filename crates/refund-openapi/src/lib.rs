@@ -20,7 +20,7 @@
 //!
 //! ## Layout (the same rooms in every provider crate)
 //! - [`sign`]: lookups, the `param` text and its signature (pure). **Assumption**: SHA-256 is
-//!   inferred, not documented; [`sign::sign_param`] is the one function to change if a gateway
+//!   inferred, not documented; [`sign::sign_canonical`] is the one function to change if a gateway
 //!   differs.
 //! - [`wire`]: the JSON as it travels, and [`wire::OpenApiStatus`].
 //! - [`map`]: statuses (`PENDING`/`PROCESS` → processing, `COMPLETE`/`COMPLETED` → succeeded,

@@ -9,7 +9,7 @@ use refund_core::rsa_keys::RsaPublicKey;
 use refund_core::{Currency, Error, Provider, Refund, RefundStatus, Verification};
 
 use crate::map::map_record;
-use crate::sign::verify_param;
+use crate::sign::verify_canonical;
 use crate::wire::{NotificationBody, NotificationParam};
 
 /// The exact body the merchant must answer a callback with.
@@ -67,7 +67,7 @@ pub struct RefundNotification {
 /// ```
 /// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_platform_2048.pem"))).unwrap();
 /// let param = r#"{"eventName":"payment.refund.success","refundTransactionId":"1818566685947465728","refundAmount":10000,"refundStatus":"COMPLETED"}"#;
-/// let sign = refund_openapi::sign::sign_param(&platform, param).unwrap();
+/// let sign = refund_openapi::sign::sign_canonical(&platform, param).unwrap();
 /// let body = serde_json::json!({"param": param, "sign": sign}).to_string();
 /// let n = refund_openapi::notify::verify_notification(body.as_bytes(), platform.public_key(), refund_core::Currency::Cny).unwrap();
 /// assert_eq!(n.event, refund_openapi::notify::RefundEvent::Succeeded);
@@ -80,7 +80,7 @@ pub fn verify_notification(
 ) -> Result<RefundNotification, Error> {
     let (_, envelope) =
         refund_core::json::decode_strict::<NotificationBody>(Provider::OpenApi, body)?;
-    verify_param(gateway_public_key, &envelope.param, &envelope.sign)?;
+    verify_canonical(gateway_public_key, &envelope.param, &envelope.sign)?;
     decode_param(envelope.param, currency, Verification::Verified)
 }
 
@@ -168,7 +168,7 @@ struct Held {
 /// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_platform_2048.pem"))).unwrap();
 /// use refund_openapi::notify::{self, CallbackDecision, CallbackState};
 /// let param = r#"{"eventName":"payment.refund.success","refundTransactionId":"R1","refundAmount":5,"refundStatus":"COMPLETED"}"#;
-/// let body = serde_json::json!({"param": param, "sign": refund_openapi::sign::sign_param(&platform, param).unwrap()}).to_string();
+/// let body = serde_json::json!({"param": param, "sign": refund_openapi::sign::sign_canonical(&platform, param).unwrap()}).to_string();
 /// let mut state = CallbackState::new();
 /// let n = notify::verify_notification(body.as_bytes(), platform.public_key(), refund_core::Currency::Cny).unwrap();
 /// assert_eq!(state.observe(&n), CallbackDecision::Apply);

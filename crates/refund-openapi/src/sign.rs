@@ -4,13 +4,13 @@
 //! `timestamp`) serialised once; the signature is RSASSA-PKCS1-v1_5 with SHA-256 over the UTF-8
 //! bytes of exactly that text, base64-encoded; the same text is sent as the `param` string.
 //! The vendor confirms "sign `param` with the merchant RSA private key"; SHA-256 is inferred from
-//! third-party integrations. If a gateway turns out to differ, [`sign_param`] is the one place
+//! third-party integrations. If a gateway turns out to differ, [`sign_canonical`] is the one place
 //! to change.
 
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{Error, LookupKind, PreparedRequest, Provider, RefundLookup, SignedRequest};
 
-use crate::wire::{QueryParam, QueryRequestBody};
+use crate::wire::{IdField, QueryParam, QueryRequestBody, id_field};
 
 /// The request path under the configured domain.
 pub const QUERY_PATH: &str = "/open-api/refund/payments";
@@ -27,23 +27,13 @@ pub const SUPPORTED_LOOKUPS: &[LookupKind] =
 ///
 /// ```
 /// use refund_core::RefundLookup;
-/// let param = refund_openapi::sign::build_param(&RefundLookup::original_transaction_id("CU518563189147832320"), 1722416882).unwrap();
+/// let param = refund_openapi::sign::request_canonical(&RefundLookup::original_transaction_id("CU518563189147832320"), 1722416882).unwrap();
 /// assert_eq!(param, r#"{"originalTransactionId":"CU518563189147832320","timestamp":1722416882}"#);
 /// ```
-pub fn build_param(lookup: &RefundLookup, timestamp: i64) -> Result<String, Error> {
-    let id = Some(lookup.id());
-    let param = match lookup.kind() {
-        LookupKind::OriginalTransactionId => QueryParam {
-            original_transaction_id: id,
-            refund_transaction_id: None,
-            timestamp,
-        },
-        _ => QueryParam {
-            original_transaction_id: None,
-            refund_transaction_id: id,
-            timestamp,
-        },
-    };
+pub fn request_canonical(lookup: &RefundLookup, timestamp: i64) -> Result<String, Error> {
+    // Other kinds are refused before anything is built (`SUPPORTED_LOOKUPS`).
+    let field = id_field(lookup.kind()).unwrap_or(IdField::RefundTransactionId);
+    let param = QueryParam::new(field, lookup.id(), timestamp);
     serde_json::to_string(&param).map_err(|e| Error::InvalidRequest {
         field: "param".to_owned(),
         reason: e.to_string(),
@@ -54,10 +44,10 @@ pub fn build_param(lookup: &RefundLookup, timestamp: i64) -> Result<String, Erro
 ///
 /// ```
 /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_merchant_2048.pem"))).unwrap();
-/// let sign = refund_openapi::sign::sign_param(&key, "{}").unwrap();
+/// let sign = refund_openapi::sign::sign_canonical(&key, "{}").unwrap();
 /// assert_eq!(sign.len(), 344);
 /// ```
-pub fn sign_param(key: &RsaPrivateKey, param: &str) -> Result<String, Error> {
+pub fn sign_canonical(key: &RsaPrivateKey, param: &str) -> Result<String, Error> {
     key.sign_base64(param.as_bytes())
         .map_err(|e| Error::sign_failed(Provider::OpenApi, e))
 }
@@ -66,11 +56,11 @@ pub fn sign_param(key: &RsaPrivateKey, param: &str) -> Result<String, Error> {
 ///
 /// ```
 /// # let key = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_platform_2048.pem"))).unwrap();
-/// let sign = refund_openapi::sign::sign_param(&key, "{}").unwrap();
-/// assert!(refund_openapi::sign::verify_param(key.public_key(), "{}", &sign).is_ok());
-/// assert!(refund_openapi::sign::verify_param(key.public_key(), "{ }", &sign).is_err());
+/// let sign = refund_openapi::sign::sign_canonical(&key, "{}").unwrap();
+/// assert!(refund_openapi::sign::verify_canonical(key.public_key(), "{}", &sign).is_ok());
+/// assert!(refund_openapi::sign::verify_canonical(key.public_key(), "{ }", &sign).is_err());
 /// ```
-pub fn verify_param(key: &RsaPublicKey, param: &str, sign: &str) -> Result<(), Error> {
+pub fn verify_canonical(key: &RsaPublicKey, param: &str, sign: &str) -> Result<(), Error> {
     key.verify_base64(param.as_bytes(), sign)
         .map_err(|e| Error::verify(Provider::OpenApi, "callback `sign` over `param`").caused_by(e))
 }
@@ -109,8 +99,8 @@ pub fn build_signed_request(
     lookup: &RefundLookup,
     timestamp: i64,
 ) -> Result<SignedRequest, Error> {
-    let param = build_param(lookup, timestamp)?;
-    let sign = sign_param(key, &param)?;
+    let param = request_canonical(lookup, timestamp)?;
+    let sign = sign_canonical(key, &param)?;
     let body = serde_json::to_vec(&QueryRequestBody {
         app_id,
         param: &param,

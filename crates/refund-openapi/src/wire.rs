@@ -1,6 +1,6 @@
 //! The Open API gateway's JSON exactly as it travels, and its status vocabulary.
 
-use refund_core::RefundStatus;
+use refund_core::{LookupKind, RefundStatus};
 use serde::{Deserialize, Serialize};
 
 /// The request body: `{"appId": ..., "param": "<JSON text>", "sign": "<base64>"}`.
@@ -18,6 +18,64 @@ pub struct QueryRequestBody<'a> {
     pub param: &'a str,
     /// Base64 SHA256withRSA signature of `param`.
     pub sign: &'a str,
+}
+
+/// The field of `param` (and of each answered record) that carries a lookup's id: the one
+/// mapping from lookup kind to the wire's name that signing, the binding check, explanations,
+/// the sandbox's emulator and the tests all use.
+///
+/// ```
+/// use refund_core::LookupKind;
+/// use refund_openapi::wire::{IdField, id_field};
+/// assert_eq!(id_field(LookupKind::OriginalTransactionId), Some(IdField::OriginalTransactionId));
+/// assert_eq!(IdField::RefundTransactionId.name(), "refundTransactionId");
+/// assert_eq!(id_field(LookupKind::MerchantRefundId), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdField {
+    /// `refundTransactionId`: the gateway's refund transaction id.
+    RefundTransactionId,
+    /// `originalTransactionId`: the original payment's transaction id.
+    OriginalTransactionId,
+}
+
+/// The field a lookup of `kind` is sent and answered in; `None` for a kind the gateway does not
+/// support.
+pub fn id_field(kind: LookupKind) -> Option<IdField> {
+    match kind {
+        LookupKind::RefundId => Some(IdField::RefundTransactionId),
+        LookupKind::OriginalTransactionId => Some(IdField::OriginalTransactionId),
+        _ => None,
+    }
+}
+
+impl IdField {
+    /// Every field.
+    pub const ALL: [IdField; 2] = [IdField::RefundTransactionId, IdField::OriginalTransactionId];
+
+    /// The lookup kind this field answers.
+    pub const fn kind(self) -> LookupKind {
+        match self {
+            IdField::RefundTransactionId => LookupKind::RefundId,
+            IdField::OriginalTransactionId => LookupKind::OriginalTransactionId,
+        }
+    }
+
+    /// The name on the wire.
+    pub const fn name(self) -> &'static str {
+        match self {
+            IdField::RefundTransactionId => "refundTransactionId",
+            IdField::OriginalTransactionId => "originalTransactionId",
+        }
+    }
+
+    /// This field's value in an answered record.
+    pub fn answered(self, record: &RefundRecord) -> Option<&str> {
+        match self {
+            IdField::RefundTransactionId => record.refund_transaction_id.as_deref(),
+            IdField::OriginalTransactionId => record.original_transaction_id.as_deref(),
+        }
+    }
 }
 
 /// The object serialised into `param`.
@@ -42,6 +100,18 @@ pub struct QueryParam<'a> {
     pub refund_transaction_id: Option<&'a str>,
     /// Current time, milliseconds (default) or seconds since the epoch.
     pub timestamp: i64,
+}
+
+impl<'a> QueryParam<'a> {
+    /// The `param` asking by one id field at `timestamp`.
+    pub fn new(field: IdField, id: &'a str, timestamp: i64) -> Self {
+        let only = |f: IdField| (f == field).then_some(id);
+        QueryParam {
+            original_transaction_id: only(IdField::OriginalTransactionId),
+            refund_transaction_id: only(IdField::RefundTransactionId),
+            timestamp,
+        }
+    }
 }
 
 /// The answer: `{code, message, data}`; `data` is an array of refunds on success.

@@ -31,15 +31,15 @@ fn every_signing_case_matches_openssl() {
         let lookup = RefundLookup::new(kind, case.id.clone());
 
         // Stage 1: the param text.
-        let param = sign::build_param(&lookup, case.timestamp).unwrap();
+        let param = sign::request_canonical(&lookup, case.timestamp).unwrap();
         let expected_param = read("canonical.txt");
         assert_eq!(param, expected_param, "{name}: param text");
 
         // Stage 2: the signature over exactly those bytes.
-        let signature = sign::sign_param(&key, &param).unwrap();
+        let signature = sign::sign_canonical(&key, &param).unwrap();
         let expected_sig = read("signature.txt");
         assert_eq!(signature, expected_sig.trim(), "{name}: signature");
-        assert!(sign::verify_param(key.public_key(), &param, &signature).is_ok());
+        assert!(sign::verify_canonical(key.public_key(), &param, &signature).is_ok());
 
         // Stage 3: the request on the wire, as raw HTTP text.
         let request = sign::build_request(
@@ -108,7 +108,7 @@ fn seed_request_shape() {
     // The seed's request example: the same param text, sent as a string inside the body.
     let lookup = RefundLookup::original_transaction_id("CU518563189147832320");
     assert_eq!(
-        sign::build_param(&lookup, 1722416882).unwrap(),
+        sign::request_canonical(&lookup, 1722416882).unwrap(),
         r#"{"originalTransactionId":"CU518563189147832320","timestamp":1722416882}"#
     );
 }

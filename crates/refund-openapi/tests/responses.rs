@@ -81,7 +81,7 @@ fn platform() -> RsaPrivateKey {
 }
 
 fn callback(param: &str, key: &RsaPrivateKey) -> Vec<u8> {
-    let sign = sign::sign_param(key, param).unwrap();
+    let sign = sign::sign_canonical(key, param).unwrap();
     serde_json::to_vec(&serde_json::json!({ "param": param, "sign": sign })).unwrap()
 }
 
@@ -154,7 +154,7 @@ fn callbacks_with_bad_signatures_are_rejected_before_reading() {
         notify::verify_notification(body.as_bytes(), key.public_key(), Currency::Cny).unwrap_err();
     assert_eq!(err.kind(), "signature");
     // A duplicated `param` key in the envelope.
-    let sign = sign::sign_param(&key, FAILED_PARAM).unwrap();
+    let sign = sign::sign_canonical(&key, FAILED_PARAM).unwrap();
     let dup = format!(
         r#"{{"param":{},"param":"{{}}","sign":"{sign}"}}"#,
         serde_json::to_string(FAILED_PARAM).unwrap()

@@ -107,6 +107,18 @@ fn pointer_for<'v>(value: &'v Value, path: &serde_path_to_error::Path) -> Option
 pub struct Text(pub String);
 
 impl Text {
+    /// The text of an optional field (`None` when absent): how wire models' optional scalars
+    /// are read.
+    ///
+    /// ```
+    /// use refund_core::json::Text;
+    /// assert_eq!(Text::of(&Some(Text("1".into()))), Some("1"));
+    /// assert_eq!(Text::of(&None), None);
+    /// ```
+    pub fn of(field: &Option<Text>) -> Option<&str> {
+        field.as_ref().map(Text::as_str)
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -210,7 +210,7 @@ impl<'b> Member<'b> {
         }
     }
 
-    /// The member `key` as a string-or-integer field (see [`Text`]), as text (a string borrowed
+    /// The member `key` as a string-or-integer field (see [`Text`](super::Text)), as text (a string borrowed
     /// from the body unless it had escapes): `null` is `None`; floats, booleans, objects and
     /// arrays are an [`Error::Decode`].
     ///

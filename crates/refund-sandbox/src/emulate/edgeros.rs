@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Answer, answer, opt, without_nulls};
 use crate::state::{Shared, View};
+use refund_edgeros::wire::IdField;
 
 fn edgeros_signed(
     shared: &Shared,
@@ -96,8 +97,8 @@ pub(crate) fn handle(
         return answer(vec![], &error(1003, "MCH_NOT_EXIST", "商户不存在"));
     }
     let ids = refund_edgeros::wire::RefundQuery {
-        mch_refund_no: query.get("mch_refund_no").cloned(),
-        refund_no: query.get("refund_no").cloned(),
+        mch_refund_no: query.get(IdField::MchRefundNo.name()).cloned(),
+        refund_no: query.get(IdField::RefundNo.name()).cloned(),
     };
     let canonical = refund_edgeros::sign::request_canonical(mch_no, nonce, &ids);
     let merchant = shared.credentials.edgeros_merchant_key.public_key();

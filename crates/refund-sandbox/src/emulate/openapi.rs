@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Answer, answer, china_local, opt, without_nulls};
 use crate::state::{Shared, View};
+use refund_openapi::wire::IdField;
 
 fn openapi_error(code: i64, message: &str) -> Value {
     json!({ "code": code, "message": message })
@@ -39,7 +40,7 @@ pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Answer {
         return answer(vec![], &openapi_error(21003, "AppId error"));
     }
     let merchant = shared.credentials.openapi_merchant_key.public_key();
-    if refund_openapi::sign::verify_param(merchant, param, sign).is_err() {
+    if refund_openapi::sign::verify_canonical(merchant, param, sign).is_err() {
         return answer(vec![], &openapi_error(21001, "Request sign error"));
     }
     let Ok(param) = refund_core::json::parse_strict(param.as_bytes()) else {
@@ -58,16 +59,11 @@ pub(crate) fn handle(shared: &Shared, body: &[u8]) -> Answer {
     if u128::from(skew) > shared.timestamp_window.as_millis() {
         return answer(vec![], &openapi_error(21009, "Timestamp expired"));
     }
-    let lookup = [
-        ("refundTransactionId", LookupKind::RefundId),
-        ("originalTransactionId", LookupKind::OriginalTransactionId),
-    ]
-    .into_iter()
-    .find_map(|(field, kind)| {
+    let lookup = IdField::ALL.into_iter().find_map(|field| {
         param
-            .get(field)
+            .get(field.name())
             .and_then(Value::as_str)
-            .map(|id| (kind, id.to_owned()))
+            .map(|id| (field.kind(), id.to_owned()))
     });
     let Some(lookup) = lookup else {
         return answer(vec![], &openapi_error(21002, "Param error"));
