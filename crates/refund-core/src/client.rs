@@ -111,28 +111,8 @@ impl<P: Protocol> Client<P> {
     /// Starts building a client (the provider's builder).
     ///
     /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
     /// let builder: () = Client::<Echo>::builder(); // Echo's builder is `()`
     /// ```
     pub fn builder() -> P::Builder {
@@ -142,29 +122,11 @@ impl<P: Protocol> Client<P> {
     /// A client for `protocol` with `options` (builds the default transport when none is given).
     ///
     /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
-    /// assert_eq!(client.provider(), Provider::OpenApi);
+    /// use refund_core::client::{Client, ClientOptions};
+    /// use refund_core::example::{Canned, Echo};
+    /// let options = ClientOptions::default().with_transport(std::sync::Arc::new(Canned));
+    /// let client = Client::new(Echo, options).unwrap();
+    /// assert_eq!(refund_core::RefundProvider::provider(&client), refund_core::Provider::OpenApi);
     /// ```
     pub fn new(protocol: P, options: ClientOptions) -> Result<Self, Error> {
         let transport: Arc<dyn Transport> = match (options.transport, options.reqwest_client) {
@@ -183,28 +145,8 @@ impl<P: Protocol> Client<P> {
     /// The provider's protocol: its settings and pure signing and mapping.
     ///
     /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
     /// assert_eq!(format!("{:?}", client.protocol()), "Echo");
     /// ```
     pub fn protocol(&self) -> &P {
@@ -214,28 +156,8 @@ impl<P: Protocol> Client<P> {
     /// The HTTP settings in force.
     ///
     /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
     /// assert_eq!(client.http_config().retry.max_attempts, 3);
     /// ```
     pub fn http_config(&self) -> &HttpConfig {
@@ -246,28 +168,8 @@ impl<P: Protocol> Client<P> {
     /// afresh (a new nonce or timestamp).
     ///
     /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
     /// let request = client.prepare(&RefundLookup::refund_id("R1")).unwrap();
     /// assert_eq!(request.body_text(), Some("R1"));
     /// assert!(client.prepare(&RefundLookup::refund_id("")).is_err());
@@ -280,28 +182,8 @@ impl<P: Protocol> Client<P> {
     /// refund or merchant than `lookup` asked is an [`Error::Mismatch`].
     ///
     /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
     /// let asked = RefundLookup::refund_id("R1");
     /// assert_eq!(client.parse_response(&asked, br#"{"id":"R1","cents":5}"#).unwrap()[0].amount.minor(), 5);
     /// assert_eq!(client.parse_response(&asked, br#"{"id":"R2","cents":5}"#).unwrap_err().kind(), "mismatch");
@@ -316,28 +198,8 @@ impl<P: Protocol> Client<P> {
     /// lookup: the answer it returns is verified and bound, and borrows from the body.
     ///
     /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let asked = RefundLookup::refund_id("R1");
     /// let body = client.fetch(&asked).await.unwrap();
@@ -363,28 +225,8 @@ impl<P: Protocol> Client<P> {
     /// provider answered "none".
     ///
     /// ```
-    /// # use refund_core::{*, client::*, http::*, protocol::*};
-    /// # #[derive(Debug, Default)] struct Echo;
-    /// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-    /// # impl Protocol for Echo {
-    /// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-    /// #     const PROVIDER: Provider = Provider::OpenApi;
-    /// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-    /// #     const MAX_ID_CHARS: usize = 32;
-    /// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post("http://127.0.0.1:9/q".into(), l.id().as_bytes().to_vec())) }
-    /// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-    /// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-    /// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-    /// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-    /// # }
-    /// # #[derive(Debug)] struct Canned;
-    /// # impl Transport for Canned {
-    /// #     fn send<'a>(&'a self, _: Provider, r: &'a PreparedRequest, _: std::time::Duration) -> SendFuture<'a> {
-    /// #         let id = r.body_text().unwrap_or_default().to_owned();
-    /// #         Box::pin(async move { Ok(Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#))) })
-    /// #     }
-    /// # }
-    /// # let client = Client::new(Echo, ClientOptions::default().with_transport(std::sync::Arc::new(Canned))).unwrap();
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// let refunds = client.query(&RefundLookup::refund_id("R1")).await.unwrap();
     /// assert_eq!(refunds[0].signature, Verification::NotSigned);

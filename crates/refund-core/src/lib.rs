@@ -48,6 +48,8 @@
 
 pub mod decode;
 pub mod error;
+#[doc(hidden)]
+pub mod example;
 pub mod explain;
 pub mod json;
 mod lookup;

@@ -414,21 +414,9 @@ pub fn explain_request<P: Protocol>(
 /// on the same bytes.
 ///
 /// ```
-/// # use refund_core::protocol::{self, Binding, Bound, Protocol};
 /// # use refund_core::*;
-/// # #[derive(Debug)] struct Echo;
-/// # #[derive(serde::Deserialize)] struct Answer { id: String, cents: i64 }
-/// # impl Protocol for Echo {
-/// #     type Answer<'b> = Answer; type Builder = (); type Document<'b> = serde_json::Value;
-/// #     const PROVIDER: Provider = Provider::OpenApi;
-/// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-/// #     const MAX_ID_CHARS: usize = 32;
-/// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
-/// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-/// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<Answer, Error> { json::decode_value(Provider::OpenApi, &v) }
-/// #     fn bindings<'a>(&'a self, a: &'a Answer, l: &'a RefundLookup) -> Vec<Binding<'a>> { vec![Binding::new("id", l.id(), Some(&a.id))] }
-/// #     fn map(&self, b: &Bound<Answer>) -> Result<Vec<Refund>, Error> { Ok(vec![Refund::new(Provider::OpenApi, Money::from_minor(b.answer.cents, Currency::Cny), RefundStatus::Succeeded)]) }
-/// # }
+/// # use refund_core::example::Echo;
+/// use refund_core::protocol;
 /// use refund_core::explain::{Check, Verdict};
 /// let e = protocol::explain_response(&Echo, &RefundLookup::refund_id("R1"), br#"{"id":"R2","cents":5}"#);
 /// assert_eq!(e.failing_step().unwrap().check, Check::Binding);

@@ -138,24 +138,12 @@ pub fn fixture_lookup(provider: &str, fixture_name: &str) -> refund_core::Refund
 /// after asserting that it ends exactly where `parse_response` ended on the same bytes.
 ///
 /// ```
-/// # use refund_core::protocol::{self, Binding, Bound, Protocol};
-/// # use refund_core::*;
-/// # #[derive(Debug)] struct Echo;
-/// # impl Protocol for Echo {
-/// #     type Answer<'b> = serde_json::Value; type Builder = (); type Document<'b> = serde_json::Value;
-/// #     const PROVIDER: Provider = Provider::OpenApi;
-/// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-/// #     const MAX_ID_CHARS: usize = 32;
-/// #     fn prepare(&self, _: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
-/// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::NotSigned) }
-/// #     fn decode(&self, _body: &[u8], v: serde_json::Value) -> Result<serde_json::Value, Error> { Ok(v) }
-/// #     fn bindings<'a>(&'a self, _: &'a serde_json::Value, _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
-/// #     fn map(&self, _: &Bound<serde_json::Value>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
-/// # }
+/// # use refund_core::{RefundLookup, protocol};
+/// # use refund_core::example::Echo;
 /// let lookup = RefundLookup::refund_id("R1");
 /// let text = refund_test_support::explained(
-///     &protocol::explain_response(&Echo, &lookup, b"{}"),
-///     &protocol::parse_response(&Echo, &lookup, b"{}"),
+///     &protocol::explain_response(&Echo, &lookup, br#"{"id":"R1","cents":5}"#),
+///     &protocol::parse_response(&Echo, &lookup, br#"{"id":"R1","cents":5}"#),
 /// );
 /// assert!(text.starts_with("openapi answer for refund_id R1"));
 /// ```
