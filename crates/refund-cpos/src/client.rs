@@ -124,7 +124,7 @@ impl Protocol for CposProtocol {
         parameters.push(Parameter::new("key", SECRET_PLACEHOLDER, true));
         let signing = Signing {
             parameters,
-            signed_text: sign::canonical_string(fields, SECRET_PLACEHOLDER),
+            signed_text: sign::request_canonical(&self.access_id, lookup, SECRET_PLACEHOLDER),
             digest_algorithm: "MD5".to_owned(),
             digest: signed.signature.to_ascii_lowercase(),
             signature_algorithm:

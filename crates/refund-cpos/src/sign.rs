@@ -369,6 +369,18 @@ pub fn request_fields<'a>(
     ]
 }
 
+/// The exact text a request's signature is the MD5 of: [`request_fields`] by the
+/// [`canonical_string`] rule, ending in `key=<secret>` (explanations pass a placeholder).
+///
+/// ```
+/// let lookup = refund_core::RefundLookup::refund_id("R1");
+/// let text = refund_cpos::sign::request_canonical("cpostest", &lookup, "<secret>");
+/// assert_eq!(text, "accessid=cpostest&refund_no=R1&key=<secret>");
+/// ```
+pub fn request_canonical(access_id: &str, lookup: &RefundLookup, secret: &str) -> String {
+    canonical_string(request_fields(access_id, lookup), secret)
+}
+
 /// [`build_request`], also returning the signature it carries (for explanations).
 ///
 /// ```
