@@ -39,6 +39,36 @@ impl Config {
         (inline_key, inline): (&str, Option<&Sourced<String>>),
         (file_key, file): (&str, Option<&Sourced<PathBuf>>),
     ) -> Result<Option<Credential>, CliError> {
+        self.one_source(provider, (inline_key, inline), (file_key, file))?;
+        if let Some(text) = inline {
+            return Ok(Some(Credential {
+                text: text.value().clone(),
+                from: format!("`{inline_key}` ({})", self.place(text)),
+                in_file: false,
+            }));
+        }
+        let Some(path) = file else {
+            return Ok(None);
+        };
+        Ok(Some(Credential {
+            text: self.read_text(provider, file_key, path.value())?,
+            from: format!(
+                "`{file_key}` {} ({})",
+                self.resolve(path.value()).display(),
+                self.place(path)
+            ),
+            in_file: true,
+        }))
+    }
+
+    /// The rule of one source per credential: both an inline value and a file is an error naming
+    /// the two lines.
+    fn one_source(
+        &self,
+        provider: Provider,
+        (inline_key, inline): (&str, Option<&Sourced<String>>),
+        (file_key, file): (&str, Option<&Sourced<PathBuf>>),
+    ) -> Result<(), CliError> {
         match (inline, file) {
             (Some(text), Some(path)) => Err(CliError::config(format!(
                 "[{provider}] `{inline_key}` (line {}) and `{file_key}` (line {}) both give it: keep one; {}",
@@ -46,22 +76,43 @@ impl Config {
                 self.line_of(path),
                 self.where_()
             ))),
-            (Some(text), None) => Ok(Some(Credential {
-                text: text.value().clone(),
-                from: format!("`{inline_key}` ({})", self.place(text)),
-                in_file: false,
-            })),
-            (None, Some(path)) => Ok(Some(Credential {
-                text: self.read_text(provider, file_key, path.value())?,
-                from: format!(
-                    "`{file_key}` {} ({})",
-                    self.resolve(path.value()).display(),
-                    self.place(path)
-                ),
-                in_file: true,
-            })),
-            (None, None) => Ok(None),
+            _ => Ok(()),
         }
+    }
+
+    /// Every section's credentials have one source each: checked when the file is read, so a
+    /// file that gives one credential twice is refused whichever provider a command uses.
+    pub(super) fn check_credential_sources(&self) -> Result<(), CliError> {
+        if let Some(s) = &self.openapi {
+            self.one_source(
+                Provider::OpenApi,
+                ("private_key", s.private_key.as_ref()),
+                ("private_key_file", s.private_key_file.as_ref()),
+            )?;
+        }
+        if let Some(s) = &self.edgeros {
+            self.one_source(
+                Provider::Edgeros,
+                ("private_key", s.private_key.as_ref()),
+                ("private_key_file", s.private_key_file.as_ref()),
+            )?;
+            self.one_source(
+                Provider::Edgeros,
+                ("platform_public_key", s.platform_public_key.as_ref()),
+                (
+                    "platform_public_key_file",
+                    s.platform_public_key_file.as_ref(),
+                ),
+            )?;
+        }
+        if let Some(s) = &self.cpos {
+            self.one_source(
+                Provider::Cpos,
+                ("secret", s.secret.as_ref()),
+                ("secret_file", s.secret_file.as_ref()),
+            )?;
+        }
+        Ok(())
     }
 
     /// A base URL, checked here so a refusal names the line and the rule, never the value (it

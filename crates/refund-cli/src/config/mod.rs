@@ -215,6 +215,7 @@ impl Config {
         config.line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        config.check_credential_sources()?;
         Ok(config)
     }
 
