@@ -15,6 +15,7 @@ use refund_core::{
 };
 use serde_json::Value;
 
+use crate::map::STATUS_OK;
 use crate::wire::{Canonical, RefundQuery, to_canonical_json};
 
 /// The only signature type EdgerOS uses.
@@ -155,9 +156,10 @@ pub struct SignedParts {
 }
 
 impl SignedParts {
-    /// The SDK's rule: a response must verify when `status` is 200 or `data.sign` is present.
+    /// The SDK's rule: a response must verify when `status` is the success status (200) or
+    /// `data.sign` is present.
     pub fn must_verify(&self) -> bool {
-        self.status == 200 || self.sign.is_some()
+        self.status == STATUS_OK || self.sign.is_some()
     }
 }
 
