@@ -78,6 +78,31 @@ fn write(env: &Env, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+/// `refund reconcile <provider> --ledger <ledger>` into `out.ndjson` with `report.html` in the
+/// test's folder (and `extra` flags): the run, and the two paths.
+async fn reconcile_with_report(
+    env: &Env,
+    provider: &str,
+    ledger: &str,
+    extra: &[&str],
+) -> (std::process::Output, String, String) {
+    let output = env.dir.join("out.ndjson").display().to_string();
+    let report = env.dir.join("report.html").display().to_string();
+    let mut args = vec![
+        "reconcile",
+        provider,
+        "--ledger",
+        ledger,
+        "--output",
+        &output,
+        "--report",
+        &report,
+    ];
+    args.extend_from_slice(extra);
+    let o = env.run(&args).await;
+    (o, output, report)
+}
+
 /// Verdicts per ledger line, checking that every row of one line carries the same one.
 fn verdicts(rows: &[Value]) -> BTreeMap<u64, String> {
     let mut out = BTreeMap::new();
@@ -95,22 +120,8 @@ fn verdicts(rows: &[Value]) -> BTreeMap<u64, String> {
 async fn every_verdict_end_to_end_with_the_report() {
     let env = sandbox("reconcile-all").await;
     let ledger = write(&env, "ledger.csv", LEDGER);
-    let output = env.dir.join("out.ndjson").display().to_string();
-    let report = env.dir.join("report.html").display().to_string();
-    let o = env
-        .run(&[
-            "reconcile",
-            "openapi",
-            "--ledger",
-            &ledger,
-            "--output",
-            &output,
-            "--report",
-            &report,
-            "--retries",
-            "0",
-        ])
-        .await;
+    let (o, output, report) =
+        reconcile_with_report(&env, "openapi", &ledger, &["--retries", "0"]).await;
     assert_eq!(code(&o), 1, "a discrepancy exits 1: {}", stderr(&o));
     let rows: Vec<Value> = std::fs::read_to_string(&output)
         .unwrap()
@@ -484,20 +495,7 @@ async fn a_failed_or_cancelled_refund_is_never_a_match_for_money_refunded() {
          x,WX-CLOSED-1,refund_id,4.00,CNY\n\
          x,WX-WECHAT-SUCCESS-1,refund_id,6.00,HKD\n",
     );
-    let output = env.dir.join("out.ndjson").display().to_string();
-    let report = env.dir.join("report.html").display().to_string();
-    let o = env
-        .run(&[
-            "reconcile",
-            "cpos",
-            "--ledger",
-            &ledger,
-            "--output",
-            &output,
-            "--report",
-            &report,
-        ])
-        .await;
+    let (o, output, report) = reconcile_with_report(&env, "cpos", &ledger, &[]).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let rows = rows_by_line(&output);
     assert_eq!(rows[&2][0]["verdict"], "status_mismatch");
@@ -944,20 +942,7 @@ async fn ledger_edges_are_read_as_a_finance_user_means_them() {
     let mut bytes = std::fs::read(env.dir.join("edges.csv")).unwrap();
     bytes.extend_from_slice(b"refund_id,X\xff,1.00,CNY,\n");
     std::fs::write(env.dir.join("edges.csv"), bytes).unwrap();
-    let output = env.dir.join("out.ndjson").display().to_string();
-    let report = env.dir.join("report.html").display().to_string();
-    let o = env
-        .run(&[
-            "reconcile",
-            "openapi",
-            "--ledger",
-            &ledger,
-            "--output",
-            &output,
-            "--report",
-            &report,
-        ])
-        .await;
+    let (o, output, report) = reconcile_with_report(&env, "openapi", &ledger, &[]).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let rows = rows_by_line(&output);
     // 100.000: trailing zeros carry no sub-fen value; lower-case t and z are RFC 3339.
