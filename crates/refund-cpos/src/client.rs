@@ -15,7 +15,7 @@ use refund_core::{
 
 use crate::map::{self, CposRefund};
 use crate::sign::{self, ResponseSignature};
-use crate::wire::{IdField, QueryResponse, id_field};
+use crate::wire::{IdField, QueryResponse};
 
 /// A refund-query client for CPOS: core's [`Client`] over [`CposProtocol`]. For CPOS's and
 /// WeChat's extra fields, use [`CposDetail::query_detailed`].
@@ -98,8 +98,7 @@ impl Protocol for CposProtocol {
         if !map::describes_refund(response) {
             return Vec::new();
         }
-        // Other kinds never reach an answer (`SUPPORTED_LOOKUPS`); bound as sent.
-        let field = id_field(lookup.kind()).unwrap_or(IdField::RefundNo);
+        let field = IdField::of(lookup);
         vec![Binding::new(
             field.name(),
             lookup.id(),

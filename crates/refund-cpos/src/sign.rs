@@ -24,7 +24,7 @@ use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::map::RETURN_CODE_SUCCESS;
-use crate::wire::{IdField, QueryRequestBody, id_field};
+use crate::wire::{IdField, QueryRequestBody};
 
 /// The request path.
 pub const QUERY_PATH: &str = "/api/v1/pay/wx/refundquery";
@@ -329,12 +329,6 @@ pub fn check_response(
     }
 }
 
-/// The id field of a lookup the pipeline has checked against [`SUPPORTED_LOOKUPS`] (another
-/// kind never reaches a request; it would be sent as `refund_no`).
-fn request_id_field(lookup: &RefundLookup) -> IdField {
-    id_field(lookup.kind()).unwrap_or(IdField::RefundNo)
-}
-
 /// Builds the signed request: `POST {base}/api/v1/pay/wx/refundquery` with `accessid`, exactly one
 /// id field and `sign` (the pipeline has already checked the lookup against
 /// [`SUPPORTED_LOOKUPS`] and [`MAX_ID_CHARS`]).
@@ -365,7 +359,7 @@ pub fn request_fields<'a>(
 ) -> [(&'static str, &'a str); 2] {
     [
         ("accessid", access_id),
-        (request_id_field(lookup).name(), lookup.id()),
+        (IdField::of(lookup).name(), lookup.id()),
     ]
 }
 
@@ -413,12 +407,7 @@ fn signed_body(
     let mut pairs = request_fields(access_id, lookup);
     sort_by_key(&mut pairs);
     let sign = UpperHex::new(&md5_digest(texts(&pairs), secret.expose()));
-    let body = QueryRequestBody::new(
-        access_id,
-        request_id_field(lookup),
-        lookup.id(),
-        sign.as_str(),
-    );
+    let body = QueryRequestBody::new(access_id, IdField::of(lookup), lookup.id(), sign.as_str());
     // The body's size is known up to escapes: one allocation, not a doubling series.
     let mut bytes = Vec::with_capacity(64 + access_id.len() + lookup.id().len() + sign.0.len());
     serde_json::to_writer(&mut bytes, &body).map_err(|e| Error::InvalidRequest {

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use refund_core::json::FlatObject;
-use refund_core::{LookupKind, Provider, RefundStatus};
+use refund_core::{LookupKind, Provider, RefundLookup, RefundStatus};
 use serde::{Deserialize, Serialize};
 
 pub use refund_core::json::Text;
@@ -40,6 +40,13 @@ pub fn id_field(kind: LookupKind) -> Option<IdField> {
 }
 
 impl IdField {
+    /// The field of a lookup the pipeline has let through (its kind is one of
+    /// `SUPPORTED_LOOKUPS`, checked before anything is built or bound). Another kind never gets
+    /// here; it would be treated as the refund id, the one place that says so.
+    pub fn of(lookup: &RefundLookup) -> IdField {
+        id_field(lookup.kind()).unwrap_or(IdField::RefundNo)
+    }
+
     /// Every field, in the order of the wire's documentation.
     pub const ALL: [IdField; 3] = [
         IdField::RefundNo,

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::map::{self, STATUS_OK};
 use crate::sign;
-use crate::wire::{self, IdField, RefundQuery, id_field};
+use crate::wire::{self, IdField, RefundQuery};
 use crate::wire::{QueryResponse, Text};
 
 /// The production base URL.
@@ -112,8 +112,7 @@ impl Protocol for EdgerosProtocol {
             ));
         }
         if success {
-            // Other kinds never reach an answer (`SUPPORTED_LOOKUPS`); bound as sent.
-            let id = id_field(lookup.kind()).unwrap_or(IdField::RefundNo);
+            let id = IdField::of(lookup);
             bindings.push(Binding::new(
                 id.answer_path(),
                 lookup.id(),

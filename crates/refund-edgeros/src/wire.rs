@@ -66,6 +66,13 @@ pub fn id_field(kind: LookupKind) -> Option<IdField> {
 }
 
 impl IdField {
+    /// The field of a lookup the pipeline has let through (its kind is one of
+    /// `SUPPORTED_LOOKUPS`, checked before anything is built or bound). Another kind never gets
+    /// here; it would be treated as the refund id, the one place that says so.
+    pub fn of(lookup: &RefundLookup) -> IdField {
+        id_field(lookup.kind()).unwrap_or(IdField::RefundNo)
+    }
+
     /// Every field.
     pub const ALL: [IdField; 2] = [IdField::RefundNo, IdField::MchRefundNo];
 
@@ -124,8 +131,7 @@ impl RefundQuery {
     /// assert_eq!(q.mch_refund_no.as_deref(), Some("dx1"));
     /// ```
     pub fn for_lookup(lookup: &RefundLookup) -> Self {
-        // Other kinds are refused before anything is built (`SUPPORTED_LOOKUPS`).
-        match id_field(lookup.kind()).unwrap_or(IdField::RefundNo) {
+        match IdField::of(lookup) {
             IdField::MchRefundNo => RefundQuery::mch_refund_no(lookup.id()),
             IdField::RefundNo => RefundQuery::refund_no(lookup.id()),
         }

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::map::{self, CODE_SUCCESS};
 use crate::sign;
-use crate::wire::{IdField, QueryResponse, id_field};
+use crate::wire::{IdField, QueryResponse};
 
 /// The unit of the `timestamp` in `param`. The vendor's field table says milliseconds, its
 /// example uses seconds; milliseconds is the default.
@@ -136,8 +136,7 @@ impl Protocol for OpenApiProtocol {
         if answer.code != CODE_SUCCESS {
             return Vec::new();
         }
-        // Other kinds never reach an answer (`SUPPORTED_LOOKUPS`); bound as sent.
-        let field = id_field(lookup.kind()).unwrap_or(IdField::RefundTransactionId);
+        let field = IdField::of(lookup);
         answer
             .data
             .iter()
@@ -164,7 +163,7 @@ impl Protocol for OpenApiProtocol {
         let signed =
             sign::build_signed_request(&self.base_url, &self.app_id, &self.key, lookup, timestamp)?;
         let param = signed.signed_text.unwrap_or_default();
-        let field = id_field(lookup.kind()).unwrap_or(IdField::RefundTransactionId);
+        let field = IdField::of(lookup);
         let id_name = format!("param.{}", field.name());
         let signing = Signing {
             parameters: vec![

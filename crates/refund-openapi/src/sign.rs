@@ -10,7 +10,7 @@
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
 use refund_core::{Error, LookupKind, PreparedRequest, Provider, RefundLookup, SignedRequest};
 
-use crate::wire::{IdField, QueryParam, QueryRequestBody, id_field};
+use crate::wire::{IdField, QueryParam, QueryRequestBody};
 
 /// The request path under the configured domain.
 pub const QUERY_PATH: &str = "/open-api/refund/payments";
@@ -31,8 +31,7 @@ pub const SUPPORTED_LOOKUPS: &[LookupKind] =
 /// assert_eq!(param, r#"{"originalTransactionId":"CU518563189147832320","timestamp":1722416882}"#);
 /// ```
 pub fn request_canonical(lookup: &RefundLookup, timestamp: i64) -> Result<String, Error> {
-    // Other kinds are refused before anything is built (`SUPPORTED_LOOKUPS`).
-    let field = id_field(lookup.kind()).unwrap_or(IdField::RefundTransactionId);
+    let field = IdField::of(lookup);
     let param = QueryParam::new(field, lookup.id(), timestamp);
     serde_json::to_string(&param).map_err(|e| Error::InvalidRequest {
         field: "param".to_owned(),

@@ -1,6 +1,6 @@
 //! The Open API gateway's JSON exactly as it travels, and its status vocabulary.
 
-use refund_core::{LookupKind, RefundStatus};
+use refund_core::{LookupKind, RefundLookup, RefundStatus};
 use serde::{Deserialize, Serialize};
 
 /// The request body: `{"appId": ..., "param": "<JSON text>", "sign": "<base64>"}`.
@@ -50,6 +50,13 @@ pub fn id_field(kind: LookupKind) -> Option<IdField> {
 }
 
 impl IdField {
+    /// The field of a lookup the pipeline has let through (its kind is one of
+    /// `SUPPORTED_LOOKUPS`, checked before anything is built or bound). Another kind never gets
+    /// here; it would be treated as the refund id, the one place that says so.
+    pub fn of(lookup: &RefundLookup) -> IdField {
+        id_field(lookup.kind()).unwrap_or(IdField::RefundTransactionId)
+    }
+
     /// Every field.
     pub const ALL: [IdField; 2] = [IdField::RefundTransactionId, IdField::OriginalTransactionId];
 
