@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::verdict::{Verdict, counts, moved_nothing};
 use crate::error::CliError;
 use crate::output::{csv_cell_value, one_line};
-use crate::stream::render::OutputRow;
+use crate::stream::render::{OutputRow, cell_text};
 use refund_core::http::humane;
 
 /// The most discrepancies the report's table lists (the largest by amount); the totals count
@@ -143,11 +143,7 @@ pub(crate) struct Report {
 }
 
 fn text(row: &OutputRow, key: &str) -> String {
-    match row.get(key) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
+    cell_text(row.get(key))
 }
 
 /// Minor units of a major-unit amount text in a currency code (exact; `None` when absent).
@@ -255,14 +251,7 @@ impl Report {
                     extra: row
                         .iter()
                         .filter(|(name, _)| !is_output_field(name))
-                        .map(|(name, value)| {
-                            let shown = match value {
-                                Value::Null => String::new(),
-                                Value::String(s) => s.clone(),
-                                other => other.to_string(),
-                            };
-                            (name.to_owned(), shown)
-                        })
+                        .map(|(name, value)| (name.to_owned(), cell_text(Some(value))))
                         .collect(),
                 });
             }

@@ -245,13 +245,19 @@ pub(crate) fn csv_cells(row: &OutputRow, header: &[String]) -> Vec<String> {
                 Some(part @ ("kind" | "message" | "code")) => error.and_then(|e| e.get(part)),
                 _ => row.get(name),
             };
-            match value {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            }
+            cell_text(value)
         })
         .collect()
+}
+
+/// A field's value as a cell's text: nothing for an absent or null one, a string as it is,
+/// anything else as JSON (numbers in decimal). CSV cells and the report's cells alike.
+pub(crate) fn cell_text(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
 }
 
 fn head(line: u64, lookup: Option<&str>, id: Option<&str>) -> OutputRow {
