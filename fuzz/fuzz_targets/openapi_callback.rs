@@ -3,15 +3,17 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use refund_core::rsa_keys::RsaPublicKey;
+use refund_core::rsa_keys::{PublicKeySet, RsaPublicKey};
 
-fn key() -> &'static RsaPublicKey {
-    static KEY: OnceLock<RsaPublicKey> = OnceLock::new();
+fn key() -> &'static PublicKeySet {
+    static KEY: OnceLock<PublicKeySet> = OnceLock::new();
     KEY.get_or_init(|| {
-        RsaPublicKey::from_text(include_str!(
-            "../../fixtures/keys/openapi_platform_2048.pub.pem"
-        ))
-        .expect("test key")
+        PublicKeySet::from(
+            RsaPublicKey::from_text(include_str!(
+                "../../fixtures/keys/openapi_platform_2048.pub.pem"
+            ))
+            .expect("test key"),
+        )
     })
 }
 

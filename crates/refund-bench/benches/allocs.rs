@@ -31,7 +31,7 @@ fn main() {
 
     let cpos = cases::cpos();
     per_call("cpos/build_sign", N, || {
-        cpos.client.prepare(&cpos.lookup).unwrap()
+        cpos.client.prepare_now(&cpos.lookup).unwrap()
     });
     per_call("cpos/verify_parse_map", N, || {
         cpos.client
@@ -40,7 +40,7 @@ fn main() {
     });
     let openapi = cases::openapi();
     per_call("openapi/build_sign", N, || {
-        openapi.client.prepare(&openapi.lookup).unwrap()
+        openapi.client.prepare_now(&openapi.lookup).unwrap()
     });
     per_call("openapi/parse_map", N, || {
         openapi
@@ -50,7 +50,7 @@ fn main() {
     });
     let edgeros = cases::edgeros();
     per_call("edgeros/build_sign", N, || {
-        edgeros.client.prepare(&edgeros.lookup).unwrap()
+        edgeros.client.prepare_now(&edgeros.lookup).unwrap()
     });
     per_call("edgeros/verify_parse_map", N, || {
         edgeros

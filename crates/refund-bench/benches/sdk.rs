@@ -75,7 +75,7 @@ fn openapi(c: &mut Criterion) {
         c,
         format!("openapi/{BACKEND}"),
         "parse_map",
-        || case.client.prepare(black_box(&case.lookup)).unwrap(),
+        || case.client.prepare_now(black_box(&case.lookup)).unwrap(),
         || {
             case.client
                 .parse_response(&case.lookup, black_box(&case.body))
@@ -90,7 +90,7 @@ fn edgeros(c: &mut Criterion) {
         c,
         format!("edgeros/{BACKEND}"),
         "verify_parse_map",
-        || case.client.prepare(black_box(&case.lookup)).unwrap(),
+        || case.client.prepare_now(black_box(&case.lookup)).unwrap(),
         || {
             case.client
                 .parse_response(&case.lookup, black_box(&case.body))
@@ -105,7 +105,7 @@ fn cpos(c: &mut Criterion) {
         c,
         "cpos/md5".to_owned(),
         "verify_parse_map",
-        || case.client.prepare(black_box(&case.lookup)).unwrap(),
+        || case.client.prepare_now(black_box(&case.lookup)).unwrap(),
         || {
             case.client
                 .parse_response(&case.lookup, black_box(&case.body))

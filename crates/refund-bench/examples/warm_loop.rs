@@ -25,7 +25,7 @@ fn run<P: Protocol>(step: &str, iterations: u64, case: &cases::Case<Client<P>>) 
             let started = Instant::now();
             for _ in 0..per_trial {
                 if step != "parse" {
-                    black_box(case.client.prepare(black_box(&case.lookup)).unwrap());
+                    black_box(case.client.prepare_now(black_box(&case.lookup)).unwrap());
                 }
                 if step != "build" {
                     let body = black_box(case.body.as_slice());

@@ -73,7 +73,7 @@ impl ExplainCommand {
 }
 
 /// Runs `refund explain`.
-pub(crate) fn run(
+pub(crate) async fn run(
     config: Option<&std::path::Path>,
     format: Format,
     command: ExplainCommand,
@@ -93,7 +93,7 @@ pub(crate) fn run(
             let pins = Pins { nonce, timestamp };
             let client = Config::load(config)?.client_pinned(provider, http, &pins)?;
             crate::open::check_lookup(client.as_ref(), &lookup)?;
-            let explained = client.explain_request(&lookup)?;
+            let explained = client.explain_request(&lookup).await?;
             print_request(&explained, format)?;
             Ok(exit::OK)
         }

@@ -25,6 +25,7 @@ mod output;
 mod query;
 mod reconcile;
 mod sandbox;
+mod signer;
 mod stream;
 mod watch;
 
@@ -164,7 +165,7 @@ async fn run(global: Global, command: Command) -> Result<u8, CliError> {
     let config = global.config();
     match command {
         Command::Query(args) => query::run(config, &global, args).await,
-        Command::Explain(args) => explain::run(config, global.format(), args.command),
+        Command::Explain(args) => explain::run(config, global.format(), args.command).await,
         Command::Batch(args) => {
             batch::run(config, global.http(), global.format_given(), args).await
         }

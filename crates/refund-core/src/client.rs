@@ -7,14 +7,22 @@
 use std::fmt;
 use std::sync::Arc;
 
+use std::sync::Mutex;
+
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
 use crate::error::Error;
 use crate::explain::{QueryExplanation, RequestExplanation, ResponseExplanation};
-use crate::http::{Bytes, HttpConfig, HttpTransport, Jitter, Transport};
+use crate::http::{
+    AttemptCount, AttemptObserver, Bytes, HttpConfig, HttpTransport, Jitter, Transport,
+};
 use crate::lookup::{LookupKind, RefundLookup};
 use crate::protocol::{self, Protocol};
-use crate::provider::{ExplainFuture, Provider, QueryFuture, RefundProvider};
+use crate::provider::{ExplainFuture, Provider, QueryFuture, RefundProvider, RequestFuture};
 use crate::refund::Refund;
 use crate::request::PreparedRequest;
+use crate::signer::{Draft, Unsigned};
 
 /// What every client builder shares: the HTTP settings and, optionally, the transport.
 ///
@@ -164,18 +172,64 @@ impl<P: Protocol> Client<P> {
         &self.http
     }
 
-    /// Builds the signed request for `lookup` without sending it (sans-IO). Each call signs
-    /// afresh (a new nonce or timestamp).
+    /// Builds the signed request for `lookup` without sending it. Each call signs afresh (a new
+    /// nonce or timestamp); the signer is awaited (it may be a remote key service).
     ///
     /// ```
     /// # use refund_core::{*, client::*, example::Echo};
     /// # let client = refund_core::example::echo_client().unwrap();
-    /// let request = client.prepare(&RefundLookup::refund_id("R1")).unwrap();
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let request = client.prepare(&RefundLookup::refund_id("R1")).await.unwrap();
     /// assert_eq!(request.body_text(), Some("R1"));
-    /// assert!(client.prepare(&RefundLookup::refund_id("")).is_err());
+    /// assert!(client.prepare(&RefundLookup::refund_id("")).await.is_err());
+    /// # });
     /// ```
-    pub fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-        protocol::prepare(&self.protocol, lookup)
+    pub async fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+        protocol::prepare(&self.protocol, lookup).await
+    }
+
+    /// [`Client::prepare`] without an async runtime (sans-IO), for a signer that signs in place
+    /// (the in-process key, CPOS's shared secret); a signer that must wait is an
+    /// [`Error::Signer`]: use [`Client::draft`] and [`Client::attach`] then.
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
+    /// assert_eq!(client.prepare_now(&RefundLookup::refund_id("R1")).unwrap().body_text(), Some("R1"));
+    /// ```
+    pub fn prepare_now(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+        protocol::prepare_now(&self.protocol, lookup)
+    }
+
+    /// The request for `lookup` up to its signature (sans-IO, the lookup checked first): a
+    /// complete request, or the exact text to sign. Sign [`Unsigned::text`] wherever the key
+    /// lives (SHA256withRSA, standard base64) and [`Client::attach`] the signature.
+    ///
+    /// ```
+    /// # use refund_core::{*, client::*, example::Echo};
+    /// # let client = refund_core::example::echo_client().unwrap();
+    /// use refund_core::signer::Draft;
+    /// match client.draft(&RefundLookup::refund_id("R1")).unwrap() {
+    ///     Draft::Ready(request) => assert_eq!(request.body_text(), Some("R1")),
+    ///     Draft::Unsigned(unsigned) => {
+    ///         let signature = String::new(); // sign `unsigned.text()` with your key service
+    ///         let request = client.attach(unsigned, &signature).unwrap();
+    ///     }
+    /// }
+    /// ```
+    pub fn draft(&self, lookup: &RefundLookup) -> Result<Draft<P::Pending>, Error> {
+        protocol::check_lookup::<P>(lookup)?;
+        self.protocol.draft(lookup)
+    }
+
+    /// Attaches a signature (standard base64, made over [`Unsigned::text`]) to a draft: the
+    /// request exactly as it is sent.
+    pub fn attach(
+        &self,
+        unsigned: Unsigned<P::Pending>,
+        signature: &str,
+    ) -> Result<PreparedRequest, Error> {
+        self.protocol.attach(unsigned, signature)
     }
 
     /// Verifies, binds to `lookup` and maps a response body (sans-IO). An answer about another
@@ -209,6 +263,16 @@ impl<P: Protocol> Client<P> {
     /// # });
     /// ```
     pub async fn fetch(&self, lookup: &RefundLookup) -> Result<Bytes, Error> {
+        self.fetch_observed(lookup, &mut ()).await
+    }
+
+    /// [`Client::fetch`], showing every attempt to `observer` as it ends: the request as sent,
+    /// the answer as received (any status, its headers and exact bytes), when and how long.
+    pub async fn fetch_observed(
+        &self,
+        lookup: &RefundLookup,
+        observer: &mut (dyn AttemptObserver + '_),
+    ) -> Result<Bytes, Error> {
         // Check the lookup once, before anything is signed or sent; then sign once per attempt.
         protocol::check_lookup::<P>(lookup)?;
         crate::http::execute(
@@ -216,13 +280,20 @@ impl<P: Protocol> Client<P> {
             &self.http,
             P::PROVIDER,
             &self.jitter,
-            || self.protocol.prepare(lookup),
+            || async { protocol::sign_draft(&self.protocol, self.protocol.draft(lookup)?).await },
+            observer,
         )
         .await
     }
 
     /// Queries the provider: prepare → send → verify → bind → map. An empty `Vec` means the
     /// provider answered "none".
+    ///
+    /// Each query is one `refund.query` span (INFO): `provider`, `lookup_kind`, and when it ends
+    /// `attempts`, `http_status` (of the last attempt), `outcome` (`ok` or the error's kind),
+    /// `refunds`, `verification`, `key` (the fingerprint of the key that verified the answer)
+    /// and `elapsed_ms`; each attempt is a `refund.attempt` span within it. No secret, signature
+    /// or answer body is ever a field.
     ///
     /// ```
     /// # use refund_core::{*, client::*, example::Echo};
@@ -233,19 +304,80 @@ impl<P: Protocol> Client<P> {
     /// # });
     /// ```
     pub async fn query(&self, lookup: &RefundLookup) -> Result<Vec<Refund>, Error> {
-        let body = self.fetch(lookup).await?;
-        self.parse_response(lookup, &body)
+        self.query_observed(lookup, &mut ()).await
+    }
+
+    /// [`Client::query`], showing every attempt to `observer` (see [`Client::fetch_observed`]).
+    pub async fn query_observed(
+        &self,
+        lookup: &RefundLookup,
+        observer: &mut (dyn AttemptObserver + '_),
+    ) -> Result<Vec<Refund>, Error> {
+        let span = tracing::info_span!(
+            "refund.query",
+            provider = P::PROVIDER.as_str(),
+            lookup_kind = lookup.kind().as_str(),
+            attempts = tracing::field::Empty,
+            http_status = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            refunds = tracing::field::Empty,
+            verification = tracing::field::Empty,
+            key = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let mut count = AttemptCount::default();
+        let result = async {
+            let body = self
+                .fetch_observed(lookup, &mut (&mut count, &mut Observe(observer)))
+                .await?;
+            let bound = protocol::decode_bound(&self.protocol, lookup, &body)?;
+            tracing::Span::current().record("verification", bound.verification.as_str());
+            if let Some(key) = &bound.key {
+                tracing::Span::current().record("key", key.as_str());
+            }
+            protocol::map_bound(&self.protocol, &bound)
+        }
+        .instrument(span.clone())
+        .await;
+        span.record("attempts", count.attempts);
+        if let Some(status) = count.last_status {
+            span.record("http_status", status);
+        }
+        match &result {
+            Ok(refunds) => {
+                span.record("outcome", "ok");
+                span.record("refunds", refunds.len() as u64);
+            }
+            Err(e) => {
+                span.record("outcome", e.kind());
+            }
+        }
+        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        result
+    }
+}
+
+/// A borrowed observer, so a caller's `&mut dyn AttemptObserver` can sit in a pair.
+struct Observe<'a, 'b>(&'a mut (dyn AttemptObserver + 'b));
+
+impl AttemptObserver for Observe<'_, '_> {
+    fn attempt(&mut self, attempt: &crate::http::Attempt<'_>) {
+        self.0.attempt(attempt);
     }
 }
 
 impl<P: Protocol> Client<P> {
     /// The request an attempt would send now, with its signing shown
-    /// ([`protocol::explain_request`]). Nothing is sent.
+    /// ([`protocol::explain_request`]): the signer runs, nothing is sent.
     ///
     /// # Errors
     /// The lookup's checks, or signing.
-    pub fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
-        protocol::explain_request(&self.protocol, lookup)
+    pub async fn explain_request(
+        &self,
+        lookup: &RefundLookup,
+    ) -> Result<RequestExplanation, Error> {
+        protocol::explain_request(&self.protocol, lookup).await
     }
 
     /// Every check of the pipeline on a captured answer ([`protocol::explain_response`]); its
@@ -254,32 +386,38 @@ impl<P: Protocol> Client<P> {
         protocol::explain_response(&self.protocol, lookup, body)
     }
 
-    /// [`Client::query`], explained: each attempt's request is signed through
-    /// [`Protocol::explain_request`] (the same signing code as `prepare`) and sent exactly as
-    /// shown, and the answer goes through [`Client::explain_response`]. The result
-    /// ([`QueryExplanation::into_result`]) is what `query` would return.
+    /// [`Client::query`], explained: each attempt's request is drafted through
+    /// [`Protocol::explain_draft`] (the same drafting code as `prepare`), signed by the same
+    /// signer and sent exactly as shown, and the answer goes through
+    /// [`Client::explain_response`]. The result ([`QueryExplanation::into_result`]) is what
+    /// `query` would return.
     pub async fn query_explained(&self, lookup: &RefundLookup) -> QueryExplanation {
-        let mut requests = Vec::new();
+        let requests = Mutex::new(Vec::new());
         let body = match protocol::check_lookup::<P>(lookup) {
             Ok(()) => {
+                let requests = &requests;
                 crate::http::execute(
                     self.transport.as_ref(),
                     &self.http,
                     P::PROVIDER,
                     &self.jitter,
-                    || {
-                        let explained = self.protocol.explain_request(lookup)?;
+                    move || async move {
+                        let explained = protocol::explain_request(&self.protocol, lookup).await?;
                         let request = explained.request.clone();
-                        requests.push(explained);
+                        requests
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(explained);
                         Ok(request)
                     },
+                    &mut (),
                 )
                 .await
             }
             Err(e) => Err(e),
         };
         QueryExplanation {
-            requests,
+            requests: requests.into_inner().unwrap_or_else(|p| p.into_inner()),
             response: body.map(|body| self.explain_response(lookup, &body)),
         }
     }
@@ -298,8 +436,8 @@ impl<P: Protocol> RefundProvider for Client<P> {
         Box::pin(self.query(lookup))
     }
 
-    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
-        Client::explain_request(self, lookup)
+    fn explain_request<'a>(&'a self, lookup: &'a RefundLookup) -> RequestFuture<'a> {
+        Box::pin(Client::explain_request(self, lookup))
     }
 
     fn explain_response(

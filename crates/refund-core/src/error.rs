@@ -155,6 +155,15 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// The request's signer (a key service, an HSM, a command) could not sign it: nothing was
+    /// sent. Never retried by the pipeline (the next attempt would ask the same signer).
+    #[error("{provider}: the signer failed: {message}")]
+    Signer {
+        /// Which provider's request was being signed.
+        provider: Provider,
+        /// What failed, naming the signer (its command or service), never key material.
+        message: String,
+    },
     /// The provider answered, verifiably, with a business error code.
     #[error("{provider}: provider error {code}: {message}{}", meaning.as_ref().map(|m| format!(" ({m})")).unwrap_or_default())]
     Business {
@@ -251,6 +260,7 @@ impl Error {
             Error::BodyTooLarge { .. } => "body_too_large",
             Error::Decode { .. } => "decode",
             Error::Signature { .. } => "signature",
+            Error::Signer { .. } => "signer",
             Error::Business { .. } => "provider",
             Error::Mismatch { .. } => "mismatch",
             Error::NotFound { .. } => "not_found",
@@ -271,6 +281,7 @@ impl Error {
             | Error::BodyTooLarge { provider, .. }
             | Error::Decode { provider, .. }
             | Error::Signature { provider, .. }
+            | Error::Signer { provider, .. }
             | Error::Business { provider, .. }
             | Error::Mismatch { provider, .. }
             | Error::NotFound { provider, .. } => Some(*provider),

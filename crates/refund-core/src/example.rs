@@ -10,8 +10,9 @@ use crate::lookup::{LookupKind, RefundLookup};
 use crate::money::{Currency, Money};
 use crate::protocol::{Binding, Bound, Protocol};
 use crate::provider::Provider;
-use crate::refund::{Refund, Verification};
+use crate::refund::{Refund, SignatureCheck, Verification};
 use crate::request::PreparedRequest;
+use crate::signer::Draft;
 use crate::status::RefundStatus;
 
 /// A protocol that sends the lookup's id as the body and reads `{"id", "cents"}` back.
@@ -31,19 +32,20 @@ impl Protocol for Echo {
     type Answer<'b> = Answer;
     type Builder = ();
     type Document<'b> = serde_json::Value;
+    type Pending = ();
     const PROVIDER: Provider = Provider::OpenApi;
     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
     const MAX_ID_CHARS: usize = 32;
 
-    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-        Ok(PreparedRequest::json_post(
+    fn draft(&self, lookup: &RefundLookup) -> Result<Draft<()>, Error> {
+        Ok(Draft::Ready(PreparedRequest::json_post(
             "http://127.0.0.1:9/q".into(),
             lookup.id().as_bytes().to_vec(),
-        ))
+        )))
     }
 
-    fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> {
-        Ok(Verification::NotSigned)
+    fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<SignatureCheck, Error> {
+        Ok(Verification::NotSigned.into())
     }
 
     fn decode(&self, _body: &[u8], value: serde_json::Value) -> Result<Answer, Error> {
@@ -78,9 +80,10 @@ impl crate::http::Transport for Canned {
     ) -> crate::http::SendFuture<'a> {
         let id = request.body_text().unwrap_or_default().to_owned();
         Box::pin(async move {
-            Ok(crate::http::Bytes::from(format!(
-                r#"{{"id":"{id}","cents":5}}"#
-            )))
+            Ok(crate::http::Reply::new(
+                200,
+                crate::http::Bytes::from(format!(r#"{{"id":"{id}","cents":5}}"#)),
+            ))
         })
     }
 }

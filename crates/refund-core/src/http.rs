@@ -1,21 +1,25 @@
 //! The shared HTTP transport: one reqwest client (rustls), deadlines, retries, a body limit.
 //!
-//! A [`Transport`] sends one attempt of a [`PreparedRequest`] and returns the body of a 2xx
-//! answer, or a typed [`Error`]; [`HttpTransport`] is the default. [`execute`] runs the attempts:
-//! deadlines, a fresh request per attempt, and retries decided by the pure
-//! [`RetryPolicy::decide`], so the policy is unit-tested without a network or a clock.
+//! A [`Transport`] sends one attempt of a [`PreparedRequest`] and returns the answer as received
+//! ([`Reply`]: status, headers, the exact body), or a typed [`Error`] when there is none;
+//! [`HttpTransport`] is the default. [`execute`] runs the attempts: deadlines, a fresh request
+//! per attempt, a non-2xx status made an [`Error::HttpStatus`], and retries decided by the pure
+//! [`RetryPolicy::decide`], so the policy is unit-tested without a network or a clock. Each
+//! attempt is one `refund.attempt` span and is handed to an [`AttemptObserver`] (evidence,
+//! pacing and traces all read the same record).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub use bytes::Bytes;
 /// The reqwest this transport is built on, so a configured client can be handed in
 /// ([`HttpTransport::with_client`], the builders' `reqwest_client`) without a version mismatch.
 pub use reqwest;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
 use crate::error::excerpt;
 use crate::error::{Error, TransportErrorKind};
@@ -221,18 +225,77 @@ impl RetryPolicy {
     }
 }
 
-/// The boxed future of one [`Transport::send`].
-pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Bytes, Error>> + Send + 'a>>;
-
-/// Sends one attempt of a [`PreparedRequest`] and returns the body of a 2xx answer.
+/// One HTTP answer as the transport received it, whatever its status: what traces, evidence
+/// and pacing read (the status, `Retry-After`, the exact bytes).
 ///
-/// The pipeline ([`crate::client::Client`]) owns deadlines and retries and prepares a fresh,
-/// freshly signed request for every attempt; a transport only moves bytes. [`HttpTransport`] is
-/// the default; tests and benchmarks can hand in their own.
+/// ```
+/// let reply = refund_core::http::Reply::new(429, "slow down".into())
+///     .with_header("retry-after", "2");
+/// assert_eq!(reply.header("Retry-After"), Some("2"));
+/// assert!(!reply.is_success());
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Reply {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The response headers, as received.
+    pub headers: reqwest::header::HeaderMap,
+    /// The exact body bytes (within the transport's body limit).
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// An answer with `status`, no headers and `body`.
+    pub fn new(status: u16, body: Bytes) -> Self {
+        Reply {
+            status,
+            headers: reqwest::header::HeaderMap::new(),
+            body,
+        }
+    }
+
+    /// The same answer with one more header (an invalid name or value is left out).
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            reqwest::header::HeaderValue::from_str(value),
+        ) {
+            self.headers.append(name, value);
+        }
+        self
+    }
+
+    /// The first value of header `name` (any case), when it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A 2xx status.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// How long the provider asked to wait (`Retry-After`, seconds or an HTTP date, read at
+    /// `now`; see [`parse_retry_after`]).
+    pub fn retry_after(&self, now: SystemTime) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| parse_retry_after(v, now))
+    }
+}
+
+/// The boxed future of one [`Transport::send`].
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Reply, Error>> + Send + 'a>>;
+
+/// Sends one attempt of a [`PreparedRequest`] and returns the answer as received.
+///
+/// The pipeline ([`crate::client::Client`]) owns deadlines and retries, prepares a fresh,
+/// freshly signed request for every attempt and decides what a status means; a transport only
+/// moves bytes. [`HttpTransport`] is the default; tests and benchmarks can hand in their own.
 ///
 /// ```
 /// use std::time::Duration;
-/// use refund_core::http::{SendFuture, Transport};
+/// use refund_core::http::{Reply, SendFuture, Transport};
 /// use refund_core::{PreparedRequest, Provider};
 ///
 /// /// Answers every request with the same body.
@@ -240,13 +303,15 @@ pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<Bytes, Error>> + Se
 /// struct Canned(&'static [u8]);
 /// impl Transport for Canned {
 ///     fn send<'a>(&'a self, _: Provider, _: &'a PreparedRequest, _: Duration) -> SendFuture<'a> {
-///         Box::pin(async move { Ok(refund_core::http::Bytes::from_static(self.0)) })
+///         Box::pin(async move { Ok(Reply::new(200, refund_core::http::Bytes::from_static(self.0))) })
 ///     }
 /// }
 /// ```
 pub trait Transport: Send + Sync + fmt::Debug {
-    /// Sends `request` once, within `budget` (connecting, headers and the whole body). Non-2xx
-    /// answers are [`Error::HttpStatus`]; errors name `provider`.
+    /// Sends `request` once, within `budget` (connecting, headers and the whole body), and
+    /// returns the answer whatever its status (the pipeline makes a non-2xx one an
+    /// [`Error::HttpStatus`]). No answer (connect, timeout, TLS, a broken or too large body) is
+    /// an error naming `provider`.
     fn send<'a>(
         &'a self,
         provider: Provider,
@@ -379,7 +444,7 @@ impl HttpTransport {
         provider: Provider,
         request: &PreparedRequest,
         budget: Duration,
-    ) -> Result<Bytes, Error> {
+    ) -> Result<Reply, Error> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -398,14 +463,11 @@ impl HttpTransport {
         let failed = |e: reqwest::Error| reqwest_error(provider, budget, &request.url, e);
         let mut response = builder.send().await.map_err(failed)?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
+        let declared = response.content_length();
+        let headers = std::mem::take(response.headers_mut());
         let limit = self.max_body_bytes;
         let too_large = Error::BodyTooLarge { provider, limit };
-        let body = match response.content_length() {
+        let body = match declared {
             Some(len) if len > limit as u64 => return Err(too_large),
             // A declared length within the limit: hyper reads exactly that many bytes, so the
             // body can be taken whole (one chunk is handed over without a copy).
@@ -422,15 +484,11 @@ impl HttpTransport {
                 Bytes::from(body)
             }
         };
-        if !(200..300).contains(&status) {
-            return Err(Error::HttpStatus {
-                provider,
-                status,
-                body_excerpt: excerpt(&body),
-                retry_after,
-            });
-        }
-        Ok(body)
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -515,25 +573,99 @@ fn reqwest_error(provider: Provider, budget: Duration, url: &str, e: reqwest::Er
     }
 }
 
-/// Sends a query with the deadlines and retries of `config`: every attempt calls `prepare` for a
-/// fresh request (a new nonce or timestamp, as a provider may reject a replayed one), sends it
-/// within what is left of the attempt and overall budgets, and retries only what
-/// [`RetryPolicy::decide`] allows.
+/// What one attempt did, handed to an [`AttemptObserver`]: the request as sent, the answer as
+/// received (any status) or the error that stood for one, and when.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Attempt<'a> {
+    /// Which provider.
+    pub provider: Provider,
+    /// 1 for the first attempt.
+    pub number: u32,
+    /// The request, exactly as sent.
+    pub request: &'a PreparedRequest,
+    /// The answer, whatever its status; `None` when none came (connect, timeout, TLS, a broken
+    /// or too large body: see `error`).
+    pub reply: Option<&'a Reply>,
+    /// Why the attempt did not succeed: the transport's error, or the [`Error::HttpStatus`] a
+    /// non-2xx reply became. `None` for a 2xx reply.
+    pub error: Option<&'a Error>,
+    /// When the request was handed to the transport.
+    pub sent_at: SystemTime,
+    /// When the answer (or the error) came back.
+    pub received_at: SystemTime,
+    /// How long the attempt took (monotonic clock).
+    pub elapsed: Duration,
+}
+
+impl Attempt<'_> {
+    /// The HTTP status, when an answer came.
+    pub fn status(&self) -> Option<u16> {
+        self.reply.map(|r| r.status)
+    }
+}
+
+/// Sees every attempt [`execute`] makes, as it ends (before any back-off): for evidence files,
+/// pacing, counting. `()` sees nothing.
+pub trait AttemptObserver: Send {
+    /// One attempt ended.
+    fn attempt(&mut self, attempt: &Attempt<'_>);
+}
+
+impl AttemptObserver for () {
+    fn attempt(&mut self, _: &Attempt<'_>) {}
+}
+
+/// The attempts of one query as a trace records them: how many, and the last one's status.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptCount {
+    /// Attempts made.
+    pub attempts: u32,
+    /// The HTTP status of the last attempt, when an answer came.
+    pub last_status: Option<u16>,
+}
+
+impl AttemptObserver for AttemptCount {
+    fn attempt(&mut self, attempt: &Attempt<'_>) {
+        self.attempts = attempt.number;
+        self.last_status = attempt.status();
+    }
+}
+
+/// Both observers see every attempt.
+impl<A: AttemptObserver, B: AttemptObserver> AttemptObserver for (&mut A, &mut B) {
+    fn attempt(&mut self, attempt: &Attempt<'_>) {
+        self.0.attempt(attempt);
+        self.1.attempt(attempt);
+    }
+}
+
+/// Sends a query with the deadlines and retries of `config`: every attempt awaits `prepare`
+/// for a fresh request (a new nonce or timestamp, as a provider may reject a replayed one; a
+/// signer's time counts against the overall deadline), sends it within what is left of the
+/// attempt and overall budgets, makes a non-2xx answer an [`Error::HttpStatus`], shows the
+/// attempt to `observer` and retries only what [`RetryPolicy::decide`] allows. Each attempt is a
+/// `refund.attempt` span (`number`, `http_status` or `error_kind`, `elapsed_ms`).
 ///
 /// ```no_run
 /// # async fn f(t: &refund_core::http::HttpTransport, r: refund_core::PreparedRequest) -> Result<(), refund_core::Error> {
 /// use refund_core::http::{execute, HttpConfig, Jitter};
 /// let jitter = Jitter::new();
-/// let body = execute(t, &HttpConfig::default(), refund_core::Provider::Cpos, &jitter, || Ok(r.clone())).await?;
+/// let body = execute(t, &HttpConfig::default(), refund_core::Provider::Cpos, &jitter, || async { Ok(r.clone()) }, &mut ()).await?;
 /// # Ok(()) }
 /// ```
-pub async fn execute(
+pub async fn execute<F, Fut>(
     transport: &dyn Transport,
     config: &HttpConfig,
     provider: Provider,
     jitter: &Jitter,
-    mut prepare: impl FnMut() -> Result<PreparedRequest, Error>,
-) -> Result<Bytes, Error> {
+    mut prepare: F,
+    observer: &mut (dyn AttemptObserver + '_),
+) -> Result<Bytes, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<PreparedRequest, Error>>,
+{
     // A library user can configure any duration: never overflow the clock.
     let now = Instant::now();
     let deadline = now
@@ -542,12 +674,68 @@ pub async fn execute(
     let mut attempts = 0_u32;
     loop {
         attempts += 1;
-        let request = prepare()?;
+        let request = match tokio::time::timeout_at(deadline, prepare()).await {
+            Ok(request) => request?,
+            Err(_) => {
+                return Err(Error::Signer {
+                    provider,
+                    message: format!(
+                        "signing did not finish within the query's deadline ({})",
+                        humane(config.overall_timeout)
+                    ),
+                });
+            }
+        };
         let remaining = deadline.saturating_duration_since(Instant::now());
         let budget = remaining.min(config.attempt_timeout);
-        let error = match transport.send(provider, &request, budget).await {
-            Ok(body) => return Ok(body),
-            Err(error) => error,
+        let span = tracing::debug_span!(
+            "refund.attempt",
+            %provider,
+            number = attempts,
+            http_status = tracing::field::Empty,
+            error_kind = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let sent_at = SystemTime::now();
+        let started = Instant::now();
+        let sent = transport
+            .send(provider, &request, budget)
+            .instrument(span.clone())
+            .await;
+        let elapsed = started.elapsed();
+        let received_at = SystemTime::now();
+        let (reply, error) = match sent {
+            Ok(reply) if reply.is_success() => (Some(reply), None),
+            Ok(reply) => {
+                let error = Error::HttpStatus {
+                    provider,
+                    status: reply.status,
+                    body_excerpt: excerpt(&reply.body),
+                    retry_after: reply.retry_after(received_at),
+                };
+                (Some(reply), Some(error))
+            }
+            Err(error) => (None, Some(error)),
+        };
+        span.record("elapsed_ms", elapsed.as_millis() as u64);
+        if let Some(reply) = &reply {
+            span.record("http_status", reply.status);
+        } else if let Some(error) = &error {
+            span.record("error_kind", error.kind());
+        }
+        observer.attempt(&Attempt {
+            provider,
+            number: attempts,
+            request: &request,
+            reply: reply.as_ref(),
+            error: error.as_ref(),
+            sent_at,
+            received_at,
+            elapsed,
+        });
+        // A 2xx reply is the only attempt without an error.
+        let Some(error) = error else {
+            return Ok(reply.map(|r| r.body).unwrap_or_default());
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         match config

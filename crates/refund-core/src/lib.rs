@@ -59,6 +59,7 @@ mod provider;
 mod refund;
 pub mod request;
 mod secret;
+pub mod signer;
 mod source;
 mod status;
 pub mod time;
@@ -83,8 +84,10 @@ pub mod rsa_keys;
 pub use error::{Error, SignatureStage, TransportErrorKind};
 pub use lookup::{LookupKind, RefundLookup};
 pub use money::{Currency, Money, MoneyError, MoneyErrorKind};
-pub use provider::{ExplainFuture, Provider, QueryFuture, RefundProvider, cannot_explain};
-pub use refund::{Refund, Verification};
+pub use provider::{
+    ExplainFuture, Provider, QueryFuture, RefundProvider, RequestFuture, cannot_explain,
+};
+pub use refund::{Refund, SignatureCheck, Verification};
 pub use request::{Method, PreparedRequest, SignedRequest};
 pub use secret::Secret;
 pub use source::Source;

@@ -61,10 +61,11 @@ macro_rules! client_builder_options {
     };
 }
 
-/// Writes the three setters of a client builder's merchant private key (`..._pem`, `..._file`
-/// and the already-parsed one) into an `impl` block of a builder with a
-/// `merchant_key: Option<RsaPrivateKey>` field: one definition for every RSA provider.
-/// `$builder` is the expression that starts the builder, for the doc examples.
+/// Writes the setters of who signs a client's requests (the merchant private key `..._pem`,
+/// `..._file`, already parsed, or a [`crate::signer::Signer`] such as a key service) into an
+/// `impl` block of a builder with a `signer: Option<Arc<dyn Signer>>` field: one definition for
+/// every RSA provider. `$builder` is the expression that starts the builder, for the doc
+/// examples.
 #[cfg(feature = "rsa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
 #[macro_export]
@@ -93,15 +94,31 @@ macro_rules! merchant_private_key_setters {
             Ok(self.merchant_private_key($crate::rsa_keys::RsaPrivateKey::from_file(path)?))
         }
 
-        /// An already-parsed merchant key.
+        /// An already-parsed merchant key (it signs in process).
         ///
         /// ```
         /// fn with(key: refund_core::rsa_keys::RsaPrivateKey) {
         #[doc = concat!("    let b = ", $builder, ".merchant_private_key(key);")]
         /// }
         /// ```
-        pub fn merchant_private_key(mut self, key: $crate::rsa_keys::RsaPrivateKey) -> Self {
-            self.merchant_key = Some(key);
+        pub fn merchant_private_key(self, key: $crate::rsa_keys::RsaPrivateKey) -> Self {
+            self.merchant_signer(::std::sync::Arc::new(key))
+        }
+
+        /// Who signs the requests instead of a key in this process: a key service, an HSM, a
+        /// signing command ([`refund_core::signer::Signer`]). It is called once per attempt,
+        /// within the query's deadline, with the exact bytes to sign.
+        ///
+        /// ```
+        /// fn with(signer: std::sync::Arc<dyn refund_core::signer::Signer>) {
+        #[doc = concat!("    let b = ", $builder, ".merchant_signer(signer);")]
+        /// }
+        /// ```
+        pub fn merchant_signer(
+            mut self,
+            signer: ::std::sync::Arc<dyn $crate::signer::Signer>,
+        ) -> Self {
+            self.signer = Some(signer);
             self
         }
     };

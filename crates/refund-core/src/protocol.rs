@@ -5,8 +5,10 @@
 //! Everything else is here, in one order that no provider can change:
 //!
 //! 1. [`prepare`]: the lookup is checked (kind supported, length, no control characters), then
-//!    the provider signs it. The client calls this for **every attempt**, so a retry carries a
-//!    fresh nonce or timestamp.
+//!    the provider drafts the request ([`Protocol::draft`]): complete, or the exact text its
+//!    [`Signer`] must sign, which is signed (awaited: the signer may be a remote key service)
+//!    and attached. The client calls this for **every attempt**, so a retry carries a fresh
+//!    nonce or timestamp.
 //! 2. [`decode_bound`]: strict parse (duplicate keys rejected) → [`Protocol::verify_response`]
 //!    → typed decode → **binding**: every id the answer names ([`Protocol::bindings`]) must equal
 //!    what was asked, or the answer is an [`Error::Mismatch`]. A signature proves who answered;
@@ -22,13 +24,14 @@ use std::fmt;
 
 use crate::error::Error;
 use crate::explain::{
-    Check, Fact, NoTrace, RequestExplanation, ResponseExplanation, Step, Trace, Verdict,
+    Check, Fact, NoTrace, RequestExplanation, ResponseExplanation, Signing, Step, Trace, Verdict,
 };
 use crate::json::StrictDocument;
 use crate::lookup::{LookupKind, RefundLookup};
 use crate::provider::Provider;
-use crate::refund::{Refund, Verification};
+use crate::refund::{Refund, SignatureCheck, Verification};
 use crate::request::PreparedRequest;
+use crate::signer::{Draft, Signer, Unsigned, sign_text};
 
 /// One id an answer names, to be checked against what was asked.
 ///
@@ -99,6 +102,7 @@ impl<'a> Binding<'a> {
 ///
 /// ```
 /// use refund_core::protocol::{self, Binding, Protocol};
+/// use refund_core::signer::Draft;
 /// use refund_core::*;
 ///
 /// #[derive(Debug, Default)]
@@ -109,14 +113,15 @@ impl<'a> Binding<'a> {
 ///     type Answer<'b> = Answer;
 ///     type Builder = ();
 ///     type Document<'b> = serde_json::Value;
+///     type Pending = ();
 ///     const PROVIDER: Provider = Provider::OpenApi;
 ///     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
 ///     const MAX_ID_CHARS: usize = 32;
-///     fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-///         Ok(PreparedRequest::json_post("http://127.0.0.1:1/q".into(), lookup.id().as_bytes().to_vec()))
+///     fn draft(&self, lookup: &RefundLookup) -> Result<Draft<()>, Error> {
+///         Ok(Draft::Ready(PreparedRequest::json_post("http://127.0.0.1:1/q".into(), lookup.id().as_bytes().to_vec())))
 ///     }
-///     fn verify_response(&self, _body: &[u8], _value: &serde_json::Value) -> Result<Verification, Error> {
-///         Ok(Verification::NotSigned)
+///     fn verify_response(&self, _body: &[u8], _value: &serde_json::Value) -> Result<SignatureCheck, Error> {
+///         Ok(Verification::NotSigned.into())
 ///     }
 ///     fn decode(&self, _body: &[u8], value: serde_json::Value) -> Result<Answer, Error> {
 ///         json::decode_value(Provider::OpenApi, &value)
@@ -148,20 +153,47 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     const PROVIDER: Provider;
     /// The lookup kinds the provider answers (kept in the provider's `sign.rs`).
     const SUPPORTED_LOOKUPS: &'static [LookupKind];
+    /// What a request waiting for its signature keeps besides the text to sign (a nonce, a
+    /// timestamp, the query), for [`Protocol::attach`]; `()` for a protocol whose drafts are
+    /// always complete.
+    type Pending: Send;
     /// The longest id the provider accepts, in characters.
     const MAX_ID_CHARS: usize;
 
-    /// Builds the signed request for an already-validated lookup. Called once per attempt.
-    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error>;
+    /// Builds the request for an already-validated lookup, up to its signature: complete
+    /// ([`Draft::Ready`], a shared-secret digest made in place) or the exact text that
+    /// [`Protocol::signer`] must sign ([`Draft::Unsigned`]). Called once per attempt; pure.
+    fn draft(&self, lookup: &RefundLookup) -> Result<Draft<Self::Pending>, Error>;
+
+    /// Attaches `signature` (standard base64, over [`Unsigned::text`]) to a draft: the request
+    /// exactly as it is sent. Pure. The default refuses (a protocol whose drafts are complete).
+    fn attach(
+        &self,
+        unsigned: Unsigned<Self::Pending>,
+        signature: &str,
+    ) -> Result<PreparedRequest, Error> {
+        let _ = (unsigned, signature);
+        Err(Error::config(
+            Self::PROVIDER.as_str(),
+            "this protocol signs its requests in place; there is no signature to attach",
+        ))
+    }
+
+    /// Who signs [`Draft::Unsigned`] requests: the merchant's key in process, or a key service.
+    /// `None` (the default) for a protocol whose drafts are complete.
+    fn signer(&self) -> Option<&dyn Signer> {
+        None
+    }
 
     /// Checks what the provider signed (the received bytes, or its canonical form rebuilt from
     /// the strict parse `document`) before any field is trusted. A failure the policy does not
-    /// allow is an [`Error::Signature`]; otherwise says how far the answer was verified.
+    /// allow is an [`Error::Signature`]; otherwise says how far the answer was verified, and
+    /// with which key.
     fn verify_response(
         &self,
         body: &[u8],
         document: &Self::Document<'_>,
-    ) -> Result<Verification, Error>;
+    ) -> Result<SignatureCheck, Error>;
 
     /// Decodes the verified document (parsed from `body`) into the wire model, which may borrow
     /// from `body` (it may keep what a detail read needs later, off the common path).
@@ -186,18 +218,18 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     /// that was not verified and bound to its question.
     fn map(&self, bound: &Bound<Self::Answer<'_>>) -> Result<Vec<Refund>, Error>;
 
-    /// [`Protocol::prepare`] with its working shown: the same signing code on the same inputs
+    /// [`Protocol::draft`] with its working shown: the same drafting code on the same inputs
     /// (so the explained request equals the prepared one byte for byte), plus the parameters,
-    /// the signed text, its digest and the key's fingerprint. Only explanations call it.
+    /// the signed text, its digest and, for a complete draft, the signature and the key's
+    /// fingerprint (for an unsigned one, [`explain_request`] fills both in from the signer).
+    /// Only explanations call it.
     ///
-    /// The default shows the prepared request and says nothing of its signing.
-    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
-        Ok(RequestExplanation::new(
-            Self::PROVIDER,
-            lookup,
-            self.prepare(lookup)?,
-            None,
-        ))
+    /// The default shows the draft and says nothing of its signing.
+    fn explain_draft(
+        &self,
+        lookup: &RefundLookup,
+    ) -> Result<(Draft<Self::Pending>, Option<Signing>), Error> {
+        Ok((self.draft(lookup)?, None))
     }
 
     /// What [`Protocol::verify_response`] looks at, for explanations: the canonical text it
@@ -208,52 +240,90 @@ pub trait Protocol: Send + Sync + fmt::Debug + 'static {
     }
 }
 
-/// Checks the lookup (kind, length, control characters), then has the provider sign it.
+/// Checks the lookup (kind, length, control characters), then has the provider draft the
+/// request and, when the draft waits for a signature, has [`Protocol::signer`] sign its text
+/// (awaited) and attaches it ([`sign_draft`]).
 ///
 /// ```
-/// # use refund_core::protocol::{self, Binding, Protocol};
 /// # use refund_core::*;
-/// # #[derive(Debug)] struct P;
-/// # impl Protocol for P {
-/// #     type Answer<'b> = (); type Builder = (); type Document<'b> = serde_json::Value;
-/// #     const PROVIDER: Provider = Provider::Cpos;
-/// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-/// #     const MAX_ID_CHARS: usize = 4;
-/// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { Ok(PreparedRequest::json_post(String::new(), vec![])) }
-/// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::Verified) }
-/// #     fn decode(&self, _body: &[u8], _: serde_json::Value) -> Result<(), Error> { Ok(()) }
-/// #     fn bindings<'a>(&'a self, _: &'a (), _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
-/// #     fn map(&self, _: &protocol::Bound<()>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
-/// # }
-/// assert!(protocol::prepare(&P, &RefundLookup::refund_id("R1")).is_ok());
-/// assert_eq!(protocol::prepare(&P, &RefundLookup::refund_id("R12345")).unwrap_err().kind(), "invalid_request");
-/// assert_eq!(protocol::prepare(&P, &RefundLookup::channel_trade_no("C1")).unwrap_err().kind(), "invalid_request");
+/// # use refund_core::example::Echo;
+/// use refund_core::protocol;
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert!(protocol::prepare(&Echo, &RefundLookup::refund_id("R1")).await.is_ok());
+/// let too_long = RefundLookup::refund_id("R".repeat(40));
+/// assert_eq!(protocol::prepare(&Echo, &too_long).await.unwrap_err().kind(), "invalid_request");
+/// assert_eq!(protocol::prepare(&Echo, &RefundLookup::channel_trade_no("C1")).await.unwrap_err().kind(), "invalid_request");
+/// # });
 /// ```
-pub fn prepare<P: Protocol>(protocol: &P, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+pub async fn prepare<P: Protocol>(
+    protocol: &P,
+    lookup: &RefundLookup,
+) -> Result<PreparedRequest, Error> {
     check_lookup::<P>(lookup)?;
-    protocol.prepare(lookup)
+    sign_draft(protocol, protocol.draft(lookup)?).await
+}
+
+/// A draft made whole: a complete one as it is, an unsigned one signed by
+/// [`Protocol::signer`] ([`sign_text`]: a plausible RSA signature or [`Error::Signer`]) and
+/// attached by [`Protocol::attach`].
+pub async fn sign_draft<P: Protocol>(
+    protocol: &P,
+    draft: Draft<P::Pending>,
+) -> Result<PreparedRequest, Error> {
+    match draft {
+        Draft::Ready(request) => Ok(request),
+        Draft::Unsigned(unsigned) => {
+            let signature = sign_text(signer_of(protocol)?, P::PROVIDER, unsigned.text()).await?;
+            protocol.attach(unsigned, &signature)
+        }
+    }
+}
+
+fn signer_of<P: Protocol>(protocol: &P) -> Result<&dyn Signer, Error> {
+    protocol.signer().ok_or_else(|| Error::Signer {
+        provider: P::PROVIDER,
+        message: "the request waits for a signature but no signer is configured".to_owned(),
+    })
+}
+
+/// [`prepare`] without waiting: for callers without an async runtime whose signer signs in
+/// place (the in-process key; CPOS's shared secret). A signer that would have to wait (a key
+/// service) is an [`Error::Signer`] here: use [`prepare`], or sign the draft's text yourself and
+/// [`Protocol::attach`] it.
+///
+/// ```
+/// # use refund_core::*;
+/// # use refund_core::example::Echo;
+/// let request = refund_core::protocol::prepare_now(&Echo, &RefundLookup::refund_id("R1")).unwrap();
+/// assert_eq!(request.body_text(), Some("R1"));
+/// ```
+pub fn prepare_now<P: Protocol>(
+    protocol: &P,
+    lookup: &RefundLookup,
+) -> Result<PreparedRequest, Error> {
+    use std::future::Future as _;
+    use std::task::{Context, Poll, Waker};
+    let future = std::pin::pin!(prepare(protocol, lookup));
+    match future.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(Error::Signer {
+            provider: P::PROVIDER,
+            message:
+                "this signer does not sign in place; prepare the request with `prepare().await`"
+                    .to_owned(),
+        }),
+    }
 }
 
 /// The lookup checks of [`prepare`] alone (no signing): the kind is one the provider answers,
 /// the id is non-empty, short enough and free of control characters.
 ///
 /// ```
-/// # use refund_core::protocol::{self, Binding, Bound, Protocol};
 /// # use refund_core::*;
-/// # #[derive(Debug)] struct P;
-/// # impl Protocol for P {
-/// #     type Answer<'b> = (); type Builder = (); type Document<'b> = serde_json::Value;
-/// #     const PROVIDER: Provider = Provider::Cpos;
-/// #     const SUPPORTED_LOOKUPS: &'static [LookupKind] = &[LookupKind::RefundId];
-/// #     const MAX_ID_CHARS: usize = 4;
-/// #     fn prepare(&self, l: &RefundLookup) -> Result<PreparedRequest, Error> { unreachable!() }
-/// #     fn verify_response(&self, _: &[u8], _: &serde_json::Value) -> Result<Verification, Error> { Ok(Verification::Verified) }
-/// #     fn decode(&self, _body: &[u8], _: serde_json::Value) -> Result<(), Error> { Ok(()) }
-/// #     fn bindings<'a>(&'a self, _: &'a (), _: &'a RefundLookup) -> Vec<Binding<'a>> { vec![] }
-/// #     fn map(&self, _: &Bound<()>) -> Result<Vec<Refund>, Error> { Ok(vec![]) }
-/// # }
-/// assert!(protocol::check_lookup::<P>(&RefundLookup::refund_id("R1")).is_ok());
-/// assert!(protocol::check_lookup::<P>(&RefundLookup::refund_id("")).is_err());
+/// # use refund_core::example::Echo;
+/// use refund_core::protocol;
+/// assert!(protocol::check_lookup::<Echo>(&RefundLookup::refund_id("R1")).is_ok());
+/// assert!(protocol::check_lookup::<Echo>(&RefundLookup::refund_id("")).is_err());
 /// ```
 pub fn check_lookup<P: Protocol>(lookup: &RefundLookup) -> Result<(), Error> {
     lookup.require_kind(P::SUPPORTED_LOOKUPS)?;
@@ -269,6 +339,9 @@ pub struct Bound<A> {
     pub answer: A,
     /// How far its signature was checked.
     pub verification: Verification,
+    /// The fingerprint of the key that verified it (`None` unless verified by a public key): a
+    /// platform rotating its key has several live at once, and this names which one signed.
+    pub key: Option<String>,
 }
 
 #[cfg(feature = "fuzzing")]
@@ -280,6 +353,7 @@ impl<A> Bound<A> {
         Bound {
             answer,
             verification: Verification::Unverified,
+            key: None,
         }
     }
 }
@@ -314,18 +388,30 @@ fn run_answer<'b, P: Protocol>(
             format!("strict JSON, {} bytes, no duplicate keys", body.len()),
         )
     });
-    let verification = protocol.verify_response(body, &document);
+    let checked = protocol.verify_response(body, &document);
     trace.step(|| {
-        let step = match &verification {
-            Ok(Verification::Verified) => {
-                Step::new(Check::Signature, Verdict::Pass, "the signature is good")
-            }
-            Ok(Verification::Unverified) => Step::new(
+        let step = match &checked {
+            Ok(SignatureCheck {
+                verification: Verification::Verified,
+                key: Some(key),
+            }) => Step::new(
+                Check::Signature,
+                Verdict::Pass,
+                format!("the signature is good (verified with {key})"),
+            ),
+            Ok(SignatureCheck {
+                verification: Verification::Verified,
+                ..
+            }) => Step::new(Check::Signature, Verdict::Pass, "the signature is good"),
+            Ok(SignatureCheck {
+                verification: Verification::Unverified,
+                ..
+            }) => Step::new(
                 Check::Signature,
                 Verdict::Unverified,
                 "accepted WITHOUT a valid signature: nothing it says is proven",
             ),
-            Ok(Verification::NotSigned) => Step::new(
+            Ok(_) => Step::new(
                 Check::Signature,
                 Verdict::NotSigned,
                 "this provider does not sign its answers",
@@ -334,7 +420,7 @@ fn run_answer<'b, P: Protocol>(
         };
         step.with_facts(protocol.explain_signature(body, &document))
     });
-    let verification = verification?;
+    let SignatureCheck { verification, key } = checked?;
     let answer = protocol.decode(body, document).inspect_err(|e| {
         trace.step(|| Step::failed(Check::Decode, e));
     })?;
@@ -373,11 +459,12 @@ fn run_answer<'b, P: Protocol>(
     Ok(Bound {
         answer,
         verification,
+        key,
     })
 }
 
 /// Maps a bound answer and labels every refund with how it was verified.
-fn map_bound<P: Protocol>(
+pub fn map_bound<P: Protocol>(
     protocol: &P,
     bound: &Bound<P::Answer<'_>>,
 ) -> Result<Vec<Refund>, Error> {
@@ -399,14 +486,33 @@ pub fn parse_response<P: Protocol>(
     map_bound(protocol, &bound)
 }
 
-/// [`prepare`] with its working shown (see [`Protocol::explain_request`]): the lookup is
-/// checked the same way first.
-pub fn explain_request<P: Protocol>(
+/// [`prepare`] with its working shown (see [`Protocol::explain_draft`]): the lookup is checked
+/// the same way first, and an unsigned draft is signed by the same signer, whose identity (a
+/// key's fingerprint, or the command or service in its place) the explanation names.
+pub async fn explain_request<P: Protocol>(
     protocol: &P,
     lookup: &RefundLookup,
 ) -> Result<RequestExplanation, Error> {
     check_lookup::<P>(lookup)?;
-    protocol.explain_request(lookup)
+    let (draft, mut signing) = protocol.explain_draft(lookup)?;
+    let request = match draft {
+        Draft::Ready(request) => request,
+        Draft::Unsigned(unsigned) => {
+            let signer = signer_of(protocol)?;
+            let signature = sign_text(signer, P::PROVIDER, unsigned.text()).await?;
+            if let Some(signing) = &mut signing {
+                signing.signature = signature.clone();
+                signing.key = signer.identity();
+            }
+            protocol.attach(unsigned, &signature)?
+        }
+    };
+    Ok(RequestExplanation::new(
+        P::PROVIDER,
+        lookup,
+        request,
+        signing,
+    ))
 }
 
 /// [`parse_response`] with every check recorded: the same pipeline (not a second

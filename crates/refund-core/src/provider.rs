@@ -74,6 +74,10 @@ pub type QueryFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Refund>, Error
 pub type ExplainFuture<'a> =
     Pin<Box<dyn Future<Output = Result<QueryExplanation, Error>> + Send + 'a>>;
 
+/// The boxed future of [`RefundProvider::explain_request`] (signing may wait for a key service).
+pub type RequestFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<RequestExplanation, Error>> + Send + 'a>>;
+
 /// A client that can answer "what happened to this refund?".
 ///
 /// It is object safe (a boxed future instead of `async fn`) so that a tool can hold
@@ -107,11 +111,12 @@ pub trait RefundProvider: Send + Sync + std::fmt::Debug {
     /// Queries the provider: signs, sends, verifies, decodes and maps the answer.
     fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a>;
 
-    /// The request a query would send now, with its signing shown (see [`crate::explain`]).
-    /// Nothing is sent. Every provider crate's client explains; the default is
-    /// [`cannot_explain`].
-    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
-        Err(cannot_explain(self.provider(), lookup))
+    /// The request a query would send now, with its signing shown (see [`crate::explain`]):
+    /// the signer runs (a key service is asked), nothing is sent to the provider. Every
+    /// provider crate's client explains; the default is [`cannot_explain`].
+    fn explain_request<'a>(&'a self, lookup: &'a RefundLookup) -> RequestFuture<'a> {
+        let provider = self.provider();
+        Box::pin(async move { Err(cannot_explain(provider, lookup)) })
     }
 
     /// Every check on a captured answer, ending where a query would. The default is

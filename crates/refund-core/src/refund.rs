@@ -45,6 +45,45 @@ impl Verification {
     }
 }
 
+/// What a provider's signature check found: how far the answer was verified and, when it was,
+/// the fingerprint of the key that verified it (a platform may have several live keys while it
+/// rotates them).
+///
+/// ```
+/// use refund_core::{SignatureCheck, Verification};
+/// let check = SignatureCheck::verified_by("SHA256:ab".to_owned());
+/// assert_eq!(check.verification, Verification::Verified);
+/// assert_eq!(SignatureCheck::from(Verification::NotSigned).key, None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignatureCheck {
+    /// How far the answer was verified.
+    pub verification: Verification,
+    /// The fingerprint (`SHA256:` and hex) of the key that verified it; `None` unless verified
+    /// by a public key (a shared secret has no public fingerprint to name).
+    pub key: Option<String>,
+}
+
+impl SignatureCheck {
+    /// Verified by the key with `fingerprint`.
+    pub fn verified_by(fingerprint: String) -> Self {
+        SignatureCheck {
+            verification: Verification::Verified,
+            key: Some(fingerprint),
+        }
+    }
+}
+
+impl From<Verification> for SignatureCheck {
+    fn from(verification: Verification) -> Self {
+        SignatureCheck {
+            verification,
+            key: None,
+        }
+    }
+}
+
 impl fmt::Display for Verification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -3,14 +3,12 @@
 use std::future::Future;
 
 use refund_core::client::{Client, ClientOptions};
-use refund_core::explain::{
-    Fact, KeyIdentity, Parameter, RequestExplanation, SECRET_PLACEHOLDER, Signing,
-};
+use refund_core::explain::{Fact, KeyIdentity, Parameter, SECRET_PLACEHOLDER, Signing};
 use refund_core::json::FlatObject;
 use refund_core::protocol::{self, Binding, Bound, Protocol};
+use refund_core::signer::Draft;
 use refund_core::{
-    Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Secret,
-    Verification,
+    Currency, Error, LookupKind, Provider, Refund, RefundLookup, Secret, SignatureCheck,
 };
 
 use crate::map::{self, CposRefund};
@@ -64,20 +62,23 @@ impl Protocol for CposProtocol {
     /// One strict pass over the body, borrowing its strings: the signature is checked on its
     /// top-level scalars in key order and the deciding fields are read from it; no tree.
     type Document<'b> = FlatObject<'b>;
+    /// The MD5 digest is made in place with the shared secret: drafts are always complete.
+    type Pending = ();
     const PROVIDER: Provider = Provider::Cpos;
     const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
     const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;
 
-    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-        sign::build_request(&self.base_url, &self.access_id, &self.secret, lookup)
+    fn draft(&self, lookup: &RefundLookup) -> Result<Draft<()>, Error> {
+        sign::build_request(&self.base_url, &self.access_id, &self.secret, lookup).map(Draft::Ready)
     }
 
+    /// A shared secret has no public fingerprint: the check says how far, not with which key.
     fn verify_response(
         &self,
         _body: &[u8],
         document: &FlatObject<'_>,
-    ) -> Result<Verification, Error> {
-        sign::verify_response(&self.secret, document, self.response_signature)
+    ) -> Result<SignatureCheck, Error> {
+        sign::verify_response(&self.secret, document, self.response_signature).map(Into::into)
     }
 
     fn decode<'b>(
@@ -112,7 +113,7 @@ impl Protocol for CposProtocol {
 
     /// The same signing as `prepare`, shown; the secret appears only as a placeholder and a
     /// fingerprint.
-    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+    fn explain_draft(&self, lookup: &RefundLookup) -> Result<(Draft<()>, Option<Signing>), Error> {
         let signed =
             sign::build_signed_request(&self.base_url, &self.access_id, &self.secret, lookup)?;
         let fields = sign::request_fields(&self.access_id, lookup);
@@ -132,12 +133,7 @@ impl Protocol for CposProtocol {
             signature: signed.signature,
             key: self.secret_identity(),
         };
-        Ok(RequestExplanation::new(
-            Provider::Cpos,
-            lookup,
-            signed.request,
-            Some(signing),
-        ))
+        Ok((Draft::Ready(signed.request), Some(signing)))
     }
 
     /// The canonical text of the top-level scalars (secret as a placeholder), the signature

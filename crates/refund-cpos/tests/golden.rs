@@ -19,8 +19,8 @@ fn test_secret() -> String {
     fixture_text("keys/cpos_secret.txt").trim().to_owned()
 }
 
-#[test]
-fn every_signing_case_matches_md5sum() {
+#[tokio::test]
+async fn every_signing_case_matches_md5sum() {
     for (name, dir) in fixture_entries("cpos/sign", true, 6) {
         let params: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("params.json")).unwrap())
@@ -77,7 +77,7 @@ fn every_signing_case_matches_md5sum() {
                 .secret(Secret::new(secret.clone()))
                 .build()
                 .unwrap();
-            let explained = client.explain_request(&lookup).unwrap();
+            let explained = client.explain_request(&lookup).await.unwrap();
             let signing = explained.signing.as_ref().unwrap();
             assert_eq!(signing.signature, signature, "{name}");
             assert_eq!(

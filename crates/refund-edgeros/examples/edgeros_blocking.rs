@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lookup = RefundLookup::refund_id(id);
 
     // 1. Sign: a GET with the query string and the x-acopay-* signature headers.
-    let request = client.prepare(&lookup)?;
+    let request = client.prepare_now(&lookup)?;
     // 2. Send it with any HTTP client.
     let http = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(10))

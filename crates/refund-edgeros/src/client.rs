@@ -1,15 +1,17 @@
 //! The builder and the protocol core's pipeline drives (no I/O here: core's client sends).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use refund_core::client::{Client, ClientOptions};
 use refund_core::digest::sha256_hex;
-use refund_core::explain::{Fact, Parameter, RequestExplanation, Signing};
+use refund_core::explain::{Fact, KeyIdentity, Parameter, Signing};
 use refund_core::protocol::{Binding, Bound, Protocol};
-use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
+use refund_core::rsa_keys::{PublicKeySet, RsaPublicKey};
+use refund_core::signer::{Draft, Signer, Unsigned};
 use refund_core::{
-    Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source,
-    Verification,
+    Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, SignatureCheck,
+    Source,
 };
 use serde_json::Value;
 
@@ -22,8 +24,9 @@ use crate::wire::{QueryResponse, Text};
 pub const DEFAULT_BASE_URL: &str = "https://api.edgeros.com";
 
 /// A refund-query client for EdgerOS Pay: core's [`Client`] over [`EdgerosProtocol`]. Every
-/// signed response is verified with the platform key before any field is read, and must name
-/// the configured merchant and the refund asked for; there is no switch to turn either off.
+/// signed response is verified with the platform keys (one, or several while the platform
+/// rotates its key) before any field is read, and must name the configured merchant and the
+/// refund asked for; there is no switch to turn either off.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), refund_core::Error> {
@@ -44,8 +47,8 @@ pub type EdgerosClient = Client<EdgerosProtocol>;
 pub struct EdgerosProtocol {
     base_url: String,
     mch_no: String,
-    merchant_key: RsaPrivateKey,
-    platform_key: RsaPublicKey,
+    signer: Arc<dyn Signer>,
+    platform_keys: PublicKeySet,
     nonce: Source<String>,
     /// The currency of every amount (EdgerOS Pay answers in yuan).
     currency: Currency,
@@ -63,28 +66,65 @@ impl EdgerosProtocol {
     pub fn mch_no(&self) -> &str {
         &self.mch_no
     }
+
+    /// The platform keys answers are verified with, in the order they are tried.
+    pub fn platform_keys(&self) -> &PublicKeySet {
+        &self.platform_keys
+    }
+
+    /// A draft with `nonce`: the canonical text to sign and the query it belongs to (one
+    /// function, so an explained request is the prepared one byte for byte).
+    fn draft_with(&self, lookup: &RefundLookup, nonce: String) -> Unsigned<PendingQuery> {
+        let query = RefundQuery::for_lookup(lookup);
+        let canonical = sign::request_canonical(&self.mch_no, &nonce, &query);
+        Unsigned::new(canonical, PendingQuery { query, nonce })
+    }
+}
+
+/// What an EdgerOS request waiting for its signature keeps besides the text to sign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingQuery {
+    /// The ids queried.
+    pub query: RefundQuery,
+    /// The nonce the text was made with.
+    pub nonce: String,
 }
 
 impl Protocol for EdgerosProtocol {
     type Answer<'b> = QueryResponse;
     type Builder = EdgerosClientBuilder;
     type Document<'b> = Value;
+    type Pending = PendingQuery;
     const PROVIDER: Provider = Provider::Edgeros;
     const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
     const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;
 
-    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
-        sign::build_request(
-            &self.base_url,
-            &self.mch_no,
-            &self.merchant_key,
-            &RefundQuery::for_lookup(lookup),
-            &self.nonce.get(),
-        )
+    /// A fresh nonce per attempt; the canonical text waits for the merchant signer.
+    fn draft(&self, lookup: &RefundLookup) -> Result<Draft<PendingQuery>, Error> {
+        Ok(Draft::Unsigned(self.draft_with(lookup, self.nonce.get())))
     }
 
-    fn verify_response(&self, _body: &[u8], value: &Value) -> Result<Verification, Error> {
-        sign::verify_response(&self.platform_key, value)
+    fn attach(
+        &self,
+        unsigned: Unsigned<PendingQuery>,
+        signature: &str,
+    ) -> Result<PreparedRequest, Error> {
+        let (_, pending) = unsigned.into_parts();
+        Ok(sign::signed_request(
+            &self.base_url,
+            &self.mch_no,
+            &pending.query,
+            &pending.nonce,
+            signature,
+        ))
+    }
+
+    fn signer(&self) -> Option<&dyn Signer> {
+        Some(self.signer.as_ref())
+    }
+
+    fn verify_response(&self, _body: &[u8], value: &Value) -> Result<SignatureCheck, Error> {
+        sign::verify_response(&self.platform_keys, value)
     }
 
     fn decode(&self, _body: &[u8], value: Value) -> Result<QueryResponse, Error> {
@@ -126,18 +166,16 @@ impl Protocol for EdgerosProtocol {
         map::map_response(&bound.answer, self.currency)
     }
 
-    /// The same signing as `prepare` (one nonce drawn), shown.
-    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+    /// The same draft as `prepare` (one nonce drawn), shown; core signs it with the same
+    /// signer and names it.
+    fn explain_draft(
+        &self,
+        lookup: &RefundLookup,
+    ) -> Result<(Draft<PendingQuery>, Option<Signing>), Error> {
         let nonce = self.nonce.get();
+        let unsigned = self.draft_with(lookup, nonce.clone());
+        let canonical = unsigned.text().to_owned();
         let query = RefundQuery::for_lookup(lookup);
-        let signed = sign::build_signed_request(
-            &self.base_url,
-            &self.mch_no,
-            &self.merchant_key,
-            &query,
-            &nonce,
-        )?;
-        let canonical = signed.signed_text.unwrap_or_default();
         let mut parameters: Vec<Parameter> = sign::request_fields(&self.mch_no, &nonce, &query)
             .into_iter()
             .map(|(k, v)| Parameter::new(k, v, true))
@@ -151,18 +189,10 @@ impl Protocol for EdgerosProtocol {
             signed_text: canonical,
             signature_algorithm:
                 "SHA256withRSA (RSASSA-PKCS1-v1_5), base64, sent as `x-acopay-sign`".to_owned(),
-            signature: signed.signature,
-            key: self
-                .merchant_key
-                .public_key()
-                .identity("merchant private key"),
+            signature: String::new(),
+            key: self.signer.identity(),
         };
-        Ok(RequestExplanation::new(
-            Provider::Edgeros,
-            lookup,
-            signed.request,
-            Some(signing),
-        ))
+        Ok((Draft::Unsigned(unsigned), Some(signing)))
     }
 
     /// The canonical text rebuilt from the strict parse, the SDK's must-verify rule, the
@@ -199,12 +229,19 @@ impl Protocol for EdgerosProtocol {
             }
             Err(e) => facts.push(Fact::new("canonical", format!("cannot be rebuilt: {e}"))),
         }
-        facts.push(Fact::new(
-            "key",
-            self.platform_key
-                .identity("platform public key")
-                .to_string(),
-        ));
+        let keys: Vec<KeyIdentity> = self
+            .platform_keys
+            .keys()
+            .map(|k| k.identity("platform public key"))
+            .collect();
+        match keys.as_slice() {
+            [only] => facts.push(Fact::new("key", only.to_string())),
+            several => {
+                for (i, key) in several.iter().enumerate() {
+                    facts.push(Fact::new(format!("key {}", i + 1), key.to_string()));
+                }
+            }
+        }
         let mut unsigned = vec!["data.sign".to_owned()];
         if let Some(object) = value.as_object() {
             unsigned.extend(
@@ -221,8 +258,10 @@ impl Protocol for EdgerosProtocol {
     }
 }
 
-/// Builds an [`EdgerosClient`]. Keys are parsed here, once; the platform key is required
-/// because every signed response is verified.
+/// Builds an [`EdgerosClient`]. Keys are parsed here, once; at least one platform key is
+/// required because every signed response is verified. While the platform rotates its key, give
+/// both ([`EdgerosClientBuilder::platform_public_keys`]): an answer verifies when any of them
+/// does, and the key that did is named.
 ///
 /// ```
 /// # let merchant = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_merchant.pem"));
@@ -238,8 +277,8 @@ impl Protocol for EdgerosProtocol {
 pub struct EdgerosClientBuilder {
     base_url: Option<String>,
     mch_no: Option<String>,
-    merchant_key: Option<RsaPrivateKey>,
-    platform_key: Option<RsaPublicKey>,
+    signer: Option<Arc<dyn Signer>>,
+    platform_keys: Vec<RsaPublicKey>,
     nonce: Option<Source<String>>,
     options: ClientOptions,
 }
@@ -267,8 +306,8 @@ impl EdgerosClientBuilder {
 
     refund_core::merchant_private_key_setters!("refund_edgeros::EdgerosClient::builder()");
 
-    /// The platform's public key (SubjectPublicKeyInfo PEM or bare base64 DER), used to verify
-    /// every signed response.
+    /// The platform public key (SubjectPublicKeyInfo PEM or bare base64 DER) that verifies
+    /// signed responses (the only one: it replaces any given before).
     ///
     /// ```
     /// let b = refund_edgeros::EdgerosClient::builder()
@@ -279,7 +318,7 @@ impl EdgerosClientBuilder {
         Ok(self.platform_public_key(RsaPublicKey::from_text(text)?))
     }
 
-    /// Reads the platform's public key from a file.
+    /// Reads the platform public key from a file (the only one).
     ///
     /// ```
     /// assert!(refund_edgeros::EdgerosClient::builder().platform_public_key_file("/nonexistent.pem").is_err());
@@ -288,14 +327,28 @@ impl EdgerosClientBuilder {
         Ok(self.platform_public_key(RsaPublicKey::from_file(path)?))
     }
 
-    /// An already-parsed platform public key.
+    /// An already-parsed platform public key (the only one: it replaces any given before).
     ///
     /// ```
     /// # let key = refund_core::rsa_keys::RsaPublicKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_platform.pub.pem"))).unwrap();
     /// let b = refund_edgeros::EdgerosClient::builder().platform_public_key(key);
     /// ```
     pub fn platform_public_key(mut self, key: RsaPublicKey) -> Self {
-        self.platform_key = Some(key);
+        self.platform_keys = vec![key];
+        self
+    }
+
+    /// Several platform public keys (the current one and the next, during a rotation), tried
+    /// in order; they replace any given before. An empty list leaves the client without one
+    /// (`build` refuses it).
+    ///
+    /// ```
+    /// # let old = refund_core::rsa_keys::RsaPublicKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_platform.pub.pem"))).unwrap();
+    /// # let new = old.clone();
+    /// let b = refund_edgeros::EdgerosClient::builder().platform_public_keys([old, new]);
+    /// ```
+    pub fn platform_public_keys(mut self, keys: impl IntoIterator<Item = RsaPublicKey>) -> Self {
+        self.platform_keys = keys.into_iter().collect();
         self
     }
 
@@ -325,11 +378,10 @@ impl EdgerosClientBuilder {
                 .mch_no
                 .filter(|m| !m.is_empty())
                 .ok_or_else(|| Error::missing_setting("mch_no"))?,
-            merchant_key: self
-                .merchant_key
+            signer: self
+                .signer
                 .ok_or_else(|| Error::missing_setting("merchant private key"))?,
-            platform_key: self
-                .platform_key
+            platform_keys: PublicKeySet::new(self.platform_keys)
                 .ok_or_else(|| Error::missing_setting("platform public key"))?,
             nonce: self
                 .nonce

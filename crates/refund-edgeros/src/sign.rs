@@ -9,9 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
+use refund_core::rsa_keys::{PublicKeySet, RsaPrivateKey};
 use refund_core::{
-    Error, LookupKind, Method, PreparedRequest, Provider, SignedRequest, Verification,
+    Error, LookupKind, Method, PreparedRequest, Provider, SignatureCheck, SignedRequest,
+    Verification,
 };
 use serde_json::Value;
 
@@ -125,21 +126,41 @@ pub fn build_signed_request(
     let canonical = request_canonical(mch_no, nonce, query);
     let sign = sign_canonical(key, &canonical)?;
     Ok(SignedRequest {
-        request: PreparedRequest {
-            method: Method::Get,
-            url: query.url(&refund_core::request::join_url(base_url, QUERY_PATH)),
-            headers: vec![
-                ("accept".into(), "application/json".into()),
-                ("x-acopay-mch-no".into(), mch_no.to_owned().into()),
-                ("x-acopay-nonce".into(), nonce.to_owned().into()),
-                ("x-acopay-sign-type".into(), SIGN_TYPE.into()),
-                ("x-acopay-sign".into(), sign.clone().into()),
-            ],
-            body: None,
-        },
+        request: signed_request(base_url, mch_no, query, nonce, &sign),
         signature: sign,
         signed_text: Some(canonical),
     })
+}
+
+/// The `GET` request carrying `signature` (base64 SHA256withRSA over [`request_canonical`] of the
+/// same `mch_no`, `nonce` and `query`, made wherever the key lives): ids, `aco_pay_sdk` and
+/// `version` in the query string, the signature in `x-acopay-*` headers.
+///
+/// ```
+/// use refund_edgeros::sign::signed_request;
+/// use refund_edgeros::wire::RefundQuery;
+/// let req = signed_request("https://api.edgeros.com", "MCH1", &RefundQuery::refund_no("AR1"), "n", "c2ln");
+/// assert_eq!(req.header("x-acopay-sign"), Some("c2ln"));
+/// ```
+pub fn signed_request(
+    base_url: &str,
+    mch_no: &str,
+    query: &RefundQuery,
+    nonce: &str,
+    signature: &str,
+) -> PreparedRequest {
+    PreparedRequest {
+        method: Method::Get,
+        url: query.url(&refund_core::request::join_url(base_url, QUERY_PATH)),
+        headers: vec![
+            ("accept".into(), "application/json".into()),
+            ("x-acopay-mch-no".into(), mch_no.to_owned().into()),
+            ("x-acopay-nonce".into(), nonce.to_owned().into()),
+            ("x-acopay-sign-type".into(), SIGN_TYPE.into()),
+            ("x-acopay-sign".into(), signature.to_owned().into()),
+        ],
+        body: None,
+    }
 }
 
 /// What a response says about its own signature, read from a strict parse.
@@ -258,29 +279,31 @@ pub fn response_canonical(response: &Value) -> Result<SignedParts, Error> {
     })
 }
 
-/// Verifies a parsed response with the platform key when the SDK's rule requires it
-/// (`status` 200 or `data.sign` present): [`Verification::Verified`] when it was checked,
-/// [`Verification::Unverified`] for an unsigned error answer (which can only deny, never fake a
-/// refund).
+/// Verifies a parsed response with the platform keys when the SDK's rule requires it
+/// (`status` 200 or `data.sign` present): [`Verification::Verified`] with the fingerprint of the
+/// key (of the set) that verified it, [`Verification::Unverified`] for an unsigned error answer
+/// (which can only deny, never fake a refund).
 ///
 /// A response that must be signed but is not, a `sign_type` other than `SHA256withRSA`, or a
-/// signature that does not match is an [`Error::Signature`]. There is no way to skip this.
+/// signature that no key of the set matches is an [`Error::Signature`]. There is no way to skip
+/// this.
 ///
 /// ```
 /// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/edgeros_platform.pem"))).unwrap();
 /// use refund_core::Verification;
+/// let keys = refund_core::rsa_keys::PublicKeySet::from(platform.public_key().clone());
 /// let v = refund_core::json::parse_strict(br#"{"status":500,"message":"err","data":null}"#).unwrap();
-/// assert_eq!(refund_edgeros::sign::verify_response(platform.public_key(), &v).unwrap(), Verification::Unverified);
+/// assert_eq!(refund_edgeros::sign::verify_response(&keys, &v).unwrap().verification, Verification::Unverified);
 /// let v = refund_core::json::parse_strict(br#"{"status":200,"message":"SUCCESS","data":{"code":"SUCCESS"}}"#).unwrap();
-/// assert!(refund_edgeros::sign::verify_response(platform.public_key(), &v).is_err());
+/// assert!(refund_edgeros::sign::verify_response(&keys, &v).is_err());
 /// ```
 pub fn verify_response(
-    platform_key: &RsaPublicKey,
+    platform_keys: &PublicKeySet,
     response: &Value,
-) -> Result<Verification, Error> {
+) -> Result<SignatureCheck, Error> {
     let parts = response_canonical(response)?;
     if !parts.must_verify() {
-        return Ok(Verification::Unverified);
+        return Ok(Verification::Unverified.into());
     }
     let sign = parts.sign.as_deref().ok_or_else(|| {
         Error::verify(
@@ -300,8 +323,16 @@ pub fn verify_response(
             ));
         }
     }
-    platform_key
+    let key = platform_keys
         .verify_base64(parts.canonical.as_bytes(), sign)
-        .map_err(|e| Error::verify(Provider::Edgeros, "data.sign").caused_by(e))?;
-    Ok(Verification::Verified)
+        .map_err(|e| {
+            let tried = platform_keys.fingerprints().count();
+            let reason = if tried == 1 {
+                "data.sign".to_owned()
+            } else {
+                format!("data.sign (none of the {tried} platform keys verifies it)")
+            };
+            Error::verify(Provider::Edgeros, reason).caused_by(e)
+        })?;
+    Ok(SignatureCheck::verified_by(key.to_owned()))
 }

@@ -56,8 +56,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-#[test]
-fn request_signing_vectors() {
+#[tokio::test]
+async fn request_signing_vectors() {
     let v = vectors();
     let merchant = RsaPrivateKey::from_text(
         v["keys"]["merchant"]["private_pkcs8_der_b64"]
@@ -125,7 +125,7 @@ fn request_signing_vectors() {
             .nonce_source(move || fixed_nonce.clone())
             .build()
             .unwrap();
-        let Ok(explained) = client.explain_request(&lookup) else {
+        let Ok(explained) = client.explain_request(&lookup).await else {
             assert_eq!(id, "req-13", "only the control-character vector is refused");
             continue;
         };
@@ -142,12 +142,14 @@ fn request_signing_vectors() {
 #[test]
 fn response_verification_vectors() {
     let v = vectors();
-    let platform = RsaPublicKey::from_text(
-        v["keys"]["platform"]["public_spki_der_b64"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let platform = refund_core::rsa_keys::PublicKeySet::from(
+        RsaPublicKey::from_text(
+            v["keys"]["platform"]["public_spki_der_b64"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap(),
+    );
     let cases = v["response_verification"].as_array().unwrap();
     assert_eq!(cases.len(), 7);
     let mut typed_causes = 0;
@@ -165,7 +167,7 @@ fn response_verification_vectors() {
         assert_eq!(
             verdict
                 .as_ref()
-                .is_ok_and(|checked| *checked == refund_core::Verification::Verified),
+                .is_ok_and(|checked| checked.verification == refund_core::Verification::Verified),
             case["verification_performed"].as_bool().unwrap() && official,
             "{id}: whether a signature was checked"
         );
@@ -198,7 +200,7 @@ fn response_verification_vectors() {
                 "keys/edgeros_merchant.pem",
             ))
             .unwrap()
-            .platform_public_key(platform.clone())
+            .platform_public_keys(platform.keys().cloned())
             .build()
             .unwrap();
         let lookup = refund_core::RefundLookup::refund_id(named("refund_no"));

@@ -8,17 +8,18 @@
 //! callbacks signed with the repository's public test key and prints each decision).
 
 use refund_core::Currency;
-use refund_core::rsa_keys::RsaPrivateKey;
+use refund_core::rsa_keys::{PublicKeySet, RsaPrivateKey};
 use refund_openapi::notify::{self, CallbackDecision, CallbackState};
 
 /// The receiver: what an HTTP handler for the callback URL does with each body.
 fn receive(
     state: &mut CallbackState,
     body: &[u8],
-    gateway: &RsaPrivateKey,
+    gateway_keys: &PublicKeySet,
 ) -> Result<CallbackDecision, refund_core::Error> {
-    // 1. Verify before reading anything.
-    let notification = notify::verify_notification(body, gateway.public_key(), Currency::Cny)?;
+    // 1. Verify before reading anything (against every live gateway key: while the gateway
+    //    rotates, the old and the new).
+    let notification = notify::verify_notification(body, gateway_keys, Currency::Cny)?;
     // 2. Deduplicate: only news is applied.
     let decision = state.observe(&notification);
     if decision == CallbackDecision::Apply {
@@ -48,6 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let processing = r#"{"eventName":"payment.refund.later","refundTransactionId":"R1","refundAmount":500,"refundStatus":"PROCESS","refundCreateTime":"2024-07-31 16:26:46"}"#;
     let succeeded = r#"{"eventName":"payment.refund.success","refundTransactionId":"R1","refundAmount":500,"refundStatus":"COMPLETED","refundCreateTime":"2024-07-31 16:26:46","refundReturnTime":"2024-07-31 16:30:00"}"#;
     let failed = r#"{"eventName":"payment.refund.failed","refundTransactionId":"R1","refundAmount":500,"refundStatus":"FAILED","refundCreateTime":"2024-07-31 16:26:46","refundReturnTime":"2024-07-31 16:31:00"}"#;
+    let gateway_keys = PublicKeySet::from(gateway.public_key().clone());
     let mut state = CallbackState::new();
     let expected = [
         ("processing", processing, CallbackDecision::Apply),
@@ -66,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     for (what, param, want) in expected {
         println!("callback: {what}");
-        let decision = receive(&mut state, &signed(&gateway, param)?, &gateway)?;
+        let decision = receive(&mut state, &signed(&gateway, param)?, &gateway_keys)?;
         println!("  -> {decision:?}");
         if decision != want {
             return Err(format!("{what}: expected {want:?}, got {decision:?}").into());

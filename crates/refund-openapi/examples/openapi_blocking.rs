@@ -32,7 +32,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lookup = RefundLookup::original_transaction_id(id);
 
     // 1. Sign: the JSON body `{appId, param, sign}`, exactly as it must be sent.
-    let request = client.prepare(&lookup)?;
+    let request = client.prepare_now(&lookup)?;
     // 2. Send it with any HTTP client.
     let http = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(10))

@@ -1,16 +1,17 @@
 //! The builder and the protocol core's pipeline drives (no I/O here: core's client sends).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use refund_core::client::{Client, ClientOptions};
 use refund_core::digest::sha256_hex;
-use refund_core::explain::{Fact, Parameter, RequestExplanation, Signing};
+use refund_core::explain::{Fact, Parameter, Signing};
 use refund_core::protocol::{Binding, Bound, Protocol};
-use refund_core::rsa_keys::RsaPrivateKey;
+use refund_core::signer::{Draft, Signer, Unsigned};
 use refund_core::{
-    Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, Source,
-    Verification,
+    Currency, Error, LookupKind, PreparedRequest, Provider, Refund, RefundLookup, SignatureCheck,
+    Source, Verification,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -97,7 +98,7 @@ pub type OpenApiClient = Client<OpenApiProtocol>;
 pub struct OpenApiProtocol {
     base_url: String,
     app_id: String,
-    key: RsaPrivateKey,
+    signer: Arc<dyn Signer>,
     currency: Currency,
     timestamp_unit: TimestampUnit,
     clock: Source<DateTime<Utc>>,
@@ -107,19 +108,31 @@ impl Protocol for OpenApiProtocol {
     type Answer<'b> = QueryResponse;
     type Builder = OpenApiClientBuilder;
     type Document<'b> = Value;
+    /// Attaching needs nothing besides `param`, the text that is signed.
+    type Pending = ();
     const PROVIDER: Provider = Provider::OpenApi;
     const SUPPORTED_LOOKUPS: &'static [LookupKind] = sign::SUPPORTED_LOOKUPS;
     const MAX_ID_CHARS: usize = sign::MAX_ID_CHARS;
 
-    /// A current timestamp for every attempt (the gateway rejects stale ones).
-    fn prepare(&self, lookup: &RefundLookup) -> Result<PreparedRequest, Error> {
+    /// A current timestamp for every attempt (the gateway rejects stale ones); `param` waits
+    /// for the merchant signer.
+    fn draft(&self, lookup: &RefundLookup) -> Result<Draft<()>, Error> {
         let timestamp = self.timestamp_unit.of(self.clock.get());
-        sign::build_request(&self.base_url, &self.app_id, &self.key, lookup, timestamp)
+        let param = sign::request_canonical(lookup, timestamp)?;
+        Ok(Draft::Unsigned(Unsigned::new(param, ())))
+    }
+
+    fn attach(&self, unsigned: Unsigned<()>, signature: &str) -> Result<PreparedRequest, Error> {
+        sign::signed_request(&self.base_url, &self.app_id, unsigned.text(), signature)
+    }
+
+    fn signer(&self) -> Option<&dyn Signer> {
+        Some(self.signer.as_ref())
     }
 
     /// The gateway does not sign its answers.
-    fn verify_response(&self, _body: &[u8], _value: &Value) -> Result<Verification, Error> {
-        Ok(Verification::NotSigned)
+    fn verify_response(&self, _body: &[u8], _value: &Value) -> Result<SignatureCheck, Error> {
+        Ok(Verification::NotSigned.into())
     }
 
     fn decode(&self, _body: &[u8], value: Value) -> Result<QueryResponse, Error> {
@@ -156,13 +169,11 @@ impl Protocol for OpenApiProtocol {
         map::map_response(&bound.answer, self.currency)
     }
 
-    /// The same signing as `prepare` (one timestamp read), shown: `param`'s fields are what is
-    /// signed, `appId` travels outside the signature.
-    fn explain_request(&self, lookup: &RefundLookup) -> Result<RequestExplanation, Error> {
+    /// The same draft as `prepare` (one timestamp read), shown: `param`'s fields are what is
+    /// signed, `appId` travels outside the signature. Core signs it with the same signer.
+    fn explain_draft(&self, lookup: &RefundLookup) -> Result<(Draft<()>, Option<Signing>), Error> {
         let timestamp = self.timestamp_unit.of(self.clock.get());
-        let signed =
-            sign::build_signed_request(&self.base_url, &self.app_id, &self.key, lookup, timestamp)?;
-        let param = signed.signed_text.unwrap_or_default();
+        let param = sign::request_canonical(lookup, timestamp)?;
         let field = IdField::of(lookup);
         let id_name = format!("param.{}", field.name());
         let signing = Signing {
@@ -176,15 +187,10 @@ impl Protocol for OpenApiProtocol {
             digest: sha256_hex(param.as_bytes()),
             signature_algorithm: "SHA256withRSA (RSASSA-PKCS1-v1_5), base64, sent as `sign`"
                 .to_owned(),
-            signature: signed.signature,
-            key: self.key.public_key().identity("merchant private key"),
+            signature: String::new(),
+            key: self.signer.identity(),
         };
-        Ok(RequestExplanation::new(
-            Provider::OpenApi,
-            lookup,
-            signed.request,
-            Some(signing),
-        ))
+        Ok((Draft::Unsigned(Unsigned::new(param, ())), Some(signing)))
     }
 
     /// The gateway signs no answers: every field is outside any signature.
@@ -214,7 +220,7 @@ impl Protocol for OpenApiProtocol {
 pub struct OpenApiClientBuilder {
     base_url: Option<String>,
     app_id: Option<String>,
-    merchant_key: Option<RsaPrivateKey>,
+    signer: Option<Arc<dyn Signer>>,
     currency: Option<Currency>,
     timestamp_unit: TimestampUnit,
     clock: Option<Source<DateTime<Utc>>>,
@@ -292,8 +298,8 @@ impl OpenApiClientBuilder {
                 .app_id
                 .filter(|a| !a.is_empty())
                 .ok_or_else(|| Error::missing_setting("app_id"))?,
-            key: self
-                .merchant_key
+            signer: self
+                .signer
                 .ok_or_else(|| Error::missing_setting("merchant private key"))?,
             currency: self.currency.unwrap_or(Currency::Cny),
             timestamp_unit: self.timestamp_unit,

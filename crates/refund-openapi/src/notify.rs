@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use refund_core::rsa_keys::RsaPublicKey;
+use refund_core::rsa_keys::PublicKeySet;
 use refund_core::{Currency, Error, Provider, Refund, RefundStatus, Verification};
 
 use crate::map::map_record;
-use crate::sign::verify_canonical;
 use crate::wire::{NotificationBody, NotificationParam};
 
 /// The exact body the merchant must answer a callback with.
@@ -57,31 +56,43 @@ pub struct RefundNotification {
     pub refund: Refund,
     /// The verified `param` text, for audit logs.
     pub param: String,
+    /// The fingerprint of the gateway key (of the set) that verified it.
+    pub verified_by: String,
 }
 
-/// Verifies a callback body with the gateway's public key, then decodes it.
+/// Verifies a callback body with the gateway's public keys (one, or the old and the new while the
+/// gateway rotates its key: any of them may have signed it), then decodes it.
 ///
 /// Nothing in `param` is read before its signature verifies; the body and the `param` text are
-/// both parsed strictly (duplicate keys rejected). Answer the gateway with [`SUCCESS_REPLY`].
+/// both parsed strictly (duplicate keys rejected). The key that verified it is named in
+/// [`RefundNotification::verified_by`]. Answer the gateway with [`SUCCESS_REPLY`].
 ///
 /// ```
 /// # let platform = refund_core::rsa_keys::RsaPrivateKey::from_text(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/keys/openapi_platform_2048.pem"))).unwrap();
 /// let param = r#"{"eventName":"payment.refund.success","refundTransactionId":"1818566685947465728","refundAmount":10000,"refundStatus":"COMPLETED"}"#;
 /// let sign = refund_openapi::sign::sign_canonical(&platform, param).unwrap();
 /// let body = serde_json::json!({"param": param, "sign": sign}).to_string();
-/// let n = refund_openapi::notify::verify_notification(body.as_bytes(), platform.public_key(), refund_core::Currency::Cny).unwrap();
+/// let keys = refund_core::rsa_keys::PublicKeySet::from(platform.public_key().clone());
+/// let n = refund_openapi::notify::verify_notification(body.as_bytes(), &keys, refund_core::Currency::Cny).unwrap();
 /// assert_eq!(n.event, refund_openapi::notify::RefundEvent::Succeeded);
+/// assert_eq!(n.verified_by, platform.public_key().fingerprint());
 /// assert_eq!(n.refund.amount.minor(), 10000);
 /// ```
 pub fn verify_notification(
     body: &[u8],
-    gateway_public_key: &RsaPublicKey,
+    gateway_public_keys: &PublicKeySet,
     currency: Currency,
 ) -> Result<RefundNotification, Error> {
     let (_, envelope) =
         refund_core::json::decode_strict::<NotificationBody>(Provider::OpenApi, body)?;
-    verify_canonical(gateway_public_key, &envelope.param, &envelope.sign)?;
-    decode_param(envelope.param, currency, Verification::Verified)
+    let key = gateway_public_keys
+        .verify_base64(envelope.param.as_bytes(), &envelope.sign)
+        .map_err(|e| {
+            Error::verify(Provider::OpenApi, "callback `sign` over `param`").caused_by(e)
+        })?;
+    let mut notification = decode_param(envelope.param, currency, Verification::Verified)?;
+    notification.verified_by = key.to_owned();
+    Ok(notification)
 }
 
 /// Fuzz targets only (feature `fuzzing`): what [`verify_notification`] does once the signature
@@ -123,6 +134,7 @@ fn decode_param(
         event,
         refund,
         param: param_text,
+        verified_by: String::new(),
     })
 }
 
@@ -169,11 +181,12 @@ struct Held {
 /// use refund_openapi::notify::{self, CallbackDecision, CallbackState};
 /// let param = r#"{"eventName":"payment.refund.success","refundTransactionId":"R1","refundAmount":5,"refundStatus":"COMPLETED"}"#;
 /// let body = serde_json::json!({"param": param, "sign": refund_openapi::sign::sign_canonical(&platform, param).unwrap()}).to_string();
+/// let keys = refund_core::rsa_keys::PublicKeySet::from(platform.public_key().clone());
 /// let mut state = CallbackState::new();
-/// let n = notify::verify_notification(body.as_bytes(), platform.public_key(), refund_core::Currency::Cny).unwrap();
+/// let n = notify::verify_notification(body.as_bytes(), &keys, refund_core::Currency::Cny).unwrap();
 /// assert_eq!(state.observe(&n), CallbackDecision::Apply);
 /// // The very same, verified again: a replay.
-/// let again = notify::verify_notification(body.as_bytes(), platform.public_key(), refund_core::Currency::Cny).unwrap();
+/// let again = notify::verify_notification(body.as_bytes(), &keys, refund_core::Currency::Cny).unwrap();
 /// assert_eq!(state.observe(&again), CallbackDecision::Duplicate);
 /// ```
 #[derive(Debug, Default)]

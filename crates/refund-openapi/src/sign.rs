@@ -100,21 +100,38 @@ pub fn build_signed_request(
 ) -> Result<SignedRequest, Error> {
     let param = request_canonical(lookup, timestamp)?;
     let sign = sign_canonical(key, &param)?;
+    Ok(SignedRequest {
+        request: signed_request(base_url, app_id, &param, &sign)?,
+        signature: sign,
+        signed_text: Some(param),
+    })
+}
+
+/// The request carrying `signature` (base64 SHA256withRSA over exactly `param`, made wherever
+/// the key lives): `POST {base}/open-api/refund/payments` with the JSON body
+/// `{appId, param, sign}`.
+///
+/// ```
+/// let req = refund_openapi::sign::signed_request("https://gw.example", "app", "{}", "c2ln").unwrap();
+/// assert_eq!(req.body_text(), Some(r#"{"appId":"app","param":"{}","sign":"c2ln"}"#));
+/// ```
+pub fn signed_request(
+    base_url: &str,
+    app_id: &str,
+    param: &str,
+    signature: &str,
+) -> Result<PreparedRequest, Error> {
     let body = serde_json::to_vec(&QueryRequestBody {
         app_id,
-        param: &param,
-        sign: &sign,
+        param,
+        sign: signature,
     })
     .map_err(|e| Error::InvalidRequest {
         field: "body".to_owned(),
         reason: e.to_string(),
     })?;
-    Ok(SignedRequest {
-        request: PreparedRequest::json_post(
-            refund_core::request::join_url(base_url, QUERY_PATH),
-            body,
-        ),
-        signature: sign,
-        signed_text: Some(param),
-    })
+    Ok(PreparedRequest::json_post(
+        refund_core::request::join_url(base_url, QUERY_PATH),
+        body,
+    ))
 }

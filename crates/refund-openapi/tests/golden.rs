@@ -21,8 +21,8 @@ struct Case {
     app_id: String,
 }
 
-#[test]
-fn every_signing_case_matches_openssl() {
+#[tokio::test]
+async fn every_signing_case_matches_openssl() {
     for (name, dir) in fixture_entries("openapi/sign", true, 5) {
         let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
         let case: Case = serde_json::from_str(&read("params.json")).unwrap();
@@ -79,7 +79,7 @@ fn every_signing_case_matches_openssl() {
             .clock(move || at)
             .build()
             .unwrap();
-        let explained = client.explain_request(&lookup).unwrap();
+        let explained = client.explain_request(&lookup).await.unwrap();
         let signing = explained.signing.as_ref().unwrap();
         assert_eq!(
             signing.signed_text, expected_param,
@@ -94,7 +94,7 @@ fn every_signing_case_matches_openssl() {
             signing.digest,
             refund_core::digest::sha256_hex(expected_param.as_bytes())
         );
-        let text = explained_request(&explained, &client.prepare(&lookup).unwrap());
+        let text = explained_request(&explained, &client.prepare_now(&lookup).unwrap());
         assert_eq!(explained.request, request, "{name}");
         insta::with_settings!({ info => &case, omit_expression => true }, {
             insta::assert_snapshot!(format!("request_{name}"), http_text(&request));
@@ -132,7 +132,7 @@ fn lookups_are_checked_before_signing() {
         (RefundLookup::channel_trade_no("C1"), "not supported"),
         (RefundLookup::refund_id("a\u{7}b"), "control"),
     ] {
-        let err = client.prepare(&lookup).unwrap_err();
+        let err = client.prepare_now(&lookup).unwrap_err();
         assert_eq!(err.kind(), "invalid_request");
         assert!(err.to_string().contains(needle), "{err}");
     }

@@ -6,7 +6,7 @@
     clippy::panic
 )]
 
-use refund_core::rsa_keys::RsaPrivateKey;
+use refund_core::rsa_keys::{PublicKeySet, RsaPrivateKey};
 use refund_core::{Currency, RefundLookup, RefundStatus, Verification};
 use refund_openapi::{OpenApiClient, notify, sign};
 use refund_test_support::{
@@ -87,6 +87,33 @@ fn callback(param: &str, key: &RsaPrivateKey) -> Vec<u8> {
 
 const FAILED_PARAM: &str = r#"{"eventName":"payment.refund.failed","mchRefundOrderId":"refund7806664227088","originalTransactionId":"CU51856318914782320","refundTransactionId":"1818563941756964864","refundAmount":10000,"feeRefunded":1000,"refundStatus":"FAILED","refundCreateTime":"2024-07-31 16:26:46","refundReturnTime":"2024-07-31 16:26:48","failedCode":-10010,"failedMessage":"Channel Refund Failed"}"#;
 
+/// The gateway key set holding only `key`'s public half.
+fn keys(key: &RsaPrivateKey) -> PublicKeySet {
+    PublicKeySet::from(key.public_key().clone())
+}
+
+/// While the gateway rotates its key, callbacks signed by the old one and by the new one both
+/// verify against a set holding the two, each naming its key; a third key verifies nothing.
+#[test]
+fn callbacks_verify_against_a_rotating_key_set() {
+    let old = platform();
+    let new = RsaPrivateKey::from_text(include_str!("../../../fixtures/keys/edgeros_platform.pem"))
+        .unwrap();
+    let stranger = RsaPrivateKey::from_text(include_str!(
+        "../../../fixtures/keys/openapi_merchant_2048.pem"
+    ))
+    .unwrap();
+    let set = PublicKeySet::new(vec![old.public_key().clone(), new.public_key().clone()]).unwrap();
+    for signer in [&old, &new] {
+        let n = notify::verify_notification(&callback(FAILED_PARAM, signer), &set, Currency::Cny)
+            .unwrap();
+        assert_eq!(n.verified_by, signer.public_key().fingerprint());
+    }
+    let err = notify::verify_notification(&callback(FAILED_PARAM, &stranger), &set, Currency::Cny)
+        .unwrap_err();
+    assert_eq!(err.kind(), "signature");
+}
+
 #[test]
 fn callbacks_verify_then_decode() {
     let key = platform();
@@ -101,9 +128,8 @@ fn callbacks_verify_then_decode() {
         let param = format!(
             r#"{{"eventName":"{event}","refundTransactionId":"R1","refundAmount":5,"refundStatus":"{status}"}}"#
         );
-        let n =
-            notify::verify_notification(&callback(&param, &key), key.public_key(), Currency::Cny)
-                .unwrap();
+        let n = notify::verify_notification(&callback(&param, &key), &keys(&key), Currency::Cny)
+            .unwrap();
         seen.push(format!("{:?} {}", n.event, n.refund.status));
     }
     insta::assert_debug_snapshot!(seen, @r#"
@@ -114,12 +140,8 @@ fn callbacks_verify_then_decode() {
         "Unrecognized(\"payment.refund.later\") processing",
     ]
     "#);
-    let n = notify::verify_notification(
-        &callback(FAILED_PARAM, &key),
-        key.public_key(),
-        Currency::Cny,
-    )
-    .unwrap();
+    let n = notify::verify_notification(&callback(FAILED_PARAM, &key), &keys(&key), Currency::Cny)
+        .unwrap();
     insta::assert_json_snapshot!("callback_failed_refund", n.refund);
     assert_eq!(
         notify::SUCCESS_REPLY,
@@ -137,7 +159,7 @@ fn callbacks_with_bad_signatures_are_rejected_before_reading() {
     // Signed by the wrong key.
     let err = notify::verify_notification(
         &callback(FAILED_PARAM, &merchant),
-        key.public_key(),
+        &keys(&key),
         Currency::Cny,
     )
     .unwrap_err();
@@ -145,13 +167,12 @@ fn callbacks_with_bad_signatures_are_rejected_before_reading() {
     // Param altered after signing (the amount).
     let good = callback(FAILED_PARAM, &key);
     let tampered = String::from_utf8(good).unwrap().replace("10000", "99999");
-    let err = notify::verify_notification(tampered.as_bytes(), key.public_key(), Currency::Cny)
-        .unwrap_err();
+    let err =
+        notify::verify_notification(tampered.as_bytes(), &keys(&key), Currency::Cny).unwrap_err();
     assert_eq!(err.kind(), "signature");
     // A param that is not even JSON, but is badly signed: the signature error wins.
     let body = serde_json::json!({"param": "not json", "sign": "AAAA"}).to_string();
-    let err =
-        notify::verify_notification(body.as_bytes(), key.public_key(), Currency::Cny).unwrap_err();
+    let err = notify::verify_notification(body.as_bytes(), &keys(&key), Currency::Cny).unwrap_err();
     assert_eq!(err.kind(), "signature");
     // A duplicated `param` key in the envelope.
     let sign = sign::sign_canonical(&key, FAILED_PARAM).unwrap();
@@ -159,8 +180,7 @@ fn callbacks_with_bad_signatures_are_rejected_before_reading() {
         r#"{{"param":{},"param":"{{}}","sign":"{sign}"}}"#,
         serde_json::to_string(FAILED_PARAM).unwrap()
     );
-    let err =
-        notify::verify_notification(dup.as_bytes(), key.public_key(), Currency::Cny).unwrap_err();
+    let err = notify::verify_notification(dup.as_bytes(), &keys(&key), Currency::Cny).unwrap_err();
     assert_eq!(err.kind(), "decode");
     assert!(err.to_string().contains("duplicate key"));
 }
@@ -170,8 +190,7 @@ fn a_verified_callback_can_be_replayed_and_the_state_deduplicates_it() {
     use notify::{CallbackDecision, CallbackState};
     let key = platform();
     let verify = |param: &str| {
-        notify::verify_notification(&callback(param, &key), key.public_key(), Currency::Cny)
-            .unwrap()
+        notify::verify_notification(&callback(param, &key), &keys(&key), Currency::Cny).unwrap()
     };
     let later = FAILED_PARAM.replace("16:26:48", "16:40:00");
     let earlier = FAILED_PARAM

@@ -208,19 +208,19 @@ async fn a_replayed_request_is_refused_by_the_sandbox() {
         .build()
         .unwrap();
     let lookup = RefundLookup::refund_id("AR-PROCESSING-1");
-    let request = client.prepare(&lookup).unwrap();
+    let request = client.prepare_now(&lookup).unwrap();
     let transport = HttpTransport::new(&HttpConfig::default()).unwrap();
     let budget = Duration::from_secs(2);
     let first = transport
         .send(Provider::Edgeros, &request, budget)
         .await
         .unwrap();
-    assert!(client.parse_response(&lookup, &first).is_ok());
+    assert!(client.parse_response(&lookup, &first.body).is_ok());
     let replay = transport
         .send(Provider::Edgeros, &request, budget)
         .await
         .unwrap();
-    let err = client.parse_response(&lookup, &replay).unwrap_err();
+    let err = client.parse_response(&lookup, &replay.body).unwrap_err();
     assert_eq!(
         (err.kind(), err.code().as_deref()),
         ("provider", Some("1004")),

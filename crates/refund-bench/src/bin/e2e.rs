@@ -439,17 +439,17 @@ fn client_and_requests(
     match provider {
         Provider::OpenApi => {
             let c = creds.openapi_client(base).build().unwrap();
-            let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
+            let requests = ids.iter().map(|l| c.prepare_now(l).unwrap()).collect();
             (Arc::new(c), requests)
         }
         Provider::Edgeros => {
             let c = creds.edgeros_client(base).build().unwrap();
-            let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
+            let requests = ids.iter().map(|l| c.prepare_now(l).unwrap()).collect();
             (Arc::new(c), requests)
         }
         _ => {
             let c = creds.cpos_client(base).build().unwrap();
-            let requests = ids.iter().map(|l| c.prepare(l).unwrap()).collect();
+            let requests = ids.iter().map(|l| c.prepare_now(l).unwrap()).collect();
             (Arc::new(c), requests)
         }
     }

@@ -35,6 +35,9 @@ mod backend;
 #[cfg(not(feature = "aws-lc"))]
 #[path = "rust_crypto.rs"]
 mod backend;
+mod set;
+
+pub use set::PublicKeySet;
 
 /// A key could not be read. Never contains key material.
 ///
