@@ -25,7 +25,10 @@ pub(crate) const RPS: (f64, f64) = (0.01, 100_000.0);
 /// Parses a duration within `[min, max]`: a sequence of numbers with units (`500ms`, `2s`,
 /// `10m`, `1h30m`, `1.5s`, `3d`; units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`, `w` and their
 /// long names), and a bare number as seconds (as the flags always took it).
-fn duration_in(text: &str, (min, max): (Duration, Duration)) -> Result<Duration, String> {
+pub(crate) fn duration_in(
+    text: &str,
+    (min, max): (Duration, Duration),
+) -> Result<Duration, String> {
     let text = text.trim();
     let range = || format!("from {} to {}", humane(min), humane(max));
     let out_of_range = || format!("{text} is out of range: allowed {}", range());

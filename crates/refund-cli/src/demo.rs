@@ -265,9 +265,9 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
         .and_then(|()| out.flush())
         .map_err(|e| CliError::io(e.to_string()))?;
     drop(out);
-    eprintln!(
-        "refund demo: the batch's {MADE_UP_ID} is made up on purpose: not_found is the expected answer"
-    );
+    let said =
+        format!("the batch's {MADE_UP_ID} is made up on purpose: not_found is the expected answer");
+    crate::logging::notice(&format!("refund demo: {said}"), &said);
     reconcile_section(folder, false).await
 }
 
@@ -339,11 +339,12 @@ async fn reconcile_section(folder: &DemoFolder, table: bool) -> Result<(), CliEr
             report.display()
         ))?;
     } else {
-        eprintln!(
-            "refund demo: reconciliation verdicts in {}, report in {}",
+        let said = format!(
+            "reconciliation verdicts in {}, report in {}",
             output.display(),
             report.display()
         );
+        crate::logging::notice(&format!("refund demo: {said}"), &said);
     }
     Ok(())
 }

@@ -107,7 +107,18 @@ pub(crate) fn report(error: &CliError, format: Format) {
         CliError::Config(m) => m.lines().map(one_line).collect::<Vec<_>>().join("\n"),
         _ => one_line(&error.message()),
     };
-    eprintln!("refund: error: {text}");
+    let mut fields = serde_json::Map::new();
+    fields.insert("kind".into(), error.kind().into());
+    fields.insert("exit_code".into(), error.exit_code().into());
+    if let Some(provider) = error.sdk().and_then(Error::provider) {
+        fields.insert("provider".into(), provider.as_str().into());
+    }
+    crate::logging::line(
+        tracing::Level::ERROR,
+        &format!("refund: error: {text}"),
+        &text,
+        fields,
+    );
     if matches!(format, Format::Json | Format::Ndjson) {
         // Stdout may be what failed (a full disk, a closed pipe): the line on stderr stands.
         let json = output::error_json(error.kind(), &error.message(), error.sdk());

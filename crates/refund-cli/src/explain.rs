@@ -245,6 +245,33 @@ pub(crate) fn print_query(explained: &QueryExplanation) {
             crate::output::one_line(&refund_core::error::chain_text(e))
         )),
     }
+    if crate::logging::json() {
+        let mut fields = serde_json::Map::new();
+        fields.insert(
+            "requests".into(),
+            serde_json::to_value(&explained.requests).unwrap_or_default(),
+        );
+        match &explained.response {
+            Ok(response) => {
+                fields.insert(
+                    "response".into(),
+                    serde_json::to_value(response).unwrap_or_default(),
+                );
+            }
+            Err(e) => {
+                fields.insert(
+                    "error".into(),
+                    crate::output::error_object(
+                        e.kind(),
+                        &refund_core::error::chain_text(e),
+                        Some(e),
+                    ),
+                );
+            }
+        }
+        crate::logging::line(tracing::Level::INFO, &text, "query explained", fields);
+        return;
+    }
     let mut stderr = anstream::stderr().lock();
     let _ = stderr.write_all(text.as_bytes());
 }

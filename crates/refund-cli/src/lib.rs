@@ -19,6 +19,7 @@ mod config;
 mod demo;
 mod error;
 mod explain;
+mod logging;
 mod open;
 mod options;
 mod output;
@@ -33,7 +34,6 @@ mod watch;
 #[doc(hidden)]
 pub mod fuzzing;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -142,25 +142,6 @@ impl Command {
     }
 }
 
-fn init_tracing(verbose: u8) {
-    if verbose == 0 {
-        return;
-    }
-    let level = match verbose {
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("{level},hyper=info,h2=info,rustls=info"))
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
-}
-
 async fn run(global: Global, command: Command) -> Result<u8, CliError> {
     let config = global.config();
     match command {
@@ -189,16 +170,37 @@ pub fn main() -> ExitCode {
             } else {
                 exit::OK
             };
-            let _ = e.print();
+            if e.use_stderr() && json_logs_asked(std::env::args_os()) {
+                // The arguments did not parse, but they asked for JSON on stderr: keep the
+                // stream parseable (clap's text, one line per object field, no colours).
+                logging::set_format(logging::LogFormat::Json);
+                let text = e.render().to_string();
+                let mut fields = serde_json::Map::new();
+                fields.insert("kind".into(), "usage".into());
+                logging::line(
+                    tracing::Level::ERROR,
+                    &text,
+                    text.lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim_start_matches("error: "),
+                    fields,
+                );
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(code);
         }
     };
     let (after, takes, name) = cli.command.own_options();
     let (global, ignored) = cli.global.clone().merge(after, takes);
+    logging::set_format(global.log_format());
     for flag in ignored {
-        eprintln!("refund: warning: {flag} does not apply to `refund {name}`; ignored");
+        logging::warn(&format!(
+            "{flag} does not apply to `refund {name}`; ignored"
+        ));
     }
-    init_tracing(global.verbose());
+    logging::init_tracing(global.verbose());
     let format = global.format();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -206,7 +208,10 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("refund: error: cannot start the async runtime: {e}");
+            error::report(
+                &CliError::io(format!("cannot start the async runtime: {e}")),
+                format,
+            );
             return ExitCode::from(exit::OTHER);
         }
     };
@@ -219,8 +224,31 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Whether the raw arguments ask for `--log-format json` (read before, or without, a parse).
+fn json_logs_asked(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--log-format=json"
+            || (a == "--log-format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_logs_are_seen_in_raw_arguments() {
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert!(super::json_logs_asked(
+            args(&["refund", "--log-format", "json", "query"]).into_iter()
+        ));
+        assert!(super::json_logs_asked(
+            args(&["refund", "query", "--log-format=json"]).into_iter()
+        ));
+        assert!(!super::json_logs_asked(
+            args(&["refund", "--log-format", "text"]).into_iter()
+        ));
+    }
+
     #[test]
     fn the_version_names_the_rsa_back_end_in_use() {
         use clap::CommandFactory;

@@ -98,10 +98,10 @@ pub(crate) fn warn_if_unverified(refunds: &[Refund], lookup: &RefundLookup) -> b
         return false;
     }
     let provider = refunds.first().map(|r| r.provider.as_str()).unwrap_or("");
-    eprintln!(
-        "refund: warning: the {provider} answer for {} {} was NOT verified (its signature was missing or wrong; response_signature = \"optional\"); its fields are marked \"signature\": \"unverified\"",
+    crate::logging::warn(&format!(
+        "the {provider} answer for {} {} was NOT verified (its signature was missing or wrong; response_signature = \"optional\"); its fields are marked \"signature\": \"unverified\"",
         lookup.kind(),
         crate::output::one_line(lookup.id()),
-    );
+    ));
     true
 }

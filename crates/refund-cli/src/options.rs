@@ -56,6 +56,10 @@ pub(crate) struct VerboseOption {
     /// Tracing on stderr (-v info, -vv debug, -vvv trace). Secrets are never printed.
     #[arg(short, long, action = clap::ArgAction::Count, help_heading = HEADING)]
     verbose: u8,
+    /// What stderr carries: text (default) or json (one JSON object per line: level, message,
+    /// target and the query's fields; warnings, errors and summaries included).
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = HEADING)]
+    log_format: Option<crate::logging::LogFormat>,
 }
 
 /// What `explain` takes: it reads the configuration and prints, but sends nothing.
@@ -164,6 +168,7 @@ impl Global {
             },
             verbose: VerboseOption {
                 verbose: self.verbose.verbose.saturating_add(after.verbose.verbose),
+                log_format: after.verbose.log_format.or(self.verbose.log_format),
             },
         };
         (merged, ignored)
@@ -195,6 +200,11 @@ impl Global {
         self.verbose.verbose
     }
 
+    /// `--log-format` (text unless given).
+    pub(crate) fn log_format(&self) -> crate::logging::LogFormat {
+        self.verbose.log_format.unwrap_or_default()
+    }
+
     /// The HTTP settings `--timeout` and `--retries` make: the whole query within the timeout,
     /// an attempt within 10 s and a connection within 5 s (or the timeout, if shorter).
     pub(crate) fn http(&self) -> HttpConfig {
@@ -223,7 +233,10 @@ mod tests {
                 retries: None,
             },
             format: FormatOption { format },
-            verbose: VerboseOption { verbose: v },
+            verbose: VerboseOption {
+                verbose: v,
+                log_format: None,
+            },
         }
     }
 

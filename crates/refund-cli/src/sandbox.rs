@@ -30,6 +30,10 @@ pub(crate) struct SandboxArgs {
     /// With --generate-keys: replace the keys an earlier sandbox wrote into --dir.
     #[arg(long, requires = "generate_keys")]
     force: bool,
+    /// Sign EdgerOS answers with this PEM private key instead of the platform key (a rotated
+    /// platform key: a client holding the old and the new public key verifies both).
+    #[arg(long, value_name = "FILE")]
+    edgeros_signing_key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) verbose: crate::options::VerboseOption,
 }
@@ -63,13 +67,21 @@ pub(crate) async fn run(args: SandboxArgs) -> Result<u8, CliError> {
         _ if args.generate_keys => Credentials::generate().map_err(scenario_error)?,
         _ => Credentials::test_keys().map_err(scenario_error)?,
     };
-    let handle = Sandbox::builder()
+    let mut builder = Sandbox::builder()
         .port(args.port)
         .scenario(scenario)
-        .credentials(credentials)
-        .start()
-        .await
-        .map_err(scenario_error)?;
+        .credentials(credentials);
+    if let Some(path) = &args.edgeros_signing_key {
+        let key = refund_core::rsa_keys::RsaPrivateKey::from_file(path).map_err(|e| {
+            CliError::usage(format!(
+                "--edgeros-signing-key {}: {}",
+                path.display(),
+                e.reason
+            ))
+        })?;
+        builder = builder.edgeros_signing_key(key);
+    }
+    let handle = builder.start().await.map_err(scenario_error)?;
     let written = if args.force {
         handle.replace_credentials(&args.dir)
     } else {

@@ -79,17 +79,19 @@ async fn poll(
         let Ok(outcome) =
             tokio::time::timeout(left, crate::open::query_found(client, lookup)).await
         else {
-            eprintln!(
-                "refund: gave up after {}: not every refund is final yet",
+            let said = format!(
+                "gave up after {}: not every refund is final yet",
                 refund_core::http::humane(max_wait)
             );
+            crate::logging::notice(&format!("refund: {said}"), &said);
             return Ok(exit::OTHER);
         };
         let mut changed = false;
         match outcome {
             Ok(refunds) => {
                 if trouble.take().is_some() {
-                    eprintln!("refund: {} answers again", client.provider());
+                    let said = format!("{} answers again", client.provider());
+                    crate::logging::notice(&format!("refund: {said}"), &said);
                 }
                 if !warned {
                     warned = crate::open::warn_if_unverified(&refunds, lookup);
@@ -128,10 +130,11 @@ async fn poll(
             // Passing trouble: keep polling until the deadline.
             Err(e) if e.is_retryable() => {
                 if trouble != Some(e.kind()) {
-                    eprintln!(
-                        "refund: {}; polling again until the deadline",
+                    let said = format!(
+                        "{}; polling again until the deadline",
                         crate::output::one_line(&refund_core::error::chain_text(&e))
                     );
+                    crate::logging::notice(&format!("refund: {said}"), &said);
                 }
                 trouble = Some(e.kind());
             }

@@ -292,8 +292,9 @@ impl<P: Protocol> Client<P> {
     /// Each query is one `refund.query` span (INFO): `provider`, `lookup_kind`, and when it ends
     /// `attempts`, `http_status` (of the last attempt), `outcome` (`ok` or the error's kind),
     /// `refunds`, `verification`, `key` (the fingerprint of the key that verified the answer)
-    /// and `elapsed_ms`; each attempt is a `refund.attempt` span within it. No secret, signature
-    /// or answer body is ever a field.
+    /// and `elapsed_ms`; each attempt is a `refund.attempt` span (DEBUG) within it, and the span
+    /// ends with one INFO event, "refund query finished", carrying those fields. No secret,
+    /// signature or answer body is ever a field.
     ///
     /// ```
     /// # use refund_core::{*, client::*, example::Echo};
@@ -354,6 +355,9 @@ impl<P: Protocol> Client<P> {
             }
         }
         span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        // The query's one structured trace: a subscriber that prints events (a CLI's `-v`)
+        // shows it with the span's fields; one that exports spans has the span itself.
+        tracing::info!(parent: &span, "refund query finished");
         result
     }
 }

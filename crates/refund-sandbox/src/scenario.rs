@@ -35,6 +35,12 @@ pub struct Scenario {
     /// How far an Open API `timestamp` may be from the sandbox's clock (default 300 s).
     #[serde(default)]
     pub openapi_timestamp_window_secs: Option<u64>,
+    /// A PEM private key the sandbox signs its EdgerOS answers with instead of its platform key:
+    /// a rotated platform key, to try a client holding the old and the new end to end. A
+    /// relative path is relative to the scenario file ([`Scenario::from_file`]) or else to the
+    /// current folder.
+    #[serde(default)]
+    pub edgeros_signing_key: Option<std::path::PathBuf>,
 }
 
 /// A refund as the sandbox stores it; each provider renders it in its own wire format.
@@ -328,11 +334,17 @@ impl Scenario {
             path: path.display().to_string(),
             source,
         })?;
-        if path.extension().is_some_and(|e| e == "json") {
-            Self::from_json(&text)
+        let mut scenario = if path.extension().is_some_and(|e| e == "json") {
+            Self::from_json(&text)?
         } else {
-            Self::from_toml(&text)
+            Self::from_toml(&text)?
+        };
+        if let (Some(key), Some(dir)) = (&mut scenario.edgeros_signing_key, path.parent()) {
+            if key.is_relative() {
+                *key = dir.join(&*key);
+            }
         }
+        Ok(scenario)
     }
 
     /// Checks every amount.

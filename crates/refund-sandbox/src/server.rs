@@ -57,6 +57,7 @@ pub struct SandboxBuilder {
     addr: SocketAddr,
     scenario: Scenario,
     credentials: Option<Credentials>,
+    edgeros_signing_key: Option<refund_core::rsa_keys::RsaPrivateKey>,
 }
 
 /// Entry point: `Sandbox::builder()`.
@@ -70,6 +71,7 @@ impl Sandbox {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             scenario: Scenario::default(),
             credentials: None,
+            edgeros_signing_key: None,
         }
     }
 }
@@ -106,13 +108,25 @@ impl SandboxBuilder {
         self
     }
 
+    /// Signs EdgerOS answers with `key` instead of the platform key of the credentials (and of
+    /// the scenario's `edgeros_signing_key`): a rotated platform key.
+    pub fn edgeros_signing_key(mut self, key: refund_core::rsa_keys::RsaPrivateKey) -> Self {
+        self.edgeros_signing_key = Some(key);
+        self
+    }
+
     /// Binds and serves in the background of the current tokio runtime.
     pub async fn start(self) -> Result<SandboxHandle, SandboxError> {
         let credentials = match self.credentials {
             Some(c) => c,
             None => Credentials::test_keys()?,
         };
-        let shared = Arc::new(Shared::new(credentials, self.scenario)?);
+        let signing_key = match (self.edgeros_signing_key, &self.scenario.edgeros_signing_key) {
+            (Some(key), _) => key,
+            (None, Some(path)) => refund_core::rsa_keys::RsaPrivateKey::from_file(path)?,
+            (None, None) => credentials.edgeros_platform_key.clone(),
+        };
+        let shared = Arc::new(Shared::new(credentials, signing_key, self.scenario)?);
         let listener = tokio::net::TcpListener::bind(self.addr)
             .await
             .map_err(|source| SandboxError::Bind {

@@ -108,6 +108,8 @@ struct ActiveFault {
 /// Shared by every request handler.
 pub(crate) struct Shared {
     pub(crate) credentials: Credentials,
+    /// The key EdgerOS answers are signed with (the platform key, or a rotated one).
+    pub(crate) edgeros_signing_key: refund_core::rsa_keys::RsaPrivateKey,
     pub(crate) started: Instant,
     pub(crate) timestamp_window: Duration,
     synthetic_prefix: Option<String>,
@@ -137,13 +139,18 @@ fn slot(provider: Provider) -> usize {
 }
 
 impl Shared {
-    pub(crate) fn new(credentials: Credentials, scenario: Scenario) -> Result<Self, ScenarioError> {
+    pub(crate) fn new(
+        credentials: Credentials,
+        edgeros_signing_key: refund_core::rsa_keys::RsaPrivateKey,
+        scenario: Scenario,
+    ) -> Result<Self, ScenarioError> {
         let mut store = Store::default();
         for refund in scenario.refunds {
             store.insert(refund)?;
         }
         Ok(Shared {
             credentials,
+            edgeros_signing_key,
             started: Instant::now(),
             timestamp_window: Duration::from_secs(
                 scenario.openapi_timestamp_window_secs.unwrap_or(300),

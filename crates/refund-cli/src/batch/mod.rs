@@ -101,6 +101,6 @@ pub(crate) async fn run(
     let (skipped, mut summary) =
         stream(client, inputs, how, sink, Summary::default(), on_result).await?;
     summary.skipped = skipped;
-    eprint!("{}", summary.text(started.elapsed()));
+    summary.report(started.elapsed());
     Ok(exit::OK)
 }

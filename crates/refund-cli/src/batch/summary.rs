@@ -51,6 +51,44 @@ impl Summary {
         self.failed
     }
 
+    /// Writes the summary on stderr: the text, or one JSON object (`--log-format json`) with
+    /// the same counts as fields.
+    pub(crate) fn report(&self, elapsed: Duration) {
+        let mut fields = serde_json::Map::new();
+        fields.insert("lookups".into(), self.inputs.into());
+        fields.insert("elapsed_ms".into(), (elapsed.as_millis() as u64).into());
+        fields.insert("refunds".into(), self.refunds.into());
+        fields.insert("failed".into(), self.failed.into());
+        fields.insert("skipped".into(), self.skipped.into());
+        fields.insert("unverified".into(), self.unverified.into());
+        fields.insert(
+            "by_status".into(),
+            serde_json::to_value(&self.by_status).unwrap_or_default(),
+        );
+        fields.insert(
+            "errors_by_kind".into(),
+            serde_json::to_value(&self.errors).unwrap_or_default(),
+        );
+        let amounts: Vec<serde_json::Value> = self
+            .amounts
+            .iter()
+            .map(|((status, currency), minor)| {
+                serde_json::json!({
+                    "status": status,
+                    "currency": currency.code(),
+                    "amount": currency.format_minor_sum(*minor),
+                })
+            })
+            .collect();
+        fields.insert("amounts".into(), amounts.into());
+        crate::logging::line(
+            tracing::Level::INFO,
+            &self.text(elapsed),
+            "batch summary",
+            fields,
+        );
+    }
+
     /// The summary text.
     pub(crate) fn text(&self, elapsed: Duration) -> String {
         let mut out = String::new();

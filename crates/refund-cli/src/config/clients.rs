@@ -2,14 +2,51 @@
 //! keys checked with messages that name the place, never the value.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use refund_core::http::HttpConfig;
 use refund_core::rsa_keys::{RsaPrivateKey, RsaPublicKey};
+use refund_core::signer::Signer;
 use refund_core::{Provider, RefundProvider, Secret};
 use refund_openapi::TimestampUnit;
 
-use super::{CPOS_SECRET_ENV, Config, ProviderArg, Sourced};
+use super::{CPOS_SECRET_ENV, Config, OneOrMany, ProviderArg, Sourced};
 use crate::error::CliError;
+use crate::signer::CommandSigner;
+
+/// `private_key_command_timeout`: 10 ms to 10 minutes.
+const SIGNER_TIMEOUT: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(600));
+
+/// Where a section's merchant key comes from: exactly one of these three keys.
+struct MerchantKeySources<'a> {
+    inline: Option<&'a Sourced<String>>,
+    file: Option<&'a Sourced<PathBuf>>,
+    command: Option<&'a Sourced<Vec<String>>>,
+    timeout: Option<&'a Sourced<String>>,
+}
+
+impl super::OpenApiSection {
+    fn merchant_key(&self) -> MerchantKeySources<'_> {
+        MerchantKeySources {
+            inline: self.private_key.as_ref(),
+            file: self.private_key_file.as_ref(),
+            command: self.private_key_command.as_ref(),
+            timeout: self.private_key_command_timeout.as_ref(),
+        }
+    }
+}
+
+impl super::EdgerosSection {
+    fn merchant_key(&self) -> MerchantKeySources<'_> {
+        MerchantKeySources {
+            inline: self.private_key.as_ref(),
+            file: self.private_key_file.as_ref(),
+            command: self.private_key_command.as_ref(),
+            timeout: self.private_key_command_timeout.as_ref(),
+        }
+    }
+}
 
 impl Config {
     fn not_configured(&self, provider: Provider, missing: &[&str]) -> CliError {
@@ -61,13 +98,12 @@ impl Config {
         }))
     }
 
-    /// The rule of one source per credential: both an inline value and a file is an error naming
-    /// the two lines.
-    fn one_source(
+    /// The rule of one source per credential: two of its keys is an error naming the two lines.
+    fn one_source<A, B>(
         &self,
         provider: Provider,
-        (inline_key, inline): (&str, Option<&Sourced<String>>),
-        (file_key, file): (&str, Option<&Sourced<PathBuf>>),
+        (inline_key, inline): (&str, Option<&Sourced<A>>),
+        (file_key, file): (&str, Option<&Sourced<B>>),
     ) -> Result<(), CliError> {
         match (inline, file) {
             (Some(text), Some(path)) => Err(CliError::config(format!(
@@ -84,18 +120,10 @@ impl Config {
     /// file that gives one credential twice is refused whichever provider a command uses.
     pub(super) fn check_credential_sources(&self) -> Result<(), CliError> {
         if let Some(s) = &self.openapi {
-            self.one_source(
-                Provider::OpenApi,
-                ("private_key", s.private_key.as_ref()),
-                ("private_key_file", s.private_key_file.as_ref()),
-            )?;
+            self.one_merchant_key(Provider::OpenApi, &s.merchant_key())?;
         }
         if let Some(s) = &self.edgeros {
-            self.one_source(
-                Provider::Edgeros,
-                ("private_key", s.private_key.as_ref()),
-                ("private_key_file", s.private_key_file.as_ref()),
-            )?;
+            self.one_merchant_key(Provider::Edgeros, &s.merchant_key())?;
             self.one_source(
                 Provider::Edgeros,
                 ("platform_public_key", s.platform_public_key.as_ref()),
@@ -113,6 +141,167 @@ impl Config {
             )?;
         }
         Ok(())
+    }
+
+    /// A merchant key from exactly one of `private_key`, `private_key_file` and
+    /// `private_key_command`; `private_key_command_timeout` only with a command.
+    fn one_merchant_key(
+        &self,
+        provider: Provider,
+        keys: &MerchantKeySources<'_>,
+    ) -> Result<(), CliError> {
+        self.one_source(
+            provider,
+            ("private_key", keys.inline),
+            ("private_key_file", keys.file),
+        )?;
+        self.one_source(
+            provider,
+            ("private_key", keys.inline),
+            ("private_key_command", keys.command),
+        )?;
+        self.one_source(
+            provider,
+            ("private_key_file", keys.file),
+            ("private_key_command", keys.command),
+        )?;
+        if let (Some(timeout), None) = (keys.timeout, keys.command) {
+            return Err(CliError::config(format!(
+                "{}: [{provider}] `private_key_command_timeout` is set without `private_key_command`",
+                self.place(timeout)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Who signs the section's requests: the private key (inline or from its file) in this
+    /// process, or `private_key_command`; `None` when the section gives neither.
+    fn merchant_signer(
+        &self,
+        provider: Provider,
+        keys: &MerchantKeySources<'_>,
+    ) -> Result<Option<Arc<dyn Signer>>, CliError> {
+        if let Some(command) = keys.command {
+            let timeout = match keys.timeout {
+                Some(text) => self.signer_timeout(provider, text)?,
+                None => crate::signer::DEFAULT_TIMEOUT,
+            };
+            let signer =
+                CommandSigner::new(command.value(), &self.dir, timeout).map_err(|why| {
+                    CliError::config(format!(
+                        "{}: [{provider}] `private_key_command` {why}",
+                        self.place(command)
+                    ))
+                })?;
+            return Ok(Some(Arc::new(signer)));
+        }
+        let key = self.credential(
+            provider,
+            ("private_key", keys.inline),
+            ("private_key_file", keys.file),
+        )?;
+        Ok(match key {
+            Some(key) => Some(Arc::new(key.private_key(provider)?)),
+            None => None,
+        })
+    }
+
+    /// `private_key_command_timeout`, a duration like the flags' (`500ms`, `10s`), in range; a
+    /// refusal names the line and the rule, never the value.
+    fn signer_timeout(
+        &self,
+        provider: Provider,
+        text: &Sourced<String>,
+    ) -> Result<Duration, CliError> {
+        crate::args::duration_in(text.value(), SIGNER_TIMEOUT).map_err(|_| {
+            CliError::config(format!(
+                "{}: [{provider}] `private_key_command_timeout` must be a duration like 500ms, 10s or 1m, from {} to {}",
+                self.place(text),
+                refund_core::http::humane(SIGNER_TIMEOUT.0),
+                refund_core::http::humane(SIGNER_TIMEOUT.1)
+            ))
+        })
+    }
+
+    /// The platform's public keys: `platform_public_key` (inline) or `platform_public_key_file`,
+    /// each one value or a list (several keys live while the platform rotates); an empty list
+    /// or an entry that cannot be read or parsed is a configuration error naming the entry.
+    fn platform_keys(
+        &self,
+        provider: Provider,
+        inline: Option<&Sourced<OneOrMany<String>>>,
+        file: Option<&Sourced<OneOrMany<PathBuf>>>,
+    ) -> Result<Option<Vec<RsaPublicKey>>, CliError> {
+        self.one_source(
+            provider,
+            ("platform_public_key", inline),
+            ("platform_public_key_file", file),
+        )?;
+        let credentials = match (inline, file) {
+            (Some(inline), _) => {
+                let entries = self.entries(provider, "platform_public_key", inline)?;
+                entries
+                    .into_iter()
+                    .map(|(text, from)| Credential {
+                        text: text.clone(),
+                        from: format!("`platform_public_key` {from}"),
+                        in_file: false,
+                    })
+                    .collect::<Vec<_>>()
+            }
+            (None, Some(file)) => {
+                let key = "platform_public_key_file";
+                let mut all = Vec::new();
+                for (path, from) in self.entries(provider, key, file)? {
+                    let resolved = self.resolve(path);
+                    let text = std::fs::read_to_string(&resolved).map_err(|e| {
+                        CliError::config(format!(
+                            "[{provider}] `{key}` {from}: cannot read {}: {e}",
+                            resolved.display()
+                        ))
+                    })?;
+                    all.push(Credential {
+                        text,
+                        from: format!("`{key}` {} {from}", resolved.display()),
+                        in_file: true,
+                    });
+                }
+                all
+            }
+            (None, None) => return Ok(None),
+        };
+        credentials
+            .iter()
+            .map(|c| c.public_key(provider))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// The entries of a one-or-many value, each with where it is ("(config file F, line N)",
+    /// "entry 2 (config file F, line N)"); an empty list is refused.
+    fn entries<'v, T>(
+        &self,
+        provider: Provider,
+        key: &str,
+        value: &'v Sourced<OneOrMany<T>>,
+    ) -> Result<Vec<(&'v T, String)>, CliError> {
+        match value.value() {
+            OneOrMany::One(one) => Ok(vec![(one, format!("({})", self.place(value)))]),
+            OneOrMany::Many(all) if all.is_empty() => Err(CliError::config(format!(
+                "{}: [{provider}] `{key}` is an empty list: give at least one key",
+                self.place(value)
+            ))),
+            OneOrMany::Many(all) => Ok(all
+                .iter()
+                .enumerate()
+                .map(|(i, entry)| {
+                    (
+                        entry.value(),
+                        format!("entry {} ({})", i + 1, self.place(entry)),
+                    )
+                })
+                .collect()),
+        }
     }
 
     /// A base URL, checked here so a refusal names the line and the rule, never the value (it
@@ -163,11 +352,7 @@ impl Config {
         let p = Provider::OpenApi;
         let s = self.openapi.as_ref();
         let key = match s {
-            Some(s) => self.credential(
-                p,
-                ("private_key", s.private_key.as_ref()),
-                ("private_key_file", s.private_key_file.as_ref()),
-            )?,
+            Some(s) => self.merchant_signer(p, &s.merchant_key())?,
             None => None,
         };
         let mut missing = Vec::new();
@@ -188,7 +373,7 @@ impl Config {
         let mut builder = refund_openapi::OpenApiClient::builder()
             .base_url(base_url)
             .app_id(s.app_id.clone().unwrap_or_default())
-            .merchant_private_key(key.private_key(p)?)
+            .merchant_signer(key)
             .http_config(http);
         let unit = s.timestamp_unit.unwrap_or_default();
         builder = builder.timestamp_unit(unit);
@@ -219,18 +404,11 @@ impl Config {
         let s = self.edgeros.as_ref();
         let (key, platform) = match s {
             Some(s) => (
-                self.credential(
+                self.merchant_signer(p, &s.merchant_key())?,
+                self.platform_keys(
                     p,
-                    ("private_key", s.private_key.as_ref()),
-                    ("private_key_file", s.private_key_file.as_ref()),
-                )?,
-                self.credential(
-                    p,
-                    ("platform_public_key", s.platform_public_key.as_ref()),
-                    (
-                        "platform_public_key_file",
-                        s.platform_public_key_file.as_ref(),
-                    ),
+                    s.platform_public_key.as_ref(),
+                    s.platform_public_key_file.as_ref(),
                 )?,
             ),
             None => (None, None),
@@ -252,8 +430,8 @@ impl Config {
         };
         let mut builder = refund_edgeros::EdgerosClient::builder()
             .mch_no(s.mch_no.clone().unwrap_or_default())
-            .merchant_private_key(key.private_key(p)?)
-            .platform_public_key(platform.public_key(p)?)
+            .merchant_signer(key)
+            .platform_public_keys(platform)
             .http_config(http);
         if let Some(url) = &s.base_url {
             builder = builder.base_url(self.base_url(p, url)?);

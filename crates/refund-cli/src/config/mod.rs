@@ -73,6 +73,49 @@ impl<T> std::fmt::Debug for Sourced<T> {
     }
 }
 
+/// One value or a list of them (`platform_public_key_file = "a.pem"` or
+/// `["a.pem", "b.pem"]`), each entry with its place in the file. `Debug` never shows a value.
+#[derive(Clone)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<Sourced<T>>),
+}
+
+impl<T> std::fmt::Debug for OneOrMany<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OneOrMany::One(_) => f.write_str("One(<redacted>)"),
+            OneOrMany::Many(all) => write!(f, "Many({} entries)", all.len()),
+        }
+    }
+}
+
+impl<'de, T: From<String> + Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: From<String> + Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(OneOrMany::One(T::from(v.to_owned())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut all = Vec::new();
+                while let Some(entry) = seq.next_element::<Sourced<T>>()? {
+                    all.push(entry);
+                }
+                Ok(OneOrMany::Many(all))
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
+    }
+}
+
 /// The sections of the file, and each one's keys (in the order serde lists them).
 const SECTIONS: [(&str, &[&str]); 3] = [
     (
@@ -82,6 +125,8 @@ const SECTIONS: [(&str, &[&str]); 3] = [
             "app_id",
             "private_key_file",
             "private_key",
+            "private_key_command",
+            "private_key_command_timeout",
             "timestamp_unit",
             "currency",
         ],
@@ -93,6 +138,8 @@ const SECTIONS: [(&str, &[&str]); 3] = [
             "mch_no",
             "private_key_file",
             "private_key",
+            "private_key_command",
+            "private_key_command_timeout",
             "platform_public_key_file",
             "platform_public_key",
         ],
@@ -146,6 +193,8 @@ pub(crate) struct OpenApiSection {
     app_id: Option<String>,
     private_key_file: Option<Sourced<PathBuf>>,
     private_key: Option<Sourced<String>>,
+    private_key_command: Option<Sourced<Vec<String>>>,
+    private_key_command_timeout: Option<Sourced<String>>,
     #[serde(default, deserialize_with = "parsed")]
     timestamp_unit: Option<TimestampUnit>,
     #[serde(default, deserialize_with = "parsed")]
@@ -159,8 +208,10 @@ pub(crate) struct EdgerosSection {
     mch_no: Option<String>,
     private_key_file: Option<Sourced<PathBuf>>,
     private_key: Option<Sourced<String>>,
-    platform_public_key_file: Option<Sourced<PathBuf>>,
-    platform_public_key: Option<Sourced<String>>,
+    private_key_command: Option<Sourced<Vec<String>>>,
+    private_key_command_timeout: Option<Sourced<String>>,
+    platform_public_key_file: Option<Sourced<OneOrMany<PathBuf>>>,
+    platform_public_key: Option<Sourced<OneOrMany<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

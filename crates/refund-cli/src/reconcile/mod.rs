@@ -217,10 +217,11 @@ pub(crate) async fn run(
             Ok(())
         };
     let (skipped, report) = stream::stream(client, jobs, how, sink, report, on_result).await?;
-    eprint!("{}", report.summary_text(skipped, started.elapsed()));
+    report.report_summary(skipped, started.elapsed());
     if let Some(path) = &args.report {
         report.write_html(path)?;
-        eprintln!("reconcile: report written to {}", path.display());
+        let said = format!("report written to {}", path.display());
+        crate::logging::notice(&format!("reconcile: {said}"), &said);
     }
     Ok(if report.all_match() {
         exit::OK

@@ -349,6 +349,27 @@ impl Report {
     }
 
     /// The stderr summary: lines per verdict (no list when there are none).
+    /// Writes the summary on stderr: the text, or one JSON object (`--log-format json`) with
+    /// the verdict counts as fields.
+    pub(crate) fn report_summary(&self, skipped: u64, elapsed: Duration) {
+        let mut fields = serde_json::Map::new();
+        fields.insert("ledger_lines".into(), self.lines.into());
+        fields.insert("elapsed_ms".into(), (elapsed.as_millis() as u64).into());
+        fields.insert("skipped".into(), skipped.into());
+        let verdicts: serde_json::Map<String, serde_json::Value> = self
+            .verdicts
+            .iter()
+            .map(|(v, n)| (v.as_str().to_owned(), (*n).into()))
+            .collect();
+        fields.insert("verdicts".into(), verdicts.into());
+        crate::logging::line(
+            tracing::Level::INFO,
+            &self.summary_text(skipped, elapsed),
+            "reconcile summary",
+            fields,
+        );
+    }
+
     pub(crate) fn summary_text(&self, skipped: u64, elapsed: Duration) -> String {
         let mut out = format!(
             "reconcile: {} ledger lines in {:.1}s ({skipped} answered by an earlier run)",

@@ -8,7 +8,7 @@ use super::input;
 /// A progress bar on a terminal (hidden otherwise); `counted` names what its message counts
 /// (`failed`, `not match`).
 pub(crate) fn progress_bar(input: &Path, counted: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || crate::logging::json() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(input::count_inputs(input));

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use refund_sandbox::{Sandbox, SandboxHandle, Scenario};
+use refund_sandbox::{Sandbox, SandboxBuilder, SandboxHandle, Scenario};
 use serde_json::Value;
 
 pub struct Env {
@@ -24,7 +24,12 @@ pub async fn env(name: &str) -> Env {
     let mut scenario =
         Scenario::from_toml(&refund_test_support::fixture_text("sandbox/scenario.toml")).unwrap();
     scenario.synthetic_prefix = Some("auto-".into());
-    let sandbox = Sandbox::builder().scenario(scenario).start().await.unwrap();
+    env_built(name, Sandbox::builder().scenario(scenario)).await
+}
+
+/// A sandbox built by `builder`, and its credentials in a fresh folder.
+pub async fn env_built(name: &str, builder: SandboxBuilder) -> Env {
+    let sandbox = builder.start().await.unwrap();
     let dir = std::env::temp_dir().join(format!("refund-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     sandbox.write_credentials(&dir).unwrap();

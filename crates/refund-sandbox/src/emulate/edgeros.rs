@@ -39,8 +39,7 @@ fn sign(shared: &Shared, doc: &mut Value) {
         .ok()
         .and_then(|parts| {
             shared
-                .credentials
-                .edgeros_platform_key
+                .edgeros_signing_key
                 .sign_base64(parts.canonical.as_bytes())
                 .ok()
         })
