@@ -6,6 +6,8 @@ use refund_core::{Provider, RefundStatus};
 use refund_sandbox::{Sandbox, SandboxRefund, Scenario};
 use refund_test_support::run_example;
 
+/// The async, the blocking and the remote-signer examples answer the same (the last signs
+/// through a local HTTP signing service it starts: the key never in the client).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_async_and_the_blocking_example_answer_the_same() {
     const TRANSACTION: &str = "CU518563189147832320";
@@ -29,11 +31,12 @@ async fn the_async_and_the_blocking_example_answer_the_same() {
             dir.join("keys/openapi_merchant.pem").display().to_string(),
         ),
     ];
-    let (query, blocking) = tokio::task::spawn_blocking(move || {
+    let (query, blocking, remote) = tokio::task::spawn_blocking(move || {
         let env = env.each_ref().map(|(k, v)| (*k, v.as_str()));
         (
             run_example("openapi_query", &env, &[TRANSACTION]),
             run_example("openapi_blocking", &env, &[TRANSACTION]),
+            run_example("remote_signer", &env, &[TRANSACTION]),
         )
     })
     .await
@@ -49,6 +52,8 @@ async fn the_async_and_the_blocking_example_answer_the_same() {
         ]
     );
     assert_eq!(blocking, query);
+    // Signed by the key service, accepted by the gateway: the same answer.
+    assert_eq!(remote, query);
 }
 
 #[test]
