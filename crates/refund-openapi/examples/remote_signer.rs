@@ -85,18 +85,19 @@ async fn serve_signatures(
             if n == 0 {
                 break None;
             }
-            request.extend_from_slice(&chunk[..n]);
+            request.extend_from_slice(chunk.get(..n).unwrap_or_default());
             let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
                 continue;
             };
-            let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+            let head = String::from_utf8_lossy(request.get(..end).unwrap_or_default())
+                .to_ascii_lowercase();
             let length: usize = head
                 .lines()
                 .find_map(|l| l.strip_prefix("content-length:"))
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(0);
-            if request.len() >= end + 4 + length {
-                break Some(request[end + 4..end + 4 + length].to_vec());
+            if let Some(body) = request.get(end + 4..end + 4 + length) {
+                break Some(body.to_vec());
             }
         };
         let reply = match body.map(|message| key.sign_base64(&message)) {
