@@ -625,3 +625,88 @@ async fn json_logs_are_json_lines_without_secrets() {
         "{attempts:?}"
     );
 }
+
+/// `refund sandbox --edgeros-signing-key FILE`: the running sandbox signs with the rotated key,
+/// which its own config (key A only) refuses (exit 5) and a config holding both accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_command_signs_with_a_rotated_key() {
+    use tokio::io::AsyncBufReadExt as _;
+    let dir = std::env::temp_dir().join(format!("refund-sandbox-rotated-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let next = fixtures_dir().join("keys/edgeros_platform_next.pem");
+    // A file that is not a key: a usage error naming the flag.
+    let o = run(&[
+        "sandbox".to_owned(),
+        "--dir".into(),
+        dir.display().to_string(),
+        "--edgeros-signing-key".into(),
+        fixtures_dir()
+            .join("keys/cpos_secret.txt")
+            .display()
+            .to_string(),
+    ])
+    .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--edgeros-signing-key"),
+        "{}",
+        stderr(&o)
+    );
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refund"))
+        .args([
+            "sandbox",
+            "--dir",
+            &dir.display().to_string(),
+            "--edgeros-signing-key",
+        ])
+        .arg(&next)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("press Ctrl-C") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(listening, "the sandbox did not start");
+    let own = dir.join("refund.toml");
+    let args = [
+        "--format",
+        "ndjson",
+        "query",
+        "edgeros",
+        "--refund-id",
+        EDGEROS_ID,
+    ];
+    let o = with_config(&own, &args).await;
+    assert_eq!(code(&o), 5, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&own).unwrap().replace(
+        "platform_public_key_file = \"keys/edgeros_platform.pub.pem\"",
+        &BOTH_PLATFORM_KEYS.replace(
+            "NEXT",
+            &fixtures_dir()
+                .join("keys/edgeros_platform_next.pub.pem")
+                .display()
+                .to_string(),
+        ),
+    );
+    let both = dir.join("both.toml");
+    std::fs::write(&both, text).unwrap();
+    let o = with_config(&both, &[&args[..], &["-v"]].concat()).await;
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&fingerprint("edgeros_platform_next.pem")),
+        "{}",
+        stderr(&o)
+    );
+    child.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
