@@ -59,6 +59,15 @@ fn json_lines(o: &std::process::Output) -> Vec<Value> {
         .collect()
 }
 
+/// A run that must be a configuration error (exit 2) saying every one of `needles`.
+fn assert_config_error(o: &std::process::Output, needles: &[&str]) {
+    let said = stderr(o);
+    assert_eq!(code(o), 2, "{said}");
+    for needle in needles {
+        assert!(said.contains(needle), "{needle}: {said}");
+    }
+}
+
 const BOTH_PLATFORM_KEYS: &str =
     "platform_public_key_file = [\"keys/edgeros_platform.pub.pem\", \"NEXT\"]";
 
@@ -175,9 +184,7 @@ async fn platform_key_lists_are_checked_entry_by_entry() {
     let query = ["query", "edgeros", "--refund-id", EDGEROS_ID];
     let empty = edited(&env, "empty.toml", one, "platform_public_key_file = []");
     let o = with_config(&empty, &query).await;
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(stderr(&o).contains("empty list"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("line 13"), "{}", stderr(&o));
+    assert_config_error(&o, &["empty list", "line 13"]);
     let missing = edited(
         &env,
         "missing.toml",
@@ -185,12 +192,7 @@ async fn platform_key_lists_are_checked_entry_by_entry() {
         "platform_public_key_file = [\n  \"keys/edgeros_platform.pub.pem\",\n  \"keys/gone.pem\",\n]",
     );
     let o = with_config(&missing, &query).await;
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    let said = stderr(&o);
-    assert!(
-        said.contains("entry 2") && said.contains("line 15") && said.contains("cannot read"),
-        "{said}"
-    );
+    assert_config_error(&o, &["entry 2", "line 15", "cannot read"]);
     let not_a_key = edited(
         &env,
         "not-a-key.toml",
@@ -198,8 +200,7 @@ async fn platform_key_lists_are_checked_entry_by_entry() {
         "platform_public_key_file = [\"keys/edgeros_platform.pub.pem\", \"keys/cpos_secret.txt\"]",
     );
     let o = with_config(&not_a_key, &query).await;
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(stderr(&o).contains("entry 2"), "{}", stderr(&o));
+    assert_config_error(&o, &["entry 2"]);
     assert!(!stderr(&o).contains(fixture_text("keys/cpos_secret.txt").trim()));
     // Inline keys take a list too.
     let inline = edited(
@@ -455,12 +456,7 @@ async fn signer_configuration_mistakes_are_exit_2() {
         "",
     );
     let o = with_config(&config, &query).await;
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("no-such-signer-refunds-rs"),
-        "{}",
-        stderr(&o)
-    );
+    assert_config_error(&o, &["no-such-signer-refunds-rs"]);
     // Two sources of the merchant key: both lines named.
     let both = edited(
         &env,
@@ -469,12 +465,12 @@ async fn signer_configuration_mistakes_are_exit_2() {
         "private_key_file = \"keys/openapi_merchant.pem\"\nprivate_key_command = [\"sign.sh\"]",
     );
     let o = with_config(&both, &query).await;
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    let said = stderr(&o);
-    assert!(
-        said.contains("`private_key_file` (line 5)")
-            && said.contains("`private_key_command` (line 6)"),
-        "{said}"
+    assert_config_error(
+        &o,
+        &[
+            "`private_key_file` (line 5)",
+            "`private_key_command` (line 6)",
+        ],
     );
     // A timeout out of range, or without a command: the line, never the value.
     for (name, line) in [
@@ -489,13 +485,8 @@ async fn signer_configuration_mistakes_are_exit_2() {
             &format!("\n{line}"),
         );
         let o = with_config(&config, &query).await;
-        assert_eq!(code(&o), 2, "{name}: {}", stderr(&o));
-        assert!(
-            stderr(&o).contains("private_key_command_timeout"),
-            "{}",
-            stderr(&o)
-        );
-        assert!(!stderr(&o).contains("99999h"), "{}", stderr(&o));
+        assert_config_error(&o, &["private_key_command_timeout", "from 10ms to 10m"]);
+        assert!(!stderr(&o).contains("99999h"), "{name}: {}", stderr(&o));
     }
     let alone = edited(
         &env,
@@ -504,12 +495,7 @@ async fn signer_configuration_mistakes_are_exit_2() {
         "private_key_file = \"keys/openapi_merchant.pem\"\nprivate_key_command_timeout = \"1s\"",
     );
     let o = with_config(&alone, &query).await;
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("without `private_key_command`"),
-        "{}",
-        stderr(&o)
-    );
+    assert_config_error(&o, &["without `private_key_command`"]);
 }
 
 /// `--log-format json`: every stderr line is one JSON object with level, message and target,
