@@ -15,7 +15,7 @@ use tracing::Instrument as _;
 use crate::error::Error;
 use crate::explain::{QueryExplanation, RequestExplanation, ResponseExplanation};
 use crate::http::{
-    AttemptCount, AttemptObserver, Bytes, HttpConfig, HttpTransport, Jitter, Transport,
+    AttemptCount, AttemptObserver, Bytes, HttpConfig, HttpTransport, Jitter, NextRequest, Transport,
 };
 use crate::lookup::{LookupKind, RefundLookup};
 use crate::protocol::{self, Protocol};
@@ -280,10 +280,22 @@ impl<P: Protocol> Client<P> {
             &self.http,
             P::PROVIDER,
             &self.jitter,
-            || async { protocol::sign_draft(&self.protocol, self.protocol.draft(lookup)?).await },
+            || self.next_request(lookup),
             observer,
         )
         .await
+    }
+
+    /// One attempt's request: a complete draft as it is (no future, no allocation: CPOS's
+    /// path), an unsigned one as a boxed signing future.
+    fn next_request<'a>(&'a self, lookup: &'a RefundLookup) -> NextRequest<'a> {
+        match self.protocol.draft(lookup) {
+            Err(e) => NextRequest::Ready(Err(e)),
+            Ok(Draft::Ready(request)) => NextRequest::Ready(Ok(request)),
+            Ok(unsigned) => {
+                NextRequest::Signing(Box::pin(protocol::sign_draft(&self.protocol, unsigned)))
+            }
+        }
     }
 
     /// Queries the provider: prepare → send → verify → bind → map. An empty `Vec` means the
@@ -326,21 +338,27 @@ impl<P: Protocol> Client<P> {
             key = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        let started = Instant::now();
+        // No clock read for a trace nobody collects.
+        let started = (!span.is_disabled()).then(Instant::now);
         let mut count = AttemptCount::default();
         let result = async {
             let body = self
                 .fetch_observed(lookup, &mut (&mut count, &mut Observe(observer)))
                 .await?;
             let bound = protocol::decode_bound(&self.protocol, lookup, &body)?;
-            tracing::Span::current().record("verification", bound.verification.as_str());
-            if let Some(key) = &bound.key {
-                tracing::Span::current().record("key", key.as_str());
+            if !span.is_disabled() {
+                span.record("verification", bound.verification.as_str());
+                if let Some(key) = &bound.key {
+                    span.record("key", key.as_str());
+                }
             }
             protocol::map_bound(&self.protocol, &bound)
         }
         .instrument(span.clone())
         .await;
+        if span.is_disabled() {
+            return result;
+        }
         span.record("attempts", count.attempts);
         if let Some(status) = count.last_status {
             span.record("http_status", status);
@@ -354,7 +372,9 @@ impl<P: Protocol> Client<P> {
                 span.record("outcome", e.kind());
             }
         }
-        span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        if let Some(started) = started {
+            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+        }
         // The query's one structured trace: a subscriber that prints events (a CLI's `-v`)
         // shows it with the span's fields; one that exports spans has the span itself.
         tracing::info!(parent: &span, "refund query finished");
@@ -405,14 +425,17 @@ impl<P: Protocol> Client<P> {
                     &self.http,
                     P::PROVIDER,
                     &self.jitter,
-                    move || async move {
-                        let explained = protocol::explain_request(&self.protocol, lookup).await?;
-                        let request = explained.request.clone();
-                        requests
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(explained);
-                        Ok(request)
+                    move || {
+                        NextRequest::Signing(Box::pin(async move {
+                            let explained =
+                                protocol::explain_request(&self.protocol, lookup).await?;
+                            let request = explained.request.clone();
+                            requests
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .push(explained);
+                            Ok(request)
+                        }))
                     },
                     &mut (),
                 )

@@ -640,8 +640,46 @@ impl<A: AttemptObserver, B: AttemptObserver> AttemptObserver for (&mut A, &mut B
     }
 }
 
-/// Sends a query with the deadlines and retries of `config`: every attempt awaits `prepare`
-/// for a fresh request (a new nonce or timestamp, as a provider may reject a replayed one; a
+/// One attempt's request, as `prepare` hands it to [`execute`]: made at once (a shared-secret
+/// digest, or an error), or still being signed (a signer that waits: a key service).
+pub enum NextRequest<'a> {
+    /// The request, or why there is none.
+    Ready(Result<PreparedRequest, Error>),
+    /// Signing under way; awaited within the query's overall deadline.
+    Signing(Pin<Box<dyn Future<Output = Result<PreparedRequest, Error>> + Send + 'a>>),
+}
+
+impl fmt::Debug for NextRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NextRequest::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
+            NextRequest::Signing(_) => f.write_str("Signing(..)"),
+        }
+    }
+}
+
+/// A signing future awaited until the overall deadline: the signer's time counts against it.
+async fn signed_within(
+    signing: Pin<Box<dyn Future<Output = Result<PreparedRequest, Error>> + Send + '_>>,
+    deadline: Instant,
+    provider: Provider,
+    config: &HttpConfig,
+) -> Result<PreparedRequest, Error> {
+    tokio::time::timeout_at(deadline, signing)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::Signer {
+                provider,
+                message: format!(
+                    "signing did not finish within the query's deadline ({})",
+                    humane(config.overall_timeout)
+                ),
+            })
+        })
+}
+
+/// Sends a query with the deadlines and retries of `config`: every attempt has `prepare` make
+/// a fresh request (a new nonce or timestamp, as a provider may reject a replayed one; a
 /// signer's time counts against the overall deadline), sends it within what is left of the
 /// attempt and overall budgets, makes a non-2xx answer an [`Error::HttpStatus`], shows the
 /// attempt to `observer` and retries only what [`RetryPolicy::decide`] allows. Each attempt is a
@@ -651,21 +689,18 @@ impl<A: AttemptObserver, B: AttemptObserver> AttemptObserver for (&mut A, &mut B
 /// # async fn f(t: &refund_core::http::HttpTransport, r: refund_core::PreparedRequest) -> Result<(), refund_core::Error> {
 /// use refund_core::http::{execute, HttpConfig, Jitter};
 /// let jitter = Jitter::new();
-/// let body = execute(t, &HttpConfig::default(), refund_core::Provider::Cpos, &jitter, || async { Ok(r.clone()) }, &mut ()).await?;
+/// use refund_core::http::NextRequest;
+/// let body = execute(t, &HttpConfig::default(), refund_core::Provider::Cpos, &jitter, || NextRequest::Ready(Ok(r.clone())), &mut ()).await?;
 /// # Ok(()) }
 /// ```
-pub async fn execute<F, Fut>(
+pub async fn execute<'p>(
     transport: &dyn Transport,
     config: &HttpConfig,
     provider: Provider,
     jitter: &Jitter,
-    mut prepare: F,
+    mut prepare: impl FnMut() -> NextRequest<'p>,
     observer: &mut (dyn AttemptObserver + '_),
-) -> Result<Bytes, Error>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<PreparedRequest, Error>>,
-{
+) -> Result<Bytes, Error> {
     // A library user can configure any duration: never overflow the clock.
     let now = Instant::now();
     let deadline = now
@@ -674,68 +709,21 @@ where
     let mut attempts = 0_u32;
     loop {
         attempts += 1;
-        let request = match tokio::time::timeout_at(deadline, prepare()).await {
-            Ok(request) => request?,
-            Err(_) => {
-                return Err(Error::Signer {
-                    provider,
-                    message: format!(
-                        "signing did not finish within the query's deadline ({})",
-                        humane(config.overall_timeout)
-                    ),
-                });
-            }
-        };
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let budget = remaining.min(config.attempt_timeout);
-        let span = tracing::debug_span!(
-            "refund.attempt",
-            %provider,
-            number = attempts,
-            http_status = tracing::field::Empty,
-            error_kind = tracing::field::Empty,
-            elapsed_ms = tracing::field::Empty,
-        );
-        let sent_at = SystemTime::now();
-        let started = Instant::now();
-        let sent = transport
-            .send(provider, &request, budget)
-            .instrument(span.clone())
-            .await;
-        let elapsed = started.elapsed();
-        let received_at = SystemTime::now();
-        let (reply, error) = match sent {
-            Ok(reply) if reply.is_success() => (Some(reply), None),
-            Ok(reply) => {
-                let error = Error::HttpStatus {
-                    provider,
-                    status: reply.status,
-                    body_excerpt: excerpt(&reply.body),
-                    retry_after: reply.retry_after(received_at),
-                };
-                (Some(reply), Some(error))
-            }
-            Err(error) => (None, Some(error)),
-        };
-        span.record("elapsed_ms", elapsed.as_millis() as u64);
-        if let Some(reply) = &reply {
-            span.record("http_status", reply.status);
-        } else if let Some(error) = &error {
-            span.record("error_kind", error.kind());
-        }
-        observer.attempt(&Attempt {
+        // One attempt in a function of its own: its request, reply and span are gone before
+        // any back-off, so a query's future holds one attempt's state, not two.
+        let error = match attempt(
+            transport,
+            config,
             provider,
-            number: attempts,
-            request: &request,
-            reply: reply.as_ref(),
-            error: error.as_ref(),
-            sent_at,
-            received_at,
-            elapsed,
-        });
-        // A 2xx reply is the only attempt without an error.
-        let Some(error) = error else {
-            return Ok(reply.map(|r| r.body).unwrap_or_default());
+            deadline,
+            attempts,
+            &mut prepare,
+            observer,
+        )
+        .await
+        {
+            Ok(body) => return Ok(body),
+            Err(error) => error,
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         match config
@@ -753,6 +741,80 @@ where
                 tokio::time::sleep(delay).await;
             }
         }
+    }
+}
+
+/// Attempt `number` of [`execute`]: prepare, send within what is left of the budgets, make a
+/// non-2xx answer an [`Error::HttpStatus`], record the `refund.attempt` span and show the
+/// attempt to `observer`. The 2xx body, or the attempt's error.
+async fn attempt<'p>(
+    transport: &dyn Transport,
+    config: &HttpConfig,
+    provider: Provider,
+    deadline: Instant,
+    number: u32,
+    prepare: &mut impl FnMut() -> NextRequest<'p>,
+    observer: &mut (dyn AttemptObserver + '_),
+) -> Result<Bytes, Error> {
+    let request = match prepare() {
+        NextRequest::Ready(request) => request?,
+        // Boxed, and only here: a query's future stays small when nothing waits to sign.
+        NextRequest::Signing(signing) => {
+            Box::pin(signed_within(signing, deadline, provider, config)).await?
+        }
+    };
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let budget = remaining.min(config.attempt_timeout);
+    let span = tracing::debug_span!(
+        "refund.attempt",
+        %provider,
+        number,
+        http_status = tracing::field::Empty,
+        error_kind = tracing::field::Empty,
+        elapsed_ms = tracing::field::Empty,
+    );
+    let sent_at = SystemTime::now();
+    let started = Instant::now();
+    let sent = transport
+        .send(provider, &request, budget)
+        .instrument(span.clone())
+        .await;
+    let elapsed = started.elapsed();
+    // One wall-clock read per attempt: the monotonic elapsed time gives the other.
+    let received_at = sent_at + elapsed;
+    let (reply, error) = match sent {
+        Ok(reply) if reply.is_success() => (Some(reply), None),
+        Ok(reply) => {
+            let error = Error::HttpStatus {
+                provider,
+                status: reply.status,
+                body_excerpt: excerpt(&reply.body),
+                retry_after: reply.retry_after(received_at),
+            };
+            (Some(reply), Some(error))
+        }
+        Err(error) => (None, Some(error)),
+    };
+    span.record("elapsed_ms", elapsed.as_millis() as u64);
+    if let Some(reply) = &reply {
+        span.record("http_status", reply.status);
+    } else if let Some(error) = &error {
+        span.record("error_kind", error.kind());
+    }
+    observer.attempt(&Attempt {
+        provider,
+        number,
+        request: &request,
+        reply: reply.as_ref(),
+        error: error.as_ref(),
+        sent_at,
+        received_at,
+        elapsed,
+    });
+    // A 2xx reply is the only attempt without an error.
+    match error {
+        Some(error) => Err(error),
+        None => Ok(reply.map(|r| r.body).unwrap_or_default()),
     }
 }
 
