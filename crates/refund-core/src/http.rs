@@ -775,10 +775,15 @@ async fn attempt<'p>(
     );
     let sent_at = SystemTime::now();
     let started = Instant::now();
-    let sent = transport
-        .send(provider, &request, budget)
-        .instrument(span.clone())
-        .await;
+    // Entering a span on every poll costs even when nobody collects it: only when someone does.
+    let sent = if span.is_disabled() {
+        transport.send(provider, &request, budget).await
+    } else {
+        transport
+            .send(provider, &request, budget)
+            .instrument(span.clone())
+            .await
+    };
     let elapsed = started.elapsed();
     // One wall-clock read per attempt: the monotonic elapsed time gives the other.
     let received_at = sent_at + elapsed;
