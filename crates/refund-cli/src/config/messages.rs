@@ -134,7 +134,9 @@ fn reason_line(line: &str) -> String {
                 "datetime",
                 "table",
             ];
-            const EXPECTED: [&str; 8] = [
+            const EXPECTED: [&str; 10] = [
+                "a string or an array of strings",
+                "path string",
                 "a string",
                 "a sequence",
                 "a boolean",
@@ -321,6 +323,15 @@ mod tests {
         assert!(
             error_of("[cpos]\nbase_url = 1\n")
                 .ends_with("invalid type: integer, expected a string")
+        );
+        assert!(
+            error_of("[edgeros]\nplatform_public_key_file = 5\n")
+                .ends_with("invalid type: integer, expected a string or an array of strings")
+        );
+        let e = error_of("[edgeros]\nplatform_public_key_file = [\"a\", 2]\n");
+        assert!(
+            e.ends_with("invalid type: integer, expected path string"),
+            "{e}"
         );
         assert!(
             error_of("[cpos]\nsecret = 1\nsecret = 2\n")
