@@ -981,3 +981,169 @@ async fn ledger_edges_are_read_as_a_finance_user_means_them() {
     assert!(line.starts_with("reconcile: 0 ledger lines in "), "{line}");
     assert!(line.ends_with("(0 answered by an earlier run)"), "{line}");
 }
+
+/// `--previous`: each row says the verdict its entry had in an earlier output (by provider,
+/// lookup and id; a key on several lines: the last one's), the summary and the report say what
+/// changed, and the earlier output can be neither the ledger nor this run's output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previous_says_what_changed_since_the_last_run() {
+    let env = sandbox("reconcile-previous").await;
+    let first = write(&env, "first.csv", LEDGER);
+    let (o, output, _) = reconcile_with_report(&env, "openapi", &first, &[]).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let previous = env.dir.join("previous.ndjson").display().to_string();
+    std::fs::rename(&output, &previous).unwrap();
+    std::fs::remove_file(env.dir.join("report.html")).unwrap();
+    // The next day: OA-PENDING-1's line is gone, OA-X's amount is fixed, a new line.
+    let second_ledger = LEDGER
+        .replace(
+            "refund_id,OA-PENDING-1,12.34,CNY,processing,2024-08-01 10:00:00,O-5,\n",
+            "",
+        )
+        .replace("OA-X,1.001", "OA-X,1.00")
+        + "refund_id,OA-TIMELINE-1,1.00,CNY,,,O-13,\n";
+    let second = write(&env, "second.csv", &second_ledger);
+    let (o, output, report) =
+        reconcile_with_report(&env, "openapi", &second, &["--previous", &previous]).await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let rows: Vec<Value> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by_id = |id: &str| {
+        rows.iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {rows:?}"))
+            .clone()
+    };
+    // An unusable line then, a line with a verdict now.
+    let fixed = by_id("OA-X");
+    assert_eq!(fixed["previous_verdict"], "error", "{fixed}");
+    assert_ne!(fixed["verdict"], "error", "{fixed}");
+    // A line the earlier run did not have: null.
+    assert!(by_id("OA-TIMELINE-1")["previous_verdict"].is_null());
+    // Unchanged lines say so.
+    assert_eq!(by_id("OA-HOSTILE-1")["previous_verdict"], "status_mismatch");
+    assert_eq!(by_id("OA-CANCEL-1")["previous_verdict"], "status_mismatch");
+    // Three ledger lines share one key: each has the last one's verdict.
+    for row in rows.iter().filter(|r| r["id"] == "1818566685947465728") {
+        assert_eq!(row["previous_verdict"], "currency_mismatch", "{row}");
+    }
+    // `previous_verdict` is the last field of every row, as written.
+    for line in std::fs::read_to_string(&output).unwrap().lines() {
+        let at = line.rfind("\"previous_verdict\":").unwrap();
+        let tail = &line[at + "\"previous_verdict\":".len()..];
+        assert!(!tail.contains("\":"), "{line}");
+    }
+    let changed = rows
+        .iter()
+        .filter(|r| r["previous_verdict"] != r["verdict"])
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let said = stderr(&o);
+    assert!(
+        said.contains(&format!(
+            "{changed} changed since the previous run (1 new, 1 gone)"
+        )),
+        "{said}"
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("Changed since the previous run"), "{html}");
+    assert!(html.contains(&format!("<span id=\"changed\">{changed}</span>")));
+    assert!(html.contains("<span id=\"gone\">1</span>"));
+    assert!(html.contains("(line gone)") && html.contains("(new line)"));
+
+    // The same earlier output as CSV reads the same.
+    let csv_previous = env.dir.join("previous.csv").display().to_string();
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &first,
+            "--output",
+            &csv_previous,
+            "--format",
+            "csv",
+        ])
+        .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &second,
+            "--previous",
+            &csv_previous,
+            "--format",
+            "ndjson",
+        ])
+        .await;
+    assert!(
+        stderr(&o).contains(&format!(
+            "{changed} changed since the previous run (1 new, 1 gone)"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    // CSV output: the column is the last.
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &second,
+            "--previous",
+            &previous,
+            "--format",
+            "csv",
+        ])
+        .await;
+    let header = stdout(&o).lines().next().unwrap().to_owned();
+    assert!(header.ends_with(",previous_verdict"), "{header}");
+
+    // Never the ledger, never the output (however spelled), never something else.
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &second,
+            "--previous",
+            &second,
+        ])
+        .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("are the same file"), "{}", stderr(&o));
+    let (o, _, _) = reconcile_with_report(
+        &env,
+        "openapi",
+        &second,
+        &[
+            "--previous",
+            &env.dir.join("./out.ndjson").display().to_string(),
+            "--overwrite",
+        ],
+    )
+    .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let o = env
+        .run(&[
+            "reconcile",
+            "openapi",
+            "--ledger",
+            &second,
+            "--previous",
+            &first,
+        ])
+        .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a reconcile output"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -276,6 +276,16 @@ async fn main() {
                 println!("| {n} | {rss} | {:.1}s |", took.as_secs_f64());
             }
         }
+        // `reconcile --previous`: the earlier output's index, at 1M entries against 10.
+        println!("\n| `reconcile --previous` entries | peak RSS (KiB) | bytes per entry over 10 |");
+        println!("|---|---|---|");
+        let small = previous_rss(Path::new(&refund), &dir, 10);
+        println!("| 10 | {small} | - |");
+        let large = previous_rss(Path::new(&refund), &dir, 1_000_000);
+        println!(
+            "| 1000000 | {large} | {:.1} |",
+            large.saturating_sub(small) as f64 * 1024.0 / 999_990.0
+        );
     }
     let _ = server.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -641,6 +651,20 @@ fn streaming_rss(refund: &Path, command: &str, dir: &Path, n: usize) -> (u64, Du
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let peak = peak_rss(&mut child);
+    let took = started.elapsed();
+    let lines = std::io::BufReader::new(std::fs::File::open(&output).unwrap())
+        .lines()
+        .count();
+    assert_eq!(lines, n, "every lookup answered");
+    let _ = std::fs::remove_file(&input);
+    let _ = std::fs::remove_file(&output);
+    let _ = std::fs::remove_file(&report);
+    (peak, took)
+}
+
+/// The peak RSS (KiB) of a child, polled from /proc until it exits.
+fn peak_rss(child: &mut std::process::Child) -> u64 {
     let status_path = PathBuf::from(format!("/proc/{}/status", child.id()));
     let mut peak = 0_u64;
     loop {
@@ -656,15 +680,55 @@ fn streaming_rss(refund: &Path, command: &str, dir: &Path, n: usize) -> (u64, Du
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let took = started.elapsed();
+    peak
+}
+
+/// Peak RSS of `refund reconcile cpos` over a 10-line ledger with a `--previous` output of
+/// `entries` entries (NDJSON rows as reconcile writes them, two rows for every tenth entry).
+fn previous_rss(refund: &Path, dir: &Path, entries: usize) -> u64 {
+    let previous = dir.join(format!("previous-{entries}.ndjson"));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&previous).unwrap());
+    for i in 0..entries {
+        for _ in 0..if i % 10 == 0 { 2 } else { 1 } {
+            writeln!(
+                f,
+                "{{\"line\":{},\"lookup\":\"refund_id\",\"id\":\"auto-{i}\",\"provider\":\"cpos\",\"status\":\"succeeded\",\"amount\":\"1.00\",\"verdict\":\"match\",\"expected_amount\":\"1.00\"}}",
+                i + 1
+            )
+            .unwrap();
+        }
+    }
+    drop(f);
+    let ledger = dir.join("previous-ledger.csv");
+    let mut f = std::fs::File::create(&ledger).unwrap();
+    writeln!(f, "lookup,id,amount,currency").unwrap();
+    for i in 0..10 {
+        writeln!(f, "refund_id,auto-{i},1.00,CNY").unwrap();
+    }
+    drop(f);
+    let output = dir.join("previous-out.ndjson");
+    let _ = std::fs::remove_file(&output);
+    let mut child = std::process::Command::new(refund)
+        .args(["--config", &dir.join("refund.toml").display().to_string()])
+        .args([
+            "reconcile",
+            "cpos",
+            "--ledger",
+            &ledger.display().to_string(),
+        ])
+        .args(["--output", &output.display().to_string()])
+        .args(["--previous", &previous.display().to_string()])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let peak = peak_rss(&mut child);
     let lines = std::io::BufReader::new(std::fs::File::open(&output).unwrap())
         .lines()
         .count();
-    assert_eq!(lines, n, "every lookup answered");
-    let _ = std::fs::remove_file(&input);
+    assert_eq!(lines, 10, "every ledger line answered");
+    let _ = std::fs::remove_file(&previous);
     let _ = std::fs::remove_file(&output);
-    let _ = std::fs::remove_file(&report);
-    (peak, took)
+    peak
 }
 
 async fn serve() {

@@ -81,11 +81,16 @@ impl Layout {
             Layout::Csv { extra } => {
                 for name in extra {
                     // `error` is an output field too (flattened into `error_*` columns in CSV).
-                    header.push(if header.contains(name) || name == "error" {
-                        format!("ledger_{name}")
-                    } else {
-                        name.clone()
-                    });
+                    header.push(
+                        if header.contains(name)
+                            || name == "error"
+                            || name == super::PREVIOUS_VERDICT
+                        {
+                            format!("ledger_{name}")
+                        } else {
+                            name.clone()
+                        },
+                    );
                 }
             }
             Layout::Ndjson => header.push("extra".to_owned()),

@@ -6,6 +6,7 @@
 //! renders the output lines and runs it.
 
 mod ledger;
+pub(crate) mod previous;
 pub(crate) mod report;
 pub(crate) mod verdict;
 
@@ -41,6 +42,10 @@ pub(crate) struct ReconcileArgs {
     /// Also write a self-contained HTML report (totals, charts, the discrepancies).
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
+    /// An earlier reconcile output (CSV or NDJSON): each row gains `previous_verdict`, the
+    /// summary and the report say what changed since.
+    #[arg(long, value_name = "FILE")]
+    previous: Option<PathBuf>,
     /// A refund still non-final this long after the ledger's requested_at is "stuck"
     /// (1m to 365d; e.g. 72h, 3d).
     #[arg(long, value_name = "D", default_value = "72h", value_parser = crate::args::stuck_after)]
@@ -64,6 +69,7 @@ impl ReconcileArgs {
             ledger,
             sink: SinkArgs::new_file(output),
             report: Some(report),
+            previous: None,
             stuck_after: Duration::from_secs(72 * 3600),
             pace: PaceArgs::default(),
             global: crate::options::Global::default(),
@@ -83,7 +89,8 @@ pub(crate) const RECONCILE_COLUMNS: [&str; 6] = [
 ];
 
 /// One ledger line's output rows (one per refund found, or one): `batch`'s fields, the verdict
-/// and the books' side, then the ledger's extra columns. `bundle_extra`: the ledger's extra
+/// and the books' side, then the ledger's extra columns, then (with `--previous`)
+/// `previous_verdict`: `Some(None)` is a line the earlier run did not have (null). `bundle_extra`: the ledger's extra
 /// fields go into one `extra` column holding a JSON object (CSV output of an NDJSON ledger,
 /// whose fields may differ per line); otherwise each is a field of its own.
 fn json_rows(
@@ -93,6 +100,7 @@ fn json_rows(
     judgement: &Judgement,
     provider: refund_core::Provider,
     bundle_extra: bool,
+    previous: Option<Option<Verdict>>,
 ) -> Vec<OutputRow> {
     let books = job.line.as_ref().ok().map(|l| &l.books);
     let text = |v: Option<String>| v.map_or(Value::Null, Value::from);
@@ -124,12 +132,35 @@ fn json_rows(
                 let object: serde_json::Map<String, Value> = job.extra.iter().cloned().collect();
                 row.insert("extra", Value::Object(object).to_string().into());
             }
-            continue;
+        } else {
+            add_extra(row, job);
         }
+        if let Some(previous) = previous {
+            row.insert(
+                PREVIOUS_VERDICT,
+                previous.map_or(Value::Null, |v| v.as_str().into()),
+            );
+        }
+    }
+    rows
+}
+
+/// The field `--previous` adds, last.
+pub(crate) const PREVIOUS_VERDICT: &str = "previous_verdict";
+
+/// The ledger's extra fields, each a field of its own.
+fn add_extra(row: &mut OutputRow, job: &LedgerJob) {
+    {
         for (name, value) in &job.extra {
             // A ledger column named like an output field is kept beside it, prefixed.
             let key = if row.contains_key(name)
-                || ["error_kind", "error_message", "error_code"].contains(&name.as_str())
+                || [
+                    "error_kind",
+                    "error_message",
+                    "error_code",
+                    PREVIOUS_VERDICT,
+                ]
+                .contains(&name.as_str())
             {
                 format!("ledger_{name}")
             } else {
@@ -138,7 +169,6 @@ fn json_rows(
             row.insert(key, value.clone());
         }
     }
-    rows
 }
 
 pub(crate) async fn run(
@@ -147,21 +177,33 @@ pub(crate) async fn run(
     format: Option<Format>,
     args: ReconcileArgs,
 ) -> Result<u8, CliError> {
-    let report_use = args
-        .report
-        .as_deref()
-        .map(|r| crate::stream::paths::Use::written("--report", r));
+    let mut uses = Vec::new();
+    if let Some(r) = args.report.as_deref() {
+        uses.push(crate::stream::paths::Use::written("--report", r));
+    }
+    if let Some(p) = args.previous.as_deref() {
+        uses.push(crate::stream::paths::Use::read_distinct("--previous", p));
+    }
     stream::check_output(
         crate::stream::paths::Use::read("--ledger", &args.ledger),
         &args.sink,
-        report_use.as_slice(),
+        &uses,
         config_path,
     )?;
+    // Read before anything is sent: a file that is not an earlier output stops the run here.
+    let previous = args
+        .previous
+        .as_deref()
+        .map(previous::Previous::read)
+        .transpose()?;
     let client = crate::open::open_client(config_path, args.provider, http)?;
     let provider = client.provider();
     let csv = format == Some(Format::Csv);
     let layout = Layout::of(&args.ledger)?;
-    let header = layout.csv_header();
+    let mut header = layout.csv_header();
+    if previous.is_some() {
+        header.push(PREVIOUS_VERDICT.to_owned());
+    }
     let header_text = render::csv_line(&header);
     let jobs = ledger::read(&args.ledger)?;
     let bundle_extra = csv && layout == Layout::Ndjson;
@@ -181,6 +223,9 @@ pub(crate) async fn run(
         stuck_after: args.stuck_after,
     };
     let mut report = Report::new(Utc::now(), compared);
+    if let Some(previous) = previous {
+        report.compare_with(previous);
+    }
     if let (Some(output), true) = (&args.sink.output, args.sink.resume) {
         report.add_output_file(output, csv)?;
     }
@@ -203,7 +248,20 @@ pub(crate) async fn run(
                     difference: None,
                 },
             };
-            for row in json_rows(line, &job, &outcome, &judgement, provider, bundle_extra) {
+            let previous = report.has_previous().then(|| match job.asked.parts() {
+                (Some(lookup), Some(id)) => report.previous_verdict(provider.as_str(), lookup, id),
+                _ => None,
+            });
+            let rows = json_rows(
+                line,
+                &job,
+                &outcome,
+                &judgement,
+                provider,
+                bundle_extra,
+                previous,
+            );
+            for row in rows {
                 if csv {
                     render::push_csv(text, &render::csv_cells(&row, &header));
                 } else {

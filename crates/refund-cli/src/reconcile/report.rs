@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use refund_core::{Currency, Money, RefundStatus};
 use serde_json::Value;
 
+use super::previous::Previous;
 use super::verdict::{Verdict, counts, moved_nothing};
 use crate::error::CliError;
 use crate::output::{csv_cell_value, one_line};
@@ -140,6 +141,8 @@ pub(crate) struct Report {
     /// The largest discrepancies (a min-heap on amount, capped at [`MAX_ROWS`]).
     table: BinaryHeap<Reverse<Discrepancy>>,
     pending: Option<Discrepancy>,
+    /// With `--previous`: what changed since.
+    changes: Option<Changes>,
 }
 
 fn text(row: &OutputRow, key: &str) -> String {
@@ -169,6 +172,31 @@ fn is_output_field(name: &str) -> bool {
     .contains(&name)
         || crate::output::COLUMNS.contains(&name)
         || super::RECONCILE_COLUMNS.contains(&name)
+        || name == super::PREVIOUS_VERDICT
+}
+
+/// One line whose verdict changed since the previous run, as the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Change {
+    /// Sort key: the books' amount in minor units (absolute), then the line (stable).
+    amount: i128,
+    line: Reverse<u64>,
+    provider: String,
+    lookup: String,
+    id: String,
+    expected: String,
+    /// `None`: a line the previous run did not have.
+    previous: Option<&'static str>,
+    now: &'static str,
+}
+
+/// What changed since `--previous`: transitions counted per ledger line, the largest changes.
+#[derive(Debug, Default)]
+struct Changes {
+    previous: Previous,
+    /// (previous verdict, or none for a new line; this run's verdict) → lines.
+    transitions: BTreeMap<(Option<Verdict>, Verdict), u64>,
+    table: BinaryHeap<Reverse<Change>>,
 }
 
 impl Report {
@@ -183,6 +211,79 @@ impl Report {
             ages: [0; AGE_BUCKETS.len() + 1],
             table: BinaryHeap::new(),
             pending: None,
+            changes: None,
+        }
+    }
+
+    /// Compares every line with an earlier run's verdicts (`--previous`).
+    pub(crate) fn compare_with(&mut self, previous: Previous) {
+        self.changes = Some(Changes {
+            previous,
+            ..Changes::default()
+        });
+    }
+
+    /// Whether lines are compared with an earlier run.
+    pub(crate) fn has_previous(&self) -> bool {
+        self.changes.is_some()
+    }
+
+    /// The verdict the earlier run gave this entry (`None`: it had no such entry); the entry
+    /// is marked as named by this run.
+    pub(crate) fn previous_verdict(
+        &mut self,
+        provider: &str,
+        lookup: &str,
+        id: &str,
+    ) -> Option<Verdict> {
+        self.changes
+            .as_mut()
+            .and_then(|c| c.previous.take(provider, lookup, id))
+    }
+
+    /// Lines whose verdict differs from the earlier run's (new lines included).
+    pub(crate) fn changed(&self) -> u64 {
+        self.changes.as_ref().map_or(0, |c| {
+            c.transitions
+                .iter()
+                .filter(|((from, to), _)| *from != Some(*to))
+                .map(|(_, n)| n)
+                .sum()
+        })
+    }
+
+    /// Counts one line's transition (the first row of each line).
+    fn count_change(&mut self, row: &OutputRow, line: u64, verdict: Verdict, amount: i128) {
+        let Some(changes) = &mut self.changes else {
+            return;
+        };
+        // An earlier output read back on --resume: its entries were named by this run too.
+        let _ = changes.previous.take(
+            &text(row, "provider"),
+            &text(row, "lookup"),
+            &text(row, "id"),
+        );
+        let previous = Verdict::from_name(&text(row, super::PREVIOUS_VERDICT));
+        *changes.transitions.entry((previous, verdict)).or_default() += 1;
+        if previous == Some(verdict) {
+            return;
+        }
+        changes.table.push(Reverse(Change {
+            amount,
+            line: Reverse(line),
+            provider: text(row, "provider"),
+            lookup: text(row, "lookup"),
+            id: text(row, "id"),
+            expected: format!(
+                "{} {}",
+                text(row, "expected_amount"),
+                text(row, "expected_currency")
+            ),
+            previous: previous.map(Verdict::as_str),
+            now: verdict.as_str(),
+        }));
+        if changes.table.len() > MAX_ROWS {
+            changes.table.pop();
         }
     }
 
@@ -222,6 +323,7 @@ impl Report {
                 }
             }
             self.count_age(row);
+            self.count_change(row, line, verdict, expected.unwrap_or(0).abs());
             if verdict != Verdict::Match {
                 let error_message = row
                     .get("error")
@@ -362,6 +464,11 @@ impl Report {
             .map(|(v, n)| (v.as_str().to_owned(), (*n).into()))
             .collect();
         fields.insert("verdicts".into(), verdicts.into());
+        if let Some((changed, new, gone)) = self.change_counts() {
+            fields.insert("changed_since_previous".into(), changed.into());
+            fields.insert("new_since_previous".into(), new.into());
+            fields.insert("gone_since_previous".into(), gone.into());
+        }
         crate::logging::line(
             tracing::Level::INFO,
             &self.summary_text(skipped, elapsed),
@@ -384,8 +491,83 @@ impl Report {
             out.push_str(": ");
             out.push_str(&parts.join(", "));
         }
+        if let Some((changed, new, gone)) = self.change_counts() {
+            let _ = write!(
+                out,
+                "; {changed} changed since the previous run ({new} new, {gone} gone)"
+            );
+        }
         out.push('\n');
         out
+    }
+
+    /// With `--previous`: lines changed (new ones included), new lines, lines gone.
+    fn change_counts(&self) -> Option<(u64, u64, u64)> {
+        let changes = self.changes.as_ref()?;
+        let new = changes
+            .transitions
+            .iter()
+            .filter(|((from, _), _)| from.is_none())
+            .map(|(_, n)| n)
+            .sum();
+        Some((self.changed(), new, changes.previous.gone()))
+    }
+
+    /// The "Changed since the previous run" section: transitions, then the changed lines,
+    /// largest amount first.
+    fn changes_html(&self, h: &mut String) {
+        let Some(changes) = &self.changes else {
+            return;
+        };
+        let (changed, new, gone) = self.change_counts().unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<h2>Changed since the previous run</h2>\n<p><span id=\"changed\">{changed}</span> \
+             lines changed verdict (<span id=\"new\">{new}</span> new), \
+             <span id=\"gone\">{gone}</span> lines of the previous run are gone.</p>\n\
+             <table id=\"transitions\"><tr><th>previous</th><th>now</th><th>lines</th></tr>"
+        );
+        for ((from, to), n) in &changes.transitions {
+            if *from == Some(*to) {
+                continue;
+            }
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{n}</td></tr>",
+                from.map_or("(new line)", Verdict::as_str),
+                to.as_str()
+            );
+        }
+        if gone > 0 {
+            let _ = writeln!(
+                h,
+                "<tr><td>(any)</td><td>(line gone)</td><td class=\"n\">{gone}</td></tr>"
+            );
+        }
+        h.push_str("</table>\n<table id=\"changes\"><tr><th>line</th><th>provider</th><th>lookup</th><th>id</th><th>books</th><th>previous</th><th>now</th></tr>\n");
+        let mut rows: Vec<&Change> = changes.table.iter().map(|Reverse(c)| c).collect();
+        rows.sort_by(|a, b| b.cmp(a));
+        for c in &rows {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+                c.line.0,
+                cell(&c.provider),
+                cell(&c.lookup),
+                cell(&c.id),
+                cell(&c.expected),
+                c.previous.unwrap_or("(new line)"),
+                c.now,
+            );
+        }
+        h.push_str("</table>\n");
+        let listed = rows.len() as u64;
+        if changed > listed {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">The {listed} largest of {changed} changes are listed; the output file has them all (<code>previous_verdict</code>).</p>"
+            );
+        }
     }
 
     /// The discrepancies, largest amount first.
@@ -528,6 +710,7 @@ impl Report {
                 self.discrepancies()
             );
         }
+        self.changes_html(&mut h);
         h.push_str("</body></html>\n");
         h
     }

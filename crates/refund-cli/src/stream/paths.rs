@@ -14,6 +14,9 @@ pub(crate) struct Use<'a> {
     pub(crate) flag: &'static str,
     pub(crate) path: &'a Path,
     pub(crate) written: bool,
+    /// Read, but must be no other file of the command either (`reconcile --previous`: the
+    /// earlier output is neither the ledger nor this run's output).
+    pub(crate) distinct: bool,
 }
 
 impl<'a> Use<'a> {
@@ -23,6 +26,15 @@ impl<'a> Use<'a> {
             flag,
             path,
             written: false,
+            distinct: false,
+        }
+    }
+
+    /// A file the command reads that must be no other file it uses, read or written.
+    pub(crate) fn read_distinct(flag: &'static str, path: &'a Path) -> Self {
+        Use {
+            distinct: true,
+            ..Use::read(flag, path)
         }
     }
 
@@ -32,6 +44,7 @@ impl<'a> Use<'a> {
             flag,
             path,
             written: true,
+            distinct: false,
         }
     }
 }
@@ -122,12 +135,16 @@ pub(crate) fn check(uses: &[Use<'_>]) -> Result<(), CliError> {
     let mut seen: Vec<(Use<'_>, Identity)> = Vec::with_capacity(uses.len());
     for u in uses {
         let id = identity(u.flag, u.path)?;
-        if let Some((other, _)) = seen
-            .iter()
-            .find(|(other, other_id)| (u.written || other.written) && *other_id == id)
-        {
+        if let Some((other, _)) = seen.iter().find(|(other, other_id)| {
+            (u.written || other.written || u.distinct || other.distinct) && *other_id == id
+        }) {
+            let why = if u.written || other.written {
+                "refusing to overwrite it"
+            } else {
+                "they must be different files"
+            };
             return Err(CliError::usage(format!(
-                "{} {} and {} {} are the same file: refusing to overwrite it",
+                "{} {} and {} {} are the same file: {why}",
                 other.flag,
                 other.path.display(),
                 u.flag,
