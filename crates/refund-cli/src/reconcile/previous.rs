@@ -5,7 +5,8 @@
 //! compact index: one `u64` per entry, the entry's key (`provider`, `lookup`, `id`) hashed to
 //! 60 bits with the verdict in the low 4, sorted for binary search; one bit more per entry
 //! records whether this run's ledger named it ("lines gone" are those it never did). That is
-//! 8 bytes and one bit per entry, whatever the rows held. Two different keys sharing a
+//! 8 bytes and one bit per entry, whatever the rows held (16 bytes per row while the file is
+//! read: its rows are hashed as they come, their text never kept). Two different keys sharing a
 //! 60-bit hash (about one chance in 2.3 million for a million entries) would read each other's
 //! verdict: a documented risk, never a crash.
 
@@ -51,13 +52,20 @@ impl Previous {
     /// The index of `(ledger line, provider, lookup, id, verdict)` rows in file order. A key on
     /// several ledger lines: the verdict of the last line (the highest number; an output is
     /// written in the order answers come, not the ledger's), and of the file's last row for it.
-    pub(crate) fn from_entries<'a>(
+    #[cfg(test)]
+    fn from_entries<'a>(
         entries: impl IntoIterator<Item = (u64, &'a str, &'a str, &'a str, Verdict)>,
     ) -> Self {
-        let mut all: Vec<(u64, u64)> = entries
-            .into_iter()
-            .map(|(n, p, l, i, v)| (key(p, l, i) << 4 | verdict_index(v), n))
-            .collect();
+        Previous::from_keyed(
+            entries
+                .into_iter()
+                .map(|(n, p, l, i, v)| (key(p, l, i) << 4 | verdict_index(v), n))
+                .collect(),
+        )
+    }
+
+    /// The index of `(key << 4 | verdict, ledger line)` pairs in file order.
+    fn from_keyed(mut all: Vec<(u64, u64)>) -> Self {
         // Stable: rows of one line keep file order, so the last of each run is the one kept.
         all.sort_by_key(|(e, n)| (e >> 4, *n));
         let mut entries: Vec<u64> = Vec::with_capacity(all.len());
@@ -85,19 +93,14 @@ impl Previous {
             .map_err(|e| refuse(format!("cannot be read: {e}")))?
             .first()
             .copied();
-        let mut rows: Vec<(u64, String, String, String, Verdict)> = Vec::new();
+        // Hashed as they are read: 16 bytes per row while building, never the rows' text.
+        let mut rows: Vec<(u64, u64)> = Vec::new();
         let mut keep = |line: u64, provider: &str, lookup: &str, id: &str, verdict: &str| {
             if let (Some(v), false) = (
                 Verdict::from_name(verdict),
                 provider.is_empty() || lookup.is_empty() || id.is_empty(),
             ) {
-                rows.push((
-                    line,
-                    provider.to_owned(),
-                    lookup.to_owned(),
-                    id.to_owned(),
-                    v,
-                ));
+                rows.push((key(provider, lookup, id) << 4 | verdict_index(v), line));
             }
         };
         match first {
@@ -105,9 +108,7 @@ impl Previous {
             Some(b'{') => read_ndjson(reader, &mut keep).map_err(refuse)?,
             Some(_) => read_csv(reader, &mut keep).map_err(refuse)?,
         }
-        Ok(Previous::from_entries(rows.iter().map(
-            |(n, p, l, i, v)| (*n, p.as_str(), l.as_str(), i.as_str(), *v),
-        )))
+        Ok(Previous::from_keyed(rows))
     }
 
     /// The verdict the entry had, marking it named by this run.
