@@ -1,9 +1,15 @@
 #![no_main]
 //! A previous batch output read back for `--resume`: never panics, never claims more than the
 //! file holds, and whatever it accepts as complete ends on a line break (never inside a CRLF).
+//! The same bytes as `reconcile --previous` reads them: never a panic, never more entries than
+//! lines.
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(entries) = refund_cli::fuzzing::previous(data) {
+        let lines = data.split(|b| *b == b'\n' || *b == b'\r').count();
+        assert!(entries <= lines, "{entries} entries from {lines} lines");
+    }
     for csv in [true, false] {
         if let Ok((_, complete)) = refund_cli::fuzzing::resume(data, csv) {
             let complete = usize::try_from(complete).expect("fits");

@@ -49,3 +49,9 @@ pub fn flags(text: &str) -> usize {
     .filter(|ok| *ok)
     .count()
 }
+
+/// An earlier reconcile output as `reconcile --previous` reads it: how many entries, or why it
+/// is refused.
+pub fn previous(bytes: &[u8]) -> Result<usize, String> {
+    crate::reconcile::previous::Previous::from_reader(Cursor::new(bytes)).map(|p| p.len())
+}

@@ -87,10 +87,14 @@ impl Previous {
     pub(crate) fn read(path: &Path) -> Result<Self, CliError> {
         let refuse = |why: String| CliError::usage(format!("--previous {}: {why}", path.display()));
         let file = std::fs::File::open(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
-        let mut reader = BufReader::new(file);
+        Previous::from_reader(BufReader::new(file)).map_err(refuse)
+    }
+
+    /// [`Previous::read`] of what `reader` holds; `Err` says why it is not an earlier output.
+    pub(crate) fn from_reader(mut reader: impl BufRead) -> Result<Self, String> {
         let first = reader
             .fill_buf()
-            .map_err(|e| refuse(format!("cannot be read: {e}")))?
+            .map_err(|e| format!("cannot be read: {e}"))?
             .first()
             .copied();
         // Hashed as they are read: 16 bytes per row while building, never the rows' text.
@@ -105,10 +109,15 @@ impl Previous {
         };
         match first {
             None => {}
-            Some(b'{') => read_ndjson(reader, &mut keep).map_err(refuse)?,
-            Some(_) => read_csv(reader, &mut keep).map_err(refuse)?,
+            Some(b'{') => read_ndjson(reader, &mut keep)?,
+            Some(_) => read_csv(reader, &mut keep)?,
         }
         Ok(Previous::from_keyed(rows))
+    }
+
+    /// Entries in the earlier output.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
     }
 
     /// The verdict the entry had, marking it named by this run.
@@ -120,12 +129,6 @@ impl Previous {
         }
         let index = (self.entries.get(at)? & 0xF) as usize;
         Verdict::ALL.get(index).copied()
-    }
-
-    /// Entries in the earlier output.
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.entries.len()
     }
 
     /// Entries this run's ledger never named: lines gone since the earlier run.
