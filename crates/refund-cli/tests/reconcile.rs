@@ -982,6 +982,13 @@ async fn ledger_edges_are_read_as_a_finance_user_means_them() {
     assert!(line.ends_with("(0 answered by an earlier run)"), "{line}");
 }
 
+/// `refund reconcile openapi --ledger <ledger>` and `extra` arguments.
+async fn openapi_reconcile(env: &Env, ledger: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["reconcile", "openapi", "--ledger", ledger];
+    args.extend_from_slice(extra);
+    env.run(&args).await
+}
+
 /// `--previous`: each row says the verdict its entry had in an earlier output (by provider,
 /// lookup and id; a key on several lines: the last one's), the summary and the report say what
 /// changed, and the earlier output can be neither the ledger nor this run's output.
@@ -1057,31 +1064,19 @@ async fn previous_says_what_changed_since_the_last_run() {
 
     // The same earlier output as CSV reads the same.
     let csv_previous = env.dir.join("previous.csv").display().to_string();
-    let o = env
-        .run(&[
-            "reconcile",
-            "openapi",
-            "--ledger",
-            &first,
-            "--output",
-            &csv_previous,
-            "--format",
-            "csv",
-        ])
-        .await;
+    let o = openapi_reconcile(
+        &env,
+        &first,
+        &["--output", &csv_previous, "--format", "csv"],
+    )
+    .await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
-    let o = env
-        .run(&[
-            "reconcile",
-            "openapi",
-            "--ledger",
-            &second,
-            "--previous",
-            &csv_previous,
-            "--format",
-            "ndjson",
-        ])
-        .await;
+    let o = openapi_reconcile(
+        &env,
+        &second,
+        &["--previous", &csv_previous, "--format", "ndjson"],
+    )
+    .await;
     assert!(
         stderr(&o).contains(&format!(
             "{changed} changed since the previous run (1 new, 1 gone)"
@@ -1090,32 +1085,12 @@ async fn previous_says_what_changed_since_the_last_run() {
         stderr(&o)
     );
     // CSV output: the column is the last.
-    let o = env
-        .run(&[
-            "reconcile",
-            "openapi",
-            "--ledger",
-            &second,
-            "--previous",
-            &previous,
-            "--format",
-            "csv",
-        ])
-        .await;
+    let o = openapi_reconcile(&env, &second, &["--previous", &previous, "--format", "csv"]).await;
     let header = stdout(&o).lines().next().unwrap().to_owned();
     assert!(header.ends_with(",previous_verdict"), "{header}");
 
     // Never the ledger, never the output (however spelled), never something else.
-    let o = env
-        .run(&[
-            "reconcile",
-            "openapi",
-            "--ledger",
-            &second,
-            "--previous",
-            &second,
-        ])
-        .await;
+    let o = openapi_reconcile(&env, &second, &["--previous", &second]).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("are the same file"), "{}", stderr(&o));
     let (o, _, _) = reconcile_with_report(
@@ -1130,16 +1105,7 @@ async fn previous_says_what_changed_since_the_last_run() {
     )
     .await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    let o = env
-        .run(&[
-            "reconcile",
-            "openapi",
-            "--ledger",
-            &second,
-            "--previous",
-            &first,
-        ])
-        .await;
+    let o = openapi_reconcile(&env, &second, &["--previous", &first]).await;
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(
         stderr(&o).contains("not a reconcile output"),

@@ -26,26 +26,16 @@ struct MerchantKeySources<'a> {
     timeout: Option<&'a Sourced<String>>,
 }
 
-impl super::OpenApiSection {
-    fn merchant_key(&self) -> MerchantKeySources<'_> {
+/// A section's merchant key sources: `[openapi]` and `[edgeros]` name their keys alike.
+macro_rules! merchant_key_of {
+    ($section:expr) => {
         MerchantKeySources {
-            inline: self.private_key.as_ref(),
-            file: self.private_key_file.as_ref(),
-            command: self.private_key_command.as_ref(),
-            timeout: self.private_key_command_timeout.as_ref(),
+            inline: $section.private_key.as_ref(),
+            file: $section.private_key_file.as_ref(),
+            command: $section.private_key_command.as_ref(),
+            timeout: $section.private_key_command_timeout.as_ref(),
         }
-    }
-}
-
-impl super::EdgerosSection {
-    fn merchant_key(&self) -> MerchantKeySources<'_> {
-        MerchantKeySources {
-            inline: self.private_key.as_ref(),
-            file: self.private_key_file.as_ref(),
-            command: self.private_key_command.as_ref(),
-            timeout: self.private_key_command_timeout.as_ref(),
-        }
-    }
+    };
 }
 
 impl Config {
@@ -120,10 +110,10 @@ impl Config {
     /// file that gives one credential twice is refused whichever provider a command uses.
     pub(super) fn check_credential_sources(&self) -> Result<(), CliError> {
         if let Some(s) = &self.openapi {
-            self.one_merchant_key(Provider::OpenApi, &s.merchant_key())?;
+            self.one_merchant_key(Provider::OpenApi, &merchant_key_of!(s))?;
         }
         if let Some(s) = &self.edgeros {
-            self.one_merchant_key(Provider::Edgeros, &s.merchant_key())?;
+            self.one_merchant_key(Provider::Edgeros, &merchant_key_of!(s))?;
             self.one_source(
                 Provider::Edgeros,
                 ("platform_public_key", s.platform_public_key.as_ref()),
@@ -352,7 +342,7 @@ impl Config {
         let p = Provider::OpenApi;
         let s = self.openapi.as_ref();
         let key = match s {
-            Some(s) => self.merchant_signer(p, &s.merchant_key())?,
+            Some(s) => self.merchant_signer(p, &merchant_key_of!(s))?,
             None => None,
         };
         let mut missing = Vec::new();
@@ -404,7 +394,7 @@ impl Config {
         let s = self.edgeros.as_ref();
         let (key, platform) = match s {
             Some(s) => (
-                self.merchant_signer(p, &s.merchant_key())?,
+                self.merchant_signer(p, &merchant_key_of!(s))?,
                 self.platform_keys(
                     p,
                     s.platform_public_key.as_ref(),

@@ -116,6 +116,7 @@ impl Previous {
     }
 
     /// Entries in the earlier output.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
