@@ -131,9 +131,9 @@ pub async fn sign_text(
     if !SIGNATURE_BYTES.contains(&raw.len()) {
         return Err(Error::Signer {
             provider,
+            // Not the signer's identity: a command's arguments may carry a token.
             message: format!(
-                "{} returned {} bytes, not an RSA signature ({} to {} bytes)",
-                signer.identity().fingerprint,
+                "the signer returned {} bytes, not an RSA signature ({} to {} bytes)",
                 raw.len(),
                 SIGNATURE_BYTES.start(),
                 SIGNATURE_BYTES.end()
