@@ -1061,6 +1061,7 @@ async fn previous_says_what_changed_since_the_last_run() {
     assert!(html.contains(&format!("<span id=\"changed\">{changed}</span>")));
     assert!(html.contains("<span id=\"gone\">1</span>"));
     assert!(html.contains("(line gone)") && html.contains("(new line)"));
+    assert!(html.contains("error → "), "a transition in words: {html}");
 
     // The same earlier output as CSV reads the same.
     let csv_previous = env.dir.join("previous.csv").display().to_string();

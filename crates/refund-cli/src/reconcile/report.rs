@@ -525,23 +525,23 @@ impl Report {
             "<h2>Changed since the previous run</h2>\n<p><span id=\"changed\">{changed}</span> \
              lines changed verdict (<span id=\"new\">{new}</span> new), \
              <span id=\"gone\">{gone}</span> lines of the previous run are gone.</p>\n\
-             <table id=\"transitions\"><tr><th>previous</th><th>now</th><th>lines</th></tr>"
+             <table id=\"transitions\"><tr><th>transition</th><th>previous</th><th>now</th><th>lines</th></tr>"
         );
         for ((from, to), n) in &changes.transitions {
             if *from == Some(*to) {
                 continue;
             }
+            let from = from.map_or("(new line)", Verdict::as_str);
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\">{n}</td></tr>",
-                from.map_or("(new line)", Verdict::as_str),
-                to.as_str()
+                "<tr><td>{from} → {to}</td><td>{from}</td><td>{to}</td><td class=\"n\">{n}</td></tr>",
+                to = to.as_str()
             );
         }
         if gone > 0 {
             let _ = writeln!(
                 h,
-                "<tr><td>(any)</td><td>(line gone)</td><td class=\"n\">{gone}</td></tr>"
+                "<tr><td>lines gone</td><td>(any)</td><td>(line gone)</td><td class=\"n\">{gone}</td></tr>"
             );
         }
         h.push_str("</table>\n<table id=\"changes\"><tr><th>line</th><th>provider</th><th>lookup</th><th>id</th><th>books</th><th>previous</th><th>now</th></tr>\n");
