@@ -1,4 +1,4 @@
-//! The sans-IO path, for code without an async runtime: `prepare` signs the request, any HTTP
+//! The sans-IO path, for code without an async runtime: `prepare_now` signs the request, any HTTP
 //! client sends it (here reqwest's blocking client), `parse_response` verifies, binds and maps
 //! the answer. Nothing here awaits.
 //!

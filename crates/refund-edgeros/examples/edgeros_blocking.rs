@@ -1,6 +1,8 @@
-//! The sans-IO path, for code without an async runtime: `prepare` signs the request, any HTTP
+//! The sans-IO path, for code without an async runtime: `prepare_now` signs the request, any HTTP
 //! client sends it (here reqwest's blocking client), `parse_response` verifies the platform's
-//! signature over the bytes received, binds and maps. Nothing here awaits.
+//! signature over the bytes received, binds and maps. Nothing here awaits. (`prepare_now` needs
+//! a signer that signs in place, as the key read here does; with a key service, sign
+//! `client.draft(..)`'s text and `client.attach` the signature.)
 //!
 //! ```sh
 //! REFUND_EDGEROS_BASE_URL=http://127.0.0.1:8080 REFUND_EDGEROS_MCH_NO=MCH1000000 \

@@ -1,6 +1,7 @@
-//! The sans-IO path, for code without an async runtime: `prepare` signs the request, any HTTP
+//! The sans-IO path, for code without an async runtime: `prepare_now` signs the request, any HTTP
 //! client sends it (here reqwest's blocking client), `parse_response` binds and maps the
-//! answer. Nothing here awaits.
+//! answer. Nothing here awaits. (`prepare_now` needs a signer that signs in place, as the
+//! key read here does; with a key service, sign `client.draft(..)`'s text and `client.attach`.)
 //!
 //! ```sh
 //! REFUND_OPENAPI_BASE_URL=http://127.0.0.1:8080 REFUND_OPENAPI_APP_ID=733b887a4a784708bb369524db5b6ded \
