@@ -120,6 +120,8 @@ impl CommandSigner {
                 printed.len()
             ))
         })?;
+        // Core's `sign_text` checks every signer's length too; this one exists to name the
+        // program (core can only name the signer by its identity, which holds the arguments).
         if !SIGNATURE_BYTES.contains(&signature.len()) {
             return Err(SignerError::new(format!(
                 "{shown} printed {} bytes of base64, not an RSA signature ({} to {} bytes)",

@@ -132,6 +132,30 @@ async fn platform_keys_rotate_without_a_failed_query() {
             EDGEROS_ID,
         ];
         let o = with_config(&config, &[&args[..], &["-v"]].concat()).await;
+        // The answer as captured (the transport alone: nothing verified yet), explained offline
+        // through the binary with the same config.
+        let captured = env
+            .sandbox
+            .edgeros_client()
+            .build()
+            .unwrap()
+            .fetch(&refund_core::RefundLookup::refund_id(EDGEROS_ID))
+            .await
+            .unwrap();
+        let answer = env.dir.join("answer.json");
+        std::fs::write(&answer, &captured).unwrap();
+        let explained_offline = with_config(
+            &config,
+            &[
+                "explain",
+                "response",
+                "edgeros",
+                "--refund-id",
+                EDGEROS_ID,
+                &answer.display().to_string(),
+            ],
+        )
+        .await;
         let Some(key) = verified_by else {
             assert_eq!(code(&o), 5, "{name}: {}", stderr(&o));
             assert!(
@@ -139,8 +163,20 @@ async fn platform_keys_rotate_without_a_failed_query() {
                 "{name}: {}",
                 stderr(&o)
             );
+            assert_eq!(code(&explained_offline), 5, "{name}");
             continue;
         };
+        assert_eq!(
+            code(&explained_offline),
+            0,
+            "{name}: {}",
+            stderr(&explained_offline)
+        );
+        assert!(
+            stdout(&explained_offline).contains(&format!("verified with {key}")),
+            "{name}: {}",
+            stdout(&explained_offline)
+        );
         assert_eq!(code(&o), 0, "{name}: {}", stderr(&o));
         assert!(
             stdout(&o).contains("\"signature\":\"verified\""),
