@@ -201,37 +201,36 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
                 n,
                 crate::stream::input::parts_of(&lookup),
                 &outcome,
-                client.provider(),
+                Some(client.provider()),
             )
             .into_iter()
             .map(|row| row.labelled("query")),
         );
     }
     // The batch section through batch's own streaming code, from its input file.
-    let client = open::open_client(Some(&config), ProviderArg::Cpos, HttpConfig::default())?;
-    let provider = client.provider();
+    let (lanes, routing) = open::open_lanes(
+        Some(&config),
+        Some(ProviderArg::Cpos),
+        HttpConfig::default(),
+    )?;
     let how = crate::stream::Streaming {
         pace: crate::stream::PaceArgs::default(),
         done: Default::default(),
         progress: indicatif::ProgressBar::hidden(),
     };
-    let inputs = crate::stream::input::read_inputs(&folder.file("ids.csv"))?;
+    let inputs = crate::stream::input::read_inputs(&folder.file("ids.csv"), routing)?;
     let (_, mut answered) = crate::stream::stream(
-        client,
+        lanes,
         inputs,
         how,
         crate::stream::Sink::discard(),
         Vec::new(),
-        move |answered: &mut Vec<_>,
-              line,
-              input: Result<RefundLookup, crate::stream::input::Unusable>,
-              outcome,
-              _| {
-            let asked = match &input {
+        move |answered: &mut Vec<_>, line, input: crate::stream::input::Line, outcome, _| {
+            let asked = match &input.lookup {
                 Ok(lookup) => crate::stream::input::parts_of(lookup),
                 Err(unusable) => unusable.asked.parts(),
             };
-            answered.extend(render::json_rows(line, asked, &outcome, provider));
+            answered.extend(render::json_rows(line, asked, &outcome, input.provider));
             Ok(())
         },
     )

@@ -10,6 +10,8 @@ use refund_core::{Error, Provider, Refund, RefundLookup, RefundProvider};
 use crate::config::Config;
 use crate::config::ProviderArg;
 use crate::error::CliError;
+use crate::stream::Lanes;
+use crate::stream::input::Routing;
 
 /// Loads the configuration and builds the provider's client.
 pub(crate) fn open_client(
@@ -18,6 +20,28 @@ pub(crate) fn open_client(
     http: HttpConfig,
 ) -> Result<Box<dyn RefundProvider>, CliError> {
     Config::load(config_path)?.client(provider, http)
+}
+
+/// The clients of a streaming run (`batch`, `reconcile`), and where its lines go: the
+/// provider argument's client (its section must be complete), or without it every configured
+/// provider's, each line going to the one it names.
+pub(crate) fn open_lanes(
+    config_path: Option<&Path>,
+    provider: Option<ProviderArg>,
+    http: HttpConfig,
+) -> Result<(Lanes, Routing), CliError> {
+    let config = Config::load(config_path)?;
+    match provider {
+        Some(arg) => {
+            let client = config.client(arg, http)?;
+            let routing = Routing::Fixed(client.provider());
+            Ok((Lanes::one(client), routing))
+        }
+        None => {
+            let (clients, missing) = config.clients_for_lines(&http)?;
+            Ok((Lanes::several(clients, missing), Routing::PerLine))
+        }
+    }
 }
 
 /// The same, checking first that the provider answers this kind of lookup.

@@ -210,7 +210,9 @@ async fn every_verdict_end_to_end_with_the_report() {
     }
     // Totals: the lines per verdict across currencies add up to the output's.
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
-    for tr in html.split("<tr data-verdict=\"").skip(1) {
+    let totals_table = &html[html.find("<table id=\"totals\"").unwrap()..];
+    let totals_table = &totals_table[..totals_table.find("</table>").unwrap()];
+    for tr in totals_table.split("<tr data-verdict=\"").skip(1) {
         let verdict = tr.split('"').next().unwrap().to_owned();
         let cells: Vec<&str> = tr.split("<td class=\"n\">").skip(1).collect();
         let lines: u64 = cells[0].split('<').next().unwrap().parse().unwrap();
@@ -870,14 +872,17 @@ async fn resume_refuses_the_output_of_another_input() {
 
 /// #29.8: an NDJSON ledger's extra fields are fields of the NDJSON output (their JSON values;
 /// a name taken by an output field prefixed `ledger_`), and one `extra` object in CSV output.
+/// #32: `provider` is no extra field: it names the line's provider (any case, spaces ignored),
+/// and one naming no known provider is an unusable line whose row has a null provider.
 #[tokio::test]
 async fn ndjson_ledger_fields_go_out_as_fields() {
     let env = sandbox("reconcile-ndjson-extra").await;
     let ledger = write(
         &env,
         "books.ndjson",
-        "{\"lookup\":\"refund_id\",\"id\":\"1818566685947465728\",\"amount\":\"100\",\"currency\":\"CNY\",\"order_ref\":\"N-1\",\"n\":7,\"nested\":{\"a\":[1,true]},\"gone\":null,\"provider\":\"books\"}\n\
-         {\"lookup\":\"refund_id\",\"id\":\"R-BAD\",\"amount\":\"x\",\"currency\":\"CNY\",\"order_ref\":\"N-2\"}\n",
+        "{\"lookup\":\"refund_id\",\"id\":\"1818566685947465728\",\"amount\":\"100\",\"currency\":\"CNY\",\"order_ref\":\"N-1\",\"n\":7,\"nested\":{\"a\":[1,true]},\"gone\":null,\"provider\":\" OpenAPI \"}\n\
+         {\"lookup\":\"refund_id\",\"id\":\"R-BAD\",\"amount\":\"x\",\"currency\":\"CNY\",\"order_ref\":\"N-2\"}\n\
+         {\"lookup\":\"refund_id\",\"id\":\"R-3\",\"amount\":\"1\",\"currency\":\"CNY\",\"provider\":\"books\"}\n",
     );
     let o = env
         .run(&[
@@ -897,7 +902,14 @@ async fn ndjson_ledger_fields_go_out_as_fields() {
     assert_eq!(first["nested"], serde_json::json!({"a": [1, true]}));
     assert!(first["gone"].is_null() && first.get("gone").is_some());
     assert_eq!(first["provider"], "openapi");
-    assert_eq!(first["ledger_provider"], "books");
+    assert_eq!(first["verdict"], "match");
+    assert!(first.get("ledger_provider").is_none(), "{first}");
+    let unknown = rows.iter().find(|r| r["line"] == 3).unwrap();
+    assert!(unknown["provider"].is_null(), "{unknown}");
+    assert_eq!(unknown["verdict"], "error");
+    assert_eq!(unknown["error"]["kind"], "invalid_input");
+    let message = unknown["error"]["message"].as_str().unwrap();
+    assert!(message.contains("\"books\""), "{message}");
     let bad = rows.iter().find(|r| r["line"] == 2).unwrap();
     assert_eq!(
         (bad["lookup"].as_str(), bad["id"].as_str()),

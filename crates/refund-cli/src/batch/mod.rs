@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use clap::Args;
 use refund_core::http::HttpConfig;
-use refund_core::{Provider, RefundLookup};
 
 use self::summary::Summary;
 use crate::config::ProviderArg;
@@ -25,10 +24,11 @@ use crate::stream::{
 /// `refund batch` arguments.
 #[derive(Debug, Args)]
 pub(crate) struct BatchArgs {
-    /// openapi, edgeros or cpos.
+    /// openapi, edgeros or cpos; without it, every line names its own in a `provider` column.
     #[arg(value_enum)]
-    provider: ProviderArg,
-    /// CSV with a lookup,id header, or NDJSON ({"lookup": ..., "id": ...} per line).
+    provider: Option<ProviderArg>,
+    /// CSV with a lookup,id header (and provider, without the provider argument), or NDJSON
+    /// ({"lookup": ..., "id": ...} per line).
     #[arg(long, value_name = "FILE")]
     input: PathBuf,
     #[command(flatten)]
@@ -43,7 +43,7 @@ impl BatchArgs {
     /// A run with the defaults into a new `output` (for `refund demo`).
     pub(crate) fn new(provider: ProviderArg, input: PathBuf, output: PathBuf) -> Self {
         BatchArgs {
-            provider,
+            provider: Some(provider),
             input,
             sink: SinkArgs::new_file(output),
             pace: PaceArgs::default(),
@@ -64,14 +64,14 @@ pub(crate) async fn run(
         &[],
         config_path,
     )?;
-    let client = crate::open::open_client(config_path, args.provider, http)?;
-    let provider: Provider = client.provider();
+    let (lanes, routing) = crate::open::open_lanes(config_path, args.provider, http)?;
     let csv = format == Some(Format::Csv);
     let header = render::csv_header();
-    let inputs = input::read_inputs(&args.input)?;
+    let inputs = input::read_inputs(&args.input, routing)?;
+    let required = routing.required(&input::LOOKUP_COLUMNS);
     let resumed = resume::Resumed {
         input: &args.input,
-        required: &input::LOOKUP_COLUMNS,
+        required: &required,
     };
     let done = resume::done_lines_of(&args.sink, csv, &render::csv_columns(), &resumed)?;
     let sink = open_sink(&args.sink, csv.then_some(header.as_str()))?;
@@ -84,22 +84,22 @@ pub(crate) async fn run(
     };
     let on_result = move |summary: &mut Summary,
                           line,
-                          input: Result<RefundLookup, input::Unusable>,
+                          input: input::Line,
                           outcome: Outcome,
                           text: &mut Vec<u8>| {
-        let asked = match &input {
+        let asked = match &input.lookup {
             Ok(lookup) => input::parts_of(lookup),
             Err(unusable) => unusable.asked.parts(),
         };
-        render::render(text, line, asked, &outcome, provider, csv);
-        summary.add(&outcome);
+        render::render(text, line, asked, &outcome, input.provider, csv);
+        summary.add(input.provider, &outcome);
         if outcome.is_err() {
             progress.set_message(summary.failed().to_string());
         }
         Ok(())
     };
     let (skipped, mut summary) =
-        stream(client, inputs, how, sink, Summary::default(), on_result).await?;
+        stream(lanes, inputs, how, sink, Summary::default(), on_result).await?;
     summary.skipped = skipped;
     summary.report(started.elapsed());
     Ok(exit::OK)

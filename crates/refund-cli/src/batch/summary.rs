@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use refund_core::Currency;
+use refund_core::{Currency, Provider};
 
 use super::render::{Outcome, error_kind};
 
@@ -21,15 +21,39 @@ pub(crate) struct Summary {
     /// Minor units per (status, currency), summed in i128: no overflow, no float.
     amounts: BTreeMap<(&'static str, Currency), i128>,
     errors: BTreeMap<&'static str, u64>,
+    /// The same per provider (`None`: lines naming none that is known).
+    by_provider: BTreeMap<Option<Provider>, ProviderCounts>,
+}
+
+/// One provider's share of a batch.
+#[derive(Debug, Default)]
+struct ProviderCounts {
+    lookups: u64,
+    refunds: u64,
+    failed: u64,
+    /// Minor units per (status, currency).
+    amounts: BTreeMap<(&'static str, Currency), i128>,
+}
+
+/// A provider as the summary names it.
+fn provider_name(provider: Option<Provider>) -> &'static str {
+    provider.map_or("no provider", Provider::as_str)
 }
 
 impl Summary {
-    /// Counts one input's outcome.
-    pub(crate) fn add(&mut self, outcome: &Outcome) {
+    /// Counts one input's outcome (`provider`: its row's).
+    pub(crate) fn add(&mut self, provider: Option<Provider>, outcome: &Outcome) {
         self.inputs += 1;
+        let mine = self.by_provider.entry(provider).or_default();
+        mine.lookups += 1;
         match outcome {
             Ok(refunds) => {
                 for r in refunds {
+                    mine.refunds += 1;
+                    *mine
+                        .amounts
+                        .entry((r.status.as_str(), r.amount.currency()))
+                        .or_default() += i128::from(r.amount.minor());
                     self.refunds += 1;
                     *self.by_status.entry(r.status.as_str()).or_default() += 1;
                     *self
@@ -40,6 +64,7 @@ impl Summary {
                 self.unverified += crate::output::unverified(refunds) as u64;
             }
             Err(e) => {
+                mine.failed += 1;
                 self.failed += 1;
                 *self.errors.entry(error_kind(e)).or_default() += 1;
             }
@@ -81,6 +106,31 @@ impl Summary {
             })
             .collect();
         fields.insert("amounts".into(), amounts.into());
+        let by_provider: serde_json::Map<String, serde_json::Value> = self
+            .by_provider
+            .iter()
+            .map(|(provider, c)| {
+                let amounts: Vec<serde_json::Value> = c
+                    .amounts
+                    .iter()
+                    .map(|((status, currency), minor)| {
+                        serde_json::json!({
+                            "status": status,
+                            "currency": currency.code(),
+                            "amount": currency.format_minor_sum(*minor),
+                        })
+                    })
+                    .collect();
+                let counts = serde_json::json!({
+                    "lookups": c.lookups,
+                    "refunds": c.refunds,
+                    "failed": c.failed,
+                    "amounts": amounts,
+                });
+                (provider.map_or("none", Provider::as_str).to_owned(), counts)
+            })
+            .collect();
+        fields.insert("by_provider".into(), by_provider.into());
         crate::logging::line(
             tracing::Level::INFO,
             &self.text(elapsed),
@@ -102,6 +152,32 @@ impl Summary {
             self.failed,
             self.skipped
         );
+        for (provider, c) in &self.by_provider {
+            let amounts: Vec<String> = c
+                .amounts
+                .iter()
+                .map(|((status, currency), minor)| {
+                    format!(
+                        "{status} {} {}",
+                        currency.format_minor_sum(*minor),
+                        currency.code()
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {}: {} lookups, {} refunds found, {} failed{}",
+                provider_name(*provider),
+                c.lookups,
+                c.refunds,
+                c.failed,
+                if amounts.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", amounts.join(", "))
+                }
+            );
+        }
         let counts: Vec<String> = self
             .by_status
             .iter()
@@ -160,19 +236,32 @@ mod tests {
     #[test]
     fn sums_exactly_per_currency_and_counts_unverified() {
         let mut s = Summary::default();
-        s.add(&Ok(vec![refund(
-            i64::MAX,
-            Currency::Cny,
-            Verification::Verified,
-        )]));
-        s.add(&Ok(vec![refund(
-            i64::MAX,
-            Currency::Cny,
-            Verification::Unverified,
-        )]));
-        s.add(&Ok(vec![refund(5, Currency::Jpy, Verification::Verified)]));
-        s.add(&Err(CliError::Sdk(Error::verify(Provider::Cpos, "bad"))));
-        s.add(&Err(CliError::usage("bad line")));
+        let cpos = Some(Provider::Cpos);
+        s.add(
+            cpos,
+            &Ok(vec![refund(
+                i64::MAX,
+                Currency::Cny,
+                Verification::Verified,
+            )]),
+        );
+        s.add(
+            cpos,
+            &Ok(vec![refund(
+                i64::MAX,
+                Currency::Cny,
+                Verification::Unverified,
+            )]),
+        );
+        s.add(
+            Some(Provider::Edgeros),
+            &Ok(vec![refund(5, Currency::Jpy, Verification::Verified)]),
+        );
+        s.add(
+            cpos,
+            &Err(CliError::Sdk(Error::verify(Provider::Cpos, "bad"))),
+        );
+        s.add(None, &Err(CliError::usage("bad line")));
         let text = s.text(Duration::from_secs(1));
         assert!(text.contains("5 lookups"), "{text}");
         assert!(
@@ -186,5 +275,11 @@ mod tests {
         );
         assert!(text.contains("WARNING: 1 refunds NOT verified"), "{text}");
         assert_eq!(s.failed(), 2);
+        assert!(
+            text.contains(
+                "  no provider: 1 lookups, 0 refunds found, 1 failed\n  edgeros: 1 lookups, 1 refunds found, 0 failed; succeeded 5 JPY\n  cpos: 3 lookups, 2 refunds found, 1 failed; succeeded 184467440737095516.14 CNY\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -38,6 +38,9 @@ macro_rules! merchant_key_of {
     };
 }
 
+/// The clients of the configured providers, and why each unconfigured one gets no query.
+pub(crate) type LineClients = (Vec<Box<dyn RefundProvider>>, Vec<(Provider, String)>);
+
 impl Config {
     fn not_configured(&self, provider: Provider, missing: &[&str]) -> CliError {
         CliError::config(format!(
@@ -308,6 +311,39 @@ impl Config {
             ))
         })?;
         Ok(url.value().clone())
+    }
+
+    /// For a run whose lines name their own provider (a mixed ledger): the client of every
+    /// provider with a section (an invalid section is an error, before anything is sent), and
+    /// for each provider without one, why its lines get no query.
+    pub(crate) fn clients_for_lines(&self, http: &HttpConfig) -> Result<LineClients, CliError> {
+        let (mut clients, mut missing) = (Vec::new(), Vec::new());
+        for (arg, provider, present) in [
+            (
+                ProviderArg::Openapi,
+                Provider::OpenApi,
+                self.openapi.is_some(),
+            ),
+            (
+                ProviderArg::Edgeros,
+                Provider::Edgeros,
+                self.edgeros.is_some(),
+            ),
+            (ProviderArg::Cpos, Provider::Cpos, self.cpos.is_some()),
+        ] {
+            if present {
+                clients.push(self.client(arg, http.clone())?);
+            } else {
+                missing.push((
+                    provider,
+                    format!(
+                        "provider {provider} is not configured: no [{provider}] section; {}",
+                        self.where_()
+                    ),
+                ));
+            }
+        }
+        Ok((clients, missing))
     }
 
     /// Builds the client for `provider`, or says exactly which keys are missing.

@@ -5,24 +5,26 @@
 
 use std::path::Path;
 
-use refund_core::{Currency, Money, RefundLookup, RefundStatus};
+use refund_core::{Currency, Money, Provider, RefundLookup, RefundStatus};
 
 use super::RECONCILE_COLUMNS;
 use super::verdict::Expectation;
 use crate::error::CliError;
-use crate::stream::input::{self, Asked, Fields};
+use crate::stream::input::{self, Asked, Fields, Routing};
 use crate::stream::{Job, render};
 
-/// The columns the ledger must have; `status` and `requested_at` are optional.
+/// The columns the ledger must have (and `provider` without the provider argument); `status`
+/// and `requested_at` are optional.
 pub(crate) const REQUIRED: [&str; 4] = ["lookup", "id", "amount", "currency"];
 /// Every column the ledger's books are read from; the others are carried through.
-const KNOWN: [&str; 6] = [
+const KNOWN: [&str; 7] = [
     "lookup",
     "id",
     "amount",
     "currency",
     "status",
     "requested_at",
+    input::PROVIDER_COLUMN,
 ];
 
 /// One usable ledger line.
@@ -38,6 +40,8 @@ pub(crate) struct LedgerLine {
 #[derive(Debug)]
 pub(crate) struct LedgerJob {
     pub(crate) asked: Asked,
+    /// The provider its rows name (see [`input::Line::provider`]).
+    pub(crate) provider: Option<Provider>,
     pub(crate) extra: Vec<(String, serde_json::Value)>,
     pub(crate) line: Result<LedgerLine, String>,
 }
@@ -48,6 +52,10 @@ impl Job for LedgerJob {
             Ok(l) => Ok(&l.lookup),
             Err(e) => Err(e),
         }
+    }
+
+    fn provider(&self) -> Option<Provider> {
+        self.provider
     }
 }
 
@@ -99,32 +107,38 @@ impl Layout {
     }
 }
 
-/// The ledger's records, lazily.
+/// The ledger's records, lazily, each with the provider it goes to (`routing`).
 pub(crate) fn read(
     path: &Path,
+    routing: Routing,
 ) -> Result<Box<dyn Iterator<Item = (u64, LedgerJob)> + Send>, CliError> {
-    Ok(Box::new(input::read_rows(path, &REQUIRED)?.map(
-        move |(n, row)| {
+    Ok(Box::new(
+        input::read_rows(path, &routing.required(&REQUIRED))?.map(move |(n, row)| {
             let job = match row {
-                Ok(fields) => LedgerJob {
-                    asked: Asked::of(&fields),
-                    extra: fields
-                        .names()
-                        .into_iter()
-                        .filter(|name| !KNOWN.contains(name))
-                        .filter_map(|name| Some((name.to_owned(), fields.json(name)?)))
-                        .collect(),
-                    line: parse(&fields),
-                },
+                Ok(fields) => {
+                    let (provider, sent_to) = routing.provider_of(&fields);
+                    LedgerJob {
+                        asked: Asked::of(&fields),
+                        provider,
+                        extra: fields
+                            .names()
+                            .into_iter()
+                            .filter(|name| !KNOWN.contains(name))
+                            .filter_map(|name| Some((name.to_owned(), fields.json(name)?)))
+                            .collect(),
+                        line: sent_to.and_then(|_| parse(&fields)),
+                    }
+                }
                 Err(e) => LedgerJob {
                     asked: Asked::default(),
+                    provider: routing.of_unreadable(),
                     extra: Vec::new(),
                     line: Err(e),
                 },
             };
             (n, job)
-        },
-    )))
+        }),
+    ))
 }
 
 /// A field's trimmed text; empty counts as absent.

@@ -24,17 +24,19 @@ use self::verdict::{Judgement, Verdict, judge};
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
 use crate::output::Format;
+use crate::stream::input::Routing;
 use crate::stream::render::{self, Outcome, OutputRow};
 use crate::stream::{self, PaceArgs, SinkArgs, Streaming};
 
 /// `refund reconcile` arguments.
 #[derive(Debug, Args)]
 pub(crate) struct ReconcileArgs {
-    /// openapi, edgeros or cpos.
+    /// openapi, edgeros or cpos; without it, every line names its own in a `provider` column.
     #[arg(value_enum)]
-    provider: ProviderArg,
-    /// The books: CSV or NDJSON with lookup, id, amount, currency and optionally status and
-    /// requested_at; other columns are carried through to the output.
+    provider: Option<ProviderArg>,
+    /// The books: CSV or NDJSON with lookup, id, amount, currency (and provider, without the
+    /// provider argument) and optionally status and requested_at; other columns are carried
+    /// through to the output.
     #[arg(long, value_name = "FILE")]
     ledger: PathBuf,
     #[command(flatten)]
@@ -65,7 +67,7 @@ impl ReconcileArgs {
         report: PathBuf,
     ) -> Self {
         ReconcileArgs {
-            provider,
+            provider: Some(provider),
             ledger,
             sink: SinkArgs::new_file(output),
             report: Some(report),
@@ -98,13 +100,12 @@ fn json_rows(
     job: &LedgerJob,
     outcome: &Outcome,
     judgement: &Judgement,
-    provider: refund_core::Provider,
     bundle_extra: bool,
     previous: Option<Option<Verdict>>,
 ) -> Vec<OutputRow> {
     let books = job.line.as_ref().ok().map(|l| &l.books);
     let text = |v: Option<String>| v.map_or(Value::Null, Value::from);
-    let mut rows = render::json_rows(line, job.asked.parts(), outcome, provider);
+    let mut rows = render::json_rows(line, job.asked.parts(), outcome, job.provider);
     for row in &mut rows {
         row.insert("verdict", judgement.verdict.as_str().into());
         row.insert(
@@ -196,8 +197,7 @@ pub(crate) async fn run(
         .as_deref()
         .map(previous::Previous::read)
         .transpose()?;
-    let client = crate::open::open_client(config_path, args.provider, http)?;
-    let provider = client.provider();
+    let (lanes, routing) = crate::open::open_lanes(config_path, args.provider, http)?;
     let csv = format == Some(Format::Csv);
     let layout = Layout::of(&args.ledger)?;
     let mut header = layout.csv_header();
@@ -205,16 +205,21 @@ pub(crate) async fn run(
         header.push(PREVIOUS_VERDICT.to_owned());
     }
     let header_text = render::csv_line(&header);
-    let jobs = ledger::read(&args.ledger)?;
+    let jobs = ledger::read(&args.ledger, routing)?;
     let bundle_extra = csv && layout == Layout::Ndjson;
+    let required = routing.required(&ledger::REQUIRED);
     let resumed = stream::resume::Resumed {
         input: &args.ledger,
-        required: &ledger::REQUIRED,
+        required: &required,
     };
     let done = stream::resume::done_lines_of(&args.sink, csv, &header, &resumed)?;
     // The report covers the whole output: lines an earlier run answered are read back first.
     let compared = report::Compared {
-        providers: vec![provider.as_str().to_owned()],
+        providers: match routing {
+            Routing::Fixed(p) => vec![p.as_str().to_owned()],
+            // Named from the rows, when the report is drawn.
+            Routing::PerLine => Vec::new(),
+        },
         ledger: args
             .ledger
             .file_name()
@@ -249,18 +254,12 @@ pub(crate) async fn run(
                 },
             };
             let previous = report.has_previous().then(|| match job.asked.parts() {
-                (Some(lookup), Some(id)) => report.previous_verdict(provider.as_str(), lookup, id),
+                (Some(lookup), Some(id)) => {
+                    report.previous_verdict(job.provider.map_or("", |p| p.as_str()), lookup, id)
+                }
                 _ => None,
             });
-            let rows = json_rows(
-                line,
-                &job,
-                &outcome,
-                &judgement,
-                provider,
-                bundle_extra,
-                previous,
-            );
+            let rows = json_rows(line, &job, &outcome, &judgement, bundle_extra, previous);
             for row in rows {
                 if csv {
                     render::push_csv(text, &render::csv_cells(&row, &header));
@@ -274,7 +273,7 @@ pub(crate) async fn run(
             }
             Ok(())
         };
-    let (skipped, report) = stream::stream(client, jobs, how, sink, report, on_result).await?;
+    let (skipped, report) = stream::stream(lanes, jobs, how, sink, report, on_result).await?;
     report.report_summary(skipped, started.elapsed());
     if let Some(path) = &args.report {
         report.write_html(path)?;

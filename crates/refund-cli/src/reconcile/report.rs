@@ -58,6 +58,24 @@ pub(crate) struct Totals {
     pub(crate) unknown_expected: i128,
 }
 
+impl Totals {
+    /// Counts one line: its books' amount and its difference, where known.
+    fn count(&mut self, expected: Option<i128>, difference: Option<i128>) {
+        match (expected, difference) {
+            (Some(e), Some(d)) => {
+                self.lines += 1;
+                self.expected += e;
+                self.difference += d;
+                self.provider += e + d;
+            }
+            (e, _) => {
+                self.unknown_lines += 1;
+                self.unknown_expected += e.unwrap_or(0);
+            }
+        }
+    }
+}
+
 /// One discrepancy, as the table shows it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Discrepancy {
@@ -65,6 +83,8 @@ struct Discrepancy {
     amount: i128,
     line: Reverse<u64>,
     verdict: &'static str,
+    /// The provider the line went to (empty: it named none that is known).
+    provider: String,
     lookup: String,
     id: String,
     expected: String,
@@ -135,7 +155,11 @@ pub(crate) struct Report {
     last_line: Option<u64>,
     pub(crate) lines: u64,
     pub(crate) verdicts: BTreeMap<Verdict, u64>,
+    /// Lines per provider (empty: none known) and verdict.
+    pub(crate) by_provider: BTreeMap<String, BTreeMap<Verdict, u64>>,
     pub(crate) money: BTreeMap<(Verdict, String), Totals>,
+    /// The same per provider (empty: none known).
+    pub(crate) provider_money: BTreeMap<(String, Verdict, String), Totals>,
     /// Lines still in flight by age bucket; the last slot is "age unknown".
     pub(crate) ages: [u64; AGE_BUCKETS.len() + 1],
     /// The largest discrepancies (a min-heap on amount, capped at [`MAX_ROWS`]).
@@ -143,6 +167,15 @@ pub(crate) struct Report {
     pending: Option<Discrepancy>,
     /// With `--previous`: what changed since.
     changes: Option<Changes>,
+}
+
+/// A row's provider as the summary and the report name it (empty: the line named none known).
+fn provider_name(provider: &str) -> &str {
+    if provider.is_empty() {
+        "no provider"
+    } else {
+        provider
+    }
 }
 
 fn text(row: &OutputRow, key: &str) -> String {
@@ -207,7 +240,9 @@ impl Report {
             last_line: None,
             lines: 0,
             verdicts: BTreeMap::new(),
+            by_provider: BTreeMap::new(),
             money: BTreeMap::new(),
+            provider_money: BTreeMap::new(),
             ages: [0; AGE_BUCKETS.len() + 1],
             table: BinaryHeap::new(),
             pending: None,
@@ -305,23 +340,27 @@ impl Report {
             self.last_line = Some(line);
             self.lines += 1;
             *self.verdicts.entry(verdict).or_default() += 1;
+            let provider = text(row, "provider");
+            *self
+                .by_provider
+                .entry(provider.clone())
+                .or_default()
+                .entry(verdict)
+                .or_default() += 1;
             let expected = minor(&text(row, "expected_amount"), &currency);
-            let totals = self.money.entry((verdict, currency.clone())).or_default();
+            let difference = minor(&text(row, "difference"), &currency);
+            let keys = (provider, verdict, currency.clone());
             // The provider's side as the verdict counted it (books + difference): failed
             // attempts, or another currency, are not added in. Where the difference is not
             // known, no provider figure is made up.
-            match (expected, minor(&text(row, "difference"), &currency)) {
-                (Some(e), Some(d)) => {
-                    totals.lines += 1;
-                    totals.expected += e;
-                    totals.difference += d;
-                    totals.provider += e + d;
-                }
-                (e, _) => {
-                    totals.unknown_lines += 1;
-                    totals.unknown_expected += e.unwrap_or(0);
-                }
-            }
+            self.money
+                .entry((verdict, currency.clone()))
+                .or_default()
+                .count(expected, difference);
+            self.provider_money
+                .entry(keys)
+                .or_default()
+                .count(expected, difference);
             self.count_age(row);
             self.count_change(row, line, verdict, expected.unwrap_or(0).abs());
             if verdict != Verdict::Match {
@@ -336,6 +375,7 @@ impl Report {
                     amount: expected.unwrap_or(0).abs(),
                     line: Reverse(line),
                     verdict: verdict.as_str(),
+                    provider: text(row, "provider"),
                     lookup: text(row, "lookup"),
                     id: text(row, "id"),
                     expected: format!("{} {currency}", text(row, "expected_amount")),
@@ -464,6 +504,18 @@ impl Report {
             .map(|(v, n)| (v.as_str().to_owned(), (*n).into()))
             .collect();
         fields.insert("verdicts".into(), verdicts.into());
+        let by_provider: serde_json::Map<String, serde_json::Value> = self
+            .by_provider
+            .iter()
+            .map(|(provider, verdicts)| {
+                let verdicts: serde_json::Map<String, serde_json::Value> = verdicts
+                    .iter()
+                    .map(|(v, n)| (v.as_str().to_owned(), (*n).into()))
+                    .collect();
+                (provider_name(provider).to_owned(), verdicts.into())
+            })
+            .collect();
+        fields.insert("by_provider".into(), by_provider.into());
         if let Some((changed, new, gone)) = self.change_counts() {
             fields.insert("changed_since_previous".into(), changed.into());
             fields.insert("new_since_previous".into(), new.into());
@@ -498,7 +550,36 @@ impl Report {
             );
         }
         out.push('\n');
+        for (provider, verdicts) in &self.by_provider {
+            let lines: u64 = verdicts.values().sum();
+            let parts: Vec<String> = Verdict::ALL
+                .iter()
+                .filter_map(|v| verdicts.get(v).map(|n| format!("{n} {}", v.as_str())))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {}: {lines} lines: {}",
+                provider_name(provider),
+                parts.join(", ")
+            );
+        }
         out
+    }
+
+    /// The providers the heading names: those asked on the command line, else those the rows
+    /// name.
+    fn providers(&self) -> String {
+        if self.compared.providers.is_empty() {
+            let named: Vec<&str> = self
+                .by_provider
+                .keys()
+                .filter(|p| !p.is_empty())
+                .map(String::as_str)
+                .collect();
+            named.join(", ")
+        } else {
+            self.compared.providers.join(", ")
+        }
     }
 
     /// With `--previous`: lines changed (new ones included), new lines, lines gone.
@@ -610,7 +691,7 @@ impl Report {
             "<table id=\"compared\"><tr><th>provider</th><td>{}</td></tr><tr><th>ledger</th><td>{}</td></tr>\
              <tr><th>--stuck-after</th><td>{}</td></tr><tr><th>tool</th><td>refund {}</td></tr>\
              <tr><th>generated</th><td>{}</td></tr></table>",
-            cell(&c.providers.join(", ")),
+            cell(&self.providers()),
             cell(&c.ledger),
             humane(c.stuck_after),
             env!("CARGO_PKG_VERSION"),
@@ -618,29 +699,11 @@ impl Report {
         );
         h.push_str("<h2>Totals per verdict and currency</h2>\n<p>Where a line's difference is not known (another currency, nothing found, an error), its provider side and difference are <code>n/a</code> and it is counted on a row of its own: on every row with numbers, books + difference = provider.</p>\n<table id=\"totals\"><tr><th>verdict</th><th>currency</th><th>lines</th><th>books</th><th>provider (as counted)</th><th>difference</th></tr>\n");
         for ((verdict, currency), t) in &self.money {
-            let money = |minor: i128| show_minor(minor, currency);
-            if t.lines > 0 {
-                let _ = writeln!(
-                    h,
-                    "<tr data-verdict=\"{v}\"><td>{v}</td><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                    t.lines,
-                    money(t.expected),
-                    money(t.provider),
-                    money(t.difference),
-                    v = verdict.as_str(),
-                    c = cell(currency),
-                );
-            }
-            if t.unknown_lines > 0 {
-                let _ = writeln!(
-                    h,
-                    "<tr data-verdict=\"{v}\" class=\"na\"><td>{v}</td><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">n/a</td><td class=\"n\">n/a</td></tr>",
-                    t.unknown_lines,
-                    money(t.unknown_expected),
-                    v = verdict.as_str(),
-                    c = cell(currency),
-                );
-            }
+            totals_rows(&mut h, None, *verdict, currency, t);
+        }
+        h.push_str("</table>\n<h2>Totals per provider</h2>\n<table id=\"provider_totals\"><tr><th>provider</th><th>verdict</th><th>currency</th><th>lines</th><th>books</th><th>provider (as counted)</th><th>difference</th></tr>\n");
+        for ((provider, verdict, currency), t) in &self.provider_money {
+            totals_rows(&mut h, Some(provider_name(provider)), *verdict, currency, t);
         }
         h.push_str("</table>\n<h2>Lines per verdict</h2>\n");
         let bars: Vec<(&str, u64)> = Verdict::ALL
@@ -666,7 +729,7 @@ impl Report {
                 }
             }
         }
-        h.push_str("<h2>Discrepancies, largest amount first</h2>\n<table id=\"discrepancies\"><tr><th>line</th><th>verdict</th><th>lookup</th><th>id</th><th>books</th><th>provider</th><th>difference</th><th>status</th><th>provider status</th><th>message</th>");
+        h.push_str("<h2>Discrepancies, largest amount first</h2>\n<table id=\"discrepancies\"><tr><th>line</th><th>verdict</th><th>lookup</th><th>id</th><th>books</th><th>provider amount</th><th>difference</th><th>status</th><th>provider status</th><th>message</th><th>provider</th>");
         for name in &extra_names {
             let _ = write!(h, "<th class=\"ledger\">{}</th>", cell(name));
         }
@@ -679,7 +742,7 @@ impl Report {
             };
             let _ = write!(
                 h,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
                 d.line.0,
                 d.verdict,
                 cell(&d.lookup),
@@ -690,6 +753,7 @@ impl Report {
                 cell(&d.status),
                 cell(&d.provider_status),
                 cell(&d.message),
+                cell(provider_name(&d.provider)),
             );
             for name in &extra_names {
                 let value = d
@@ -713,6 +777,49 @@ impl Report {
         self.changes_html(&mut h);
         h.push_str("</body></html>\n");
         h
+    }
+}
+
+/// The rows of one verdict and currency in a totals table (headed by the provider in the
+/// per-provider table): the lines whose difference is known, then those where it is not (n/a).
+fn totals_rows(
+    h: &mut String,
+    provider: Option<&str>,
+    verdict: Verdict,
+    currency: &str,
+    t: &Totals,
+) {
+    let money = |minor: i128| show_minor(minor, currency);
+    let v = verdict.as_str();
+    let c = cell(currency);
+    // The per-provider table's rows start with `data-provider`: a reader of the totals table
+    // that splits on `<tr data-verdict=` counts the lines once.
+    let lead = |class: &str| match provider {
+        Some(p) => {
+            let p = cell(p);
+            format!("<tr data-provider=\"{p}\" data-verdict=\"{v}\"{class}><td>{p}</td>")
+        }
+        None => format!("<tr data-verdict=\"{v}\"{class}>"),
+    };
+    if t.lines > 0 {
+        let _ = writeln!(
+            h,
+            "{}<td>{v}</td><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            lead(""),
+            t.lines,
+            money(t.expected),
+            money(t.provider),
+            money(t.difference),
+        );
+    }
+    if t.unknown_lines > 0 {
+        let _ = writeln!(
+            h,
+            "{}<td>{v}</td><td>{c}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">n/a</td><td class=\"n\">n/a</td></tr>",
+            lead(" class=\"na\""),
+            t.unknown_lines,
+            money(t.unknown_expected),
+        );
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use refund_core::{RefundLookup, RefundProvider};
+use refund_core::{Provider, RefundLookup, RefundProvider};
 
 use super::render::Outcome;
 use super::{PaceArgs, SinkArgs};
@@ -35,9 +35,16 @@ impl RateLimiter {
     }
 }
 
-/// What a streamed input offers the workers: the lookup to query, or why the line is unusable.
+/// What a streamed input offers the workers: the lookup to query (or why the line is unusable),
+/// and the provider its line names.
 pub(crate) trait Job: Send + Sync + 'static {
     fn lookup(&self) -> Result<&RefundLookup, &str>;
+
+    /// The provider the line names; `None`: the run's only provider (a usable line), or none
+    /// that is known (an unusable one).
+    fn provider(&self) -> Option<Provider> {
+        None
+    }
 }
 
 impl Job for Result<RefundLookup, String> {
@@ -46,15 +53,104 @@ impl Job for Result<RefundLookup, String> {
     }
 }
 
-impl Job for Result<RefundLookup, super::input::Unusable> {
-    fn lookup(&self) -> Result<&RefundLookup, &str> {
-        self.as_ref().map_err(|u| u.reason.as_str())
+/// Where a run's queries go: a client per provider it may query, and why any other provider a
+/// line may name gets no query (its section is missing from the configuration).
+#[derive(Debug)]
+pub(crate) struct Lanes {
+    clients: Vec<Arc<dyn RefundProvider>>,
+    missing: Vec<(Provider, String)>,
+}
+
+impl Lanes {
+    /// One provider: every usable line goes to `client`.
+    pub(crate) fn one(client: Box<dyn RefundProvider>) -> Self {
+        Lanes {
+            clients: vec![Arc::from(client)],
+            missing: Vec::new(),
+        }
+    }
+
+    /// Several providers (a mixed ledger): each line goes to the client of the provider it
+    /// names; a line naming one in `missing` is answered with that configuration error.
+    pub(crate) fn several(
+        clients: Vec<Box<dyn RefundProvider>>,
+        missing: Vec<(Provider, String)>,
+    ) -> Self {
+        Lanes {
+            clients: clients.into_iter().map(Arc::from).collect(),
+            missing,
+        }
+    }
+
+    /// The lane of a job: its provider's client, else the offline lane (the last).
+    fn route(&self, job: &impl Job) -> usize {
+        let offline = self.clients.len();
+        if job.lookup().is_err() {
+            return offline;
+        }
+        match job.provider() {
+            None if !self.clients.is_empty() => 0,
+            None => offline,
+            Some(p) => self
+                .clients
+                .iter()
+                .position(|c| c.provider() == p)
+                .unwrap_or(offline),
+        }
     }
 }
 
-async fn query_one(client: &dyn RefundProvider, job: &impl Job) -> Outcome {
-    let lookup = job.lookup().map_err(CliError::usage)?;
-    Ok(crate::open::query_found(client, lookup).await?)
+/// What one lane's workers do with a job.
+enum Answerer {
+    /// Query this client, at this pace.
+    Query {
+        client: Arc<dyn RefundProvider>,
+        limiter: Option<RateLimiter>,
+    },
+    /// Query nothing: the line is unusable, or its provider is not configured (said once on
+    /// stderr per provider, the first time one of its lines comes).
+    Offline {
+        missing: Vec<(Provider, String)>,
+        said: Mutex<Vec<Provider>>,
+    },
+}
+
+impl Answerer {
+    /// The outcome of one job.
+    async fn answer(&self, job: &impl Job) -> Outcome {
+        let lookup = job.lookup().map_err(CliError::usage)?;
+        match self {
+            Answerer::Query { client, .. } => {
+                Ok(crate::open::query_found(client.as_ref(), lookup).await?)
+            }
+            Answerer::Offline { missing, said } => {
+                let provider = job.provider();
+                let why = missing
+                    .iter()
+                    .find(|(p, _)| Some(*p) == provider)
+                    .map(|(_, why)| why.clone())
+                    .unwrap_or_else(|| "no client for this line's provider".to_owned());
+                if let Some(p) = provider {
+                    let mut said = said.lock().unwrap_or_else(PoisonError::into_inner);
+                    if !said.contains(&p) {
+                        said.push(p);
+                        crate::logging::warn(&format!("{why}: its lines are not queried"));
+                    }
+                }
+                Err(CliError::config(why))
+            }
+        }
+    }
+
+    /// Waits for the lane's pace (`--rps`), if it has one.
+    async fn pace(&self) {
+        if let Answerer::Query {
+            limiter: Some(l), ..
+        } = self
+        {
+            l.wait().await;
+        }
+    }
 }
 
 /// How `stream` runs: its pace, and the lines already answered.
@@ -278,23 +374,20 @@ impl<J, S> Deliver<J, S> {
     }
 }
 
-/// One of `concurrency` long-lived workers: queries job after job (at the pace `limiter` sets)
-/// until the input ends or the output fails.
+/// One of a lane's long-lived workers: answers job after job (at the lane's pace) until its
+/// input ends or the output fails.
 async fn work<J: Job, S>(
     queue: Arc<JobQueue<J>>,
     hungry: Arc<AtomicBool>,
-    client: Arc<dyn RefundProvider>,
-    limiter: Option<Arc<RateLimiter>>,
+    answerer: Arc<Answerer>,
     deliver: Deliver<J, S>,
 ) {
     while let Some((line, job)) = next_job(&queue, &hungry).await {
-        if let Some(l) = &limiter {
-            l.wait().await;
-        }
+        answerer.pace().await;
         if deliver.stopped() {
             return;
         }
-        let outcome = query_one(client.as_ref(), &job).await;
+        let outcome = answerer.answer(&job).await;
         if !deliver.hand_in(line, job, outcome).await {
             return;
         }
@@ -305,12 +398,85 @@ async fn work<J: Job, S>(
 /// line.
 const CHUNK: usize = 256;
 
-/// Queries every job not in `done` on `concurrency` spawned workers (so RSA signing runs on
-/// every core; long-lived, each taking the next job when done with one: no task, permit or
-/// sender made per job), and hands each outcome to `on_result` as it comes, in completion
-/// order, with the caller's `state` and the text buffer its lines go into; the text is written
-/// to the sink and flushed at once (a crash loses nothing already answered). Returns how many
-/// jobs were skipped as already done, and the state.
+/// Chunks queued for each lane: the reader runs at most `READ_AHEAD * CHUNK` (4,096) lines
+/// ahead of a lane's workers. That bounds memory, and how far a slow or failing provider of a
+/// mixed ledger holds the others back: the reader waits for it only once that many of its
+/// lines are queued, and hands every other lane what it has read before it waits.
+const READ_AHEAD: usize = 16;
+
+/// The reading thread's side of the lanes: each lane's channel, its chunk being filled, and its
+/// workers' call for work.
+struct Feed<J> {
+    lanes: Vec<FeedLane<J>>,
+}
+
+struct FeedLane<J> {
+    sender: tokio::sync::mpsc::Sender<Vec<(u64, J)>>,
+    chunk: Vec<(u64, J)>,
+    hungry: Arc<AtomicBool>,
+}
+
+impl<J> Feed<J> {
+    /// Queues one job on lane `lane`, handing its chunk over when full or when the lane's
+    /// workers wait for work; false once the workers are gone (the output failed).
+    fn push(&mut self, lane: usize, job: (u64, J)) -> bool {
+        let Some(l) = self.lanes.get_mut(lane) else {
+            return false;
+        };
+        l.chunk.push(job);
+        if l.chunk.len() < CHUNK && !l.hungry.load(Ordering::Acquire) {
+            return true;
+        }
+        let chunk = std::mem::replace(&mut l.chunk, Vec::with_capacity(CHUNK));
+        match l.sender.try_send(chunk) {
+            Ok(()) => true,
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(chunk)) => {
+                // This lane is `READ_AHEAD` chunks behind: before waiting for it, hand every
+                // other lane what is read for it, so none waits for work meanwhile.
+                self.hand_over_partial(lane);
+                self.lanes
+                    .get(lane)
+                    .is_some_and(|l| l.sender.blocking_send(chunk).is_ok())
+            }
+        }
+    }
+
+    /// Hands every lane but `except` its partial chunk, where its queue has room.
+    fn hand_over_partial(&mut self, except: usize) {
+        for (i, l) in self.lanes.iter_mut().enumerate() {
+            if i == except || l.chunk.is_empty() {
+                continue;
+            }
+            let chunk = std::mem::take(&mut l.chunk);
+            if let Err(tokio::sync::mpsc::error::TrySendError::Full(chunk)) =
+                l.sender.try_send(chunk)
+            {
+                l.chunk = chunk;
+            }
+        }
+    }
+
+    /// The input ended: every lane gets what is left.
+    fn finish(self) {
+        for l in self.lanes {
+            if !l.chunk.is_empty() {
+                let _ = l.sender.blocking_send(l.chunk);
+            }
+        }
+    }
+}
+
+/// Queries every job not in `done` and hands each outcome to `on_result` as it comes, in
+/// completion order, with the caller's `state` and the text buffer its lines go into; the text
+/// is written to the sink and flushed at once (a crash loses nothing already answered).
+/// Returns how many jobs were skipped as already done, and the state.
+///
+/// Each lane (a provider of [`Lanes`]) has its own queue, its `concurrency` spawned workers (so
+/// RSA signing runs on every core; long-lived, each taking the next job when done with one: no
+/// task, permit or sender made per job) and its own `--rps` pace: one provider's slowness does
+/// not pace another. Unusable lines, and lines of a provider without configuration, go to an
+/// offline lane of one worker that queries nothing.
 ///
 /// Into a regular file the workers hand their answers in themselves ([`Deliver::Direct`]): each
 /// renders its lines under the output's lock, and the one that finds no write under way writes
@@ -320,12 +486,12 @@ const CHUNK: usize = 256;
 /// writes whatever is ready together ([`Deliver::Channel`]).
 ///
 /// The input is read on a blocking thread and handed over in chunks of up to [`CHUNK`] jobs
-/// (a partial chunk as soon as a worker is waiting for work, so the first queries start before
-/// a chunk fills). Memory stays flat: at most two chunks queued and one being taken from,
-/// `concurrency` queries and `concurrency` results waiting. `batch`, `reconcile` and `demo`
-/// share it.
+/// (a partial chunk as soon as a lane's worker is waiting for work, so the first queries start
+/// before a chunk fills). Memory stays flat: per lane at most [`READ_AHEAD`] chunks queued and
+/// one being taken from, `concurrency` queries and results waiting. `batch`, `reconcile` and
+/// `demo` share it.
 pub(crate) async fn stream<J: Job, S: Send + 'static>(
-    client: Box<dyn RefundProvider>,
+    lanes: Lanes,
     jobs: impl Iterator<Item = (u64, J)> + Send + 'static,
     how: Streaming,
     sink: Sink,
@@ -341,21 +507,50 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
         progress,
     } = how;
     // `rps` is range-checked by its parser, so the gap is a sane duration.
-    let limiter = rps.map(|r| RateLimiter {
-        gap: Duration::from_secs_f64(1.0 / r),
-        next: Mutex::new(Instant::now()),
-    });
-    let client: Arc<dyn RefundProvider> = Arc::from(client);
-    let workers = usize::from(concurrency);
-    let (chunk_tx, chunk_rx) = tokio::sync::mpsc::channel::<Vec<(u64, J)>>(2);
-    let hungry = Arc::new(AtomicBool::new(true));
+    let limiter = || {
+        rps.map(|r| RateLimiter {
+            gap: Duration::from_secs_f64(1.0 / r),
+            next: Mutex::new(Instant::now()),
+        })
+    };
+    // Each lane: what answers its jobs, and how many workers it has.
+    let mut answerers: Vec<(Arc<Answerer>, usize)> = lanes
+        .clients
+        .iter()
+        .map(|client| {
+            let answerer = Answerer::Query {
+                client: Arc::clone(client),
+                limiter: limiter(),
+            };
+            (Arc::new(answerer), usize::from(concurrency))
+        })
+        .collect();
+    let offline = Answerer::Offline {
+        missing: lanes.missing.clone(),
+        said: Mutex::new(Vec::new()),
+    };
+    answerers.push((Arc::new(offline), 1));
+    let workers: usize = answerers.iter().map(|(_, n)| n).sum();
     // A hidden bar (output not a terminal) still reads the clock and takes its lock on every
     // `inc`, ~750 instructions each: counted only when someone sees it.
     let shown = (!progress.is_hidden()).then(|| progress.clone());
     let skip_bar = shown.clone();
-    let reader_hungry = Arc::clone(&hungry);
+    let mut feed = Feed { lanes: Vec::new() };
+    let mut lane_queues = Vec::new();
+    for _ in &answerers {
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Vec<(u64, J)>>(READ_AHEAD);
+        let hungry = Arc::new(AtomicBool::new(true));
+        lane_queues.push((
+            Arc::new(JobQueue::new((Vec::new().into_iter(), receiver))),
+            Arc::clone(&hungry),
+        ));
+        feed.lanes.push(FeedLane {
+            sender,
+            chunk: Vec::with_capacity(CHUNK),
+            hungry,
+        });
+    }
     let reader = tokio::task::spawn_blocking(move || {
-        let mut chunk = Vec::with_capacity(CHUNK);
         for (n, job) in jobs {
             if done.contains(&n) {
                 if let Some(bar) = &skip_bar {
@@ -363,17 +558,12 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
                 }
                 continue;
             }
-            chunk.push((n, job));
-            if chunk.len() == CHUNK || reader_hungry.load(Ordering::Acquire) {
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                if chunk_tx.blocking_send(full).is_err() {
-                    return done.len();
-                }
+            let lane = lanes.route(&job);
+            if !feed.push(lane, (n, job)) {
+                return done.len();
             }
         }
-        if !chunk.is_empty() {
-            let _ = chunk_tx.blocking_send(chunk);
-        }
+        feed.finish();
         done.len()
     });
     let output = Arc::new(Shared::new(Output {
@@ -384,32 +574,37 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
         failed: None,
     }));
     let on_result: Arc<OnResult<J, S>> = Arc::new(on_result);
-    let queue = Arc::new(JobQueue::new((Vec::new().into_iter(), chunk_rx)));
-    let limiter = limiter.map(Arc::new);
-    let spawn = |deliver: Deliver<J, S>| {
-        tokio::spawn(work(
-            Arc::clone(&queue),
-            Arc::clone(&hungry),
-            Arc::clone(&client),
-            limiter.clone(),
-            deliver,
-        ))
-    };
-    let tasks: Vec<_> = if sink.regular_file {
-        (0..workers)
-            .map(|_| {
-                spawn(Deliver::Direct {
-                    output: Arc::clone(&output),
-                    on_result: Arc::clone(&on_result),
-                    progress: shown.clone(),
-                })
+    // Every worker of every lane, each with how it hands its answers in.
+    let spawn_all = |deliver: &dyn Fn() -> Deliver<J, S>| -> Vec<_> {
+        answerers
+            .iter()
+            .zip(lane_queues)
+            .flat_map(|((answerer, n), (queue, hungry))| {
+                (0..*n)
+                    .map(|_| {
+                        tokio::spawn(work(
+                            Arc::clone(&queue),
+                            Arc::clone(&hungry),
+                            Arc::clone(answerer),
+                            deliver(),
+                        ))
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect()
+    };
+    // The queues live in their workers alone: once a lane's workers end (the output failed),
+    // its receiving end goes with them, so a reader waiting to hand that lane a chunk stops,
+    // and with it the senders every other lane's idle workers wait on.
+    let tasks: Vec<_> = if sink.regular_file {
+        spawn_all(&|| Deliver::Direct {
+            output: Arc::clone(&output),
+            on_result: Arc::clone(&on_result),
+            progress: shown.clone(),
+        })
     } else {
         let (result_tx, mut results) = tokio::sync::mpsc::channel(workers);
-        let tasks = (0..workers)
-            .map(|_| spawn(Deliver::Channel(result_tx.clone())))
-            .collect();
+        let tasks = spawn_all(&|| Deliver::Channel(result_tx.clone()));
         drop(result_tx);
         let mut ready = Vec::with_capacity(workers);
         while results.recv_many(&mut ready, workers).await > 0 {
@@ -427,9 +622,6 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
         task.await.map_err(|e| CliError::io(e.to_string()))?;
     }
     progress.finish_and_clear();
-    // With the workers gone, so goes the queue's receiving end: a reader still handing over
-    // chunks (the output failed before the input ended) stops instead of waiting forever.
-    drop(queue);
     let skipped = reader.await.map_err(|e| CliError::io(e.to_string()))? as u64;
     // Every worker has ended: the output is this task's alone.
     let output = match Arc::try_unwrap(output) {
@@ -659,7 +851,7 @@ mod tests {
             regular_file,
         };
         stream(
-            Box::new(provider),
+            Lanes::one(Box::new(provider)),
             jobs,
             how,
             sink,
@@ -669,7 +861,7 @@ mod tests {
                 let asked = job
                     .as_ref()
                     .map_or((None, None), crate::stream::input::parts_of);
-                render::render(text, line, asked, &outcome, Provider::Cpos, false);
+                render::render(text, line, asked, &outcome, Some(Provider::Cpos), false);
                 Ok(())
             },
         )

@@ -8,12 +8,112 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use refund_core::{LookupKind, RefundLookup};
+use refund_core::{LookupKind, Provider, RefundLookup};
 
 use crate::error::CliError;
 
-/// One input: its 1-based line number in the file, and the lookup (or why the line is unusable).
-pub(crate) type Input = (u64, Result<RefundLookup, Unusable>);
+/// One input: its 1-based line number in the file, and what it asks.
+pub(crate) type Input = (u64, Line);
+
+/// One `batch` input line: the provider its row names, and the lookup (or why the line is
+/// unusable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Line {
+    /// The provider the output row names: the line's own, else the run's; `None` only when the
+    /// line names none (and the run has no provider argument) or an unknown one.
+    pub(crate) provider: Option<Provider>,
+    pub(crate) lookup: Result<RefundLookup, Unusable>,
+}
+
+impl super::Job for Line {
+    fn lookup(&self) -> Result<&RefundLookup, &str> {
+        self.lookup.as_ref().map_err(|u| u.reason.as_str())
+    }
+
+    fn provider(&self) -> Option<Provider> {
+        self.provider
+    }
+}
+
+/// Where a run sends its lines: to the provider named on the command line, or to the one each
+/// line names in its `provider` column (field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Routing {
+    /// The provider argument was given: a `provider` column may only repeat it.
+    Fixed(Provider),
+    /// No provider argument: every line names its own.
+    PerLine,
+}
+
+/// The column (field) naming a line's provider.
+pub(crate) const PROVIDER_COLUMN: &str = "provider";
+
+/// A value from the input as a message quotes it: one line, at most 64 characters.
+fn quoted(value: &str) -> String {
+    let mut shown: String = value.chars().take(64).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    format!("{:?}", crate::output::one_line(&shown))
+}
+
+impl Routing {
+    /// The provider of a row whose line could not be read at all: the run's, if it has one.
+    pub(crate) fn of_unreadable(self) -> Option<Provider> {
+        match self {
+            Routing::Fixed(run) => Some(run),
+            Routing::PerLine => None,
+        }
+    }
+
+    /// The columns a CSV header must name besides `others`: `provider` when every line names
+    /// its own.
+    pub(crate) fn required<'a>(self, others: &[&'a str]) -> Vec<&'a str> {
+        let mut columns = others.to_vec();
+        if self == Routing::PerLine {
+            columns.push(PROVIDER_COLUMN);
+        }
+        columns
+    }
+
+    /// The provider a record's row names (see [`Line::provider`]), and the one to send it to
+    /// or why it goes nowhere: a line naming no provider in a run without the argument, an
+    /// unknown provider (any case, spaces around ignored), or another provider than the
+    /// argument's (a run never sends a line to a provider it does not name).
+    pub(crate) fn provider_of(
+        self,
+        fields: &Fields,
+    ) -> (Option<Provider>, Result<Provider, String>) {
+        let named = fields
+            .get(PROVIDER_COLUMN)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                v.to_ascii_lowercase().parse::<Provider>().map_err(|_| {
+                    format!(
+                        "`provider` {} is not one of openapi, edgeros, cpos",
+                        quoted(v)
+                    )
+                })
+            });
+        match (self, named) {
+            (_, Some(Err(unknown))) => (None, Err(unknown)),
+            (Routing::Fixed(run), None) => (Some(run), Ok(run)),
+            (Routing::Fixed(run), Some(Ok(line))) if line == run => (Some(run), Ok(run)),
+            (Routing::Fixed(run), Some(Ok(line))) => (
+                Some(line),
+                Err(format!(
+                    "the line names provider {line}, but this run queries {run} only"
+                )),
+            ),
+            (Routing::PerLine, Some(Ok(line))) => (Some(line), Ok(line)),
+            (Routing::PerLine, None) => (
+                None,
+                Err("the line names no provider: without the provider argument every line needs `provider` (openapi, edgeros or cpos)".to_owned()),
+            ),
+        }
+    }
+}
 
 /// What an input line asked, as far as it could be read: its lookup kind (when it names a known
 /// one) and its id (when not empty). Output rows of an unusable line keep it, so the user can
@@ -155,8 +255,12 @@ fn require_regular_file(path: &Path) -> Result<(), CliError> {
 }
 
 /// The inputs of a file, lazily.
-pub(crate) fn read_inputs(path: &Path) -> Result<Box<dyn Iterator<Item = Input> + Send>, CliError> {
-    Ok(Box::new(inputs_of(read_rows(path, &LOOKUP_COLUMNS)?)))
+pub(crate) fn read_inputs(
+    path: &Path,
+    routing: Routing,
+) -> Result<Box<dyn Iterator<Item = Input> + Send>, CliError> {
+    let required = routing.required(&LOOKUP_COLUMNS);
+    Ok(Box::new(inputs_of(read_rows(path, &required)?, routing)))
 }
 
 /// The columns `batch` reads.
@@ -164,16 +268,28 @@ pub(crate) const LOOKUP_COLUMNS: [&str; 2] = ["lookup", "id"];
 
 /// `batch`'s inputs from records: the one mapping the real reader and the tests and fuzz targets
 /// share.
-fn inputs_of(rows: impl Iterator<Item = Row> + Send) -> impl Iterator<Item = Input> + Send {
-    rows.map(|(n, row)| {
-        let input = match row {
-            Ok(fields) => lookup_of(&fields).map_err(|reason| Unusable {
-                reason,
-                asked: Asked::of(&fields),
-            }),
-            Err(reason) => Err(Unusable::unreadable(reason)),
+fn inputs_of(
+    rows: impl Iterator<Item = Row> + Send,
+    routing: Routing,
+) -> impl Iterator<Item = Input> + Send {
+    rows.map(move |(n, row)| {
+        let line = match row {
+            Ok(fields) => {
+                let (provider, sent_to) = routing.provider_of(&fields);
+                let lookup = sent_to
+                    .and_then(|_| lookup_of(&fields))
+                    .map_err(|reason| Unusable {
+                        reason,
+                        asked: Asked::of(&fields),
+                    });
+                Line { provider, lookup }
+            }
+            Err(reason) => Line {
+                provider: routing.of_unreadable(),
+                lookup: Err(Unusable::unreadable(reason)),
+            },
         };
-        (n, input)
+        (n, line)
     })
 }
 
@@ -340,7 +456,7 @@ pub(crate) fn ndjson_rows(
 pub(crate) fn ndjson_inputs(
     reader: impl BufRead + Send + 'static,
 ) -> impl Iterator<Item = Input> + Send {
-    inputs_of(ndjson_rows(reader))
+    inputs_of(ndjson_rows(reader), Routing::Fixed(Provider::Cpos))
 }
 
 /// CSV records under a header naming every column in `required`.
@@ -413,7 +529,10 @@ pub(crate) fn csv_inputs(
     reader: impl Read + Send + 'static,
     second_copy: impl BufRead + Send + 'static,
 ) -> Result<impl Iterator<Item = Input> + Send, String> {
-    Ok(inputs_of(csv_rows(reader, second_copy, &LOOKUP_COLUMNS)?))
+    Ok(inputs_of(
+        csv_rows(reader, second_copy, &LOOKUP_COLUMNS)?,
+        Routing::Fixed(Provider::Cpos),
+    ))
 }
 
 /// How many inputs the file holds, for the progress bar: its non-blank lines, less the header
@@ -437,6 +556,11 @@ pub(crate) fn count_inputs(path: &Path) -> u64 {
 mod tests {
     use super::*;
 
+    /// Each input's line number and lookup.
+    fn lookups(inputs: impl Iterator<Item = Input>) -> Vec<(u64, Result<RefundLookup, Unusable>)> {
+        inputs.map(|(n, line)| (n, line.lookup)).collect()
+    }
+
     /// A FIFO, `/dev/stdin` or a directory is refused by name before anything reads it (a FIFO
     /// would otherwise be half consumed by the format sniff and misread).
     #[test]
@@ -453,7 +577,7 @@ mod tests {
             refused.push(fifo);
         }
         for path in refused {
-            let err = read_inputs(&path).err().expect("refused");
+            let err = read_inputs(&path, Routing::PerLine).err().expect("refused");
             assert!(matches!(err, CliError::Usage(_)), "{err:?}");
             assert!(
                 err.message().contains("not a regular file"),
@@ -464,7 +588,7 @@ mod tests {
         }
         let _ = std::fs::remove_dir_all(&dir);
         // A missing file is still the system's "not found".
-        let err = read_inputs(Path::new("/nonexistent/ids.csv"))
+        let err = read_inputs(Path::new("/nonexistent/ids.csv"), Routing::PerLine)
             .err()
             .expect("missing");
         assert!(
@@ -495,7 +619,7 @@ mod tests {
     fn csv_keeps_file_line_numbers_and_bad_rows() {
         let text = "id,lookup,note\nR1,refund_id,x\n\nR2,bogus,y\nR3\n";
         let cursor = || std::io::Cursor::new(text);
-        let inputs: Vec<Input> = csv_inputs(cursor(), cursor()).unwrap().collect();
+        let inputs = lookups(csv_inputs(cursor(), cursor()).unwrap());
         assert_eq!(inputs[0].0, 2);
         assert_eq!(inputs[0].1, Ok(RefundLookup::refund_id("R1")));
         assert_eq!(inputs[1].0, 4);
@@ -514,7 +638,7 @@ mod tests {
     fn csv_errors_count_fields_from_one() {
         let text: &[u8] = b"lookup,id\nrefund_id,R\xff1\n";
         let cursor = || std::io::Cursor::new(text);
-        let inputs: Vec<Input> = csv_inputs(cursor(), cursor()).unwrap().collect();
+        let inputs = lookups(csv_inputs(cursor(), cursor()).unwrap());
         let reason = &inputs[0].1.as_ref().unwrap_err().reason;
         assert!(reason.contains("field 2 is not valid UTF-8"), "{reason}");
         assert_eq!(inputs[0].0, 2);
@@ -537,11 +661,11 @@ mod tests {
         let text =
             "\u{feff}lookup,id\r\n\r\nrefund_id,\"R,1\"\r\n\"merchant_refund_id\",\"M\"\"2\"\r\n";
         let cursor = || std::io::Cursor::new(text);
-        let inputs: Vec<Input> = csv_inputs(cursor(), cursor()).unwrap().collect();
+        let inputs = lookups(csv_inputs(cursor(), cursor()).unwrap());
         assert_eq!(inputs[0], (3, Ok(RefundLookup::refund_id("R,1"))));
         assert_eq!(inputs[1], (4, Ok(RefundLookup::merchant_refund_id("M\"2"))));
         let ndjson = "\u{feff}{\"lookup\":\"refund_id\",\"id\":\"R1\"}\r\n\r\n{\"lookup\":\"refund_id\",\"id\":\"R2\"}\n";
-        let inputs: Vec<Input> = ndjson_inputs(std::io::Cursor::new(ndjson)).collect();
+        let inputs = lookups(ndjson_inputs(std::io::Cursor::new(ndjson)));
         assert_eq!(
             inputs,
             vec![
@@ -554,7 +678,7 @@ mod tests {
     #[test]
     fn ndjson_skips_blank_lines_and_reports_bad_ones() {
         let text = "{\"lookup\":\"merchant_refund_id\",\"id\":\" M1 \"}\n\n{\"id\":1}\n";
-        let inputs: Vec<Input> = ndjson_inputs(std::io::Cursor::new(text)).collect();
+        let inputs = lookups(ndjson_inputs(std::io::Cursor::new(text)));
         assert_eq!(inputs.len(), 2);
         assert_eq!(inputs[0], (1, Ok(RefundLookup::merchant_refund_id("M1"))));
         assert_eq!(inputs[1].0, 3);

@@ -52,7 +52,7 @@ pub(crate) fn render(
     line: u64,
     (lookup, id): (Option<&str>, Option<&str>),
     outcome: &Outcome,
-    provider: Provider,
+    provider: Option<Provider>,
     csv: bool,
 ) {
     match outcome {
@@ -72,9 +72,10 @@ pub(crate) fn render(
         Err(e) => {
             let message = e.message();
             let error = ErrorObject::new(error_kind(e), &message, e.sdk());
-            // An input that found no refund: every column null but the provider asked.
-            let columns =
-                COLUMNS.map(|c| Cell::Text((c == "provider").then_some(provider.as_str())));
+            // An input that found no refund: every column null but the provider asked (null
+            // too when the line named none, or one unknown).
+            let asked = provider.map(Provider::as_str);
+            let columns = COLUMNS.map(|c| Cell::Text(asked.filter(|_| c == "provider")));
             if csv {
                 let mut cells = csv_head(line, lookup, id);
                 cells.extend(columns.map(Cell::to_csv));
@@ -207,7 +208,7 @@ pub(crate) fn json_rows(
     line: u64,
     (kind, id): (Option<&str>, Option<&str>),
     outcome: &Outcome,
-    provider: Provider,
+    provider: Option<Provider>,
 ) -> Vec<OutputRow> {
     match outcome {
         Ok(refunds) => refunds
@@ -226,7 +227,10 @@ pub(crate) fn json_rows(
             for column in COLUMNS {
                 row.push(column, Value::Null);
             }
-            row.insert("provider", Value::from(provider.as_str()));
+            row.insert(
+                "provider",
+                provider.map_or(Value::Null, |p| Value::from(p.as_str())),
+            );
             row.push("error", error_object(error_kind(e), &e.message(), e.sdk()));
             vec![row]
         }
@@ -311,7 +315,7 @@ mod tests {
         csv: bool,
     ) -> String {
         let mut out = Vec::new();
-        render(&mut out, line, asked(input), outcome, provider, csv);
+        render(&mut out, line, asked(input), outcome, Some(provider), csv);
         String::from_utf8(out).unwrap()
     }
 
@@ -454,7 +458,7 @@ mod tests {
         ];
         let header = csv_columns();
         for (n, (input, outcome)) in (1..).zip(&cases) {
-            let rows = json_rows(n, asked(input), outcome, Provider::Cpos);
+            let rows = json_rows(n, asked(input), outcome, Some(Provider::Cpos));
             let (mut json, mut csv) = (Vec::new(), Vec::new());
             for row in &rows {
                 push_json(&mut json, row);
