@@ -267,11 +267,7 @@ async fn a_slow_provider_does_not_hold_the_others_back() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let rows = ndjson(&o);
     assert_eq!(rows.len(), 22);
-    let last = rows
-        .iter()
-        .filter(|r| r["provider"].is_string())
-        .next_back()
-        .unwrap();
+    let last = rows.iter().rfind(|r| r["provider"].is_string()).unwrap();
     assert_eq!(last["id"], "AR-TIMELINE-1", "{rows:?}");
     let unnamed = rows.iter().find(|r| r["line"] == 22).unwrap();
     assert!(unnamed["provider"].is_null(), "{unnamed}");
