@@ -16,7 +16,7 @@ if [ "${1:-}" = "--runs" ]; then limit=(-runs="$2"); what="$2 runs"; shift 2; el
 targets=("$@")
 # Slowest first, so the two slots finish together.
 [ ${#targets[@]} -gt 0 ] || targets=(keys cli_resume cli_batch_input cpos_response flat_object edgeros_response \
-  openapi_response sandbox_scenario openapi_callback cli_config money cli_flags time)
+  openapi_response sandbox_scenario evidence openapi_callback cli_config money cli_flags time)
 
 max_len() { # target -> largest input: provider bodies up to 64 KiB; CLI text inputs 8 KiB
   case "$1" in
@@ -30,6 +30,7 @@ seed() { # target -> seed directories (and fuzz/regressions/<target>: inputs tha
     openapi_response) echo fixtures/openapi/responses ;;
     edgeros_response) echo fixtures/edgeros/responses ;;
     cpos_response|flat_object) echo fixtures/cpos/responses ;;
+    evidence) echo fixtures/cpos/responses fixtures/edgeros/responses ;;
     keys) echo fixtures/keys ;;
     sandbox_scenario) echo fixtures/sandbox ;;
     *) echo "fuzz/corpus/$1-seeds" ;;

@@ -129,7 +129,7 @@ async fn show(handle: &refund_sandbox::SandboxHandle, folder: &DemoFolder) -> Re
             lookup.kind().as_str().replace('_', "-"),
             lookup.id()
         ))?;
-        crate::query::print(client.as_ref(), &lookup, Format::Table, false).await?;
+        crate::query::print(client.as_ref(), &lookup, Format::Table, false, None).await?;
         say(format_args!(""))?;
     }
     let output = folder.file("batch.ndjson");
@@ -215,6 +215,7 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
     )?;
     let how = crate::stream::Streaming {
         pace: crate::stream::PaceArgs::default(),
+        evidence: None,
         done: Default::default(),
         progress: indicatif::ProgressBar::hidden(),
     };
@@ -225,12 +226,21 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
         how,
         crate::stream::Sink::discard(),
         Vec::new(),
-        move |answered: &mut Vec<_>, line, input: crate::stream::input::Line, outcome, _| {
+        move |answered: &mut Vec<_>,
+              line,
+              input: crate::stream::input::Line,
+              answer: crate::stream::Answer,
+              _| {
             let asked = match &input.lookup {
                 Ok(lookup) => crate::stream::input::parts_of(lookup),
                 Err(unusable) => unusable.asked.parts(),
             };
-            answered.extend(render::json_rows(line, asked, &outcome, input.provider));
+            answered.extend(render::json_rows(
+                line,
+                asked,
+                &answer.outcome,
+                input.provider,
+            ));
             Ok(())
         },
     )

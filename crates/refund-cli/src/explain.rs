@@ -46,14 +46,19 @@ pub(crate) enum ExplainCommand {
         #[command(flatten)]
         options: OfflineOptions,
     },
-    /// Check a captured answer body step by step; exits with the code query would have.
+    /// Check a captured answer body (or an evidence file of `--evidence`) step by step; exits
+    /// with the code query would have.
+    // An evidence file names its lookup: the flags are optional here (checked when it runs).
+    #[command(mut_group("LookupArgs", |g| g.required(false)))]
     Response {
         /// openapi, edgeros or cpos.
         #[arg(value_enum)]
         provider: ProviderArg,
+        /// The lookup the answer is for (an evidence file names its own: a flag given must
+        /// agree with it).
         #[command(flatten)]
-        lookup: LookupArgs,
-        /// The answer body: a file, or - (the default) for standard input.
+        lookup: Option<LookupArgs>,
+        /// The answer body or an evidence file: a file, or - (the default) for standard input.
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
         #[command(flatten)]
@@ -103,14 +108,105 @@ pub(crate) async fn run(
             file,
             ..
         } => {
-            let lookup = lookup.lookup();
             let limit = http.max_body_bytes;
-            let client = crate::open::open_for_lookup(config, provider, http, &lookup)?;
-            let body = read_body(file.as_ref(), limit, client.provider())?;
+            let client = Config::load(config)?.client(provider, http)?;
+            // An evidence file holds the body base64-encoded beside the request: read up to
+            // what a body at the limit makes of it.
+            let read = read_body(
+                file.as_ref(),
+                limit / 3 * 4 + 1024 * 1024,
+                client.provider(),
+            )?;
+            let (lookup, body) = match crate::evidence::parse(&read) {
+                Some(kept) => {
+                    let kept = kept.map_err(CliError::usage)?;
+                    let (lookup, answer) =
+                        answer_of_evidence(kept, client.provider(), lookup.as_ref())?;
+                    crate::open::check_lookup(client.as_ref(), &lookup)?;
+                    match answer {
+                        Ok(body) if body.len() <= limit => (lookup, body),
+                        Ok(_) => {
+                            return Err(Error::BodyTooLarge {
+                                provider: client.provider(),
+                                limit,
+                            }
+                            .into());
+                        }
+                        // The answer query would have turned into an error: the same error.
+                        Err(e) => return Err(e),
+                    }
+                }
+                None => {
+                    let Some(lookup) = lookup else {
+                        return Err(CliError::usage(
+                            "a bare answer needs its lookup: one of --refund-id, --merchant-refund-id, --original-transaction-id, --channel-trade-no (an evidence file names its own)",
+                        ));
+                    };
+                    if read.len() > limit {
+                        return Err(Error::BodyTooLarge {
+                            provider: client.provider(),
+                            limit,
+                        }
+                        .into());
+                    }
+                    let lookup = lookup.lookup();
+                    crate::open::check_lookup(client.as_ref(), &lookup)?;
+                    (lookup, read)
+                }
+            };
             let explained = client.explain_response(&lookup, &body)?;
             print_response(explained, client.as_ref(), &lookup, format)
         }
     }
+}
+
+/// The lookup and answer an evidence file holds: its own lookup (`given` flags must agree), and
+/// its body, or, for an answer that was not a success, the error `query` made of it.
+fn answer_of_evidence(
+    kept: crate::evidence::EvidenceFile,
+    provider: refund_core::Provider,
+    given: Option<&LookupArgs>,
+) -> Result<(RefundLookup, Result<Vec<u8>, CliError>), CliError> {
+    if kept.provider != provider {
+        return Err(CliError::usage(format!(
+            "the evidence file holds a {} answer, not {provider}",
+            kept.provider
+        )));
+    }
+    let kind: refund_core::LookupKind = kept.lookup.kind.parse().map_err(CliError::usage)?;
+    let lookup = RefundLookup::new(kind, kept.lookup.id.clone());
+    if let Some(given) = given.map(LookupArgs::lookup)
+        && given != lookup
+    {
+        return Err(CliError::usage(format!(
+            "the evidence file is the answer for {} {}, not {} {}",
+            lookup.kind(),
+            crate::output::one_line(lookup.id()),
+            given.kind(),
+            crate::output::one_line(given.id()),
+        )));
+    }
+    let body = kept.answer.body().map_err(CliError::usage)?;
+    let status = kept.answer.status;
+    if !(200..300).contains(&status) {
+        let retry_after = kept
+            .answer
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, value)| {
+                let received = chrono::DateTime::parse_from_rfc3339(&kept.received_at).ok()?;
+                refund_core::http::parse_retry_after(value, received.into())
+            });
+        let error = Error::HttpStatus {
+            provider,
+            status,
+            body_excerpt: refund_core::error::excerpt(&body),
+            retry_after,
+        };
+        return Ok((lookup, Err(error.into())));
+    }
+    Ok((lookup, Ok(body)))
 }
 
 /// A pin the provider does not use would be silently ignored: say so instead.

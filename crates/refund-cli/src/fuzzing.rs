@@ -55,3 +55,33 @@ pub fn flags(text: &str) -> usize {
 pub fn previous(bytes: &[u8]) -> Result<usize, String> {
     crate::reconcile::previous::Previous::from_reader(Cursor::new(bytes)).map(|p| p.len())
 }
+
+/// The evidence file `--evidence` writes for `request` (as a provider client prepared it) and
+/// an answer of `status` and `body` to `lookup`: its exact text.
+pub fn evidence(
+    request: &refund_core::PreparedRequest,
+    lookup: &refund_core::RefundLookup,
+    provider: refund_core::Provider,
+    (status, body): (u16, &[u8]),
+) -> String {
+    let reply = refund_core::http::Reply::new(status, body.to_vec().into());
+    let now = std::time::SystemTime::now();
+    let exchange = crate::evidence::Exchange {
+        provider,
+        number: 1,
+        request,
+        reply: &reply,
+        sent_at: now,
+        received_at: now,
+        failure: None,
+    };
+    let file = crate::evidence::EvidenceFile::new(&exchange, lookup);
+    let text = file.text().unwrap_or_default();
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// Bytes read as `refund explain response` reads a file: `None` for a bare answer, else the
+/// evidence file's answer body, or why it is refused.
+pub fn read_evidence(bytes: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    crate::evidence::parse(bytes).map(|kept| kept.and_then(|file| file.answer.body()))
+}

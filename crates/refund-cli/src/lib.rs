@@ -18,6 +18,7 @@ mod batch;
 mod config;
 mod demo;
 mod error;
+mod evidence;
 mod explain;
 mod logging;
 mod open;

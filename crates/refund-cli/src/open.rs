@@ -96,6 +96,23 @@ pub(crate) async fn query_found(
     )
 }
 
+/// [`query_found`], keeping every answer received in `evidence` (when given): the result, and
+/// the evidence file of the answer that produced it (`None`: no answer, or no `--evidence`),
+/// or the error that kept a file from being written.
+pub(crate) async fn query_found_kept(
+    client: &dyn RefundProvider,
+    lookup: &RefundLookup,
+    evidence: Option<&crate::evidence::EvidenceDir>,
+) -> (Result<Vec<Refund>, Error>, Result<Option<String>, CliError>) {
+    let Some(dir) = evidence else {
+        return (query_found(client, lookup).await, Ok(None));
+    };
+    let mut recorder = crate::evidence::Recorder::new(dir, lookup);
+    let result = client.query_observed(lookup, &mut recorder).await;
+    let kept = recorder.finish(&result);
+    (found(client.provider(), lookup, result), kept)
+}
+
 /// The not-found rule on a result already in hand.
 pub(crate) fn found(
     provider: Provider,

@@ -59,6 +59,9 @@ pub(crate) struct Record<'a> {
     failure_message: Option<&'a str>,
     channel: Option<&'a str>,
     signature: &'static str,
+    /// With `--evidence` (`query`, `watch`): the evidence file of the answer it came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a str>,
 }
 
 impl<'a> Record<'a> {
@@ -80,6 +83,7 @@ impl<'a> Record<'a> {
             failure_message: r.failure_message.as_deref(),
             channel: r.channel.as_deref(),
             signature: r.signature.as_str(),
+            evidence: None,
         }
     }
 
@@ -196,12 +200,21 @@ pub(crate) fn csv_cell_value(cell: &str) -> &str {
 }
 
 /// Writes refunds in a format; `io::Error`s (a closed pipe) end the program quietly upstream.
+/// `evidence` (with `--evidence`): the file of the answer they came from, a field (a last CSV
+/// column) of every row; the table does not show it (`query` says it on stderr).
 pub(crate) fn write_refunds(
     out: &mut dyn Write,
     format: Format,
     refunds: &[Refund],
+    evidence: Option<&str>,
 ) -> std::io::Result<()> {
-    let records: Vec<Record<'_>> = refunds.iter().map(Record::new).collect();
+    let records: Vec<Record<'_>> = refunds
+        .iter()
+        .map(|r| Record {
+            evidence,
+            ..Record::new(r)
+        })
+        .collect();
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &records)?;
@@ -215,9 +228,13 @@ pub(crate) fn write_refunds(
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut *out);
-            w.write_record(COLUMNS).map_err(std::io::Error::other)?;
+            let mut header = COLUMNS.to_vec();
+            header.extend(evidence.map(|_| "evidence"));
+            w.write_record(header).map_err(std::io::Error::other)?;
             for r in &records {
-                w.write_record(r.cells().iter().map(|c| csv_cell(c).into_owned()))
+                let mut cells = r.cells().to_vec();
+                cells.extend(evidence.map(str::to_owned));
+                w.write_record(cells.iter().map(|c| csv_cell(c).into_owned()))
                     .map_err(std::io::Error::other)?;
             }
             w.flush()?;
@@ -411,7 +428,7 @@ mod tests {
     fn json_and_csv_carry_the_same_fields_in_order() {
         let refunds = [refund()];
         let mut json = Vec::new();
-        write_refunds(&mut json, Format::Ndjson, &refunds).unwrap();
+        write_refunds(&mut json, Format::Ndjson, &refunds, None).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         let mut sorted = COLUMNS.to_vec();
@@ -420,7 +437,7 @@ mod tests {
         assert_eq!(v["signature"], "verified");
         assert_eq!(v["amount"], "0.50");
         let mut csv = Vec::new();
-        write_refunds(&mut csv, Format::Csv, &refunds).unwrap();
+        write_refunds(&mut csv, Format::Csv, &refunds, None).unwrap();
         let text = String::from_utf8(csv).unwrap();
         let mut lines = text.lines();
         assert_eq!(lines.next().unwrap(), COLUMNS.join(","));
@@ -454,7 +471,7 @@ mod tests {
         cjk.failure_message = Some("退款失败".into());
         cjk.refund_id = Some("退款单号1".into());
         let mut out = Vec::new();
-        write_refunds(&mut out, Format::Table, &[refund(), cjk]).unwrap();
+        write_refunds(&mut out, Format::Table, &[refund(), cjk], None).unwrap();
         let text = String::from_utf8(out).unwrap();
         // The STATUS column starts at the same terminal cell on every line.
         let status_cell = |line: &str| {
@@ -483,7 +500,7 @@ mod tests {
         r.failure_message = Some("line\nbreak\x1b[2J".into());
         r.refund_id = Some("WX\x1b]0;owned\x07".into());
         let mut out = Vec::new();
-        write_refunds(&mut out, Format::Table, &[r]).unwrap();
+        write_refunds(&mut out, Format::Table, &[r], None).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.lines().next().unwrap().contains("SIGNATURE"));
         assert!(text.contains("unverified"));

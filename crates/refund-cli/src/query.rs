@@ -8,6 +8,7 @@ use refund_core::{RefundLookup, RefundProvider};
 use crate::args::LookupArgs;
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
+use crate::evidence::{EvidenceArgs, EvidenceDir};
 use crate::options::Global;
 use crate::output::{Format, write_refunds};
 
@@ -21,8 +22,10 @@ pub(crate) struct QueryArgs {
     lookup: LookupArgs,
     /// Show on stderr how each attempt was signed and every check of the answer (also
     /// with -vv).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "evidence")]
     explain: bool,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
     #[command(flatten)]
     pub(crate) global: Global,
 }
@@ -34,28 +37,55 @@ pub(crate) async fn run(
 ) -> Result<u8, CliError> {
     let lookup = args.lookup.lookup();
     let client = crate::open::open_for_lookup(config, args.provider, global.http(), &lookup)?;
-    let explain = args.explain || global.verbose() >= 2;
-    print(client.as_ref(), &lookup, global.format(), explain).await
+    let evidence = args.evidence.open()?;
+    // `-vv` explains, unless the answers are kept: evidence needs the plain query's record.
+    let explain = args.explain || (global.verbose() >= 2 && evidence.is_none());
+    print(
+        client.as_ref(),
+        &lookup,
+        global.format(),
+        explain,
+        evidence.as_ref(),
+    )
+    .await
 }
 
-/// Queries and prints the refunds found (explained on stderr when asked).
+/// Queries and prints the refunds found (explained on stderr when asked; every answer kept in
+/// `evidence` when given).
 pub(crate) async fn print(
     client: &dyn RefundProvider,
     lookup: &RefundLookup,
     format: Format,
     explain: bool,
+    evidence: Option<&EvidenceDir>,
 ) -> Result<u8, CliError> {
-    let refunds = if explain {
+    let (refunds, kept) = if explain {
         // The explained query signs and checks through the same code; its result is the
         // query's.
         let explained = client.query_explained(lookup).await?;
         crate::explain::print_query(&explained);
-        crate::open::found(client.provider(), lookup, explained.into_result())?
+        let refunds = crate::open::found(client.provider(), lookup, explained.into_result())?;
+        (refunds, None)
     } else {
-        crate::open::query_found(client, lookup).await?
+        let (result, kept) = crate::open::query_found_kept(client, lookup, evidence).await;
+        let kept = kept?;
+        say_kept(evidence, kept.as_deref());
+        (result?, kept)
     };
     crate::open::warn_if_unverified(&refunds, lookup);
     let mut stdout = std::io::stdout().lock();
-    write_refunds(&mut stdout, format, &refunds).map_err(|e| CliError::io(e.to_string()))?;
+    write_refunds(&mut stdout, format, &refunds, kept.as_deref())
+        .map_err(|e| CliError::io(e.to_string()))?;
     Ok(exit::OK)
+}
+
+/// One stderr line naming the evidence file just written (whatever became of the query).
+pub(crate) fn say_kept(evidence: Option<&EvidenceDir>, name: Option<&str>) {
+    if let (Some(dir), Some(name)) = (evidence, name) {
+        let path = crate::output::one_line(&dir.path().join(name).display().to_string());
+        crate::logging::notice(
+            &format!("refund: evidence kept in {path}"),
+            &format!("evidence kept in {path}"),
+        );
+    }
 }

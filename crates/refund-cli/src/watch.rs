@@ -11,6 +11,7 @@ use refund_core::{RefundLookup, RefundProvider, RefundStatus};
 use crate::args::LookupArgs;
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
+use crate::evidence::{EvidenceArgs, EvidenceDir};
 use crate::options::Global;
 use crate::output::{Format, write_refunds};
 
@@ -38,6 +39,8 @@ pub(crate) struct WatchArgs {
     #[arg(long, default_value = "10m", value_parser = crate::args::max_wait)]
     max_wait: Duration,
     #[command(flatten)]
+    evidence: EvidenceArgs,
+    #[command(flatten)]
     pub(crate) global: Global,
 }
 
@@ -48,23 +51,25 @@ pub(crate) async fn run(
 ) -> Result<u8, CliError> {
     let lookup = args.lookup.lookup();
     let client = crate::open::open_for_lookup(config, args.provider, global.http(), &lookup)?;
+    let evidence = args.evidence.open()?;
     poll(
         client.as_ref(),
         &lookup,
-        args.interval,
-        args.max_wait,
+        (args.interval, args.max_wait),
         global.format(),
+        evidence.as_ref(),
     )
     .await
 }
 
-/// Polls until every refund found is final or `max_wait` has passed.
+/// Polls every `interval` (backing off) until every refund found is final or `max_wait` has
+/// passed; every answer is kept in `evidence` when given.
 async fn poll(
     client: &dyn RefundProvider,
     lookup: &RefundLookup,
-    interval: Duration,
-    max_wait: Duration,
+    (interval, max_wait): (Duration, Duration),
     format: Format,
+    evidence: Option<&EvidenceDir>,
 ) -> Result<u8, CliError> {
     let deadline = Instant::now() + max_wait;
     let mut last: HashMap<String, String> = HashMap::new();
@@ -76,9 +81,8 @@ async fn poll(
     loop {
         // `--max-wait` is an overall deadline: no attempt outlives it.
         let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(outcome) =
-            tokio::time::timeout(left, crate::open::query_found(client, lookup)).await
-        else {
+        let polled = crate::open::query_found_kept(client, lookup, evidence);
+        let Ok((outcome, kept)) = tokio::time::timeout(left, polled).await else {
             let said = format!(
                 "gave up after {}: not every refund is final yet",
                 refund_core::http::humane(max_wait)
@@ -86,6 +90,8 @@ async fn poll(
             crate::logging::notice(&format!("refund: {said}"), &said);
             return Ok(exit::OTHER);
         };
+        let kept = kept?;
+        crate::query::say_kept(evidence, kept.as_deref());
         let mut changed = false;
         match outcome {
             Ok(refunds) => {
@@ -119,7 +125,7 @@ async fn poll(
                         format
                     };
                     let mut out = std::io::stdout().lock();
-                    write_refunds(&mut out, fmt, &changes)
+                    write_refunds(&mut out, fmt, &changes, kept.as_deref())
                         .map_err(|e| CliError::io(e.to_string()))?;
                 }
                 if refunds.iter().all(|r| r.status.is_terminal()) {

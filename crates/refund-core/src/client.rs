@@ -342,7 +342,7 @@ impl<P: Protocol> Client<P> {
             // Nobody collects the trace: the same steps, without entering a span on every poll
             // or reading the clock for it.
             let body = self.fetch_observed(lookup, observer).await?;
-            let bound = protocol::decode_bound(&self.protocol, lookup, &body)?;
+            let bound = protocol::decode_bound_observed(&self.protocol, lookup, &body, observer)?;
             return protocol::map_bound(&self.protocol, &bound);
         }
         let started = Instant::now();
@@ -351,7 +351,7 @@ impl<P: Protocol> Client<P> {
             let body = self
                 .fetch_observed(lookup, &mut (&mut count, &mut Observe(observer)))
                 .await?;
-            let bound = protocol::decode_bound(&self.protocol, lookup, &body)?;
+            let bound = protocol::decode_bound_observed(&self.protocol, lookup, &body, observer)?;
             span.record("verification", bound.verification.as_str());
             if let Some(key) = &bound.key {
                 span.record("key", key.as_str());
@@ -387,6 +387,10 @@ struct Observe<'a, 'b>(&'a mut (dyn AttemptObserver + 'b));
 impl AttemptObserver for Observe<'_, '_> {
     fn attempt(&mut self, attempt: &crate::http::Attempt<'_>) {
         self.0.attempt(attempt);
+    }
+
+    fn signature(&mut self, checked: Result<&crate::SignatureCheck, &Error>) {
+        self.0.signature(checked);
     }
 }
 
@@ -460,6 +464,14 @@ impl<P: Protocol> RefundProvider for Client<P> {
 
     fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a> {
         Box::pin(self.query(lookup))
+    }
+
+    fn query_observed<'a>(
+        &'a self,
+        lookup: &'a RefundLookup,
+        observer: &'a mut (dyn AttemptObserver + 'a),
+    ) -> QueryFuture<'a> {
+        Box::pin(Client::query_observed(self, lookup, observer))
     }
 
     fn explain_request<'a>(&'a self, lookup: &'a RefundLookup) -> RequestFuture<'a> {

@@ -569,6 +569,23 @@ impl QueryExplanation {
 /// a run that does not explain ([`NoTrace`]) never builds a step.
 pub(crate) trait Trace {
     fn step(&mut self, make: impl FnOnce() -> Step);
+
+    /// The signature check's outcome, as it is made (for an [`crate::http::AttemptObserver`]).
+    fn signature(&mut self, _checked: Result<&crate::SignatureCheck, &crate::Error>) {}
+}
+
+/// A query's pipeline shown to an observer: no step is built, the signature check is handed on.
+#[cfg(feature = "http")]
+pub(crate) struct ObservedTrace<'a, 'b>(pub(crate) &'a mut (dyn crate::http::AttemptObserver + 'b));
+
+#[cfg(feature = "http")]
+impl Trace for ObservedTrace<'_, '_> {
+    #[inline(always)]
+    fn step(&mut self, _make: impl FnOnce() -> Step) {}
+
+    fn signature(&mut self, checked: Result<&crate::SignatureCheck, &crate::Error>) {
+        self.0.signature(checked);
+    }
 }
 
 /// The pipeline without an explanation: every step is a no-op.

@@ -605,11 +605,16 @@ impl Attempt<'_> {
     }
 }
 
-/// Sees every attempt [`execute`] makes, as it ends (before any back-off): for evidence files,
-/// pacing, counting. `()` sees nothing.
+/// Sees every attempt [`execute`] makes, as it ends (before any back-off), and how the answer
+/// that ended the query was verified: for evidence files, pacing, counting. `()` sees nothing.
 pub trait AttemptObserver: Send {
     /// One attempt ended.
     fn attempt(&mut self, attempt: &Attempt<'_>);
+
+    /// The last attempt's answer (a 2xx that parsed) had its signature checked: how it went.
+    /// Called at most once per query, after the last [`AttemptObserver::attempt`], whatever
+    /// the later steps (decoding, binding) make of the answer. The default ignores it.
+    fn signature(&mut self, _checked: Result<&crate::SignatureCheck, &Error>) {}
 }
 
 impl AttemptObserver for () {
@@ -637,6 +642,11 @@ impl<A: AttemptObserver, B: AttemptObserver> AttemptObserver for (&mut A, &mut B
     fn attempt(&mut self, attempt: &Attempt<'_>) {
         self.0.attempt(attempt);
         self.1.attempt(attempt);
+    }
+
+    fn signature(&mut self, checked: Result<&crate::SignatureCheck, &Error>) {
+        self.0.signature(checked);
+        self.1.signature(checked);
     }
 }
 

@@ -370,6 +370,23 @@ pub fn decode_bound<'b, P: Protocol>(
     run_answer(protocol, lookup, body, &mut NoTrace)
 }
 
+/// [`decode_bound`], showing the signature check to `observer`
+/// ([`AttemptObserver::signature`](crate::http::AttemptObserver::signature)).
+#[cfg(feature = "http")]
+pub(crate) fn decode_bound_observed<'b, P: Protocol>(
+    protocol: &P,
+    lookup: &RefundLookup,
+    body: &'b [u8],
+    observer: &mut (dyn crate::http::AttemptObserver + '_),
+) -> Result<Bound<P::Answer<'b>>, Error> {
+    run_answer(
+        protocol,
+        lookup,
+        body,
+        &mut crate::explain::ObservedTrace(observer),
+    )
+}
+
 /// The answer pipeline, once, for queries ([`NoTrace`]: no step is ever built) and for
 /// explanations (a `Vec<Step>` records each check as it is made).
 fn run_answer<'b, P: Protocol>(
@@ -420,6 +437,7 @@ fn run_answer<'b, P: Protocol>(
         };
         step.with_facts(protocol.explain_signature(body, &document))
     });
+    trace.signature(checked.as_ref());
     let SignatureCheck { verification, key } = checked?;
     let answer = protocol.decode(body, document).inspect_err(|e| {
         trace.step(|| Step::failed(Check::Decode, e));

@@ -111,6 +111,21 @@ pub trait RefundProvider: Send + Sync + std::fmt::Debug {
     /// Queries the provider: signs, sends, verifies, decodes and maps the answer.
     fn query_refunds<'a>(&'a self, lookup: &'a RefundLookup) -> QueryFuture<'a>;
 
+    /// [`RefundProvider::query_refunds`], showing every attempt (request, answer, times) and
+    /// the final answer's signature check to `observer`: what evidence files and pacing are
+    /// built on. Every provider crate's client shows them; the default (a client of your own)
+    /// queries without showing anything.
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    fn query_observed<'a>(
+        &'a self,
+        lookup: &'a RefundLookup,
+        observer: &'a mut (dyn crate::http::AttemptObserver + 'a),
+    ) -> QueryFuture<'a> {
+        let _ = observer;
+        self.query_refunds(lookup)
+    }
+
     /// The request a query would send now, with its signing shown (see [`crate::explain`]):
     /// the signer runs (a key service is asked), nothing is sent to the provider. Every
     /// provider crate's client explains; the default is [`cannot_explain`].

@@ -14,11 +14,12 @@ use refund_core::http::HttpConfig;
 use self::summary::Summary;
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
+use crate::evidence::EvidenceArgs;
 use crate::output::Format;
-use crate::stream::render::{self, Outcome};
+use crate::stream::render;
 use crate::stream::{
-    PaceArgs, SinkArgs, Streaming, check_output, input, open_sink, paths, progress_bar, resume,
-    stream,
+    Answer, PaceArgs, SinkArgs, Streaming, check_output, input, open_sink, paths, progress_bar,
+    resume, stream,
 };
 
 /// `refund batch` arguments.
@@ -36,6 +37,8 @@ pub(crate) struct BatchArgs {
     #[command(flatten)]
     pace: PaceArgs,
     #[command(flatten)]
+    evidence: EvidenceArgs,
+    #[command(flatten)]
     pub(crate) global: crate::options::Global,
 }
 
@@ -47,6 +50,7 @@ impl BatchArgs {
             input,
             sink: SinkArgs::new_file(output),
             pace: PaceArgs::default(),
+            evidence: EvidenceArgs::default(),
             global: crate::options::Global::default(),
         }
     }
@@ -65,34 +69,44 @@ pub(crate) async fn run(
         config_path,
     )?;
     let (lanes, routing) = crate::open::open_lanes(config_path, args.provider, http)?;
+    let evidence = args.evidence.open()?;
+    let keeps = evidence.is_some();
     let csv = format == Some(Format::Csv);
-    let header = render::csv_header();
+    let mut columns = render::csv_columns();
+    if keeps {
+        columns.push(render::EVIDENCE.to_owned());
+    }
+    let header = render::csv_line(&columns);
     let inputs = input::read_inputs(&args.input, routing)?;
     let required = routing.required(&input::LOOKUP_COLUMNS);
     let resumed = resume::Resumed {
         input: &args.input,
         required: &required,
     };
-    let done = resume::done_lines_of(&args.sink, csv, &render::csv_columns(), &resumed)?;
+    let done = resume::done_lines_of(&args.sink, csv, &columns, &resumed)?;
     let sink = open_sink(&args.sink, csv.then_some(header.as_str()))?;
     let progress = progress_bar(&args.input, "failed");
     let started = Instant::now();
     let how = Streaming {
         pace: args.pace,
+        evidence,
         done,
         progress: progress.clone(),
     };
     let on_result = move |summary: &mut Summary,
                           line,
                           input: input::Line,
-                          outcome: Outcome,
+                          answer: Answer,
                           text: &mut Vec<u8>| {
         let asked = match &input.lookup {
             Ok(lookup) => input::parts_of(lookup),
             Err(unusable) => unusable.asked.parts(),
         };
-        render::render(text, line, asked, &outcome, input.provider, csv);
-        summary.add(input.provider, &outcome);
+        let evidence = answer.evidence?;
+        let outcome = &answer.outcome;
+        let kept = keeps.then_some(evidence.as_deref());
+        render::render(text, line, asked, outcome, input.provider, csv, kept);
+        summary.add(input.provider, outcome);
         if outcome.is_err() {
             progress.set_message(summary.failed().to_string());
         }

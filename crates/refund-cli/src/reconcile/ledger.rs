@@ -93,6 +93,7 @@ impl Layout {
                         if header.contains(name)
                             || name == "error"
                             || name == super::PREVIOUS_VERDICT
+                            || name == render::EVIDENCE
                         {
                             format!("ledger_{name}")
                         } else {

@@ -23,10 +23,11 @@ use self::report::Report;
 use self::verdict::{Judgement, Verdict, judge};
 use crate::config::ProviderArg;
 use crate::error::{CliError, exit};
+use crate::evidence::EvidenceArgs;
 use crate::output::Format;
 use crate::stream::input::Routing;
 use crate::stream::render::{self, Outcome, OutputRow};
-use crate::stream::{self, PaceArgs, SinkArgs, Streaming};
+use crate::stream::{self, Answer, PaceArgs, SinkArgs, Streaming};
 
 /// `refund reconcile` arguments.
 #[derive(Debug, Args)]
@@ -55,6 +56,8 @@ pub(crate) struct ReconcileArgs {
     #[command(flatten)]
     pace: PaceArgs,
     #[command(flatten)]
+    evidence: EvidenceArgs,
+    #[command(flatten)]
     pub(crate) global: crate::options::Global,
 }
 
@@ -74,6 +77,7 @@ impl ReconcileArgs {
             previous: None,
             stuck_after: Duration::from_secs(72 * 3600),
             pace: PaceArgs::default(),
+            evidence: EvidenceArgs::default(),
             global: crate::options::Global::default(),
         }
     }
@@ -92,7 +96,8 @@ pub(crate) const RECONCILE_COLUMNS: [&str; 6] = [
 
 /// One ledger line's output rows (one per refund found, or one): `batch`'s fields, the verdict
 /// and the books' side, then the ledger's extra columns, then (with `--previous`)
-/// `previous_verdict`: `Some(None)` is a line the earlier run did not have (null). `bundle_extra`: the ledger's extra
+/// `previous_verdict` (`Some(None)` is a line the earlier run did not have: null), then (with
+/// `--evidence`) `evidence`. `bundle_extra`: the ledger's extra
 /// fields go into one `extra` column holding a JSON object (CSV output of an NDJSON ledger,
 /// whose fields may differ per line); otherwise each is a field of its own.
 fn json_rows(
@@ -102,6 +107,7 @@ fn json_rows(
     judgement: &Judgement,
     bundle_extra: bool,
     previous: Option<Option<Verdict>>,
+    evidence: render::Kept<'_>,
 ) -> Vec<OutputRow> {
     let books = job.line.as_ref().ok().map(|l| &l.books);
     let text = |v: Option<String>| v.map_or(Value::Null, Value::from);
@@ -142,6 +148,9 @@ fn json_rows(
                 previous.map_or(Value::Null, |v| v.as_str().into()),
             );
         }
+        if let Some(name) = evidence {
+            row.insert(render::EVIDENCE, name.map_or(Value::Null, Value::from));
+        }
     }
     rows
 }
@@ -162,6 +171,7 @@ fn add_extra(row: &mut OutputRow, job: &LedgerJob) {
                     PREVIOUS_VERDICT,
                 ]
                 .contains(&name.as_str())
+                || name == render::EVIDENCE
             {
                 format!("ledger_{name}")
             } else {
@@ -199,10 +209,15 @@ pub(crate) async fn run(
         .transpose()?;
     let (lanes, routing) = crate::open::open_lanes(config_path, args.provider, http)?;
     let csv = format == Some(Format::Csv);
+    let evidence = args.evidence.open()?;
+    let keeps = evidence.is_some();
     let layout = Layout::of(&args.ledger)?;
     let mut header = layout.csv_header();
     if previous.is_some() {
         header.push(PREVIOUS_VERDICT.to_owned());
+    }
+    if keeps {
+        header.push(render::EVIDENCE.to_owned());
     }
     let header_text = render::csv_line(&header);
     let jobs = ledger::read(&args.ledger, routing)?;
@@ -241,11 +256,14 @@ pub(crate) async fn run(
     let stuck_after = args.stuck_after;
     let how = Streaming {
         pace: args.pace,
+        evidence,
         done,
         progress: progress.clone(),
     };
     let on_result =
-        move |report: &mut Report, line, job: LedgerJob, outcome: Outcome, text: &mut Vec<u8>| {
+        move |report: &mut Report, line, job: LedgerJob, answer: Answer, text: &mut Vec<u8>| {
+            let evidence = answer.evidence?;
+            let outcome = answer.outcome;
             let judgement = match &job.line {
                 Ok(l) => judge(&l.books, &outcome, now, stuck_after),
                 Err(_) => Judgement {
@@ -259,7 +277,16 @@ pub(crate) async fn run(
                 }
                 _ => None,
             });
-            let rows = json_rows(line, &job, &outcome, &judgement, bundle_extra, previous);
+            let kept = keeps.then_some(evidence.as_deref());
+            let rows = json_rows(
+                line,
+                &job,
+                &outcome,
+                &judgement,
+                bundle_extra,
+                previous,
+                kept,
+            );
             for row in rows {
                 if csv {
                     render::push_csv(text, &render::csv_cells(&row, &header));

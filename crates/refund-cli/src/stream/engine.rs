@@ -15,6 +15,7 @@ use refund_core::{Provider, RefundLookup, RefundProvider};
 use super::render::Outcome;
 use super::{PaceArgs, SinkArgs};
 use crate::error::CliError;
+use crate::evidence::EvidenceDir;
 
 /// Spaces query starts `1/rps` apart.
 struct RateLimiter {
@@ -115,16 +116,49 @@ enum Answerer {
     },
 }
 
+/// What became of one job: its outcome, and the evidence file of the answer that produced it
+/// (`Ok(None)`: no answer, or no `--evidence`; an error: the file could not be written, and the
+/// run stops).
+pub(crate) struct Answer {
+    pub(crate) outcome: Outcome,
+    pub(crate) evidence: Result<Option<String>, CliError>,
+}
+
+impl Answer {
+    /// An outcome without an answer from the provider.
+    fn unanswered(outcome: Outcome) -> Self {
+        Answer {
+            outcome,
+            evidence: Ok(None),
+        }
+    }
+}
+
 impl Answerer {
-    /// The outcome of one job.
-    async fn answer(&self, job: &impl Job) -> Outcome {
-        let lookup = job.lookup().map_err(CliError::usage)?;
+    /// What becomes of one job (its answers kept in `evidence`, when given).
+    async fn answer(&self, job: &impl Job, evidence: Option<&EvidenceDir>) -> Answer {
+        match job.lookup() {
+            Ok(lookup) => self.outcome(lookup, job.provider(), evidence).await,
+            Err(reason) => Answer::unanswered(Err(CliError::usage(reason))),
+        }
+    }
+
+    async fn outcome(
+        &self,
+        lookup: &RefundLookup,
+        provider: Option<Provider>,
+        evidence: Option<&EvidenceDir>,
+    ) -> Answer {
         match self {
             Answerer::Query { client, .. } => {
-                Ok(crate::open::query_found(client.as_ref(), lookup).await?)
+                let (result, evidence) =
+                    crate::open::query_found_kept(client.as_ref(), lookup, evidence).await;
+                Answer {
+                    outcome: result.map_err(CliError::from),
+                    evidence,
+                }
             }
             Answerer::Offline { missing, said } => {
-                let provider = job.provider();
                 let why = missing
                     .iter()
                     .find(|(p, _)| Some(*p) == provider)
@@ -137,7 +171,7 @@ impl Answerer {
                         crate::logging::warn(&format!("{why}: its lines are not queried"));
                     }
                 }
-                Err(CliError::config(why))
+                Answer::unanswered(Err(CliError::config(why)))
             }
         }
     }
@@ -156,6 +190,8 @@ impl Answerer {
 /// How `stream` runs: its pace, and the lines already answered.
 pub(crate) struct Streaming {
     pub(crate) pace: PaceArgs,
+    /// `--evidence`: where every answer is kept.
+    pub(crate) evidence: Option<EvidenceDir>,
     pub(crate) done: HashSet<u64>,
     pub(crate) progress: indicatif::ProgressBar,
 }
@@ -196,7 +232,7 @@ struct Output<S> {
 
 /// What the caller does with one answer: update its state, append its lines to the text.
 type OnResult<J, S> =
-    dyn Fn(&mut S, u64, J, Outcome, &mut Vec<u8>) -> Result<(), CliError> + Send + Sync;
+    dyn Fn(&mut S, u64, J, Answer, &mut Vec<u8>) -> Result<(), CliError> + Send + Sync;
 
 impl<S> Output<S> {
     /// Hands in answers: each through `on_result` into the text, then the text is written and
@@ -204,7 +240,7 @@ impl<S> Output<S> {
     fn hand_in<J>(
         &mut self,
         on_result: &OnResult<J, S>,
-        answers: impl IntoIterator<Item = (u64, J, Outcome)>,
+        answers: impl IntoIterator<Item = (u64, J, Answer)>,
     ) -> Result<(), CliError> {
         let handled = answers
             .into_iter()
@@ -268,7 +304,7 @@ impl<S> Shared<S> {
         on_result: &OnResult<J, S>,
         line: u64,
         job: J,
-        outcome: Outcome,
+        outcome: Answer,
     ) -> bool {
         let mut out = self.lock();
         if out.failed.is_some() {
@@ -343,7 +379,7 @@ enum Deliver<J, S> {
     /// Through a channel to the thread that writes: for a pipe or a terminal, whose reader may
     /// pause. A runtime thread blocked in a write would stall the queries in flight into
     /// timeouts; here the workers only wait, asynchronously, once `concurrency` answers queue.
-    Channel(tokio::sync::mpsc::Sender<(u64, J, Outcome)>),
+    Channel(tokio::sync::mpsc::Sender<(u64, J, Answer)>),
 }
 
 impl<J, S> Deliver<J, S> {
@@ -356,7 +392,7 @@ impl<J, S> Deliver<J, S> {
     }
 
     /// Hands in one answer; false if the output failed.
-    async fn hand_in(&self, line: u64, job: J, outcome: Outcome) -> bool {
+    async fn hand_in(&self, line: u64, job: J, outcome: Answer) -> bool {
         match self {
             Deliver::Direct {
                 output,
@@ -380,6 +416,7 @@ async fn work<J: Job, S>(
     queue: Arc<JobQueue<J>>,
     hungry: Arc<AtomicBool>,
     answerer: Arc<Answerer>,
+    evidence: Option<Arc<EvidenceDir>>,
     deliver: Deliver<J, S>,
 ) {
     while let Some((line, job)) = next_job(&queue, &hungry).await {
@@ -387,7 +424,7 @@ async fn work<J: Job, S>(
         if deliver.stopped() {
             return;
         }
-        let outcome = answerer.answer(&job).await;
+        let outcome = answerer.answer(&job, evidence.as_deref()).await;
         if !deliver.hand_in(line, job, outcome).await {
             return;
         }
@@ -496,16 +533,18 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
     how: Streaming,
     sink: Sink,
     state: S,
-    on_result: impl Fn(&mut S, u64, J, Outcome, &mut Vec<u8>) -> Result<(), CliError>
+    on_result: impl Fn(&mut S, u64, J, Answer, &mut Vec<u8>) -> Result<(), CliError>
     + Send
     + Sync
     + 'static,
 ) -> Result<(u64, S), CliError> {
     let Streaming {
         pace: PaceArgs { concurrency, rps },
+        evidence,
         done,
         progress,
     } = how;
+    let evidence = evidence.map(Arc::new);
     // `rps` is range-checked by its parser, so the gap is a sane duration.
     let limiter = || {
         rps.map(|r| RateLimiter {
@@ -586,6 +625,7 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
                             Arc::clone(&queue),
                             Arc::clone(&hungry),
                             Arc::clone(answerer),
+                            evidence.clone(),
                             deliver(),
                         ))
                     })
@@ -843,6 +883,7 @@ mod tests {
                 concurrency: 16,
                 rps: None,
             },
+            evidence: None,
             done: HashSet::from([3]),
             progress: indicatif::ProgressBar::hidden(),
         };
@@ -856,12 +897,20 @@ mod tests {
             how,
             sink,
             0_u64,
-            |count: &mut u64, line, job: Result<RefundLookup, String>, outcome, text| {
+            |count: &mut u64, line, job: Result<RefundLookup, String>, answer: Answer, text| {
                 *count += 1;
                 let asked = job
                     .as_ref()
                     .map_or((None, None), crate::stream::input::parts_of);
-                render::render(text, line, asked, &outcome, Some(Provider::Cpos), false);
+                render::render(
+                    text,
+                    line,
+                    asked,
+                    &answer.outcome,
+                    Some(Provider::Cpos),
+                    false,
+                    None,
+                );
                 Ok(())
             },
         )

@@ -16,6 +16,6 @@ mod progress;
 pub(crate) mod render;
 pub(crate) mod resume;
 
-pub(crate) use self::engine::{Job, Lanes, Sink, Streaming, open_sink, stream};
+pub(crate) use self::engine::{Answer, Job, Lanes, Sink, Streaming, open_sink, stream};
 pub(crate) use self::flags::{PaceArgs, SinkArgs, check_output};
 pub(crate) use self::progress::progress_bar;

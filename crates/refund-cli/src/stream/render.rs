@@ -20,10 +20,12 @@ pub(crate) fn error_kind(e: &CliError) -> &'static str {
     }
 }
 
-/// The CSV header: `line,lookup,id`, the output fields, then the error's kind, message and code.
-pub(crate) fn csv_header() -> String {
-    csv_line(&csv_columns())
-}
+/// With `--evidence`, `Some`: the evidence file of the answer that produced the row (`None`:
+/// the row has no answer). Without it, `None`, and rows have no `evidence` field.
+pub(crate) type Kept<'a> = Option<Option<&'a str>>;
+
+/// The field `--evidence` adds to every row, last.
+pub(crate) const EVIDENCE: &str = "evidence";
 
 /// One CSV record and its newline, each cell quoted where needed and neutralised where a
 /// spreadsheet would run it (headers are written like data: a ledger names columns too).
@@ -54,6 +56,7 @@ pub(crate) fn render(
     outcome: &Outcome,
     provider: Option<Provider>,
     csv: bool,
+    evidence: Kept<'_>,
 ) {
     match outcome {
         Ok(refunds) => {
@@ -63,9 +66,12 @@ pub(crate) fn render(
                     let mut cells = csv_head(line, lookup, id);
                     cells.extend(fields.cells());
                     cells.extend([String::new(), String::new(), String::new()]);
+                    if let Some(name) = evidence {
+                        cells.push(name.unwrap_or_default().to_owned());
+                    }
                     push_csv(out, &cells);
                 } else {
-                    push_json_line(out, (line, lookup, id), fields.values(), None);
+                    push_json_line(out, (line, lookup, id), fields.values(), None, evidence);
                 }
             }
         }
@@ -84,9 +90,12 @@ pub(crate) fn render(
                     error.message.to_owned(),
                     error.code.unwrap_or_default(),
                 ]);
+                if let Some(name) = evidence {
+                    cells.push(name.unwrap_or_default().to_owned());
+                }
                 push_csv(out, &cells);
             } else {
-                push_json_line(out, (line, lookup, id), columns, Some(&error));
+                push_json_line(out, (line, lookup, id), columns, Some(&error), evidence);
             }
         }
     }
@@ -106,6 +115,7 @@ fn push_json_line(
     (line, lookup, id): (u64, Option<&str>, Option<&str>),
     columns: [Cell<'_>; 16],
     error: Option<&ErrorObject<'_>>,
+    evidence: Kept<'_>,
 ) {
     fn key(out: &mut Vec<u8>, key: &str) {
         out.extend_from_slice(b",\"");
@@ -125,6 +135,10 @@ fn push_json_line(
     }
     key(out, "error");
     let _ = serde_json::to_writer(&mut *out, &error);
+    if let Some(name) = evidence {
+        key(out, EVIDENCE);
+        Cell::Text(name).write_json(out);
+    }
     out.extend_from_slice(b"}\n");
 }
 
@@ -315,7 +329,15 @@ mod tests {
         csv: bool,
     ) -> String {
         let mut out = Vec::new();
-        render(&mut out, line, asked(input), outcome, Some(provider), csv);
+        render(
+            &mut out,
+            line,
+            asked(input),
+            outcome,
+            Some(provider),
+            csv,
+            None,
+        );
         String::from_utf8(out).unwrap()
     }
 
@@ -409,7 +431,7 @@ mod tests {
             Provider::Edgeros,
             true,
         );
-        let header = csv_header();
+        let header = csv_line(&csv_columns());
         let columns = header.trim_end().split(',').count();
         for row in text.lines() {
             assert_eq!(row.split(',').count(), columns, "{row}");
