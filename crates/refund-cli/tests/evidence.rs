@@ -50,6 +50,27 @@ fn assert_no_secret(env: &Env, dir: &Path) {
     }
 }
 
+/// `refund --format <format> query <provider> --refund-id <id> --evidence <dir>`: the run.
+async fn query_kept(
+    env: &Env,
+    format: &str,
+    provider: &str,
+    id: &str,
+    dir: &str,
+) -> std::process::Output {
+    env.run(&[
+        "--format",
+        format,
+        "query",
+        provider,
+        "--refund-id",
+        id,
+        "--evidence",
+        dir,
+    ])
+    .await
+}
+
 /// `refund explain response <provider> FILE`: the run.
 async fn explain(env: &Env, provider: &str, file: &Path, extra: &[&str]) -> std::process::Output {
     let file = file.display().to_string();
@@ -79,18 +100,7 @@ async fn a_query_keeps_its_answer_and_explain_checks_it_again() {
     let dir = env.dir.join("evidence");
     let dir_text = dir.display().to_string();
     // EdgerOS: signed by the platform.
-    let o = env
-        .run(&[
-            "--format",
-            "json",
-            "query",
-            "edgeros",
-            "--refund-id",
-            EDGEROS_ID,
-            "--evidence",
-            &dir_text,
-        ])
-        .await;
+    let o = query_kept(&env, "json", "edgeros", EDGEROS_ID, &dir_text).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let rows: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
     let name = rows[0]["evidence"].as_str().unwrap().to_owned();
@@ -132,18 +142,7 @@ async fn a_query_keeps_its_answer_and_explain_checks_it_again() {
     assert_eq!(code(&o), 5, "{}{}", stdout(&o), stderr(&o));
 
     // CPOS: MD5 over a shared secret; the same round trip.
-    let o = env
-        .run(&[
-            "--format",
-            "ndjson",
-            "query",
-            "cpos",
-            "--refund-id",
-            CPOS_ID,
-            "--evidence",
-            &dir_text,
-        ])
-        .await;
+    let o = query_kept(&env, "ndjson", "cpos", CPOS_ID, &dir_text).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let name = ndjson(&o)[0]["evidence"].as_str().unwrap().to_owned();
     let path = dir.join(&name);
@@ -159,18 +158,7 @@ async fn a_query_keeps_its_answer_and_explain_checks_it_again() {
     assert_eq!(code(&o), 5, "{}{}", stdout(&o), stderr(&o));
 
     // Open API: unsigned by protocol.
-    let o = env
-        .run(&[
-            "--format",
-            "ndjson",
-            "query",
-            "openapi",
-            "--refund-id",
-            "1818566685947465728",
-            "--evidence",
-            &dir_text,
-        ])
-        .await;
+    let o = query_kept(&env, "ndjson", "openapi", "1818566685947465728", &dir_text).await;
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let name = ndjson(&o)[0]["evidence"].as_str().unwrap().to_owned();
     assert_eq!(read_json(&dir.join(&name))["signature"], "not_signed");

@@ -290,17 +290,16 @@ async fn a_mixed_run_resumes_like_any_other() {
     let output = env.dir.join("out.csv").display().to_string();
     let ledger = write(&env, "books.csv", MIXED);
     // A first run that answered lines 2 to 5 (and was cut in the middle of a record).
-    let o = env
-        .run(&[
-            "--format",
-            "csv",
-            "reconcile",
-            "--ledger",
-            &ledger,
-            "--output",
-            &output,
-        ])
-        .await;
+    let mut args = vec![
+        "--format",
+        "csv",
+        "reconcile",
+        "--ledger",
+        &ledger,
+        "--output",
+        &output,
+    ];
+    let o = env.run(&args).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let full = std::fs::read_to_string(&output).unwrap();
     let mut reader = csv::Reader::from_reader(full.as_bytes());
@@ -316,18 +315,8 @@ async fn a_mixed_run_resumes_like_any_other() {
     let mut text = String::from_utf8(kept.into_inner().unwrap()).unwrap();
     text.push_str("9,refund_id,NOPE");
     std::fs::write(&output, &text).unwrap();
-    let o = env
-        .run(&[
-            "--format",
-            "csv",
-            "reconcile",
-            "--ledger",
-            &ledger,
-            "--output",
-            &output,
-            "--resume",
-        ])
-        .await;
+    args.push("--resume");
+    let o = env.run(&args).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(
         stderr(&o).contains("(4 answered by an earlier run)"),

@@ -94,33 +94,12 @@ impl Summary {
             "errors_by_kind".into(),
             serde_json::to_value(&self.errors).unwrap_or_default(),
         );
-        let amounts: Vec<serde_json::Value> = self
-            .amounts
-            .iter()
-            .map(|((status, currency), minor)| {
-                serde_json::json!({
-                    "status": status,
-                    "currency": currency.code(),
-                    "amount": currency.format_minor_sum(*minor),
-                })
-            })
-            .collect();
-        fields.insert("amounts".into(), amounts.into());
+        fields.insert("amounts".into(), amounts_json(&self.amounts));
         let by_provider: serde_json::Map<String, serde_json::Value> = self
             .by_provider
             .iter()
             .map(|(provider, c)| {
-                let amounts: Vec<serde_json::Value> = c
-                    .amounts
-                    .iter()
-                    .map(|((status, currency), minor)| {
-                        serde_json::json!({
-                            "status": status,
-                            "currency": currency.code(),
-                            "amount": currency.format_minor_sum(*minor),
-                        })
-                    })
-                    .collect();
+                let amounts = amounts_json(&c.amounts);
                 let counts = serde_json::json!({
                     "lookups": c.lookups,
                     "refunds": c.refunds,
@@ -207,6 +186,21 @@ impl Summary {
         }
         out
     }
+}
+
+/// Sums per (status, currency) as JSON: `[{status, currency, amount}]`, amounts exact.
+fn amounts_json(amounts: &BTreeMap<(&'static str, Currency), i128>) -> serde_json::Value {
+    amounts
+        .iter()
+        .map(|((status, currency), minor)| {
+            serde_json::json!({
+                "status": status,
+                "currency": currency.code(),
+                "amount": currency.format_minor_sum(*minor),
+            })
+        })
+        .collect::<Vec<_>>()
+        .into()
 }
 
 fn list(items: &[String]) -> String {
