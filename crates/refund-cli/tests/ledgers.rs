@@ -27,7 +27,10 @@ edgeros,refund_id,AR-TIMELINE-1,4.00,CNY,,,e\n\
 ,refund_id,X-NO-PROVIDER,1.00,CNY,,,f\n\
 paypal,refund_id,X-UNKNOWN,1.00,CNY,,,g\n\
 cpos,refund_id,NOPE-9,1.00,CNY,,,h\n\
-OpenApi,refund_id,OA-PENDING-1,12.34,CNY,processing,2024-08-01 10:00:00,i\n";
+OpenApi,refund_id,OA-PENDING-1,12.34,CNY,processing,2024-08-01 10:00:00,i\n\
+cpos,refund_id,WX200324161500830790814539,0.50,HKD,,,j\n\
+openapi,original_transaction_id,CU51856318914782320,150.00,CNY,,,k\n\
+openapi,refund_id,OA-REVIEW-1,1.00,CNY,,,l\n";
 
 fn mixed_verdicts() -> BTreeMap<u64, (&'static str, Option<&'static str>)> {
     BTreeMap::from([
@@ -40,6 +43,9 @@ fn mixed_verdicts() -> BTreeMap<u64, (&'static str, Option<&'static str>)> {
         (8, ("error", None)),
         (9, ("missing", Some("cpos"))),
         (10, ("stuck", Some("openapi"))),
+        (11, ("currency_mismatch", Some("cpos"))),
+        (12, ("multiple", Some("openapi"))),
+        (13, ("untrusted", Some("openapi"))),
     ])
 }
 
@@ -88,6 +94,13 @@ fn read_ndjson(path: &str) -> Vec<Value> {
 #[tokio::test]
 async fn one_ledger_across_providers_gets_every_verdict() {
     let env = common::env("ledgers-mixed").await;
+    // A genuine answer about another refund: untrusted.
+    env.sandbox.add_fault(FaultRule::refund_id(
+        "OA-REVIEW-1",
+        Fault::AnswerFor {
+            refund_id: "OA-CANCEL-1".into(),
+        },
+    ));
     let ledger = write(&env, "books.csv", MIXED);
     let output = env.dir.join("out.ndjson").display().to_string();
     let report = env.dir.join("report.html").display().to_string();
@@ -127,7 +140,7 @@ async fn one_ledger_across_providers_gets_every_verdict() {
     // The summary: totals per provider.
     let err = stderr(&o);
     assert!(
-        err.contains("  cpos: 3 lines: 1 match, 1 status_mismatch, 1 missing"),
+        err.contains("  cpos: 4 lines: 1 match, 1 currency_mismatch, 1 status_mismatch, 1 missing"),
         "{err}"
     );
     assert!(
@@ -135,7 +148,7 @@ async fn one_ledger_across_providers_gets_every_verdict() {
         "{err}"
     );
     assert!(
-        err.contains("  openapi: 2 lines: 1 match, 1 stuck"),
+        err.contains("  openapi: 4 lines: 1 match, 1 stuck, 1 multiple, 1 untrusted"),
         "{err}"
     );
     assert!(err.contains("  no provider: 2 lines: 2 error"), "{err}");
@@ -213,7 +226,7 @@ async fn one_ledger_across_providers_gets_every_verdict() {
     let err = stderr(&o);
     assert_eq!(err.matches("no [openapi] section").count(), 1, "{err}");
     let rows = by_line(&ndjson(&o));
-    for line in [2, 10] {
+    for line in [2, 10, 12, 13] {
         let row = &rows[&line][0];
         assert_eq!(row["provider"], "openapi", "{row}");
         assert_eq!(row["verdict"], "error", "{row}");
@@ -302,6 +315,16 @@ async fn a_mixed_run_resumes_like_any_other() {
     let o = env.run(&args).await;
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let full = std::fs::read_to_string(&output).unwrap();
+    let lines_of = |text: &str| {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let mut lines: Vec<u64> = reader
+            .records()
+            .map(|r| r.unwrap()[0].parse().unwrap())
+            .collect();
+        lines.sort_unstable();
+        lines
+    };
+    let uninterrupted = lines_of(&full);
     let mut reader = csv::Reader::from_reader(full.as_bytes());
     let header = reader.headers().unwrap().clone();
     let mut kept = csv::Writer::from_writer(Vec::new());
@@ -323,11 +346,9 @@ async fn a_mixed_run_resumes_like_any_other() {
         "{}",
         stderr(&o)
     );
-    let mut reader = csv::Reader::from_reader(std::fs::File::open(&output).unwrap());
-    let mut lines: Vec<u64> = reader
-        .records()
-        .map(|r| r.unwrap()[0].parse().unwrap())
-        .collect();
-    lines.sort_unstable();
-    assert_eq!(lines, (2..=10).collect::<Vec<u64>>());
+    // Nothing lost or duplicated: the rows of an uninterrupted run, line for line (a
+    // `multiple` line has two).
+    let resumed = lines_of(&std::fs::read_to_string(&output).unwrap());
+    assert_eq!(resumed, uninterrupted);
+    assert!(resumed.contains(&13));
 }
