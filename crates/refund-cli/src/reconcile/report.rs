@@ -190,8 +190,8 @@ fn minor(amount: &str, currency: &str) -> Option<i128> {
         .map(|m| i128::from(m.minor()))
 }
 
-/// True for the fields every output row has (`batch`'s, `reconcile`'s, the CSV error columns):
-/// any other field came from the ledger.
+/// True for the fields every output row has (`batch`'s, `reconcile`'s, the CSV error columns,
+/// `--previous`'s and `--evidence`'s): any other field came from the ledger.
 fn is_output_field(name: &str) -> bool {
     [
         "line",
@@ -206,6 +206,7 @@ fn is_output_field(name: &str) -> bool {
         || crate::output::COLUMNS.contains(&name)
         || super::RECONCILE_COLUMNS.contains(&name)
         || name == super::PREVIOUS_VERDICT
+        || name == crate::stream::render::EVIDENCE
 }
 
 /// One line whose verdict changed since the previous run, as the report lists it.
@@ -993,8 +994,13 @@ mod tests {
         };
         let mut r = Report::new(now(), compared);
         let long = format!("<b>{}</b>", "n".repeat(60));
-        r.add_row(&row(json!({"line": 2, "verdict": "missing", "expected_amount": "1.00", "expected_currency": "CNY", "lookup": "refund_id", "id": "A\u{7}B", "order_no": "O-1", "note": long, "ledger_status": "x"})));
+        r.add_row(&row(json!({"line": 2, "verdict": "missing", "expected_amount": "1.00", "expected_currency": "CNY", "lookup": "refund_id", "id": "A\u{7}B", "order_no": "O-1", "note": long, "ledger_status": "x", "evidence": "cpos-A-1.json", "previous_verdict": null})));
         let html = r.html();
+        // `--evidence` and `--previous` fields are the tool's, not the ledger's.
+        assert!(
+            !html.contains(">evidence<") && !html.contains(">previous_verdict<"),
+            "{html}"
+        );
         assert!(html.contains("<td>cpos</td>"), "{html}");
         assert!(html.contains("<td>books\\u{202e}.csv</td>"), "{html}");
         assert!(html.contains("<td>72h</td>"), "{html}");
