@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use refund_sandbox::{Credentials, Sandbox, Scenario};
+use refund_core::Provider;
+use refund_sandbox::{Credentials, ProviderPace, Sandbox, Scenario};
 
 use crate::error::{CliError, exit};
 
@@ -34,6 +35,19 @@ pub(crate) struct SandboxArgs {
     /// platform key: a client holding the old and the new public key verifies both).
     #[arg(long, value_name = "FILE")]
     edgeros_signing_key: Option<PathBuf>,
+    /// Every provider allows at most R answers per second (a token bucket; over it: HTTP 429
+    /// with Retry-After), replacing the scenario's [[pace]] (0.01 to 1000000).
+    #[arg(long, value_name = "R", value_parser = crate::args::rps)]
+    rps: Option<f64>,
+    /// With --rps: how many may come at once (default a tenth of a second's worth, at least 1).
+    #[arg(long, value_name = "N", requires = "rps", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    burst: Option<u32>,
+    /// Every answer waits this many milliseconds first (0 to 60000).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    latency_ms: Option<u64>,
+    /// Plus up to this many milliseconds, at random (0 to 60000).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    jitter_ms: Option<u64>,
     #[command(flatten)]
     pub(crate) verbose: crate::options::VerboseOption,
 }
@@ -43,10 +57,23 @@ pub(crate) fn scenario_error(e: impl std::error::Error + 'static) -> CliError {
 }
 
 pub(crate) async fn run(args: SandboxArgs) -> Result<u8, CliError> {
-    let scenario = match &args.scenario {
+    let mut scenario = match &args.scenario {
         Some(path) => Scenario::from_file(path).map_err(scenario_error)?,
         None => Scenario::from_toml(BUILT_IN_SCENARIO).map_err(scenario_error)?,
     };
+    if args.rps.is_some() || args.latency_ms.is_some() || args.jitter_ms.is_some() {
+        scenario.pace = Provider::ALL
+            .into_iter()
+            .map(|p| {
+                let mut pace = ProviderPace::new(p)
+                    .latency(args.latency_ms.unwrap_or(0), args.jitter_ms.unwrap_or(0));
+                if let Some(rps) = args.rps {
+                    pace = pace.limit(rps, args.burst);
+                }
+                pace
+            })
+            .collect();
+    }
     // A folder an earlier sandbox wrote keeps its credentials, so configs pointing at it keep
     // working; nothing else in it is ever overwritten.
     let earlier = Credentials::load_from(&args.dir).map_err(|e| {

@@ -37,11 +37,13 @@
 
 mod credentials;
 mod emulate;
+mod pace;
 mod scenario;
 mod server;
 mod state;
 
 pub use credentials::Credentials;
+pub use pace::ProviderPace;
 pub use scenario::{Fault, FaultRule, SandboxRefund, Scenario, ScenarioError, Timeline};
 pub use server::{Sandbox, SandboxBuilder, SandboxError, SandboxHandle};
 

@@ -41,6 +41,10 @@ pub struct Scenario {
     /// current folder.
     #[serde(default)]
     pub edgeros_signing_key: Option<std::path::PathBuf>,
+    /// Each provider's rate limit and latency (`[[pace]]`): over the limit, HTTP 429 with
+    /// `Retry-After`; every answer after its latency and jitter.
+    #[serde(default)]
+    pub pace: Vec<crate::pace::ProviderPace>,
 }
 
 /// A refund as the sandbox stores it; each provider renders it in its own wire format.
@@ -352,6 +356,21 @@ impl Scenario {
         for r in &self.refunds {
             r.money()?;
             r.fee_money()?;
+        }
+        for p in &self.pace {
+            p.validate()?;
+            if self
+                .pace
+                .iter()
+                .filter(|q| q.provider == p.provider)
+                .count()
+                > 1
+            {
+                return Err(ScenarioError::Invalid(format!(
+                    "pace {}: given twice",
+                    p.provider
+                )));
+            }
         }
         Ok(())
     }

@@ -209,7 +209,12 @@ impl SandboxHandle {
         self.shared.clear_faults();
     }
 
-    /// How many requests a provider's endpoint has received.
+    /// How many requests of `provider` its rate limit answered 429 (scenario `[[pace]]`).
+    pub fn throttled_count(&self, provider: Provider) -> u64 {
+        self.shared.throttled(provider)
+    }
+
+    /// Requests received by `provider`'s endpoint so far (throttled ones included).
     pub fn request_count(&self, provider: Provider) -> u64 {
         self.shared.requests(provider)
     }
@@ -271,8 +276,33 @@ impl Drop for SandboxHandle {
     }
 }
 
+/// The provider's pace first: over its rate limit, 429 with `Retry-After` (whole seconds, at
+/// least 1, as the header allows); else its latency and jitter.
+async fn paced(shared: &Shared, provider: Provider) -> Result<(), Response> {
+    if let Err(wait) = shared.admit(provider) {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let mut r = with_type(
+            StatusCode::TOO_MANY_REQUESTS,
+            "text/plain",
+            Body::from("Too Many Requests"),
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Err(r);
+    }
+    let delay = shared.delay(provider);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    Ok(())
+}
+
 async fn openapi(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     shared.count(Provider::OpenApi);
+    if let Err(throttled) = paced(&shared, Provider::OpenApi).await {
+        return throttled;
+    }
     let answer = emulate::openapi(&shared, &body);
     respond(&shared, Provider::OpenApi, answer).await
 }
@@ -283,12 +313,18 @@ async fn edgeros(
     headers: HeaderMap,
 ) -> Response {
     shared.count(Provider::Edgeros);
+    if let Err(throttled) = paced(&shared, Provider::Edgeros).await {
+        return throttled;
+    }
     let answer = emulate::edgeros(&shared, &query, &headers);
     respond(&shared, Provider::Edgeros, answer).await
 }
 
 async fn cpos(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     shared.count(Provider::Cpos);
+    if let Err(throttled) = paced(&shared, Provider::Cpos).await {
+        return throttled;
+    }
     let answer = emulate::cpos(&shared, &body);
     respond(&shared, Provider::Cpos, answer).await
 }

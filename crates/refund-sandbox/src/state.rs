@@ -116,6 +116,9 @@ pub(crate) struct Shared {
     store: RwLock<Store>,
     faults: Mutex<Vec<ActiveFault>>,
     counts: [AtomicU64; 3],
+    /// Requests answered 429 by the rate limit, per provider.
+    throttled: [AtomicU64; 3],
+    pace: crate::pace::Paces,
     nonces: Mutex<NonceLog>,
 }
 
@@ -168,6 +171,8 @@ impl Shared {
                     .collect(),
             ),
             counts: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
+            throttled: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
+            pace: crate::pace::Paces::new(scenario.pace, Instant::now()),
             nonces: Mutex::new(NonceLog::default()),
         })
     }
@@ -200,6 +205,27 @@ impl Shared {
         if let Some(c) = self.counts.get(slot(provider)) {
             c.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// `Err(retry after)` when `provider` is over its rate limit now (counted as throttled).
+    pub(crate) fn admit(&self, provider: Provider) -> Result<(), Duration> {
+        self.pace.admit(provider, Instant::now()).inspect_err(|_| {
+            if let Some(c) = self.throttled.get(slot(provider)) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+
+    /// How long `provider`'s next answer waits.
+    pub(crate) fn delay(&self, provider: Provider) -> Duration {
+        self.pace.delay(provider)
+    }
+
+    /// Requests answered 429 by `provider`'s rate limit.
+    pub(crate) fn throttled(&self, provider: Provider) -> u64 {
+        self.throttled
+            .get(slot(provider))
+            .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     pub(crate) fn requests(&self, provider: Provider) -> u64 {

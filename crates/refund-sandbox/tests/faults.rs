@@ -248,3 +248,59 @@ async fn concurrent_queries_under_faults_lose_nothing() {
     }
     assert_eq!(seen.len(), 300);
 }
+
+/// `[[pace]]`: a provider that allows 5 answers per second, 2 at once, answers the third quick
+/// query 429 with `Retry-After`, counts it, and makes every answer wait its latency.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paced_provider_throttles_over_its_limit_and_answers_late() {
+    let scenario = refund_sandbox::Scenario::from_toml(&format!(
+        "{}\n[[pace]]\nprovider = \"cpos\"\nrps = 5\nburst = 2\nlatency_ms = 150\njitter_ms = 10\n",
+        refund_test_support::fixture_text("sandbox/scenario.toml")
+    ))
+    .unwrap();
+    let sandbox = refund_sandbox::Sandbox::builder()
+        .scenario(scenario)
+        .start()
+        .await
+        .unwrap();
+    let client = sandbox
+        .cpos_client()
+        .http_config(
+            refund_core::http::HttpConfig::default()
+                .with_retry(refund_core::http::RetryPolicy::none()),
+        )
+        .build()
+        .unwrap();
+    let lookup = RefundLookup::refund_id("WX200324161500830790814539");
+    let started = Instant::now();
+    let (a, b, c) = tokio::join!(
+        client.query(&lookup),
+        client.query(&lookup),
+        client.query(&lookup)
+    );
+    let results = [a, b, c];
+    let throttled: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(throttled.len(), 1, "{results:?}");
+    match throttled[0] {
+        refund_core::Error::HttpStatus {
+            status: 429,
+            retry_after,
+            ..
+        } => assert_eq!(*retry_after, Some(Duration::from_secs(1))),
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(sandbox.throttled_count(Provider::Cpos), 1);
+    assert_eq!(sandbox.throttled_count(Provider::Edgeros), 0);
+    // Out-of-range and repeated paces are refused.
+    assert!(
+        refund_sandbox::Scenario::from_toml("[[pace]]\nprovider = \"cpos\"\nrps = 0\n").is_err()
+    );
+    assert!(
+        refund_sandbox::Scenario::from_toml(
+            "[[pace]]\nprovider = \"cpos\"\n[[pace]]\nprovider = \"cpos\"\n"
+        )
+        .is_err()
+    );
+    sandbox.shutdown().await;
+}
