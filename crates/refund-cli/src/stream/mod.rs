@@ -11,6 +11,7 @@
 mod engine;
 mod flags;
 pub(crate) mod input;
+pub(crate) mod pace;
 pub(crate) mod paths;
 mod progress;
 pub(crate) mod render;
