@@ -215,12 +215,13 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
     )?;
     let how = crate::stream::Streaming {
         pace: crate::stream::PaceArgs::default(),
+        timeout: HttpConfig::default().overall_timeout,
         evidence: None,
         done: Default::default(),
         progress: indicatif::ProgressBar::hidden(),
     };
     let inputs = crate::stream::input::read_inputs(&folder.file("ids.csv"), routing)?;
-    let (_, mut answered) = crate::stream::stream(
+    let mut answered = crate::stream::stream(
         lanes,
         inputs,
         how,
@@ -244,7 +245,8 @@ async fn stream_sections(folder: &DemoFolder, format: Format) -> Result<(), CliE
             Ok(())
         },
     )
-    .await?;
+    .await?
+    .state;
     // Answers come in completion order; the stream reads in input order.
     answered.sort_by_key(|row| row.get("line").and_then(serde_json::Value::as_u64));
     rows.extend(answered.into_iter().map(|row| row.labelled("batch")));

@@ -241,6 +241,23 @@ impl Error {
         }
     }
 
+    /// True for an answer saying the provider is over its limit: HTTP 429 (Too Many Requests)
+    /// or 503 (Service Unavailable).
+    ///
+    /// ```
+    /// let e = refund_core::Error::HttpStatus { provider: refund_core::Provider::Cpos, status: 503, body_excerpt: String::new(), retry_after: None };
+    /// assert!(e.is_throttle());
+    /// ```
+    pub fn is_throttle(&self) -> bool {
+        matches!(
+            self,
+            Error::HttpStatus {
+                status: 429 | 503,
+                ..
+            }
+        )
+    }
+
     /// A stable snake-case name for the kind of error, as the CLI prints it.
     ///
     /// ```

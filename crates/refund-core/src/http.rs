@@ -135,6 +135,11 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// The largest back-off ceiling (default 5 s).
     pub max_delay: Duration,
+    /// Whether a throttled answer (HTTP 429 or 503, [`Error::is_throttle`]) is retried here
+    /// (default `true`). A caller that paces many queries against the provider's limit
+    /// (`refund batch`) sets it to `false` and gets the throttle at once, to slow the whole
+    /// pace down and queue the query again rather than spend its retries on it.
+    pub retry_throttled: bool,
 }
 
 impl Default for RetryPolicy {
@@ -143,6 +148,7 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
+            retry_throttled: true,
         }
     }
 }
@@ -181,6 +187,23 @@ impl RetryPolicy {
         }
     }
 
+    /// The same policy, handing throttled answers back at once (see
+    /// [`RetryPolicy::retry_throttled`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use refund_core::http::{RetryDecision, RetryPolicy};
+    /// let e = refund_core::Error::HttpStatus { provider: refund_core::Provider::Cpos, status: 429, body_excerpt: String::new(), retry_after: None };
+    /// let p = RetryPolicy::default().leaving_throttles();
+    /// assert_eq!(p.decide(1, &e, Duration::from_secs(10), 0.5), RetryDecision::GiveUp);
+    /// ```
+    pub fn leaving_throttles(self) -> Self {
+        RetryPolicy {
+            retry_throttled: false,
+            ..self
+        }
+    }
+
     /// Decides, after `attempts_made` attempts ended in `error`, whether to try again.
     ///
     /// Pure: `remaining` is the time left before the overall deadline (the caller's clock) and
@@ -201,7 +224,10 @@ impl RetryPolicy {
         remaining: Duration,
         jitter: f64,
     ) -> RetryDecision {
-        if !error.is_retryable() || attempts_made >= self.max_attempts {
+        if !error.is_retryable()
+            || attempts_made >= self.max_attempts
+            || (!self.retry_throttled && error.is_throttle())
+        {
             return RetryDecision::GiveUp;
         }
         let exp = attempts_made.saturating_sub(1).min(30);

@@ -68,6 +68,11 @@ pub(crate) async fn run(
         &[],
         config_path,
     )?;
+    // Throttled answers come back at once: the engine slows the provider down and queues the
+    // line again, without spending its retries.
+    let mut http = http;
+    http.retry = http.retry.leaving_throttles();
+    let timeout = http.overall_timeout;
     let (lanes, routing) = crate::open::open_lanes(config_path, args.provider, http)?;
     let evidence = args.evidence.open()?;
     let keeps = evidence.is_some();
@@ -89,6 +94,7 @@ pub(crate) async fn run(
     let started = Instant::now();
     let how = Streaming {
         pace: args.pace,
+        timeout,
         evidence,
         done,
         progress: progress.clone(),
@@ -112,9 +118,10 @@ pub(crate) async fn run(
         }
         Ok(())
     };
-    let (skipped, mut summary) =
-        stream(lanes, inputs, how, sink, Summary::default(), on_result).await?;
-    summary.skipped = skipped;
+    let streamed = stream(lanes, inputs, how, sink, Summary::default(), on_result).await?;
+    let mut summary = streamed.state;
+    summary.skipped = streamed.skipped;
+    summary.paces = streamed.paces;
     summary.report(started.elapsed());
     Ok(exit::OK)
 }

@@ -23,6 +23,8 @@ pub(crate) struct Summary {
     errors: BTreeMap<&'static str, u64>,
     /// The same per provider (`None`: lines naming none that is known).
     by_provider: BTreeMap<Option<Provider>, ProviderCounts>,
+    /// The pace each provider reached.
+    pub(crate) paces: Vec<(Provider, crate::stream::pacer::Reached)>,
 }
 
 /// One provider's share of a batch.
@@ -110,6 +112,7 @@ impl Summary {
             })
             .collect();
         fields.insert("by_provider".into(), by_provider.into());
+        fields.insert("pace".into(), crate::stream::pacer::summary(&self.paces).1);
         crate::logging::line(
             tracing::Level::INFO,
             &self.text(elapsed),
@@ -157,6 +160,7 @@ impl Summary {
                 }
             );
         }
+        out.push_str(&crate::stream::pacer::summary(&self.paces).0);
         let counts: Vec<String> = self
             .by_status
             .iter()

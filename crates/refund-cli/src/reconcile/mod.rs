@@ -207,6 +207,11 @@ pub(crate) async fn run(
         .as_deref()
         .map(previous::Previous::read)
         .transpose()?;
+    // Throttled answers come back at once: the engine slows the provider down and queues the
+    // line again, without spending its retries.
+    let mut http = http;
+    http.retry = http.retry.leaving_throttles();
+    let timeout = http.overall_timeout;
     let (lanes, routing) = crate::open::open_lanes(config_path, args.provider, http)?;
     let csv = format == Some(Format::Csv);
     let evidence = args.evidence.open()?;
@@ -256,6 +261,7 @@ pub(crate) async fn run(
     let stuck_after = args.stuck_after;
     let how = Streaming {
         pace: args.pace,
+        timeout,
         evidence,
         done,
         progress: progress.clone(),
@@ -300,8 +306,9 @@ pub(crate) async fn run(
             }
             Ok(())
         };
-    let (skipped, report) = stream::stream(lanes, jobs, how, sink, report, on_result).await?;
-    report.report_summary(skipped, started.elapsed());
+    let streamed = stream::stream(lanes, jobs, how, sink, report, on_result).await?;
+    let report = streamed.state;
+    report.report_summary(streamed.skipped, started.elapsed(), &streamed.paces);
     if let Some(path) = &args.report {
         report.write_html(path)?;
         let said = format!("report written to {}", path.display());

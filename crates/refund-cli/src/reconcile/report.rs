@@ -494,7 +494,13 @@ impl Report {
     /// The stderr summary: lines per verdict (no list when there are none).
     /// Writes the summary on stderr: the text, or one JSON object (`--log-format json`) with
     /// the verdict counts as fields.
-    pub(crate) fn report_summary(&self, skipped: u64, elapsed: Duration) {
+    pub(crate) fn report_summary(
+        &self,
+        skipped: u64,
+        elapsed: Duration,
+        paces: &[(refund_core::Provider, crate::stream::pacer::Reached)],
+    ) {
+        let (pace_text, pace_json) = crate::stream::pacer::summary(paces);
         let mut fields = serde_json::Map::new();
         fields.insert("ledger_lines".into(), self.lines.into());
         fields.insert("elapsed_ms".into(), (elapsed.as_millis() as u64).into());
@@ -517,6 +523,7 @@ impl Report {
             })
             .collect();
         fields.insert("by_provider".into(), by_provider.into());
+        fields.insert("pace".into(), pace_json);
         if let Some((changed, new, gone)) = self.change_counts() {
             fields.insert("changed_since_previous".into(), changed.into());
             fields.insert("new_since_previous".into(), new.into());
@@ -524,7 +531,7 @@ impl Report {
         }
         crate::logging::line(
             tracing::Level::INFO,
-            &self.summary_text(skipped, elapsed),
+            &(self.summary_text(skipped, elapsed) + &pace_text),
             "reconcile summary",
             fields,
         );

@@ -12,29 +12,12 @@ use std::time::{Duration, Instant};
 
 use refund_core::{Provider, RefundLookup, RefundProvider};
 
+use super::pace::Event;
+use super::pacer::{Pacer, Reached};
 use super::render::Outcome;
 use super::{PaceArgs, SinkArgs};
 use crate::error::CliError;
 use crate::evidence::EvidenceDir;
-
-/// Spaces query starts `1/rps` apart.
-struct RateLimiter {
-    gap: Duration,
-    next: Mutex<Instant>,
-}
-
-impl RateLimiter {
-    async fn wait(&self) {
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let slot = (*next).max(now);
-            *next = slot + self.gap;
-            slot
-        };
-        tokio::time::sleep_until(slot.into()).await;
-    }
-}
 
 /// What a streamed input offers the workers: the lookup to query (or why the line is unusable),
 /// and the provider its line names.
@@ -103,10 +86,12 @@ impl Lanes {
 
 /// What one lane's workers do with a job.
 enum Answerer {
-    /// Query this client, at this pace.
+    /// Query this client, at this pace; a line throttled for longer than `patience` (the
+    /// query's `--timeout`) is given up.
     Query {
         client: Arc<dyn RefundProvider>,
-        limiter: Option<RateLimiter>,
+        pacer: Box<Pacer>,
+        patience: Duration,
     },
     /// Query nothing: the line is unusable, or its provider is not configured (said once on
     /// stderr per provider, the first time one of its lines comes).
@@ -150,12 +135,41 @@ impl Answerer {
         evidence: Option<&EvidenceDir>,
     ) -> Answer {
         match self {
-            Answerer::Query { client, .. } => {
-                let (result, evidence) =
-                    crate::open::query_found_kept(client.as_ref(), lookup, evidence).await;
-                Answer {
-                    outcome: result.map_err(CliError::from),
-                    evidence,
+            Answerer::Query {
+                client,
+                pacer,
+                patience,
+            } => {
+                let first = Instant::now();
+                loop {
+                    pacer.start().await;
+                    let started = Instant::now();
+                    let (result, evidence) =
+                        crate::open::query_found_kept(client.as_ref(), lookup, evidence).await;
+                    let throttled = match &result {
+                        Err(e) if e.is_throttle() => Some(e.retry_after()),
+                        _ => None,
+                    };
+                    let Some(retry_after) = throttled else {
+                        pacer.finish(Some(Event::Answered(started.elapsed())));
+                        return Answer {
+                            outcome: result.map_err(CliError::from),
+                            evidence,
+                        };
+                    };
+                    // Throttled: the whole provider slows down (the law), and the line is
+                    // queued again, not before its `Retry-After`, as long as it has been
+                    // throttled for less than its `--timeout` (an evidence file failing stops
+                    // the run, as always).
+                    pacer.finish(Some(Event::Throttled));
+                    let wait = retry_after.unwrap_or_default();
+                    if evidence.is_err() || first.elapsed() + wait >= *patience {
+                        return Answer {
+                            outcome: result.map_err(CliError::from),
+                            evidence,
+                        };
+                    }
+                    tokio::time::sleep(wait).await;
                 }
             }
             Answerer::Offline { missing, said } => {
@@ -175,21 +189,13 @@ impl Answerer {
             }
         }
     }
-
-    /// Waits for the lane's pace (`--rps`), if it has one.
-    async fn pace(&self) {
-        if let Answerer::Query {
-            limiter: Some(l), ..
-        } = self
-        {
-            l.wait().await;
-        }
-    }
 }
 
 /// How `stream` runs: its pace, and the lines already answered.
 pub(crate) struct Streaming {
     pub(crate) pace: PaceArgs,
+    /// `--timeout`: also how long a line may stay throttled.
+    pub(crate) timeout: Duration,
     /// `--evidence`: where every answer is kept.
     pub(crate) evidence: Option<EvidenceDir>,
     pub(crate) done: HashSet<u64>,
@@ -420,7 +426,6 @@ async fn work<J: Job, S>(
     deliver: Deliver<J, S>,
 ) {
     while let Some((line, job)) = next_job(&queue, &hungry).await {
-        answerer.pace().await;
         if deliver.stopped() {
             return;
         }
@@ -537,32 +542,34 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
     + Send
     + Sync
     + 'static,
-) -> Result<(u64, S), CliError> {
+) -> Result<Streamed<S>, CliError> {
     let Streaming {
-        pace: PaceArgs { concurrency, rps },
+        pace,
+        timeout,
         evidence,
         done,
         progress,
     } = how;
     let evidence = evidence.map(Arc::new);
-    // `rps` is range-checked by its parser, so the gap is a sane duration.
-    let limiter = || {
-        rps.map(|r| RateLimiter {
-            gap: Duration::from_secs_f64(1.0 / r),
-            next: Mutex::new(Instant::now()),
-        })
-    };
-    // Each lane: what answers its jobs, and how many workers it has.
+    // Each lane: what answers its jobs, and how many workers it has (one per query it may
+    // have in flight: the pacer lets as many through as the law allows).
     let mut answerers: Vec<(Arc<Answerer>, usize)> = lanes
         .clients
         .iter()
         .map(|client| {
             let answerer = Answerer::Query {
                 client: Arc::clone(client),
-                limiter: limiter(),
+                pacer: Box::new(Pacer::new(pace.pins())),
+                patience: timeout,
             };
-            (Arc::new(answerer), usize::from(concurrency))
+            (Arc::new(answerer), pace.workers())
         })
+        .collect();
+    let paced: Vec<(Provider, Arc<Answerer>)> = lanes
+        .clients
+        .iter()
+        .zip(&answerers)
+        .map(|(client, (answerer, _))| (client.provider(), Arc::clone(answerer)))
         .collect();
     let offline = Answerer::Offline {
         missing: lanes.missing.clone(),
@@ -633,6 +640,16 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
             })
             .collect()
     };
+    // The pace of each provider on the bar, twice a second (only when someone sees it).
+    let ticker = shown.clone().map(|bar| {
+        let paced = paced.clone();
+        tokio::spawn(async move {
+            loop {
+                bar.set_prefix(pace_line(&paced));
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    });
     // The queues live in their workers alone: once a lane's workers end (the output failed),
     // its receiving end goes with them, so a reader waiting to hand that lane a chunk stops,
     // and with it the senders every other lane's idle workers wait on.
@@ -660,6 +677,9 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
     };
     for task in tasks {
         task.await.map_err(|e| CliError::io(e.to_string()))?;
+    }
+    if let Some(ticker) = ticker {
+        ticker.abort();
     }
     progress.finish_and_clear();
     let skipped = reader.await.map_err(|e| CliError::io(e.to_string()))? as u64;
@@ -694,7 +714,42 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
     if let (Some(mut sink), false) = (sink, text.is_empty()) {
         write_flushed(sink.as_mut(), &text)?;
     }
-    Ok((skipped, state))
+    let paces = paced
+        .iter()
+        .filter_map(|(provider, answerer)| match answerer.as_ref() {
+            Answerer::Query { pacer, .. } => Some((*provider, pacer.reached())),
+            Answerer::Offline { .. } => None,
+        })
+        .collect();
+    Ok(Streamed {
+        skipped,
+        state,
+        paces,
+    })
+}
+
+/// What a stream returns: how many jobs were skipped as already done, the caller's state, and
+/// the pace each provider reached.
+pub(crate) struct Streamed<S> {
+    pub(crate) skipped: u64,
+    pub(crate) state: S,
+    pub(crate) paces: Vec<(Provider, Reached)>,
+}
+
+/// The pace of each querying lane, as the progress bar shows it: `cpos 480/s ≤96`.
+fn pace_line(paced: &[(Provider, Arc<Answerer>)]) -> String {
+    let parts: Vec<String> = paced
+        .iter()
+        .filter_map(|(provider, answerer)| match answerer.as_ref() {
+            Answerer::Query { pacer, .. } => {
+                let (rate, in_flight) = pacer.now();
+                let rate = rate.map_or("n/a".to_owned(), |r| format!("{r:.0}/s"));
+                Some(format!("{provider} {rate} ≤{in_flight}"))
+            }
+            Answerer::Offline { .. } => None,
+        })
+        .collect();
+    parts.join(", ")
 }
 
 /// Where results go, and whether writing there can wait on a reader.
@@ -880,9 +935,11 @@ mod tests {
         let jobs = (1..=n).map(|i| (i, Ok::<_, String>(RefundLookup::refund_id(format!("R{i}")))));
         let how = Streaming {
             pace: PaceArgs {
-                concurrency: 16,
+                concurrency: Some(16),
                 rps: None,
+                max_concurrency: None,
             },
+            timeout: Duration::from_secs(30),
             evidence: None,
             done: HashSet::from([3]),
             progress: indicatif::ProgressBar::hidden(),
@@ -891,7 +948,7 @@ mod tests {
             writer: Box::new(memory.clone()),
             regular_file,
         };
-        stream(
+        let streamed = stream(
             Lanes::one(Box::new(provider)),
             jobs,
             how,
@@ -913,7 +970,8 @@ mod tests {
                 );
                 Ok(())
             },
-        )
+        );
+        async move { streamed.await.map(|s| (s.skipped, s.state)) }
     }
 
     /// Written by the workers themselves (a regular file) or by the writing task (a pipe), the

@@ -9,27 +9,52 @@ use clap::Args;
 use super::paths;
 use crate::error::CliError;
 
-/// `--concurrency` when not given.
-const DEFAULT_CONCURRENCY: u16 = 8;
+/// `--max-concurrency` when not given.
+const DEFAULT_MAX_CONCURRENCY: u16 = 256;
 
-/// How fast streamed queries go (`batch` and `reconcile` alike).
-#[derive(Debug, Args)]
+/// How fast streamed queries go (`batch` and `reconcile` alike), per provider: adaptive unless
+/// pinned.
+#[derive(Debug, Clone, Args)]
 pub(crate) struct PaceArgs {
-    /// Queries in flight at once.
-    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub(crate) concurrency: u16,
-    /// At most this many queries started per second (0.01 to 100000).
+    /// Queries in flight at once, per provider (1 to 1024); without it, found on its own.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) concurrency: Option<u16>,
+    /// At most this many queries started per second, per provider (0.01 to 100000); without
+    /// it, found on its own.
     #[arg(long, value_name = "R", value_parser = crate::args::rps)]
     pub(crate) rps: Option<f64>,
+    /// The most queries in flight the adaptation may reach, per provider (1 to 1024; default
+    /// 256).
+    #[arg(long, value_name = "N", conflicts_with = "concurrency", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) max_concurrency: Option<u16>,
 }
 
 impl Default for PaceArgs {
-    /// The flags' defaults.
+    /// The flags' defaults: everything adapts.
     fn default() -> Self {
         PaceArgs {
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: None,
             rps: None,
+            max_concurrency: None,
         }
+    }
+}
+
+impl PaceArgs {
+    /// What the law may not move.
+    pub(crate) fn pins(&self) -> super::pace::Pins {
+        super::pace::Pins {
+            in_flight: self.concurrency,
+            rate: self.rps,
+            max_in_flight: self
+                .concurrency
+                .unwrap_or(self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY)),
+        }
+    }
+
+    /// The workers a lane needs: one per query it may have in flight.
+    pub(crate) fn workers(&self) -> usize {
+        usize::from(self.pins().max_in_flight)
     }
 }
 

@@ -6,12 +6,14 @@
 //! and `paths` (every file read or written, checked before anything is sent), `input` (the file
 //! read lazily into records), `resume` (what an earlier run answered, and the proof it came from
 //! this input), `engine` (the reader thread, the workers, the pace, the sink and its group
-//! commit), `render` (one outcome as output rows), `progress` (the bar on a terminal).
+//! commit; `pace` the law that finds each provider's pace, `pacer` applying it), `render` (one
+//! outcome as output rows), `progress` (the bar on a terminal).
 
 mod engine;
 mod flags;
 pub(crate) mod input;
 pub(crate) mod pace;
+pub(crate) mod pacer;
 pub(crate) mod paths;
 mod progress;
 pub(crate) mod render;

@@ -14,7 +14,7 @@ pub(crate) fn progress_bar(input: &Path, counted: &str) -> indicatif::ProgressBa
     let bar = indicatif::ProgressBar::new(input::count_inputs(input));
     bar.set_style(
         indicatif::ProgressStyle::with_template(&format!(
-            "{{bar:40}} {{pos}}/{{len}} done, {{msg}} {counted}, {{per_sec}}, ETA {{eta}}"
+            "{{bar:40}} {{pos}}/{{len}} done, {{msg}} {counted}, {{per_sec}}, ETA {{eta}} {{prefix}}"
         ))
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
