@@ -1032,6 +1032,7 @@ mod tests {
             max_attempts: 10,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(500),
+            retry_throttled: true,
         };
         let left = Duration::from_secs(60);
         let delays: Vec<_> = (1..=5)
