@@ -1,6 +1,7 @@
 //! End-to-end throughput and memory, against the sandbox running in a separate process.
 //!
 //! `cargo run --release -p refund-bench --bin e2e -- [--queries N] [--in-flight N] [--runs N] [--only PROVIDER[,PROVIDER]] [--rss REFUND_BINARY]`
+//! `cargo run --release -p refund-bench --bin e2e -- --pace REFUND_BINARY [--pace-seconds S] [--runs N]`
 //!
 //! For each provider: the SDK (sign, send, verify, parse, map) with N queries, 64 in flight,
 //! beside a baseline that sends the same pre-signed requests (URLs parsed in advance) through a
@@ -29,7 +30,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use refund_core::rsa_keys::RsaPrivateKey;
 use refund_core::{PreparedRequest, Provider, RefundLookup, RefundProvider};
-use refund_sandbox::{Credentials, Sandbox, Scenario};
+use refund_sandbox::{Credentials, ProviderPace, Sandbox, Scenario};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -42,6 +43,9 @@ fn arg(name: &str) -> Option<String> {
 async fn main() {
     if std::env::args().nth(1).as_deref() == Some("serve") {
         return serve().await;
+    }
+    if let Some(refund) = arg("--pace") {
+        return pace(Path::new(&refund)).await;
     }
     let queries: usize = arg("--queries").map_or(20_000, |q| q.parse().unwrap());
     let in_flight: usize = arg("--in-flight").map_or(64, |q| q.parse().unwrap());
@@ -735,10 +739,158 @@ async fn serve() {
     let dir = PathBuf::from(std::env::args().nth(2).unwrap());
     let mut scenario = Scenario::default();
     scenario.synthetic_prefix = Some("auto-".into());
+    // `serve DIR RPS LATENCY_MS`: CPOS throttles above RPS (burst a tenth of a second's worth,
+    // at least 1) and answers after LATENCY_MS plus up to a tenth of it.
+    if let (Some(rps), Some(latency)) = (std::env::args().nth(3), std::env::args().nth(4)) {
+        let latency: u64 = latency.parse().unwrap();
+        scenario.pace = vec![
+            ProviderPace::new(Provider::Cpos)
+                .limit(rps.parse().unwrap(), None)
+                .latency(latency, latency / 10),
+        ];
+    }
     let sandbox = Sandbox::builder().scenario(scenario).start().await.unwrap();
     sandbox.write_credentials(&dir).unwrap();
     println!("{}", sandbox.base_url());
     let _ = std::io::stdout().flush();
     // Run until the parent kills us.
     std::future::pending::<()>().await;
+}
+
+/// `e2e --pace REFUND [--pace-seconds S] [--runs N]`: `refund batch cpos` with no pace flags
+/// against a sandbox that throttles above 20 or 500 queries/s (token bucket, burst a tenth of a
+/// second's worth) and answers in 10 or 200 ms (plus up to a tenth), over enough lines for S
+/// seconds (default 60) at the limit, beside a fixed `--concurrency 8` baseline (over at most S
+/// seconds of its own pace). Time is the whole run, ramp-up included. Per case: queries/s
+/// reached / the limit, the share of answers throttled, error rows.
+async fn pace(refund: &Path) {
+    let seconds: f64 = arg("--pace-seconds").map_or(60.0, |s| s.parse().unwrap());
+    let runs: usize = arg("--runs").map_or(1, |r| r.parse().unwrap());
+    println!(
+        "refund-bench e2e --pace: {seconds} s per case at the limit; machine: {} cores; date: {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    println!(
+        "\n| run | limit q/s | latency ms | lines | adaptive q/s | / limit | throttled | error rows | `--concurrency 8` lines | q/s | / limit | throttled | error rows |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for run in 1..=runs {
+        for limit in [20.0_f64, 500.0] {
+            for latency in [10_u64, 200] {
+                let lines = (limit * seconds) as usize;
+                let adaptive = pace_case(refund, limit, latency, lines, &[]).await;
+                // The baseline at its own pace: at most `seconds` of it.
+                let own = (8.0 / (latency as f64 / 1000.0)).min(limit);
+                let base_lines = lines.min((own * seconds) as usize);
+                let fixed =
+                    pace_case(refund, limit, latency, base_lines, &["--concurrency", "8"]).await;
+                println!(
+                    "| {run} | {limit} | {latency} | {lines} | {:.1} | {:.2} | {:.1} % | {} | {base_lines} | {:.1} | {:.2} | {:.1} % | {} |",
+                    adaptive.qps,
+                    adaptive.qps / limit,
+                    adaptive.throttled * 100.0,
+                    adaptive.errors,
+                    fixed.qps,
+                    fixed.qps / limit,
+                    fixed.throttled * 100.0,
+                    fixed.errors,
+                );
+            }
+        }
+    }
+}
+
+/// One pace case's outcome.
+struct PaceCase {
+    qps: f64,
+    /// Throttled answers / all answers.
+    throttled: f64,
+    errors: usize,
+}
+
+/// `refund batch cpos` over `lines` lookups against a sandbox process throttling above `limit`
+/// with `latency` ms answers, with `extra` flags.
+async fn pace_case(
+    refund: &Path,
+    limit: f64,
+    latency: u64,
+    lines: usize,
+    extra: &[&str],
+) -> PaceCase {
+    let dir = std::env::temp_dir().join(format!(
+        "refund-pace-{}-{limit}-{latency}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut server = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "serve",
+            &dir.display().to_string(),
+            &limit.to_string(),
+            &latency.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(server.stdout.take().unwrap());
+    let mut first = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut first)
+        .await
+        .unwrap();
+    let input = dir.join("ids.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+    writeln!(f, "lookup,id").unwrap();
+    for i in 0..lines {
+        writeln!(f, "refund_id,auto-{i}").unwrap();
+    }
+    drop(f);
+    let output = dir.join("out.ndjson");
+    let started = Instant::now();
+    let done = tokio::process::Command::new(refund)
+        .args([
+            "--config",
+            &dir.join("refund.toml").display().to_string(),
+            "--timeout",
+            "5m",
+            "batch",
+            "cpos",
+            "--input",
+            &input.display().to_string(),
+            "--output",
+            &output.display().to_string(),
+        ])
+        .args(extra)
+        .output()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let rows = std::fs::read_to_string(&output).unwrap();
+    let errors = rows
+        .lines()
+        .filter(|l| !l.contains("\"error\":null"))
+        .count();
+    assert_eq!(rows.lines().count(), lines, "every lookup answered");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    let throttled: f64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("  pace cpos: "))
+        .and_then(|l| l.rsplit(", ").next())
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::NAN);
+    let _ = server.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    PaceCase {
+        qps: lines as f64 / took.as_secs_f64(),
+        throttled: throttled / (lines as f64 + throttled),
+        errors,
+    }
 }

@@ -35,6 +35,31 @@ const MEASURE_WINDOW: Duration = Duration::from_millis(250);
 /// round trip, at least this).
 const SAME_EVENT: Duration = Duration::from_millis(100);
 
+/// A rate now from a window being counted and the last complete one's rate: the current
+/// window's once a fifth of it has passed (a ramp moves fast) and it is higher.
+fn rate_now(window: (Instant, u32), last: Option<f64>, now: Instant) -> Option<f64> {
+    let (since, count) = window;
+    let elapsed = now.saturating_duration_since(since);
+    if elapsed >= MEASURE_WINDOW / 5 && count > 0 {
+        let current = f64::from(count) / elapsed.as_secs_f64();
+        return Some(last.map_or(current, |m| m.max(current)));
+    }
+    last
+}
+
+/// Counts one event in `window`; a window past [`MEASURE_WINDOW`] closes into `last`.
+fn count(window: &mut (Instant, u32), last: &mut Option<f64>, now: Instant) -> Option<f64> {
+    window.1 += 1;
+    let elapsed = now.saturating_duration_since(window.0);
+    if elapsed < MEASURE_WINDOW {
+        return None;
+    }
+    let rate = f64::from(window.1) / elapsed.as_secs_f64();
+    *last = Some(rate);
+    *window = (now, 0);
+    Some(rate)
+}
+
 /// What an answer said about the pace.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Event {
@@ -73,6 +98,9 @@ pub(crate) struct PaceLaw {
     /// Starts counted in the current window, and the send rate of the last complete one.
     window: (Instant, u32),
     measured: Option<f64>,
+    /// The same for answers that were not throttled: the rate the provider accepts.
+    accepted_window: (Instant, u32),
+    accepted: Option<f64>,
     /// Throttled answers seen, and the highest measured rate.
     pub(crate) throttled: u64,
     pub(crate) peak_rate: f64,
@@ -93,6 +121,8 @@ impl PaceLaw {
             last_decrease: None,
             window: (now, 0),
             measured: None,
+            accepted_window: (now, 0),
+            accepted: None,
             throttled: 0,
             peak_rate: 0.0,
         }
@@ -121,27 +151,15 @@ impl PaceLaw {
 
     /// A query starts at `now` (for the measured send rate).
     pub(crate) fn started(&mut self, now: Instant) {
-        let (since, count) = &mut self.window;
-        *count += 1;
-        let elapsed = now.saturating_duration_since(*since);
-        if elapsed >= MEASURE_WINDOW {
-            let rate = f64::from(*count) / elapsed.as_secs_f64();
-            self.measured = Some(rate);
+        if let Some(rate) = count(&mut self.window, &mut self.measured, now) {
             self.peak_rate = self.peak_rate.max(rate);
-            self.window = (now, 0);
         }
     }
 
     /// The send rate now: the current window's once a fifth of it has passed (a ramp moves
     /// fast), else the last complete window's.
     fn sending(&self, now: Instant) -> Option<f64> {
-        let (since, count) = self.window;
-        let elapsed = now.saturating_duration_since(since);
-        if elapsed >= MEASURE_WINDOW / 5 && count > 0 {
-            let current = f64::from(count) / elapsed.as_secs_f64();
-            return Some(self.measured.map_or(current, |m| m.max(current)));
-        }
-        self.measured
+        rate_now(self.window, self.measured, now)
     }
 
     /// The round trip as the law sees it (the smoothed latency, at least [`SAME_EVENT`]).
@@ -164,6 +182,7 @@ impl PaceLaw {
     }
 
     fn answered(&mut self, latency: f64, now: Instant) {
+        count(&mut self.accepted_window, &mut self.accepted, now);
         let min = self.min_latency.map_or(latency, |m| m.min(latency));
         self.min_latency = Some(min);
         let smoothed = self.smoothed.map_or(latency, |s| 0.9 * s + 0.1 * latency);
@@ -201,15 +220,21 @@ impl PaceLaw {
         self.last_decrease = Some(now);
         if self.pins.rate.is_none() {
             // The rate it was sending at: the cap in force, or what is measured (whichever is
-            // lower). The rate takes the throttle; the in-flight limit keeps growing within
-            // what the rate needs.
+            // lower), or what the provider accepted if lower still. The rate takes the
+            // throttle; the in-flight limit keeps growing within what the rate needs.
             let sending = match (self.rate(), self.sending(now)) {
                 (Some(r), Some(m)) => r.min(m),
                 (Some(r), None) => r,
                 (None, Some(m)) => m,
                 (None, None) => self.in_flight / self.round_trip().as_secs_f64(),
             };
-            self.w_max = sending.max(0.5);
+            // Far over the limit (a slow start's overshoot: under a quarter of what was sent
+            // accepted), what the provider accepted says more than what was sent: one decrease
+            // lands near the limit, not ten. (Within a factor of four it is only the round
+            // trip's lag of a ramp that doubles per round trip.)
+            let accepted = rate_now(self.accepted_window, self.accepted, now)
+                .filter(|a| *a >= 0.5 && *a < 0.25 * sending);
+            self.w_max = accepted.unwrap_or(sending).max(0.5);
             self.rate = Some((self.w_max * BETA).max(0.5));
             self.epoch = Some(now);
         } else if self.pins.in_flight.is_none() {
