@@ -50,18 +50,7 @@ async fn main() {
     let queries: usize = arg("--queries").map_or(20_000, |q| q.parse().unwrap());
     let in_flight: usize = arg("--in-flight").map_or(64, |q| q.parse().unwrap());
     let dir = std::env::temp_dir().join(format!("refund-e2e-{}", std::process::id()));
-    let mut server = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .args(["serve", &dir.display().to_string()])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap());
-    let mut first = String::new();
-    tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut first)
-        .await
-        .unwrap();
-    let base = first.trim().to_owned();
+    let (mut server, base) = sandbox_process(&[&dir.display().to_string()]).await;
     println!(
         "refund-bench e2e: {queries} queries per run, {in_flight} in flight, sandbox in a separate process at {base}"
     );
@@ -293,6 +282,24 @@ async fn main() {
     }
     let _ = server.kill().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `e2e serve ARGS…` in a process of its own: the process, and the sandbox's base URL (its
+/// first line).
+async fn sandbox_process(args: &[&str]) -> (tokio::process::Child, String) {
+    let mut server = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(server.stdout.take().unwrap());
+    let mut first = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut first)
+        .await
+        .unwrap();
+    (server, first.trim().to_owned())
 }
 
 /// A run's throughput and CPU per query (seconds).
@@ -824,22 +831,12 @@ async fn pace_case(
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let mut server = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "serve",
-            &dir.display().to_string(),
-            &limit.to_string(),
-            &latency.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = tokio::io::BufReader::new(server.stdout.take().unwrap());
-    let mut first = String::new();
-    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut first)
-        .await
-        .unwrap();
+    let (mut server, _) = sandbox_process(&[
+        &dir.display().to_string(),
+        &limit.to_string(),
+        &latency.to_string(),
+    ])
+    .await;
     let input = dir.join("ids.csv");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
     writeln!(f, "lookup,id").unwrap();
