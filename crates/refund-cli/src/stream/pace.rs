@@ -40,18 +40,25 @@ const SAME_EVENT: Duration = Duration::from_millis(100);
 fn rate_now(window: (Instant, u32), last: Option<f64>, now: Instant) -> Option<f64> {
     let (since, count) = window;
     let elapsed = now.saturating_duration_since(since);
-    if elapsed >= MEASURE_WINDOW / 5 && count > 0 {
+    if elapsed >= MEASURE_WINDOW / 5 && count >= WINDOW_EVENTS / 4 {
         let current = f64::from(count) / elapsed.as_secs_f64();
         return Some(last.map_or(current, |m| m.max(current)));
     }
     last
 }
 
-/// Counts one event in `window`; a window past [`MEASURE_WINDOW`] closes into `last`.
+/// Events a measuring window holds at least (unless it has lasted [`LONGEST_WINDOW`]): at 20
+/// queries/s a 250 ms window holds five, and one more or less moves the rate by a fifth.
+const WINDOW_EVENTS: u32 = 20;
+/// The longest a measuring window lasts.
+const LONGEST_WINDOW: Duration = Duration::from_secs(2);
+
+/// Counts one event in `window`; a window past [`MEASURE_WINDOW`] with [`WINDOW_EVENTS`] (or
+/// past [`LONGEST_WINDOW`]) closes into `last`.
 fn count(window: &mut (Instant, u32), last: &mut Option<f64>, now: Instant) -> Option<f64> {
     window.1 += 1;
     let elapsed = now.saturating_duration_since(window.0);
-    if elapsed < MEASURE_WINDOW {
+    if elapsed < MEASURE_WINDOW || (window.1 < WINDOW_EVENTS && elapsed < LONGEST_WINDOW) {
         return None;
     }
     let rate = f64::from(window.1) / elapsed.as_secs_f64();
