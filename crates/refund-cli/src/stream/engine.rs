@@ -640,12 +640,21 @@ pub(crate) async fn stream<J: Job, S: Send + 'static>(
             })
             .collect()
     };
-    // The pace of each provider on the bar, twice a second (only when someone sees it).
-    let ticker = shown.clone().map(|bar| {
+    // The pace of each provider on the bar, twice a second, and in the log (`-vv`) once a
+    // second (only when someone sees them).
+    let traced = tracing::enabled!(tracing::Level::DEBUG);
+    let ticker = (shown.is_some() || traced).then(|| {
         let paced = paced.clone();
+        let bar = shown.clone();
         tokio::spawn(async move {
-            loop {
-                bar.set_prefix(pace_line(&paced));
+            for tick in 0_u64.. {
+                let line = pace_line(&paced);
+                if traced && tick % 2 == 0 {
+                    tracing::debug!(pace = %line, "pace");
+                }
+                if let Some(bar) = &bar {
+                    bar.set_prefix(line);
+                }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         })

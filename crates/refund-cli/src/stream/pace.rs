@@ -34,6 +34,8 @@ const MEASURE_WINDOW: Duration = Duration::from_millis(250);
 /// Throttles closer than this to the last decrease are part of the same event (at least one
 /// round trip, at least this).
 const SAME_EVENT: Duration = Duration::from_millis(100);
+/// The least time a flood is measured over.
+const FLOOD_SPAN: Duration = Duration::from_millis(20);
 
 /// A rate now from a window being counted and the last complete one's rate: the current
 /// window's once a fifth of it has passed (a ramp moves fast) and it is higher.
@@ -105,9 +107,10 @@ pub(crate) struct PaceLaw {
     /// Starts counted in the current window, and the send rate of the last complete one.
     window: (Instant, u32),
     measured: Option<f64>,
-    /// The same for answers that were not throttled: the rate the provider accepts.
-    accepted_window: (Instant, u32),
-    accepted: Option<f64>,
+    /// Answers accepted and throttled: in the window being counted (since its start), and in
+    /// the last complete one (its length).
+    answers: (Instant, u32, u32),
+    last_answers: Option<(Duration, u32, u32)>,
     /// Throttled answers seen, and the highest measured rate.
     pub(crate) throttled: u64,
     pub(crate) peak_rate: f64,
@@ -128,8 +131,8 @@ impl PaceLaw {
             last_decrease: None,
             window: (now, 0),
             measured: None,
-            accepted_window: (now, 0),
-            accepted: None,
+            answers: (now, 0, 0),
+            last_answers: None,
             throttled: 0,
             peak_rate: 0.0,
         }
@@ -181,6 +184,16 @@ impl PaceLaw {
 
     /// Feeds one event at `now`.
     pub(crate) fn on(&mut self, event: Event, now: Instant) {
+        let (since, accepted, throttled) = &mut self.answers;
+        match event {
+            Event::Answered(_) => *accepted += 1,
+            Event::Throttled => *throttled += 1,
+        }
+        let elapsed = now.saturating_duration_since(*since);
+        if elapsed >= MEASURE_WINDOW {
+            self.last_answers = Some((elapsed, *accepted, *throttled));
+            self.answers = (now, 0, 0);
+        }
         match event {
             Event::Answered(latency) => self.answered(latency.as_secs_f64(), now),
             Event::Throttled => self.on_throttle(now),
@@ -189,7 +202,6 @@ impl PaceLaw {
     }
 
     fn answered(&mut self, latency: f64, now: Instant) {
-        count(&mut self.accepted_window, &mut self.accepted, now);
         let min = self.min_latency.map_or(latency, |m| m.min(latency));
         self.min_latency = Some(min);
         let smoothed = self.smoothed.map_or(latency, |s| 0.9 * s + 0.1 * latency);
@@ -219,36 +231,54 @@ impl PaceLaw {
         self.clamp();
     }
 
+    /// When most answers lately (the last complete measuring window and the current one,
+    /// over at least [`FLOOD_SPAN`]) were throttled: the rate of those accepted (counting at
+    /// least one).
+    fn accepted_in_a_flood(&self, now: Instant) -> Option<f64> {
+        let (since, accepted, throttled) = self.answers;
+        let (span, last_accepted, last_throttled) =
+            self.last_answers.unwrap_or((Duration::ZERO, 0, 0));
+        let span = span + now.saturating_duration_since(since);
+        let (accepted, throttled) = (accepted + last_accepted, throttled + last_throttled);
+        (throttled >= 8 && throttled > 2 * accepted && span >= FLOOD_SPAN)
+            .then(|| f64::from(accepted.max(1)) / span.as_secs_f64())
+    }
+
     fn on_throttle(&mut self, now: Instant) {
         self.throttled += 1;
-        if self.decreased_lately(now) {
+        if self.pins.rate.is_some() {
+            // The rate is pinned: the in-flight limit takes the throttle.
+            if self.pins.in_flight.is_none() && !self.decreased_lately(now) {
+                self.last_decrease = Some(now);
+                self.slow_start = false;
+                self.in_flight *= BETA;
+                self.clamp();
+            }
+            return;
+        }
+        // A flood (most answers throttled, a slow start far past the limit) is measured by
+        // what the provider accepted, and corrected at once; one burst over the limit is one
+        // event, whatever its throttles.
+        let flood = self.accepted_in_a_flood(now);
+        let above_flood = flood
+            .zip(self.rate())
+            .is_some_and(|(accepted, rate)| rate > 1.5 * accepted.max(0.5));
+        if self.decreased_lately(now) && !above_flood {
             return;
         }
         self.last_decrease = Some(now);
-        if self.pins.rate.is_none() {
-            // The rate it was sending at: the cap in force, or what is measured (whichever is
-            // lower), or what the provider accepted if lower still. The rate takes the
-            // throttle; the in-flight limit keeps growing within what the rate needs.
-            let sending = match (self.rate(), self.sending(now)) {
-                (Some(r), Some(m)) => r.min(m),
-                (Some(r), None) => r,
-                (None, Some(m)) => m,
-                (None, None) => self.in_flight / self.round_trip().as_secs_f64(),
-            };
-            // Far over the limit (a slow start's overshoot: under a quarter of what was sent
-            // accepted), what the provider accepted says more than what was sent: one decrease
-            // lands near the limit, not ten. (Within a factor of four it is only the round
-            // trip's lag of a ramp that doubles per round trip.)
-            let accepted = rate_now(self.accepted_window, self.accepted, now)
-                .filter(|a| *a >= 0.5 && *a < 0.25 * sending);
-            self.w_max = accepted.unwrap_or(sending).max(0.5);
-            self.rate = Some((self.w_max * BETA).max(0.5));
-            self.epoch = Some(now);
-        } else if self.pins.in_flight.is_none() {
-            self.slow_start = false;
-            self.in_flight *= BETA;
-            self.clamp();
-        }
+        // The rate it was sending at: the cap in force; at the first throttle (slow start's
+        // end), what its in-flight limit sustains at this latency (Little's law: current,
+        // where a measured average lags a ramp that doubles every round trip, and a rate set
+        // below the provider's limit would take many seconds of slow growth to undo, while one
+        // set above it is corrected a round trip later).
+        let sending = match self.rate {
+            Some(rate) => rate,
+            None => self.in_flight / self.round_trip().as_secs_f64(),
+        };
+        self.w_max = flood.map_or(sending, |a| a.min(sending)).max(0.5);
+        self.rate = Some((self.w_max * BETA).max(0.5));
+        self.epoch = Some(now);
     }
 
     /// CUBIC: the rate since the last throttle, at most twice what is being sent.
@@ -407,32 +437,47 @@ mod tests {
         assert!(law.in_flight() < 64, "{}", law.in_flight());
     }
 
-    /// A throttle drops the rate to 0.7 of what was sent, throttles of one burst count once,
-    /// and the rate grows back to where it was throttled in K seconds (CUBIC), then beyond.
+    /// The first throttle (slow start's end) drops the rate to 0.7 of what the in-flight limit
+    /// sustained; throttles of one burst count once; the rate grows back to where it was
+    /// throttled in K seconds (CUBIC), then beyond; a later throttle starts from the cap.
     #[test]
     fn a_throttle_is_cubic_not_halving() {
         let start = Instant::now();
         let mut law = PaceLaw::new(adaptive(), start);
-        for n in 0..=100 {
-            law.started(start + Duration::from_millis(10 * n));
+        let rtt = Duration::from_millis(100);
+        for n in 0..8 {
+            law.started(start + rtt * n / 8);
+            law.on(Event::Answered(rtt), start + rtt * n / 8);
         }
-        let sent = law.measured().unwrap();
-        assert!((sent - 100.0).abs() < 5.0, "{sent}");
+        assert_eq!(law.in_flight(), 16);
+        // 160 starts a second, as 16 in flight at 100 ms sustain.
         let at = start + Duration::from_secs(1);
+        for n in 0..160 {
+            law.started(at - Duration::from_millis(1000 - n * 1000 / 160));
+        }
         law.on(Event::Throttled, at);
+        let w_max = 16.0 / 0.1;
         let dropped = law.rate().unwrap();
-        assert!((dropped - 0.7 * sent).abs() < 1e-6, "{dropped}");
+        assert!((dropped - 0.7 * w_max).abs() < 1e-6, "{dropped}");
         // The same burst: no second decrease.
         law.on(Event::Throttled, at + Duration::from_millis(5));
         assert!(law.rate().unwrap() >= dropped);
         assert_eq!(law.throttled, 2);
-        // K = cbrt(W_max · 0.3 / 0.4): back at W_max then.
-        let k = (sent * 0.3 / 0.4).cbrt();
-        law.on(
-            Event::Answered(Duration::from_millis(10)),
-            at + Duration::from_secs_f64(k),
+        // K = cbrt(W_max · 0.3 / 0.4): back at W_max then (while as much is being sent).
+        let k = Duration::from_secs_f64((w_max * 0.3 / 0.4).cbrt());
+        for n in 0..160 {
+            law.started(at + k - Duration::from_millis(1000 - n * 1000 / 160));
+        }
+        law.on(Event::Answered(rtt), at + k);
+        assert!(
+            (law.rate().unwrap() - w_max).abs() < 1.0,
+            "{:?}",
+            law.rate()
         );
-        assert!((law.rate().unwrap() - sent).abs() < 1.0, "{:?}", law.rate());
+        // A later throttle: from the cap in force.
+        law.on(Event::Throttled, at + k + Duration::from_secs(1));
+        let cap = law.rate().unwrap();
+        assert!(cap < w_max, "{cap}");
     }
 
     /// Pinned dimensions do not move; with `--rps` pinned, a throttle shrinks the in-flight

@@ -34,6 +34,8 @@ pub(crate) struct Pacer {
     state: Mutex<State>,
     /// Woken when a slot frees or the limit grows.
     freed: tokio::sync::Notify,
+    /// Held by the one worker waiting for its start.
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl Pacer {
@@ -47,6 +49,7 @@ impl Pacer {
                 peak_in_flight: 0,
             }),
             freed: tokio::sync::Notify::new(),
+            turn: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -54,29 +57,39 @@ impl Pacer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits for a slot (in flight below the limit) and the start time the rate allows.
+    /// Waits for a slot (in flight below the limit) and the start time the rate allows, then
+    /// takes the slot. One worker at a time waits for its start (the others queue behind it,
+    /// in order): a start is scheduled when it is next, at the rate in force then, never
+    /// reserved ahead at a rate a throttle has since lowered.
     pub(crate) async fn start(&self) {
-        let start_at = loop {
+        let _turn = self.turn.lock().await;
+        loop {
             let notified = self.freed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             {
-                let mut s = self.lock();
+                let s = self.lock();
                 if s.in_flight < s.law.in_flight() {
-                    s.in_flight += 1;
-                    s.peak_in_flight = s.peak_in_flight.max(s.law.in_flight());
-                    let now = Instant::now();
-                    let at = s.next_start.max(now);
-                    if let Some(rate) = s.law.rate() {
-                        s.next_start = at + Duration::from_secs_f64(1.0 / rate.max(0.01));
-                    }
-                    s.law.started(at);
-                    break at;
+                    break;
                 }
             }
             notified.await;
+        }
+        let at = self.lock().next_start;
+        tokio::time::sleep_until(at.into()).await;
+        let mut s = self.lock();
+        let now = Instant::now();
+        s.in_flight += 1;
+        s.peak_in_flight = s.peak_in_flight.max(s.law.in_flight());
+        s.law.started(now);
+        s.next_start = match s.law.rate() {
+            // From the slot's own time (not from now): a late wake-up does not lower the rate.
+            Some(rate) => {
+                at.max(now - Duration::from_millis(50))
+                    + Duration::from_secs_f64(1.0 / rate.max(0.01))
+            }
+            None => now,
         };
-        tokio::time::sleep_until(start_at.into()).await;
     }
 
     /// The query that [`Pacer::start`] let through ended: its event (none for one that got no
