@@ -76,7 +76,10 @@ impl Pacer {
             notified.await;
         }
         let at = self.lock().next_start;
-        tokio::time::sleep_until(at.into()).await;
+        // A start already due takes no timer.
+        if at > Instant::now() {
+            tokio::time::sleep_until(at.into()).await;
+        }
         let mut s = self.lock();
         let now = Instant::now();
         s.in_flight += 1;
