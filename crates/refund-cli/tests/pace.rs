@@ -111,3 +111,74 @@ async fn a_line_throttled_past_its_timeout_is_an_error_row() {
         assert_eq!(code(&o), 2, "{bad:?}: {}", stderr(&o));
     }
 }
+
+/// `refund sandbox --rps 0.2 --burst 1 --latency-ms 100`: every provider throttles over its limit
+/// (a query with no retries gets 429, exit as `http_status`) and answers late; out-of-range
+/// flags are usage errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_command_throttles_like_a_provider() {
+    use tokio::io::AsyncBufReadExt as _;
+    let dir = std::env::temp_dir().join(format!("refund-sandbox-pace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for bad in [
+        &["--rps", "0"][..],
+        &["--burst", "2"],
+        &["--latency-ms", "60001"],
+    ] {
+        let mut args = vec![
+            "sandbox".to_owned(),
+            "--dir".into(),
+            dir.display().to_string(),
+        ];
+        args.extend(bad.iter().map(|a| (*a).to_owned()));
+        let o = common::run(&args).await;
+        assert_eq!(code(&o), 2, "{bad:?}: {}", stderr(&o));
+    }
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refund"))
+        .args(["sandbox", "--dir", &dir.display().to_string()])
+        .args(["--rps", "0.2", "--burst", "1", "--latency-ms", "100"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("press Ctrl-C") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(listening, "the sandbox did not start");
+    let config = dir.join("refund.toml").display().to_string();
+    let query = |id: &'static str| {
+        let config = config.clone();
+        async move {
+            common::run(&[
+                "--config".into(),
+                config,
+                "--retries".into(),
+                "0".into(),
+                "query".into(),
+                "cpos".into(),
+                "--refund-id".into(),
+                id.into(),
+            ])
+            .await
+        }
+    };
+    let started = std::time::Instant::now();
+    let first = query(CPOS_ID).await;
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(100));
+    // The bucket is empty for five seconds: the next one is throttled.
+    let second = query(CPOS_ID).await;
+    assert_ne!(code(&second), 0);
+    assert!(stderr(&second).contains("429"), "{}", stderr(&second));
+    child.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
