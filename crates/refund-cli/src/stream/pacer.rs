@@ -88,8 +88,8 @@ impl Pacer {
         s.next_start = match s.law.rate() {
             // From the slot's own time (not from now): a late wake-up does not lower the rate.
             Some(rate) => {
-                at.max(now - Duration::from_millis(50))
-                    + Duration::from_secs_f64(1.0 / rate.max(0.01))
+                let late = now.checked_sub(Duration::from_millis(50)).unwrap_or(now);
+                at.max(late) + Duration::from_secs_f64(1.0 / rate.max(0.01))
             }
             None => now,
         };
