@@ -117,7 +117,6 @@ async fn a_line_throttled_past_its_timeout_is_an_error_row() {
 /// flags are usage errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sandbox_command_throttles_like_a_provider() {
-    use tokio::io::AsyncBufReadExt as _;
     let dir = std::env::temp_dir().join(format!("refund-sandbox-pace-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for bad in [
@@ -134,26 +133,21 @@ async fn the_sandbox_command_throttles_like_a_provider() {
         let o = common::run(&args).await;
         assert_eq!(code(&o), 2, "{bad:?}: {}", stderr(&o));
     }
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refund"))
-        .args(["sandbox", "--dir", &dir.display().to_string()])
-        .args(["--rps", "0.2", "--burst", "1", "--latency-ms", "100"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let listening = tokio::time::timeout(std::time::Duration::from_secs(60), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains("press Ctrl-C") {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .unwrap_or(false);
-    assert!(listening, "the sandbox did not start");
+    let dir_text = dir.display().to_string();
+    let mut child = common::sandbox_command(
+        &[
+            "--dir",
+            &dir_text,
+            "--rps",
+            "0.2",
+            "--burst",
+            "1",
+            "--latency-ms",
+            "100",
+        ]
+        .map(std::ffi::OsStr::new),
+    )
+    .await;
     let config = dir.join("refund.toml").display().to_string();
     let query = |id: &'static str| {
         let config = config.clone();

@@ -652,7 +652,6 @@ async fn json_logs_are_json_lines_without_secrets() {
 /// which its own config (key A only) refuses (exit 5) and a config holding both accepts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sandbox_command_signs_with_a_rotated_key() {
-    use tokio::io::AsyncBufReadExt as _;
     let dir = std::env::temp_dir().join(format!("refund-sandbox-rotated-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let next = fixtures_dir().join("keys/edgeros_platform_next.pem");
@@ -674,31 +673,13 @@ async fn the_sandbox_command_signs_with_a_rotated_key() {
         "{}",
         stderr(&o)
     );
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refund"))
-        .args([
-            "sandbox",
-            "--dir",
-            &dir.display().to_string(),
-            "--edgeros-signing-key",
-        ])
-        .arg(&next)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let listening = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains("press Ctrl-C") {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .unwrap_or(false);
-    assert!(listening, "the sandbox did not start");
+    let mut child = common::sandbox_command(&[
+        std::ffi::OsStr::new("--dir"),
+        dir.as_os_str(),
+        std::ffi::OsStr::new("--edgeros-signing-key"),
+        next.as_os_str(),
+    ])
+    .await;
     let own = dir.join("refund.toml");
     let args = [
         "--format",

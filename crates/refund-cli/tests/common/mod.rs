@@ -64,6 +64,33 @@ pub async fn run(args: &[String]) -> Output {
         .unwrap()
 }
 
+/// `refund sandbox ARGS…` in the background, once it says it is listening (within 60 s).
+#[allow(dead_code)] // Not every test file starts the command.
+pub async fn sandbox_command(args: &[&std::ffi::OsStr]) -> tokio::process::Child {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_refund"))
+        .arg("sandbox")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("press Ctrl-C") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(listening, "the sandbox did not start");
+    child
+}
+
 pub fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
