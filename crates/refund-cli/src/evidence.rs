@@ -359,6 +359,26 @@ impl<'a> Recorder<'a> {
     }
 }
 
+impl Recorder<'_> {
+    /// The query was given up before it ended (`watch`'s `--max-wait`): writes the last
+    /// answer received, labelled with its own failure (or `unchecked`), and returns its name.
+    pub(crate) fn abandon(mut self) -> Result<Option<String>, CliError> {
+        let name = match self.pending.take() {
+            Some(mut file) => {
+                if file.signature.is_empty() {
+                    file.signature = "unchecked".to_owned();
+                }
+                self.write(&file)
+            }
+            None => None,
+        };
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(name),
+        }
+    }
+}
+
 impl AttemptObserver for Recorder<'_> {
     fn attempt(&mut self, attempt: &Attempt<'_>) {
         // A later attempt: the one before was retried, its verdict its own failure.

@@ -104,13 +104,51 @@ pub(crate) async fn query_found_kept(
     lookup: &RefundLookup,
     evidence: Option<&crate::evidence::EvidenceDir>,
 ) -> (Result<Vec<Refund>, Error>, Result<Option<String>, CliError>) {
+    let (result, kept) = query_found_within(client, lookup, evidence, None).await;
+    // Without a deadline there is always a result.
+    let result = result.unwrap_or_else(|| {
+        Err(Error::InvalidRequest {
+            field: "deadline".to_owned(),
+            reason: "no result without a deadline".to_owned(),
+        })
+    });
+    (result, kept)
+}
+
+/// [`query_found_kept`] within `deadline` (`None`: the query's own): `None` for a query still
+/// under way then (`watch`'s `--max-wait`), whose answers so far are kept all the same.
+pub(crate) async fn query_found_within(
+    client: &dyn RefundProvider,
+    lookup: &RefundLookup,
+    evidence: Option<&crate::evidence::EvidenceDir>,
+    deadline: Option<std::time::Duration>,
+) -> (
+    Option<Result<Vec<Refund>, Error>>,
+    Result<Option<String>, CliError>,
+) {
     let Some(dir) = evidence else {
-        return (query_found(client, lookup).await, Ok(None));
+        let result = match deadline {
+            Some(left) => tokio::time::timeout(left, query_found(client, lookup))
+                .await
+                .ok(),
+            None => Some(query_found(client, lookup).await),
+        };
+        return (result, Ok(None));
     };
     let mut recorder = crate::evidence::Recorder::new(dir, lookup);
-    let result = client.query_observed(lookup, &mut recorder).await;
-    let kept = recorder.finish(&result);
-    (found(client.provider(), lookup, result), kept)
+    let queried = client.query_observed(lookup, &mut recorder);
+    let result = match deadline {
+        Some(left) => tokio::time::timeout(left, queried).await.ok(),
+        None => Some(queried.await),
+    };
+    match result {
+        Some(result) => {
+            let kept = recorder.finish(&result);
+            (Some(found(client.provider(), lookup, result)), kept)
+        }
+        // Given up mid-way: the answers received so far are kept, the last with its failure.
+        None => (None, recorder.abandon()),
+    }
 }
 
 /// The not-found rule on a result already in hand.

@@ -81,8 +81,11 @@ async fn poll(
     loop {
         // `--max-wait` is an overall deadline: no attempt outlives it.
         let left = deadline.saturating_duration_since(Instant::now());
-        let polled = crate::open::query_found_kept(client, lookup, evidence);
-        let Ok((outcome, kept)) = tokio::time::timeout(left, polled).await else {
+        let (outcome, kept) =
+            crate::open::query_found_within(client, lookup, evidence, Some(left)).await;
+        let kept = kept?;
+        crate::query::say_kept(evidence, kept.as_deref());
+        let Some(outcome) = outcome else {
             let said = format!(
                 "gave up after {}: not every refund is final yet",
                 refund_core::http::humane(max_wait)
@@ -90,8 +93,6 @@ async fn poll(
             crate::logging::notice(&format!("refund: {said}"), &said);
             return Ok(exit::OTHER);
         };
-        let kept = kept?;
-        crate::query::say_kept(evidence, kept.as_deref());
         let mut changed = false;
         match outcome {
             Ok(refunds) => {

@@ -391,3 +391,39 @@ async fn a_killed_mixed_run_resumes_with_its_evidence() {
         }
     }
 }
+
+/// `watch --evidence` giving up at `--max-wait` in the middle of a query's retries still keeps
+/// every answer received: one file per request the provider answered, the last one too.
+#[tokio::test]
+async fn a_watch_that_gives_up_keeps_every_answer() {
+    let env = common::env("evidence-watch").await;
+    env.sandbox
+        .add_fault(FaultRule::refund_id(CPOS_ID, Fault::Http500Html));
+    let dir = env.dir.join("kept");
+    let o = env
+        .run(&[
+            "--retries",
+            "10",
+            "watch",
+            "cpos",
+            "--refund-id",
+            CPOS_ID,
+            "--interval",
+            "1s",
+            "--max-wait",
+            "1s",
+            "--evidence",
+            &dir.display().to_string(),
+        ])
+        .await;
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let answered = env.sandbox.request_count(refund_core::Provider::Cpos);
+    let files = evidence_files(&dir);
+    assert!(answered >= 2, "{answered}");
+    assert_eq!(files.len() as u64, answered, "{files:?}");
+    for name in &files {
+        let file = read_json(&dir.join(name));
+        assert_eq!(file["answer"]["status"], 500);
+        assert_eq!(file["signature"], "http_status");
+    }
+}
