@@ -33,6 +33,14 @@ pub(crate) struct EvidenceArgs {
 }
 
 impl EvidenceArgs {
+    /// The folder as one of a run's paths: never the input, the output, a report or the
+    /// configuration, however spelled (checked with them before anything is created).
+    pub(crate) fn path_use(&self) -> Option<crate::stream::paths::Use<'_>> {
+        self.evidence
+            .as_deref()
+            .map(|dir| crate::stream::paths::Use::read_distinct("--evidence", dir))
+    }
+
     /// The folder, created if missing; `None` without the flag.
     pub(crate) fn open(&self) -> Result<Option<EvidenceDir>, CliError> {
         self.evidence.as_deref().map(EvidenceDir::open).transpose()

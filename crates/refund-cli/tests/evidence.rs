@@ -300,6 +300,23 @@ async fn streamed_rows_name_their_evidence() {
     }
     assert_eq!(named, 2);
     assert_no_secret(&env, &dir);
+    // The folder is never another file of the run, however spelled: exit 2, nothing created.
+    let output = env.dir.join("out.ndjson");
+    let spelled = env.dir.join("kept/../out.ndjson");
+    let o = env
+        .run(&[
+            "batch",
+            "--input",
+            &input,
+            "--output",
+            &output.display().to_string(),
+            "--evidence",
+            &spelled.display().to_string(),
+        ])
+        .await;
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("same file"), "{}", stderr(&o));
+    assert!(!output.exists());
     // Without the flag: no such column.
     let o = env
         .run(&["--format", "ndjson", "batch", "--input", &input])

@@ -180,9 +180,10 @@ impl Paces {
             *x ^= *x << 13;
             *x ^= *x >> 7;
             *x ^= *x << 17;
-            *x % (pace.jitter_ms * 1000 + 1)
+            *x % pace.jitter_ms.saturating_mul(1000).saturating_add(1)
         };
-        Duration::from_millis(pace.latency_ms) + Duration::from_micros(jitter)
+        // Saturating: a pace built in code is not range-checked like a scenario's.
+        Duration::from_millis(pace.latency_ms).saturating_add(Duration::from_micros(jitter))
     }
 }
 

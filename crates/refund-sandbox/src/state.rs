@@ -147,6 +147,8 @@ impl Shared {
         edgeros_signing_key: refund_core::rsa_keys::RsaPrivateKey,
         scenario: Scenario,
     ) -> Result<Self, ScenarioError> {
+        // A scenario built in code is checked like one read from a file (its pace's ranges).
+        scenario.validate()?;
         let mut store = Store::default();
         for refund in scenario.refunds {
             store.insert(refund)?;

@@ -62,10 +62,11 @@ pub(crate) async fn run(
     format: Option<Format>,
     args: BatchArgs,
 ) -> Result<u8, CliError> {
+    let others: Vec<_> = args.evidence.path_use().into_iter().collect();
     check_output(
         paths::Use::read("--input", &args.input),
         &args.sink,
-        &[],
+        &others,
         config_path,
     )?;
     // Throttled answers come back at once: the engine slows the provider down and queues the

@@ -195,6 +195,7 @@ pub(crate) async fn run(
     if let Some(p) = args.previous.as_deref() {
         uses.push(crate::stream::paths::Use::read_distinct("--previous", p));
     }
+    uses.extend(args.evidence.path_use());
     stream::check_output(
         crate::stream::paths::Use::read("--ledger", &args.ledger),
         &args.sink,

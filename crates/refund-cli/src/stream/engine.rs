@@ -163,7 +163,7 @@ impl Answerer {
                     // the run, as always).
                     pacer.finish(Some(Event::Throttled));
                     let wait = retry_after.unwrap_or_default();
-                    if evidence.is_err() || first.elapsed() + wait >= *patience {
+                    if evidence.is_err() || first.elapsed().saturating_add(wait) >= *patience {
                         return Answer {
                             outcome: result.map_err(CliError::from),
                             evidence,
